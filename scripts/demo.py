@@ -1,0 +1,1 @@
+"""The main job behind `make demo` (filled in as parts land)."""

@@ -1,0 +1,1 @@
+"""cli package (kept empty so importing it stays cheap)."""

@@ -1,0 +1,1 @@
+"""daemon package (kept empty so importing it stays cheap)."""

@@ -1,0 +1,1 @@
+"""ipc package (kept empty so importing it stays cheap)."""

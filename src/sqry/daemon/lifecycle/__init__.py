@@ -1,0 +1,1 @@
+"""lifecycle package (kept empty so importing it stays cheap)."""

@@ -1,0 +1,1 @@
+"""graph package (kept empty so importing it stays cheap)."""

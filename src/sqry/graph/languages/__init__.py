@@ -1,0 +1,1 @@
+"""languages package (kept empty so importing it stays cheap)."""

@@ -1,0 +1,65 @@
+"""SQLite schema of ``<root>/.sqry/index.db``.
+
+Bump :data:`SCHEMA_VERSION` whenever the DDL or the meaning of a column changes;
+an index with another version is refused with a hint to run ``sqry index --force``.
+"""
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- One row per discovered source file (also files that failed to parse).
+CREATE TABLE IF NOT EXISTS files (
+    id         INTEGER PRIMARY KEY,
+    path       TEXT NOT NULL UNIQUE,   -- workspace-relative, POSIX separators
+    language   TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    hash       TEXT NOT NULL,          -- blake2b hex of the content
+    module     TEXT NOT NULL,          -- qualified name of the file's module symbol
+    error      TEXT                    -- parse/extract error, NULL when fine
+);
+CREATE TABLE IF NOT EXISTS symbols (
+    id             INTEGER PRIMARY KEY,
+    file_id        INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    kind           TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    qualified_name TEXT NOT NULL,
+    language       TEXT NOT NULL,
+    start_line     INTEGER NOT NULL,
+    start_column   INTEGER NOT NULL,
+    end_line       INTEGER NOT NULL,
+    end_column     INTEGER NOT NULL,
+    signature      TEXT NOT NULL DEFAULT '',
+    visibility     TEXT NOT NULL DEFAULT 'public',
+    is_async       INTEGER NOT NULL DEFAULT 0,
+    is_static      INTEGER NOT NULL DEFAULT 0,
+    doc            TEXT NOT NULL DEFAULT '',
+    parent_id      INTEGER                -- enclosing symbol, NULL for a module
+);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
+CREATE INDEX IF NOT EXISTS symbols_qname ON symbols(qualified_name);
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS symbols_parent ON symbols(parent_id);
+-- Relations. target_id NULL means unresolved; target_text is always kept.
+CREATE TABLE IF NOT EXISTS edges (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,        -- contains calls imports inherits implements returns
+    source_id    INTEGER NOT NULL,
+    target_id    INTEGER,
+    target_text  TEXT NOT NULL DEFAULT '',
+    file_id      INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    line         INTEGER,
+    column       INTEGER,
+    member       TEXT,
+    alias        TEXT,
+    via_self     INTEGER NOT NULL DEFAULT 0,
+    resolved_via TEXT                 -- local import self package unique, NULL if unresolved
+);
+CREATE INDEX IF NOT EXISTS edges_source ON edges(source_id, kind);
+CREATE INDEX IF NOT EXISTS edges_target ON edges(target_id, kind);
+CREATE INDEX IF NOT EXISTS edges_file ON edges(file_id);
+"""
