@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from sqry import __version__
-from sqry.cli import daemon_cmd, graph_cmds
+from sqry.cli import daemon_cmd, graph_cmds, index_cmd
 
 EXIT_USAGE = 2
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sqry", description="Semantic code search over a local code graph.")
     parser.add_argument("--version", action="version", version=f"sqry {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    index_cmd.register(sub)
     graph_cmds.register(sub)
     daemon_cmd.register(sub)
     return parser
