@@ -1,0 +1,286 @@
+"""Where the daemon's files live, and making that place safe to use.
+
+All lifecycle files (socket, lock, pidfile, bootstrap lock, ready marker, log)
+sit in one runtime dir so that one ``0700`` directory fences all of them. A
+custom socket moves the whole family beside it, named after the socket, so two
+daemons with private sockets in one directory never share a lock or a log.
+
+Imported by the client path: only cheap stdlib modules at module level.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqry.daemon.lifecycle.errors import (
+    ConfigError,
+    DaemonIoError,
+    RuntimeDirUnsafe,
+    UnsupportedPlatform,
+)
+
+SOCKET_SUFFIX = ".sock"
+DEFAULT_STEM = "sqryd"
+
+# sun_path is 108 bytes on Linux and 104 on macOS, one of which is the NUL.
+_SUN_PATH_LIMITS = {"darwin": 103}
+_DEFAULT_SUN_PATH_LIMIT = 107
+
+_NFS_SUPER_MAGIC = 0x6969
+
+
+def require_posix() -> None:
+    """Fail clearly on platforms without flock/Unix sockets instead of crashing later."""
+    if os.name != "posix":
+        raise UnsupportedPlatform(
+            f"sqryd needs a POSIX system (Linux or macOS); this platform ({sys.platform}) "
+            "is not supported"
+        )
+
+
+def _env_value(env: Mapping[str, str], name: str) -> str | None:
+    """Read an env var treating an empty value as unset (``FOO= cmd`` means unset)."""
+    value = env.get(name)
+    return value if value else None
+
+
+def resolve_runtime_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Return the default runtime dir: XDG first, then TMPDIR, then /tmp.
+
+    The uid is the real uid, never ``$USER``, so a stale or forged ``$USER``
+    cannot point two accounts at one directory.
+    """
+    xdg = _env_value(env, "XDG_RUNTIME_DIR")
+    if xdg is not None:
+        return Path(os.path.abspath(xdg)) / "sqry"
+    tmpdir = _env_value(env, "TMPDIR")
+    base = Path(os.path.abspath(tmpdir)) if tmpdir is not None else Path("/tmp")
+    return base / f"sqry-{os.getuid()}"
+
+
+def absolute_path(value: str | os.PathLike[str], base: Path | None = None) -> Path:
+    """Make a user-given path absolute: expand ``~``, then join onto ``base`` or the cwd.
+
+    ``..`` components are normalised away textually (no symlink resolution), so
+    the result is stable even before the path exists.
+    """
+    text = os.path.expanduser(os.fspath(value))
+    if not os.path.isabs(text):
+        text = os.path.join(os.fspath(base) if base is not None else os.getcwd(), text)
+    return Path(os.path.normpath(text))
+
+
+@dataclass(frozen=True)
+class RuntimePaths:
+    """Every file of one daemon instance.
+
+    With a custom socket ``/x/foo.sock`` the siblings are ``/x/foo.lock``,
+    ``/x/foo.pid``, ``/x/foo.bootstrap.lock``, ``/x/foo.ready`` and the default
+    log ``/x/foo.log`` (beside the socket too, so two private daemons never
+    interleave logs), and ``runtime_dir`` is ``/x``. Only a ``.sock`` suffix is
+    stripped to form the stem: ``/x/foo.lock`` as a socket would otherwise make
+    the lock file and the socket the same path, so it gets ``/x/foo.lock.lock``.
+    """
+
+    runtime_dir: Path
+    socket: Path
+    lock: Path
+    pid: Path
+    bootstrap_lock: Path
+    ready: Path
+    default_log: Path
+
+    @classmethod
+    def resolve(
+        cls,
+        socket_override: str | os.PathLike[str] | None,
+        env: Mapping[str, str] = os.environ,
+    ) -> RuntimePaths:
+        """Resolve the file family from a socket path, or the defaults when None."""
+        if socket_override is None or os.fspath(socket_override) == "":
+            directory = resolve_runtime_dir(env)
+            return cls._family(directory, DEFAULT_STEM, directory / f"{DEFAULT_STEM}.sock")
+        socket = absolute_path(socket_override)
+        name = socket.name
+        stem = name[: -len(SOCKET_SUFFIX)] if name.endswith(SOCKET_SUFFIX) else name
+        return cls._family(socket.parent, stem or name, socket)
+
+    @classmethod
+    def _family(cls, directory: Path, stem: str, socket: Path) -> RuntimePaths:
+        return cls(
+            runtime_dir=directory,
+            socket=socket,
+            lock=directory / f"{stem}.lock",
+            pid=directory / f"{stem}.pid",
+            bootstrap_lock=directory / f"{stem}.bootstrap.lock",
+            ready=directory / f"{stem}.ready",
+            default_log=directory / f"{stem}.log",
+        )
+
+
+def socket_path_limit() -> int:
+    """Longest socket path (bytes, without the NUL) this platform's sun_path holds."""
+    return _SUN_PATH_LIMITS.get(sys.platform, _DEFAULT_SUN_PATH_LIMIT)
+
+
+def check_socket_path(path: Path) -> None:
+    """Reject a socket path the kernel would truncate, before anything is spawned."""
+    length = len(os.fsencode(path))
+    limit = socket_path_limit()
+    if length > limit:
+        raise ConfigError(
+            f"socket path {path} is {length} bytes, over the {limit}-byte limit for Unix "
+            "sockets on this platform; set SQRY_DAEMON_SOCKET to a shorter path "
+            "(or use a shorter XDG_RUNTIME_DIR)"
+        )
+
+
+def ensure_runtime_dir(directory: Path) -> None:
+    """Create the runtime dir 0700 (parents too), or prove an existing one is private.
+
+    Refuses (exit 77) a directory owned by another uid, a sticky shared
+    directory such as /tmp (we must never chmod those, least of all as root),
+    and one that is still group/world-writable after our chmod: any of these
+    would let another user replace our socket or pidfile. A mount point that
+    is not already 0700 (``/``, ``/run``, ``/home`` when root points
+    SQRY_DAEMON_SOCKET at it) is refused too rather than chmod'ed: tightening
+    it would lock every other user out of the system directory.
+    """
+    require_posix()
+    directory = Path(os.path.abspath(directory))
+    try:
+        _make_private_dirs(directory)
+        _check_and_tighten(directory)
+    except OSError as exc:
+        raise DaemonIoError(
+            f"cannot prepare runtime directory {directory}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """mkdir each missing component with mode 0700.
+
+    ``os.makedirs`` gives intermediate directories the umask default mode;
+    we want every directory we create to be private. The umask can only
+    clear bits, so a 0700 mkdir never exposes more than 0700.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not os.path.lexists(current):
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass  # Created concurrently by another starter: checked below like any other.
+
+
+def _check_and_tighten(directory: Path) -> None:
+    euid = os.geteuid()
+    link = os.lstat(directory)
+    if stat.S_ISLNK(link.st_mode) and link.st_uid not in (euid, 0):
+        raise RuntimeDirUnsafe(
+            f"runtime directory {directory} is a symlink owned by uid {link.st_uid}, not by "
+            f"you (uid {euid}); remove it or point XDG_RUNTIME_DIR/SQRY_DAEMON_SOCKET elsewhere"
+        )
+    info = os.stat(directory)
+    if not stat.S_ISDIR(info.st_mode):
+        raise DaemonIoError(
+            f"runtime directory {directory} exists but is not a directory; remove it or "
+            "choose another location with XDG_RUNTIME_DIR/SQRY_DAEMON_SOCKET"
+        )
+    if info.st_uid != euid:
+        raise RuntimeDirUnsafe(
+            f"runtime directory {directory} is owned by uid {info.st_uid}, not by you "
+            f"(uid {euid}); use a directory you own (set XDG_RUNTIME_DIR or SQRY_DAEMON_SOCKET)"
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & stat.S_ISVTX and mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise RuntimeDirUnsafe(
+            f"runtime directory {directory} is a shared sticky directory (mode {mode:04o}); "
+            "refusing to use or chmod it: put the socket in a private directory, e.g. "
+            "SQRY_DAEMON_SOCKET=/path/to/private-dir/sqryd.sock"
+        )
+    if mode != 0o700:
+        if os.path.ismount(directory):
+            raise RuntimeDirUnsafe(
+                f"runtime directory {directory} is a mount point (mode {mode:04o}) that other "
+                "users may need; refusing to chmod it: put the socket in a private "
+                "subdirectory, e.g. SQRY_DAEMON_SOCKET=<dir>/sqry/sqryd.sock"
+            )
+        os.chmod(directory, 0o700)
+        mode = stat.S_IMODE(os.stat(directory).st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise RuntimeDirUnsafe(
+            f"runtime directory {directory} is still group/world-writable (mode {mode:04o}) "
+            "after chmod 0700 (file system ignores modes?); use a directory on a local "
+            "file system via XDG_RUNTIME_DIR or SQRY_DAEMON_SOCKET"
+        )
+
+
+def is_on_nfs(directory: Path | str) -> bool:
+    """Best-effort NFS detection: flock is unreliable there. Never raises.
+
+    ``os.statvfs`` does not expose the file-system type, so ask libc's
+    ``statfs`` through ctypes (imported lazily: only the daemon pays for it).
+    """
+    try:
+        if sys.platform.startswith("linux"):
+            return _linux_fs_magic(os.fsencode(directory)) == _NFS_SUPER_MAGIC
+        if sys.platform == "darwin":
+            return _darwin_fs_type_name(os.fsencode(directory)) == "nfs"
+    except Exception:  # detection is advisory; any failure means "unknown"
+        return False
+    return False
+
+
+def _linux_fs_magic(path: bytes) -> int | None:
+    """Return ``f_type`` of ``statfs(2)``: the first field, a C ``long`` on every Linux ABI."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = (ctypes.c_long * 64)()  # struct statfs is at most 120 bytes; 512 is ample.
+    if libc.statfs(ctypes.c_char_p(path), ctypes.byref(buf)) != 0:
+        return None
+    return int(buf[0]) & 0xFFFFFFFF
+
+
+def _darwin_fs_type_name(path: bytes) -> str | None:
+    """Return ``f_fstypename`` from macOS's 64-bit-inode ``struct statfs``."""
+    import ctypes
+
+    class _StatFs(ctypes.Structure):
+        _fields_ = [
+            ("f_bsize", ctypes.c_uint32),
+            ("f_iosize", ctypes.c_int32),
+            ("f_blocks", ctypes.c_uint64),
+            ("f_bfree", ctypes.c_uint64),
+            ("f_bavail", ctypes.c_uint64),
+            ("f_files", ctypes.c_uint64),
+            ("f_ffree", ctypes.c_uint64),
+            ("f_fsid", ctypes.c_int32 * 2),
+            ("f_owner", ctypes.c_uint32),
+            ("f_type", ctypes.c_uint32),
+            ("f_flags", ctypes.c_uint32),
+            ("f_fssubtype", ctypes.c_uint32),
+            ("f_fstypename", ctypes.c_char * 16),
+            ("f_mntonname", ctypes.c_char * 1024),
+            ("f_mntfromname", ctypes.c_char * 1024),
+            ("f_flags_ext", ctypes.c_uint32),
+            ("f_reserved", ctypes.c_uint32 * 7),
+        ]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    func = getattr(libc, "statfs$INODE64", None) or libc.statfs
+    buf = _StatFs()
+    if func(ctypes.c_char_p(path), ctypes.byref(buf)) != 0:
+        return None
+    return buf.f_fstypename.decode("ascii", "replace")
