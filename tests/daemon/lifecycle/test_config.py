@@ -1,0 +1,426 @@
+"""daemon.toml loading, precedence, validation and the TOML round trip (lifecycle.md §7)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sqry.daemon.lifecycle import config as lc
+from sqry.daemon.lifecycle.config import DaemonConfig, WorkspaceConfig, load_config, to_toml
+from sqry.daemon.lifecycle.errors import ConfigError
+
+DEFAULTS = {
+    "memory_limit_mb": 2048,
+    "debounce_ms": 2000,
+    "incremental_threshold": 20,
+    "closure_limit_percent": 30,
+    "stale_serve_max_age_hours": 24,
+    "ipc_shutdown_drain_secs": 5,
+    "tool_timeout_secs": 60,
+    "auto_start_ready_timeout_secs": 10,
+    "idle_shutdown_minutes": 0,
+    "log_file": None,
+    "log_level": "info",
+    "log_max_size_mb": 50,
+    "log_keep_rotations": 5,
+    "socket_path": None,
+    "workspaces": [],
+}
+
+# key -> (env variable or None, smallest invalid values, largest valid value, smallest valid)
+INT_RULES = {
+    "memory_limit_mb": ("SQRY_DAEMON_MEMORY_MB", [0, -1], None, 1, "> 0"),
+    "debounce_ms": (None, [0], None, 1, "> 0"),
+    "incremental_threshold": (None, [-1], None, 0, ">= 0"),
+    "closure_limit_percent": (None, [0, 101], 100, 1, "between 1 and 100"),
+    "stale_serve_max_age_hours": ("SQRY_DAEMON_STALE_MAX_AGE_HOURS", [-1], None, 0, ">= 0"),
+    "ipc_shutdown_drain_secs": (None, [0, 3601], 3600, 1, "between 1 and 3600"),
+    "tool_timeout_secs": (
+        "SQRY_DAEMON_TOOL_TIMEOUT_SECS",
+        [0, 3601],
+        3600,
+        1,
+        "between 1 and 3600",
+    ),
+    "auto_start_ready_timeout_secs": (
+        "SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS",
+        [0, 61],
+        60,
+        1,
+        "between 1 and 60",
+    ),
+    "idle_shutdown_minutes": ("SQRY_DAEMON_IDLE_SHUTDOWN_MINUTES", [-1], None, 0, ">= 0"),
+    "log_max_size_mb": (None, [0], None, 1, "> 0"),
+    "log_keep_rotations": ("SQRY_DAEMON_LOG_KEEP_ROTATIONS", [0, 101], 100, 1, "between 1 and 100"),
+}
+
+
+@pytest.fixture
+def tmp() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="sq", dir="/tmp"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def env(tmp: Path) -> dict[str, str]:
+    """An environment whose default config location is an empty private home."""
+    return {"HOME": str(tmp / "home"), "XDG_RUNTIME_DIR": str(tmp / "run")}
+
+
+def write(tmp: Path, text: str, name: str = "daemon.toml") -> Path:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- defaults and location ---------------------------------------------------------
+
+
+def test_every_key_has_its_spec_default(env: dict[str, str]) -> None:
+    cfg = load_config(env=env)
+    for key, value in DEFAULTS.items():
+        assert getattr(cfg, key) == value, key
+    assert cfg.config_file is None
+    assert cfg.memory_limit_bytes == 2048 * 1024 * 1024
+
+
+def test_empty_file_is_valid_and_means_defaults(tmp: Path, env: dict[str, str]) -> None:
+    cfg = load_config(write(tmp, ""), env=env)
+    assert cfg == DaemonConfig()
+    assert cfg.config_file == tmp / "daemon.toml"
+
+
+def test_default_location_under_home(tmp: Path, env: dict[str, str]) -> None:
+    home_cfg = tmp / "home" / ".config" / "sqry"
+    home_cfg.mkdir(parents=True)
+    (home_cfg / "daemon.toml").write_text("debounce_ms = 7\n")
+    assert load_config(env=env).debounce_ms == 7
+
+
+def test_default_location_prefers_xdg_config_home(tmp: Path, env: dict[str, str]) -> None:
+    (tmp / "xdg" / "sqry").mkdir(parents=True)
+    (tmp / "xdg" / "sqry" / "daemon.toml").write_text("debounce_ms = 9\n")
+    cfg = load_config(env={**env, "XDG_CONFIG_HOME": str(tmp / "xdg")})
+    assert cfg.debounce_ms == 9
+    assert cfg.config_file == tmp / "xdg" / "sqry" / "daemon.toml"
+
+
+def test_config_env_names_the_file(tmp: Path, env: dict[str, str]) -> None:
+    path = write(tmp, "debounce_ms = 11\n", "other.toml")
+    assert load_config(env={**env, "SQRY_DAEMON_CONFIG": str(path)}).debounce_ms == 11
+
+
+def test_explicit_argument_beats_config_env(tmp: Path, env: dict[str, str]) -> None:
+    a = write(tmp, "debounce_ms = 1\n", "a.toml")
+    b = write(tmp, "debounce_ms = 2\n", "b.toml")
+    assert load_config(a, env={**env, "SQRY_DAEMON_CONFIG": str(b)}).debounce_ms == 1
+
+
+@pytest.mark.parametrize("via", ["argument", "env"])
+def test_explicit_missing_file_is_an_error(tmp: Path, env: dict[str, str], via: str) -> None:
+    missing = tmp / "nope.toml"
+    with pytest.raises(ConfigError) as info:
+        if via == "argument":
+            load_config(missing, env=env)
+        else:
+            load_config(env={**env, "SQRY_DAEMON_CONFIG": str(missing)})
+    assert info.value.exit_code == 78
+    assert str(missing) in str(info.value) and "does not exist" in str(info.value)
+    assert ("--config" if via == "argument" else "SQRY_DAEMON_CONFIG") in str(info.value)
+
+
+# --- file errors -----------------------------------------------------------------
+
+
+def test_toml_syntax_error_names_file_line_and_column(tmp: Path, env: dict[str, str]) -> None:
+    path = write(tmp, "debounce_ms = 5\nlog_level = = 'x'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    msg = str(info.value)
+    assert str(path) in msg and "line 2" in msg and "column" in msg
+    assert "\n" not in msg
+
+
+def test_non_utf8_file_is_a_clear_error(tmp: Path, env: dict[str, str]) -> None:
+    path = tmp / "daemon.toml"
+    path.write_bytes(b"log_file = '\xff'\n")
+    with pytest.raises(ConfigError, match="not valid UTF-8"):
+        load_config(path, env=env)
+
+
+def test_directory_as_config_is_a_clear_error(tmp: Path, env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp, env=env)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("memory_limit = 5\n", "'memory_limit'"),
+        ("[socket]\npath = '/x.sock'\nmode = 1\n", "'socket.mode'"),
+        ("[[workspaces]]\npath = '/a'\npined = true\n", "'workspaces[0].pined'"),
+        ("[extra]\n", "'extra'"),
+    ],
+)
+def test_unknown_keys_are_errors_naming_the_key(
+    tmp: Path, env: dict[str, str], text: str, named: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp, text), env=env)
+    assert f"unknown key {named}" in str(info.value)
+    assert "allowed keys here" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "memory_limit_mb = '5'\n",
+            "'memory_limit_mb' in config file .* must be an integer, got a string",
+        ),
+        ("debounce_ms = true\n", "'debounce_ms' .* must be an integer, got a boolean"),
+        ("tool_timeout_secs = 1.5\n", "'tool_timeout_secs' .* must be an integer, got a float"),
+        ("log_level = 3\n", "'log_level' .* must be a string, got an integer"),
+        ("log_file = []\n", "'log_file' .* must be a string, got an array"),
+        ("socket = 'x'\n", "'socket' .* must be a table"),
+        ("[socket]\npath = 5\n", "'socket.path' .* must be a string"),
+        ("workspaces = 'a'\n", "'workspaces' .* must be an array of tables"),
+        ("workspaces = [1]\n", "'workspaces\\[0\\]' .* must be a table, got an integer"),
+        (
+            "[[workspaces]]\npinned = true\n",
+            "'workspaces\\[0\\]' .* missing the required key 'path'",
+        ),
+        (
+            "[[workspaces]]\npath = '/a'\npinned = 'yes'\n",
+            "'workspaces\\[0\\].pinned' .* true or false",
+        ),
+        ("log_file = ''\n", "log_file in config file .* must not be empty"),
+    ],
+)
+def test_wrong_types_name_key_and_expected_type(
+    tmp: Path, env: dict[str, str], text: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp, text), env=env)
+
+
+# --- integer keys: file, env, validation -----------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(INT_RULES))
+def test_int_key_range_is_validated_with_key_and_range_named(
+    tmp: Path, env: dict[str, str], key: str
+) -> None:
+    _var, invalid, largest, smallest, rule = INT_RULES[key]
+    for bad in invalid:
+        path = write(tmp, f"{key} = {bad}\n")
+        with pytest.raises(ConfigError) as info:
+            load_config(path, env=env)
+        msg = str(info.value)
+        assert msg.startswith(f"{key} = {bad} (from config file {path})"), msg
+        assert f"must be {rule}" in msg
+    assert getattr(load_config(write(tmp, f"{key} = {smallest}\n"), env=env), key) == smallest
+    if largest is not None:
+        assert getattr(load_config(write(tmp, f"{key} = {largest}\n"), env=env), key) == largest
+
+
+@pytest.mark.parametrize("key", sorted(k for k, r in INT_RULES.items() if r[0]))
+def test_int_env_overrides_file_and_is_validated(tmp: Path, env: dict[str, str], key: str) -> None:
+    var, invalid, _largest, smallest, rule = INT_RULES[key]
+    path = write(tmp, f"{key} = {smallest + 1}\n")
+    assert getattr(load_config(path, env={**env, var: f" {smallest} "}), key) == smallest
+    assert getattr(load_config(path, env={**env, var: ""}), key) == smallest + 1  # empty = unset
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={**env, var: str(invalid[0])})
+    assert f"(from environment variable {var})" in str(info.value)
+    assert f"must be {rule}" in str(info.value)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, r in INT_RULES.items() if r[0]))
+def test_malformed_env_value_names_the_variable(env: dict[str, str], key: str) -> None:
+    var = INT_RULES[key][0]
+    with pytest.raises(ConfigError) as info:
+        load_config(env={**env, var: "12abc"})
+    msg = str(info.value)
+    assert msg.startswith(f"environment variable {var}='12abc' is not an integer")
+    assert key in msg
+
+
+# --- strings: log level, log file, socket, workspaces ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("TRACE", "trace"),
+        ("Debug", "debug"),
+        ("info", "info"),
+        ("WARNING", "warn"),
+        ("warn", "warn"),
+        ("error", "error"),
+    ],
+)
+def test_log_level_names_are_case_insensitive(env: dict[str, str], given: str, stored: str) -> None:
+    assert load_config(env=env, log_level=given).log_level == stored
+
+
+def test_log_level_precedence_file_env_cli(tmp: Path, env: dict[str, str]) -> None:
+    path = write(tmp, "log_level = 'error'\n")
+    assert load_config(path, env=env).log_level == "error"
+    env2 = {**env, "SQRY_DAEMON_LOG_LEVEL": "debug"}
+    assert load_config(path, env=env2).log_level == "debug"
+    assert load_config(path, env=env2, log_level="trace").log_level == "trace"
+
+
+@pytest.mark.parametrize(
+    ("file_text", "env_extra", "cli", "origin"),
+    [
+        ("log_level = 'loud'\n", {}, None, "config file"),
+        ("", {"SQRY_DAEMON_LOG_LEVEL": "loud"}, None, "environment variable SQRY_DAEMON_LOG_LEVEL"),
+        ("", {}, "loud", "--log-level"),
+    ],
+)
+def test_bad_log_level_names_its_origin_and_choices(
+    tmp: Path,
+    env: dict[str, str],
+    file_text: str,
+    env_extra: dict[str, str],
+    cli: str | None,
+    origin: str,
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp, file_text), env={**env, **env_extra}, log_level=cli)
+    msg = str(info.value)
+    assert "log_level = 'loud'" in msg and origin in msg
+    assert "trace, debug, info, warn, error" in msg
+
+
+def test_log_file_env_overrides_file_and_relative_paths_are_anchored(
+    tmp: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp / "conf").mkdir()
+    path = write(tmp / "conf", "log_file = 'logs/d.log'\n")
+    assert load_config(path, env=env).log_file == str(tmp / "conf" / "logs" / "d.log")
+    monkeypatch.chdir(tmp)
+    cfg = load_config(path, env={**env, "SQRY_DAEMON_LOG_FILE": "here.log"})
+    assert cfg.log_file == str(tmp / "here.log")
+
+
+def test_socket_env_beats_file_and_moves_the_paths(tmp: Path, env: dict[str, str]) -> None:
+    path = write(tmp, "[socket]\npath = 'a.sock'\n")
+    cfg = load_config(path, env=env)
+    assert cfg.socket_path == str(tmp / "a.sock")
+    assert cfg.paths(env).lock == tmp / "a.lock"
+    cfg = load_config(path, env={**env, "SQRY_DAEMON_SOCKET": str(tmp / "b.sock")})
+    assert cfg.socket_path == str(tmp / "b.sock")
+    assert cfg.paths(env).pid == tmp / "b.pid"
+
+
+def test_default_paths_follow_the_runtime_dir(tmp: Path, env: dict[str, str]) -> None:
+    cfg = load_config(env=env)
+    assert cfg.paths(env).socket == tmp / "run" / "sqry" / "sqryd.sock"
+
+
+def test_workspaces_and_preload_roots(tmp: Path, env: dict[str, str]) -> None:
+    text = (
+        "[[workspaces]]\npath = '/src/a'\npinned = true\n\n"
+        "[[workspaces]]\npath = 'rel'\n\n"
+        "[[workspaces]]\npath = '/src/c'\npinned = true\nexclude = true\n"
+    )
+    cfg = load_config(write(tmp, text), env=env)
+    assert cfg.workspaces == [
+        WorkspaceConfig("/src/a", pinned=True),
+        WorkspaceConfig(str(tmp / "rel")),
+        WorkspaceConfig("/src/c", pinned=True, exclude=True),
+    ]
+    assert cfg.preload_roots() == ["/src/a"]
+
+
+@pytest.mark.parametrize(
+    ("log_file", "env_extra", "expected"),
+    [
+        (None, {}, "default"),
+        ("-", {}, None),
+        ("stderr", {}, None),
+        ("/var/log/s.log", {}, Path("/var/log/s.log")),
+        ("/var/log/s.log", {"NOTIFY_SOCKET": "/run/systemd/notify"}, None),
+        (None, {"NOTIFY_SOCKET": "@x"}, None),
+    ],
+)
+def test_log_destination(
+    env: dict[str, str], log_file: str | None, env_extra: dict[str, str], expected: object
+) -> None:
+    cfg = DaemonConfig(log_file=log_file)
+    full_env = {**env, **env_extra}
+    want = cfg.paths(full_env).default_log if expected == "default" else expected
+    assert cfg.log_destination(full_env) == want
+
+
+# --- round trip ------------------------------------------------------------------------
+
+_segment = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00/"),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: s not in (".", ".."))
+_abs_path = st.lists(_segment, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> DaemonConfig:
+    values: dict[str, object] = {}
+    for key, (_var, _bad, largest, smallest, _rule) in INT_RULES.items():
+        values[key] = draw(st.integers(smallest, largest if largest is not None else 2**40))
+    values["log_level"] = draw(st.sampled_from(lc.LOG_LEVELS))
+    values["log_file"] = draw(st.one_of(st.none(), st.sampled_from(["-", "stderr"]), _abs_path))
+    values["socket_path"] = draw(st.one_of(st.none(), _abs_path))
+    values["workspaces"] = draw(
+        st.lists(st.builds(WorkspaceConfig, _abs_path, st.booleans(), st.booleans()), max_size=3)
+    )
+    return DaemonConfig(**values)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(cfg=configs())
+def test_to_toml_round_trips(cfg: DaemonConfig) -> None:
+    directory = tempfile.mkdtemp(prefix="sq", dir="/tmp")
+    try:
+        path = Path(directory) / "daemon.toml"
+        path.write_text(to_toml(cfg), encoding="utf-8")
+        loaded = load_config(path, env={"HOME": directory})
+        assert loaded == cfg
+        assert to_toml(loaded).split("\n", 2)[2] == to_toml(cfg).split("\n", 1)[1]
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_to_toml_escapes_awkward_strings(tmp: Path) -> None:
+    odd = '/d/quote"back\\slash\ttab\nnl\x01\x7f ünï 🐍'
+    cfg = DaemonConfig(log_file=odd, socket_path="/s/a b.sock", workspaces=[WorkspaceConfig(odd)])
+    text = to_toml(cfg)
+    assert '\\"' in text and "\\\\" in text and "\\u0001" in text and "\\u007f" in text
+    path = tmp / "d.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_config(path, env={"HOME": str(tmp)}) == cfg
+
+
+def test_to_toml_omits_unset_values() -> None:
+    text = to_toml(DaemonConfig())
+    assert "log_file" not in text and "[socket]" not in text and "[[workspaces]]" not in text
+    assert "memory_limit_mb = 2048" in text
+
+
+def test_to_toml_refuses_non_utf8_paths() -> None:
+    bad = os.fsdecode(b"/tmp/\xff.sock")
+    with pytest.raises(ConfigError, match="socket.path"):
+        to_toml(DaemonConfig(socket_path=bad))
