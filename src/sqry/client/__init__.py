@@ -1,0 +1,37 @@
+"""Client library for sqryd (ipc.md §8): ``from sqry.client import DaemonClient``.
+
+Cheap to import on purpose — socket, struct, json, os and nothing else at module level —
+because every ``sqry`` CLI invocation imports it.
+"""
+
+from sqry.client.connection import DaemonClient
+from sqry.client.errors import (
+    AutoStartFailed,
+    ClientError,
+    ConnectionLost,
+    ConnectTimeout,
+    EnvelopeVersionMismatch,
+    HandshakeTimeout,
+    HelloEof,
+    HelloRejected,
+    NotRunning,
+    ProtocolError,
+    RequestTimeout,
+    RpcError,
+)
+
+__all__ = [
+    "AutoStartFailed",
+    "ClientError",
+    "ConnectTimeout",
+    "ConnectionLost",
+    "DaemonClient",
+    "EnvelopeVersionMismatch",
+    "HandshakeTimeout",
+    "HelloEof",
+    "HelloRejected",
+    "NotRunning",
+    "ProtocolError",
+    "RequestTimeout",
+    "RpcError",
+]

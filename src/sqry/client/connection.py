@@ -1,0 +1,300 @@
+"""Synchronous client for sqryd: connect, handshake, request/reply (ipc.md §8).
+
+Plain blocking sockets and no event loop, so any script or CLI command can use it.
+Import cost matters (every ``sqry`` invocation pays it): only os, socket and the
+stdlib-only framing module are imported at module level; config loading and
+auto-start are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any
+
+from sqry import __version__
+from sqry.client.errors import (
+    ClientError,
+    ConnectionLost,
+    ConnectTimeout,
+    EnvelopeVersionMismatch,
+    HandshakeTimeout,
+    HelloEof,
+    HelloRejected,
+    NotRunning,
+    ProtocolError,
+    RequestTimeout,
+    RpcError,
+)
+from sqry.daemon.ipc.framing import FrameTooLarge, TruncatedFrame, encode_frame, recv_frame
+
+PROTOCOL_VERSION = 1
+ENVELOPE_VERSION = 1
+_loads = json.loads
+
+
+class DaemonClient:
+    """One connection to sqryd. Not thread-safe: use one client per thread.
+
+    Requests on one connection are answered in order, one at a time; for parallelism
+    open more clients.
+    """
+
+    def __init__(self, sock: socket.socket, socket_path: str, hello: dict[str, Any]) -> None:
+        self._sock: socket.socket | None = sock
+        self.socket_path = socket_path
+        self.daemon_version: str = hello.get("daemon_version", "")
+        self.hello = hello
+        self._next_id = 0
+        self._timeout: float | None = None
+
+    # -- connecting ------------------------------------------------------------------
+
+    @classmethod
+    def connect(
+        cls,
+        socket_path: str | os.PathLike[str] | None = None,
+        connect_timeout: float = 5,
+        handshake_timeout: float = 5,
+        auto_start: bool = False,
+        restart_on_version_mismatch: bool = False,
+        config: Any = None,
+    ) -> DaemonClient:
+        """Connect and handshake; raises a ClientError subclass naming the socket.
+
+        ``socket_path=None`` resolves the socket exactly as the daemon does (config file
+        + env). ``auto_start`` starts a daemon on NotRunning only — never on version
+        errors — unless ``SQRY_DAEMON_NO_AUTO_START=1``. ``restart_on_version_mismatch``
+        replaces a compatible daemon of another ``daemon_version`` with ours.
+        """
+        path = os.fspath(socket_path) if socket_path is not None else _default_socket(config)
+        try:
+            client = cls.open(path, connect_timeout, handshake_timeout)
+        except NotRunning:
+            if not auto_start or os.environ.get("SQRY_DAEMON_NO_AUTO_START") == "1":
+                raise
+            from sqry.client.bootstrap import auto_start_daemon
+
+            auto_start_daemon(path, config)
+            client = cls.open(path, connect_timeout, handshake_timeout)
+        if restart_on_version_mismatch and client.daemon_version != __version__:
+            from sqry.client.bootstrap import restart_daemon
+
+            restart_daemon(client, config)
+            client = cls.open(path, connect_timeout, handshake_timeout)
+        return client
+
+    @classmethod
+    def open(cls, path: str, connect_timeout: float, handshake_timeout: float) -> DaemonClient:
+        """Connect to exactly ``path`` and handshake (no auto-start, no restart)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            _connect(sock, path, connect_timeout)
+            hello = _handshake(sock, path, handshake_timeout)
+            sock.settimeout(None)
+        except BaseException:
+            sock.close()
+            raise
+        return cls(sock, path, hello)
+
+    # -- requests --------------------------------------------------------------------
+
+    def request(self, method: str, params: Any = None, timeout: float | None = None) -> Any:
+        """Call ``method`` and return the payload of the result envelope.
+
+        ``timeout=None`` waits as long as the daemon takes. Raises RpcError for an
+        error reply, RequestTimeout / ConnectionLost when no reply arrives (the client
+        is closed then, since a late reply would desynchronise ids).
+        """
+        return self.request_envelope(method, params, timeout)["result"]
+
+    def request_envelope(
+        self, method: str, params: Any = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Like ``request`` but return the whole envelope ``{"result", "meta"}``."""
+        self._next_id += 1
+        request_id = self._next_id
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        reply = self._exchange(encode_frame(message), method, timeout)
+        if type(reply) is not dict:
+            raise self._protocol_error(f"reply to {method} is not a JSON object")
+        reply_id = reply.get("id")
+        error = reply.get("error")
+        if error is not None:
+            if reply_id != request_id and reply_id is not None:
+                raise self._protocol_error(f"reply id {reply_id!r} != request id {request_id}")
+            raise _rpc_error(error, self.socket_path)
+        if reply_id != request_id or type(reply_id) is not int:
+            raise self._protocol_error(f"reply id {reply_id!r} != request id {request_id}")
+        envelope = reply.get("result")
+        if type(envelope) is not dict or "result" not in envelope or "meta" not in envelope:
+            raise self._protocol_error(f"{method} result is not a {{result, meta}} envelope")
+        return envelope
+
+    def notify(self, method: str, params: Any = None) -> None:
+        """Send a notification (no id): the daemon runs it and never replies."""
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        self._send(encode_frame(message))
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._sock is None
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
+    def __enter__(self) -> DaemonClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        sock = getattr(self, "_sock", None)
+        if sock is not None:
+            sock.close()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        sock = self._require_open()
+        try:
+            sock.sendall(data)
+        except OSError as exc:
+            self.close()
+            raise ConnectionLost(
+                f"sqryd on socket {self.socket_path} closed the connection ({exc})",
+                self.socket_path,
+            ) from None
+
+    def _exchange(self, data: bytes, method: str, timeout: float | None) -> Any:
+        """Send one frame and read the reply frame, decoded."""
+        sock = self._require_open()
+        if timeout != self._timeout:
+            sock.settimeout(timeout)
+            self._timeout = timeout
+        self._send(data)
+        try:
+            body = recv_frame(sock)
+        except TimeoutError:
+            self.close()
+            raise RequestTimeout(self.socket_path, method, timeout or 0) from None
+        except (OSError, TruncatedFrame, FrameTooLarge) as exc:
+            self.close()
+            raise ConnectionLost(
+                f"lost the connection to sqryd on socket {self.socket_path} "
+                f"while waiting for {method} ({exc})",
+                self.socket_path,
+            ) from None
+        if body is None:
+            self.close()
+            raise ConnectionLost(
+                f"sqryd on socket {self.socket_path} closed the connection before "
+                f"answering {method} (it may be shutting down)",
+                self.socket_path,
+            )
+        try:
+            return _loads(body)
+        except ValueError:
+            raise self._protocol_error(f"reply to {method} is not valid JSON") from None
+
+    def _require_open(self) -> socket.socket:
+        if self._sock is None:
+            raise ConnectionLost(
+                f"the connection to sqryd on socket {self.socket_path} is closed",
+                self.socket_path,
+            )
+        return self._sock
+
+    def _protocol_error(self, what: str) -> ProtocolError:
+        self.close()
+        return ProtocolError(f"sqryd on socket {self.socket_path}: {what}", self.socket_path)
+
+
+def _default_socket(config: Any) -> str:
+    """The socket the daemon would use, from the same config + env resolution."""
+    if config is None:
+        from sqry.daemon.lifecycle.config import load_config
+        from sqry.daemon.lifecycle.errors import DaemonError
+
+        try:
+            config = load_config()
+        except DaemonError as err:
+            raise ClientError(f"cannot locate the sqryd socket: {err}") from err
+    return os.fspath(config.paths().socket)
+
+
+def _connect(sock: socket.socket, path: str, timeout: float) -> None:
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
+        raise NotRunning(path, exc.strerror or "") from None
+    except TimeoutError:
+        raise ConnectTimeout(path, timeout) from None
+    except PermissionError:
+        raise NotRunning(path, "permission denied: the socket belongs to another user") from None
+    except OSError as exc:
+        raise NotRunning(path, exc.strerror or str(exc)) from None
+
+
+def _handshake(sock: socket.socket, path: str, timeout: float) -> dict[str, Any]:
+    """Send the DaemonHello and validate the reply (envelope version first)."""
+    sock.settimeout(timeout)
+    hello = {"client_version": __version__, "protocol_version": PROTOCOL_VERSION}
+    try:
+        sock.sendall(encode_frame(hello))
+        body = recv_frame(sock)
+    except TimeoutError:
+        raise HandshakeTimeout(path, timeout) from None
+    except (OSError, TruncatedFrame, FrameTooLarge):
+        raise HelloEof(path) from None
+    if body is None:
+        raise HelloEof(path)
+    try:
+        reply = _loads(body)
+    except ValueError:
+        raise HelloRejected(path, "the handshake reply is not valid JSON") from None
+    if type(reply) is not dict:
+        raise HelloRejected(path, "the handshake reply is not a JSON object")
+    if "error" in reply:
+        error = reply["error"] if type(reply["error"]) is dict else {}
+        data = error.get("data")
+        reason = data.get("reason") if type(data) is dict else None
+        raise HelloRejected(path, str(reason or error.get("message") or "unknown error"))
+    daemon_version = reply.get("daemon_version")
+    envelope = reply.get("envelope_version")
+    if envelope != ENVELOPE_VERSION or type(envelope) is not int:
+        raise EnvelopeVersionMismatch(path, envelope, daemon_version)
+    if reply.get("compatible") is not True:
+        raise HelloRejected(
+            path,
+            f"sqryd {daemon_version} does not speak protocol version {PROTOCOL_VERSION}; "
+            "stop it ('sqryd stop') and start a matching version",
+            daemon_version,
+        )
+    if type(daemon_version) is not str:
+        raise HelloRejected(path, "the handshake reply has no daemon_version")
+    return reply
+
+
+def _rpc_error(error: Any, path: str) -> RpcError:
+    if type(error) is not dict:
+        return RpcError(-32603, "malformed error reply", {"error": error}, path)
+    code = error.get("code")
+    return RpcError(
+        code if type(code) is int else -32603,
+        str(error.get("message", "error")),
+        error.get("data"),
+        path,
+    )

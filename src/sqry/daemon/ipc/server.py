@@ -1,0 +1,338 @@
+"""The asyncio IPC server: accepts connections and runs the per-connection state machine.
+
+Built on the low-level ``asyncio.Protocol`` API rather than streams: frames are cut
+straight out of ``data_received`` buffers, which keeps a round trip to a few tens of
+microseconds. Each connection goes through:
+
+1. accept → peer-credential check (refused peers get one -32600 frame, nothing read);
+2. first frame → DaemonHello (or a ShimRegister, always refused: no shim host yet);
+3. JSON-RPC frames, served strictly one at a time and in order by one worker task per
+   connection. Parallelism comes from more connections (ipc.md §3).
+
+Framing violations (oversize length, EOF inside a frame) close only that connection.
+``shutdown(drain_secs)`` stops accepting, lets each connection finish the request it is
+serving, waits up to ``drain_secs`` and then force-closes whatever is left (ipc.md §7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqry.daemon.ipc.dispatch import Dispatcher, encode_reply
+from sqry.daemon.ipc.framing import HEADER, HEADER_SIZE, MAX_FRAME_BYTES, encode_frame
+from sqry.daemon.ipc.peercred import refusal_reason
+from sqry.daemon.ipc.protocol import (
+    REASON_FIRST_FRAME_NOT_JSON,
+    REASON_NOT_HELLO,
+    decode_hello,
+    hello_reply,
+    invalid_request,
+    is_shim_register,
+    parse_error,
+    parse_json,
+    shim_reply,
+)
+
+if TYPE_CHECKING:
+    from sqry.daemon.ipc.context import ServerContext
+    from sqry.daemon.ipc.registry import MethodRegistry
+
+log = logging.getLogger("sqry.daemon.ipc")
+
+_READ_PAUSE_FRAMES = 64
+"""Stop reading from a client that pipelines this many unanswered frames (backpressure)."""
+_READ_RESUME_FRAMES = 8
+_FORCE_CLOSE_GRACE_SECS = 1.0
+"""After aborting leftover connections, how long to wait for their close callbacks."""
+
+
+class IpcServer:
+    """Serves the daemon's method registry on an already bound, listening Unix socket."""
+
+    def __init__(self, ctx: ServerContext, registry: MethodRegistry) -> None:
+        self.ctx = ctx
+        self.registry = registry
+        self.dispatcher = Dispatcher(ctx, registry)
+        self.owner_uid = os.geteuid()
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[_Connection] = set()
+        self._no_connections = asyncio.Event()
+        self._no_connections.set()
+        self._stopping = False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def serve(self, listen_sock: socket.socket) -> None:
+        """Start accepting on ``listen_sock`` and return once accepting has begun.
+
+        The socket must already be bound and listening (the daemon binds it while
+        holding its lock). The server takes ownership: ``shutdown`` closes it, but does
+        not unlink the path — that stays with the lifecycle code.
+        """
+        if self._server is not None:
+            raise RuntimeError("IpcServer.serve() called twice")
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(
+            lambda: _Connection(self), sock=listen_sock, start_serving=True
+        )
+
+    async def shutdown(self, drain_secs: float) -> None:
+        """Stop accepting, drain connections for up to ``drain_secs``, force-close the rest.
+
+        Idle connections close at once; a connection serving a request closes right
+        after writing that reply; frames queued behind it are not served. Safe to call
+        more than once.
+        """
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections):
+            conn.begin_drain()
+        try:
+            await asyncio.wait_for(self._no_connections.wait(), timeout=max(drain_secs, 0))
+        except TimeoutError:
+            log.warning(
+                "drain timeout (%ss): force-closing %d connection(s)",
+                drain_secs,
+                len(self._connections),
+            )
+            for conn in list(self._connections):
+                conn.abort()
+            try:
+                await asyncio.wait_for(self._no_connections.wait(), _FORCE_CLOSE_GRACE_SECS)
+            except TimeoutError:
+                log.error("%d connection(s) did not report closing", len(self._connections))
+
+    # -- bookkeeping used by _Connection ------------------------------------------
+
+    def _track(self, conn: _Connection) -> None:
+        self._connections.add(conn)
+        self._no_connections.clear()
+        self.ctx.open_connections += 1
+        self.ctx.touch()
+
+    def _untrack(self, conn: _Connection) -> None:
+        if conn in self._connections:
+            self._connections.discard(conn)
+            self.ctx.open_connections -= 1
+            self.ctx.touch()
+            if not self._connections:
+                self._no_connections.set()
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: frame cutting, hello, and the in-order request worker."""
+
+    def __init__(self, server: IpcServer) -> None:
+        self._server = server
+        self._transport: asyncio.Transport | None = None
+        self._buf = bytearray()
+        self._frames: deque[bytes] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._greeted = False
+        self._closing = False  # no further frames will be served
+        self._draining = False  # shutdown: close after the in-flight request
+        self._eof = False
+        self._input_open = True
+        self._read_paused = False
+        self._write_ready: asyncio.Future[None] | None = None
+
+    # -- asyncio.Protocol callbacks -------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self._server._track(self)
+        reason = refusal_reason(transport.get_extra_info("socket"), self._server.owner_uid)
+        if reason is not None:
+            log.warning("refused connection: %s", reason)
+            self._write_and_close(invalid_request(reason))
+        elif self._server.stopping:
+            self._close()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._input_open:
+            return
+        if not self._buf and len(data) >= HEADER_SIZE:
+            # Fast path: a read holding exactly one whole frame needs no buffering.
+            (length,) = HEADER.unpack_from(data)
+            if len(data) == HEADER_SIZE + length and length <= MAX_FRAME_BYTES:
+                self._frames.append(data[HEADER_SIZE:])
+                self._kick()
+                return
+        buf = self._buf
+        buf += data
+        offset = 0
+        while len(buf) - offset >= HEADER_SIZE:
+            (length,) = HEADER.unpack_from(buf, offset)
+            if length > MAX_FRAME_BYTES:
+                log.warning("peer announced a %d-byte frame; closing the connection", length)
+                self._protocol_violation()
+                return
+            end = offset + HEADER_SIZE + length
+            if len(buf) < end:
+                break
+            self._frames.append(bytes(buf[offset + HEADER_SIZE : end]))
+            offset = end
+        if offset:
+            del buf[:offset]
+        self._kick()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        if self._buf:
+            log.debug("peer closed inside a frame (%d bytes pending)", len(self._buf))
+            self._buf.clear()
+        if self._worker is None and not self._frames:
+            return False  # nothing left to answer: let the transport close
+        return True  # keep the write side open until queued requests are answered
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._stop_input()
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+        self._wake_writer()
+        self._server._untrack(self)
+
+    def pause_writing(self) -> None:
+        if self._write_ready is None:
+            self._write_ready = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self._wake_writer()
+
+    # -- shutdown hooks used by IpcServer ------------------------------------------------
+
+    def begin_drain(self) -> None:
+        """Finish the request being served (if any), serve nothing more, then close."""
+        self._draining = True
+        self._stop_input()
+        if self._worker is None:
+            self._close()
+
+    def abort(self) -> None:
+        """Force-close now, cancelling an in-flight handler."""
+        self._closing = True
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+        if self._transport is not None:
+            self._transport.abort()
+
+    # -- the worker ------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        """Start the worker if frames are waiting and none is running."""
+        if not self._frames:
+            return
+        if len(self._frames) >= _READ_PAUSE_FRAMES and not self._read_paused:
+            self._read_paused = True
+            self._transport.pause_reading()  # type: ignore[union-attr]
+        if self._worker is None and not self._draining:
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        try:
+            while self._frames and not self._closing and not self._draining:
+                frame = self._frames.popleft()
+                if self._read_paused and len(self._frames) <= _READ_RESUME_FRAMES:
+                    self._read_paused = False
+                    self._transport.resume_reading()  # type: ignore[union-attr]
+                if not await self._serve_frame(frame):
+                    self._close()
+                    return
+                if self._write_ready is not None:
+                    await self._write_ready
+            if self._draining or self._eof:
+                self._close()
+        finally:
+            self._worker = None
+
+    async def _serve_frame(self, frame: bytes) -> bool:
+        """Answer one frame; False means close the connection afterwards."""
+        self._server.ctx.touch()
+        if not self._greeted:
+            return self._serve_first_frame(frame)
+        try:
+            doc = parse_json(frame)
+        except ValueError as exc:
+            self._write(encode_reply(parse_error(str(exc))))
+            return False
+        after_send: list[Callable[[], None]] = []
+        reply = await self._server.dispatcher.handle_document(doc, after_send)
+        if reply is not None and not self._closing:
+            self._write(encode_reply(reply))
+        for callback in after_send:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-send callback failed")
+        return True
+
+    def _serve_first_frame(self, frame: bytes) -> bool:
+        """Route the first frame: DaemonHello, ShimRegister, or a -32600 and close."""
+        try:
+            doc = parse_json(frame)
+        except ValueError:
+            self._write(encode_frame(invalid_request(REASON_FIRST_FRAME_NOT_JSON)))
+            return False
+        if is_shim_register(doc):
+            # No MCP/LSP host lives in this daemon yet: every registration is refused
+            # (MAX_SHIM_CONNECTIONS applies once a host exists).
+            self._write(encode_frame(shim_reply(doc)))
+            return False
+        hello = decode_hello(doc)
+        if hello is None:
+            self._write(encode_frame(invalid_request(REASON_NOT_HELLO)))
+            return False
+        reply = hello_reply(hello, self._server.ctx.daemon_version)
+        self._write(encode_frame(reply))
+        self._greeted = reply["compatible"]
+        return self._greeted
+
+    # -- transport helpers -----------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def _write_and_close(self, reply: Any) -> None:
+        self._write(encode_frame(reply))
+        self._close()
+
+    def _close(self) -> None:
+        """Close after flushing anything already written."""
+        self._closing = True
+        self._stop_input()
+        if self._transport is not None:
+            self._transport.close()
+
+    def _protocol_violation(self) -> None:
+        """Framing is lost: drop all buffered input and close without a reply.
+
+        A request already being served still gets its answer first (it was framed
+        correctly); nothing after the bad length is ever read.
+        """
+        self._stop_input()
+        if self._worker is None:
+            self._close()
+        else:
+            self._draining = True
+
+    def _stop_input(self) -> None:
+        """Serve no further frames from this peer."""
+        self._input_open = False
+        self._buf.clear()
+        self._frames.clear()
+
+    def _wake_writer(self) -> None:
+        waiter, self._write_ready = self._write_ready, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
