@@ -65,6 +65,11 @@ class Reference:
     class (``self.m()``, ``cls.m()``, ``this.m()``, ``this->m()``, a Go method's
     receiver variable, Rust ``self.m()``/``Self::m()``); ``target`` then holds
     only the member name.
+    ``bound_locally``: the first segment of ``target`` names a local binding the
+    extractor does not model as a symbol (a parameter, a local variable, a loop
+    or ``with`` target) in the nearest scope that binds it. The resolver then
+    never binds the reference through imports, package or unique lookups: a
+    parameter ``callback`` must not resolve to some global ``callback``.
     """
 
     kind: str
@@ -75,6 +80,7 @@ class Reference:
     member: str | None = None
     alias: str | None = None
     via_self: bool = False
+    bound_locally: bool = False
 
 
 @dataclass(slots=True)

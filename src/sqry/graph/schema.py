@@ -45,21 +45,34 @@ CREATE INDEX IF NOT EXISTS symbols_qname ON symbols(qualified_name);
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_parent ON symbols(parent_id);
 -- Relations. target_id NULL means unresolved; target_text is always kept.
+-- `contains` edges are structural: target_id always set, resolved_via NULL.
 CREATE TABLE IF NOT EXISTS edges (
-    id           INTEGER PRIMARY KEY,
-    kind         TEXT NOT NULL,        -- contains calls imports inherits implements returns
-    source_id    INTEGER NOT NULL,
-    target_id    INTEGER,
-    target_text  TEXT NOT NULL DEFAULT '',
-    file_id      INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    line         INTEGER,
-    column       INTEGER,
-    member       TEXT,
-    alias        TEXT,
-    via_self     INTEGER NOT NULL DEFAULT 0,
-    resolved_via TEXT                 -- local import self package unique, NULL if unresolved
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,       -- contains calls imports inherits implements returns
+    source_id     INTEGER NOT NULL,
+    target_id     INTEGER,
+    target_text   TEXT NOT NULL DEFAULT '',
+    file_id       INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    line          INTEGER,
+    column        INTEGER,
+    member        TEXT,
+    alias         TEXT,
+    via_self      INTEGER NOT NULL DEFAULT 0,
+    bound_locally INTEGER NOT NULL DEFAULT 0,  -- see model.Reference.bound_locally
+    resolved_via  TEXT,               -- local import self package unique, NULL if unresolved
+    ambiguous_via TEXT,               -- rule that found several candidates, NULL otherwise
+    candidates    INTEGER NOT NULL DEFAULT 0  -- distinct candidates at that rule (1 if resolved)
 );
 CREATE INDEX IF NOT EXISTS edges_source ON edges(source_id, kind);
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target_id, kind);
 CREATE INDEX IF NOT EXISTS edges_file ON edges(file_id);
+-- Engine-internal: every name an edge's resolution looks up (the segments of its
+-- target, its import member, its enclosing class for `self` calls). Incremental
+-- re-indexing uses it to find the edges a changed definition could rebind.
+CREATE TABLE IF NOT EXISTS edge_names (
+    name    TEXT NOT NULL,
+    edge_id INTEGER NOT NULL,
+    PRIMARY KEY (name, edge_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edge_names_edge ON edge_names(edge_id);
 """

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -34,6 +36,21 @@ class LanguageSpec:
     specifiers made absolute), or ``None`` when it leaves the workspace or cannot
     be known. ``separator`` joins qualified-name segments (``.`` or ``::``).
     ``grammar_for(path)`` optionally picks a different grammar by file name (TSX).
+
+    ``module_name`` and ``import_module`` must be pure functions of their
+    arguments: the resolver calls them in whatever process and working directory
+    it runs in. A language that needs a workspace file to answer (Go's
+    ``go.mod``) reads it under :func:`workspace_root`, never under ``os.getcwd()``.
+
+    Two knobs tune the language-agnostic resolver (:mod:`sqry.graph.resolve`):
+    ``builtins`` are names the language provides without a definition in the
+    workspace (Python's ``len``, ``print``); a bare call to one that is not
+    defined locally or imported stays unresolved instead of binding to a
+    same-named definition elsewhere through the ``package``/``unique`` rules.
+    ``members_in_scope`` says whether code inside a method sees its class's
+    members by bare name (Java, C++, C#: ``foo()`` may mean ``this.foo()``);
+    Python sets it False because there a bare ``foo()`` in a method never means
+    the method ``self.foo``.
     """
 
     name: str
@@ -45,6 +62,31 @@ class LanguageSpec:
     separator: str = "."
     shebangs: tuple[str, ...] = ()
     grammar_for: Callable[[str], tree_sitter.Language] | None = None
+    builtins: frozenset[str] = frozenset()
+    members_in_scope: bool = True
+
+
+_WORKSPACE_ROOT: ContextVar[str | None] = ContextVar("sqry_workspace_root", default=None)
+
+
+def workspace_root() -> str | None:
+    """Absolute path of the workspace being indexed, or None outside a build.
+
+    Set by the engine around extraction and resolution (in the main process and
+    in every worker), so language hooks can read workspace files such as
+    ``go.mod`` without depending on the current directory.
+    """
+    return _WORKSPACE_ROOT.get()
+
+
+@contextmanager
+def using_workspace(root: str) -> Iterator[None]:
+    """Make :func:`workspace_root` answer ``root`` for the duration of the block."""
+    token = _WORKSPACE_ROOT.set(root)
+    try:
+        yield
+    finally:
+        _WORKSPACE_ROOT.reset(token)
 
 
 @cache
