@@ -1,11 +1,101 @@
-"""``sqry daemon start|stop|status``: thin wrappers over the client library."""
+"""``sqry daemon start|stop|status``: the same lifecycle code ``sqryd`` runs.
+
+``stop`` and ``status`` are :mod:`sqry.daemon.lifecycle.control` (one
+implementation for both CLIs); ``start`` is the clients' auto-start,
+:func:`sqry.daemon.lifecycle.detach.start_detached`, reported in words. Errors
+print as ``sqry: <message>`` and exit with the lifecycle exit code (69/73/75/78...).
+
+Imported by every ``sqry`` call: everything beyond argparse is imported inside
+the command functions.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqry.daemon.lifecycle.config import DaemonConfig
+    from sqry.daemon.lifecycle.errors import DaemonError
+
+PROG = "sqry"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Placeholder until the IPC client lands; owned by the IPC work."""
-    p = sub.add_parser("daemon", help="manage the sqryd daemon")
+    """Add ``sqry daemon`` and its subcommands to the ``sqry`` parser."""
+    p = sub.add_parser("daemon", help="manage the sqryd daemon", description="manage sqryd")
     p.set_defaults(run=None)
+    verbs = p.add_subparsers(dest="daemon_command", metavar="ACTION", parser_class=type(p))
+    start = verbs.add_parser("start", help="start sqryd in the background unless it is running")
+    start.set_defaults(run=_run_start)
+    stop = verbs.add_parser("stop", help="stop the running sqryd")
+    stop.add_argument("--timeout-secs", type=float, default=15.0, metavar="N")
+    stop.add_argument(
+        "--force", action="store_true", help="signal the proven lock owner at the deadline"
+    )
+    stop.set_defaults(run=_run_stop)
+    status = verbs.add_parser("status", help="show the running sqryd's state")
+    status.add_argument("--json", action="store_true", help="print the status object as JSON")
+    status.set_defaults(run=_run_status)
+    for verb in (start, stop, status):
+        verb.add_argument("--config", metavar="FILE", help="daemon.toml to use")
+
+
+def _config(args: argparse.Namespace) -> DaemonConfig:
+    from sqry.daemon.lifecycle.config import load_config
+
+    return load_config(args.config, env=os.environ)
+
+
+def _fail(err: DaemonError) -> int:
+    from sqry.daemon.lifecycle.cli import report
+
+    return report(PROG, err)
+
+
+def _run_start(args: argparse.Namespace) -> int:
+    from sqry.daemon.lifecycle.control import daemon_status
+    from sqry.daemon.lifecycle.detach import daemon_answers, start_detached
+    from sqry.daemon.lifecycle.errors import DaemonError
+
+    try:
+        cfg = _config(args)
+        socket = cfg.paths(os.environ).socket
+        was_running = daemon_answers(socket)
+        if not was_running:
+            start_detached(cfg, env=os.environ)
+        pid = daemon_status(cfg, env=os.environ).get("pid", "?")
+    except DaemonError as err:
+        return _fail(err)
+    verb = "already running" if was_running else "started"
+    print(f"sqryd {verb} (pid {pid}) on socket {socket}")
+    return 0
+
+
+def _run_stop(args: argparse.Namespace) -> int:
+    from sqry.daemon.lifecycle.control import stop_daemon
+    from sqry.daemon.lifecycle.errors import DaemonError, UsageError
+
+    try:
+        if not args.timeout_secs > 0:
+            raise UsageError(f"--timeout-secs must be positive, got {args.timeout_secs:g}")
+        cfg = _config(args)
+        stop_daemon(cfg, timeout_secs=args.timeout_secs, force=args.force, env=os.environ)
+    except DaemonError as err:
+        return _fail(err)
+    print(f"sqryd stopped (socket {cfg.paths(os.environ).socket})")
+    return 0
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from sqry.daemon.lifecycle.control import daemon_status, format_status, status_json
+    from sqry.daemon.lifecycle.errors import DaemonError
+
+    try:
+        result = daemon_status(_config(args), env=os.environ)
+    except DaemonError as err:
+        return _fail(err)
+    sys.stdout.write((status_json(result) if args.json else format_status(result)) + "\n")
+    return 0

@@ -1,0 +1,521 @@
+"""``sqryd start --detach``: the parent path, the child role, and auto-start (§4).
+
+The lock is taken in the process the user started, *before* detaching, so a
+held lock or an unsafe runtime dir is reported on the user's terminal. The
+parent then re-executes Python as the daemon (``subprocess`` with ``pass_fds``
+and ``start_new_session``: never a raw fork in a process that may have
+threads), handing it exactly two fds — the locked lock file and the write end
+of a ready pipe — named in four environment variables. The child adopts the
+lock (same open file description, so the flock is shared, not re-taken), runs
+the normal startup, and writes one line on the pipe: ``READY <pid>`` or
+``ERROR <code> <message>``. Only after READY does the parent let go of its
+handle, and it does so without ``LOCK_UN`` (that would unlock the shared open
+file description under the child).
+
+:func:`start_detached` is what clients call to auto-start a daemon.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqry.daemon.lifecycle.errors import (
+    EX_SOFTWARE,
+    EX_TEMPFAIL,
+    EX_UNAVAILABLE,
+    DaemonError,
+    DaemonIoError,
+    ReadyTimeout,
+)
+
+if TYPE_CHECKING:
+    from sqry.daemon.lifecycle.config import DaemonConfig
+    from sqry.daemon.lifecycle.pidfile import PidfileLock
+
+ENV_LOCK_FD = "SQRYD_LOCK_FD"
+ENV_READY_PIPE_FD = "SQRYD_READY_PIPE_FD"
+ENV_PIDFILE_PATH = "SQRYD_PIDFILE_PATH"
+ENV_LOCKFILE_PATH = "SQRYD_LOCKFILE_PATH"
+HANDOFF_VARS = (ENV_LOCK_FD, ENV_READY_PIPE_FD, ENV_PIDFILE_PATH, ENV_LOCKFILE_PATH)
+
+MAX_READY_LINE = 64 * 1024
+REAP_SECS = 5.0
+LOG_TAIL_LINES = 3
+
+
+class ChildFailed(DaemonError):
+    """The detached daemon reported or suffered a startup failure; carries its code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ---------------------------------------------------------------------------
+# The ready pipe protocol (one line, written once)
+# ---------------------------------------------------------------------------
+
+
+class ReadyPipe:
+    """The child's end of the ready pipe: says READY or ERROR exactly once, then closes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.used = False
+
+    def ready(self, pid: int) -> None:
+        self._send(f"READY {pid}\n")
+
+    def error(self, code: int, message: str) -> None:
+        self._send(f"ERROR {code} {' '.join(message.split())}\n")
+
+    def _send(self, line: str) -> None:
+        if self.used:
+            return
+        self.used = True
+        data = line.encode("utf-8", "replace")[:MAX_READY_LINE]
+        try:
+            while data:
+                data = data[os.write(self.fd, data) :]
+        except OSError:
+            pass  # the parent gave up (timeout) or died; nothing left to tell
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+
+
+@dataclass(frozen=True)
+class ReadyLine:
+    """What the parent read from the pipe: READY, ERROR, or nothing (EOF)."""
+
+    kind: str  # "ready" | "error" | "eof"
+    pid: int = 0
+    code: int = 0
+    message: str = ""
+
+
+def parse_ready_line(raw: bytes) -> ReadyLine:
+    """Decode one ready-pipe line; anything unexpected is reported as an error line."""
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return ReadyLine("eof")
+    word, _, rest = text.partition(" ")
+    if word == "READY" and rest.strip().isdigit():
+        return ReadyLine("ready", pid=int(rest))
+    if word == "ERROR":
+        code_text, _, message = rest.partition(" ")
+        if code_text.isdigit():
+            return ReadyLine("error", code=int(code_text), message=message)
+    return ReadyLine("error", code=EX_SOFTWARE, message=f"unexpected ready-pipe line {text!r}")
+
+
+# ---------------------------------------------------------------------------
+# Parent path
+# ---------------------------------------------------------------------------
+
+
+def run_parent(
+    cfg: DaemonConfig,
+    *,
+    config_path: str | None,
+    log_level: str | None,
+    env: Mapping[str, str],
+) -> int:
+    """Start the daemon in the background and return its pid once it is ready.
+
+    Raises AlreadyRunning (75) when the lock is held, ChildFailed with the
+    child's own code when its startup failed, ReadyTimeout (69) on timeout.
+    """
+    from sqry.daemon.lifecycle.paths import check_socket_path
+    from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
+
+    paths = cfg.paths(env)
+    check_socket_path(paths.socket)
+    lock = acquire_pidfile_lock(paths)
+    try:
+        return _spawn_and_wait(cfg, lock, paths, config_path, log_level, env)
+    except BaseException:
+        lock.close()  # still WriteOwner: removes the pidfile, unlocks
+        raise
+
+
+def _spawn_and_wait(cfg, lock: PidfileLock, paths, config_path, log_level, env) -> int:
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    try:
+        try:
+            child = _spawn_child(lock.fileno(), write_end, paths, config_path, log_level, env)
+        finally:
+            os.close(write_end)
+        timeout = float(cfg.auto_start_ready_timeout_secs)
+        line = _read_ready_line(read_end, time.monotonic() + timeout)
+    finally:
+        os.close(read_end)
+    if line is None:
+        _kill_and_reap(child)
+        raise ReadyTimeout.after(timeout, paths.socket)
+    if line.kind == "ready":
+        lock.hand_off_to_adopter()
+        lock.close()  # Handoff: closes our fd only, no LOCK_UN, pidfile stays
+        return line.pid
+    status = _reap(child)
+    if line.kind == "error":
+        raise ChildFailed(line.message, line.code)
+    raise ChildFailed(
+        f"daemon {_describe_exit(status)} before it was ready on socket {paths.socket}"
+        f"{_log_tail_note(cfg, env)}",
+        EX_UNAVAILABLE,
+    )
+
+
+def _spawn_child(lock_fd: int, pipe_w: int, paths, config_path, log_level, env) -> subprocess.Popen:
+    """Re-exec this Python as the daemon child, in its own session, stdio on /dev/null."""
+    argv = [sys.executable, "-P", "-m", "sqry.daemon.lifecycle.cli", "start", "--detach"]
+    argv.append("--spawned-by-client")
+    if config_path:
+        argv += ["--config", os.path.abspath(config_path)]
+    if log_level:
+        argv += ["--log-level", log_level]
+    child_env = dict(env)
+    child_env.update(
+        {
+            ENV_LOCK_FD: str(lock_fd),
+            ENV_READY_PIPE_FD: str(pipe_w),
+            ENV_PIDFILE_PATH: str(paths.pid),
+            ENV_LOCKFILE_PATH: str(paths.lock),
+        }
+    )
+    try:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(lock_fd, pipe_w),
+            start_new_session=True,
+            cwd="/",
+            env=child_env,
+        )
+    except OSError as err:
+        raise DaemonIoError(f"cannot start the daemon process {sys.executable}: {err}") from err
+
+
+def _read_ready_line(fd: int, deadline: float) -> ReadyLine | None:
+    """Read until newline or EOF; None when the deadline passes first."""
+    buf = b""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    while b"\n" not in buf and len(buf) < MAX_READY_LINE:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        if not poller.poll(remaining * 1000):
+            continue
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buf += chunk
+    return parse_ready_line(buf.split(b"\n", 1)[0])
+
+
+def _reap(child: subprocess.Popen) -> int:
+    """Wait briefly for a failed child to exit; kill it if it lingers. Returns its status."""
+    try:
+        return child.wait(timeout=REAP_SECS)
+    except subprocess.TimeoutExpired:
+        return _kill_and_reap(child)
+
+
+def _kill_and_reap(child: subprocess.Popen) -> int:
+    """SIGKILL exactly our child (unreaped, so its pid cannot have been reused)."""
+    with contextlib.suppress(ProcessLookupError):
+        child.kill()
+    return child.wait()
+
+
+def _describe_exit(status: int) -> str:
+    if status < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return f"was killed by {name}"
+    return f"exited with status {status}"
+
+
+def _log_tail_note(cfg: DaemonConfig, env: Mapping[str, str]) -> str:
+    """``; last log lines (<path>): a | b | c`` or an empty string when there is no log."""
+    try:
+        dest = cfg.log_destination(env)
+    except Exception:  # a broken config must not hide the real failure
+        return ""
+    if dest is None or str(dest) in ("-", "stderr"):
+        return ""
+    try:
+        with open(dest, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 8192))
+            lines = fh.read().decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:]
+    except OSError:
+        return f"; no log at {dest}"
+    tail = " | ".join(line.strip() for line in lines if line.strip())
+    return f"; last log lines ({dest}): {tail}" if tail else f"; the log {dest} is empty"
+
+
+# ---------------------------------------------------------------------------
+# Child role
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The four values the parent passes to the child in the environment."""
+
+    lock_fd: int
+    pipe_fd: int
+    pidfile: str
+    lockfile: str
+
+
+def run_child(config_path: str | None, log_level: str | None, *, env: Mapping[str, str]) -> int:
+    """The hidden ``start --detach --spawned-by-client`` role: become the daemon.
+
+    Any startup failure is written to the ready pipe as ``ERROR <code> <msg>``
+    and the process exits at once with that code *without* closing the adopted
+    lock: the parent still holds its WriteOwner handle and removes the pidfile
+    and unlocks after reading the line. Unlocking here could let a third
+    process take the name while the parent still cleans it up.
+    """
+    pipe_fd = _pipe_fd_or_none(env)
+    try:
+        handoff = read_handoff(env)
+    except DaemonError as err:
+        if pipe_fd is not None:
+            ReadyPipe(pipe_fd).error(err.exit_code, str(err))
+        raise
+    pipe = ReadyPipe(handoff.pipe_fd)
+    scrub_handoff(handoff)
+    try:
+        lock, cfg = _adopt_and_configure(handoff, config_path, log_level)
+        from sqry.daemon.lifecycle.runner import run_foreground
+
+        return run_foreground(cfg, env=os.environ, lock=lock, ready_pipe=pipe)
+    except BaseException as err:
+        if pipe.used:
+            raise  # the daemon was up; its own shutdown path already cleaned up
+        code, message = _failure_of(err)
+        pipe.error(code, message)
+        _flush_std_streams()
+        os._exit(code)
+
+
+def _adopt_and_configure(handoff: Handoff, config_path, log_level):
+    from sqry.daemon.lifecycle.config import load_config
+    from sqry.daemon.lifecycle.logfile import redirect_std_streams
+    from sqry.daemon.lifecycle.pidfile import PidfileLock
+
+    try:
+        lock = PidfileLock.adopt(handoff.lock_fd, Path(handoff.pidfile), Path(handoff.lockfile))
+    except DaemonError as err:
+        raise DaemonIoError(f"{ENV_LOCK_FD}={handoff.lock_fd}: {err}") from err
+    lock.write_pid(os.getpid())
+    cfg = load_config(config_path, env=os.environ, log_level=log_level)
+    paths = cfg.paths(os.environ)
+    if str(paths.pid) != handoff.pidfile or str(paths.lock) != handoff.lockfile:
+        raise DaemonIoError(
+            f"{ENV_PIDFILE_PATH}/{ENV_LOCKFILE_PATH} ({handoff.pidfile}, {handoff.lockfile}) "
+            f"do not match the configured pidfile and lock ({paths.pid}, {paths.lock})"
+        )
+    dest = cfg.log_destination(os.environ)
+    if dest is not None and str(dest) not in ("-", "stderr"):
+        redirect_std_streams(dest)  # tracebacks and faulthandler output land in the log
+    return lock, cfg
+
+
+def _failure_of(err: BaseException) -> tuple[int, str]:
+    if isinstance(err, DaemonError):
+        return err.exit_code, str(err)
+    import traceback
+
+    traceback.print_exc()  # stderr is the log file by now (or /dev/null)
+    return EX_SOFTWARE, f"internal error during daemon startup: {type(err).__name__}: {err}"
+
+
+def _flush_std_streams() -> None:
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _pipe_fd_or_none(env: Mapping[str, str]) -> int | None:
+    """The ready pipe fd if it is usable, so even env errors can be reported on it."""
+    try:
+        return _fd_var(env, ENV_READY_PIPE_FD, want_fifo=True)
+    except DaemonError:
+        return None
+
+
+def read_handoff(env: Mapping[str, str]) -> Handoff:
+    """Validate the four hand-off variables; any problem is exit 73 naming the variable.
+
+    That the lock fd really is the lock file is checked by ``PidfileLock.adopt``.
+    """
+    pipe_fd = _fd_var(env, ENV_READY_PIPE_FD, want_fifo=True)
+    lock_fd = _fd_var(env, ENV_LOCK_FD, want_fifo=False)
+    pidfile = _path_var(env, ENV_PIDFILE_PATH)
+    lockfile = _path_var(env, ENV_LOCKFILE_PATH)
+    return Handoff(lock_fd, pipe_fd, pidfile, lockfile)
+
+
+def scrub_handoff(handoff: Handoff) -> None:
+    """Nothing the daemon spawns may inherit the lock, the pipe, or their names."""
+    for name in HANDOFF_VARS:
+        os.environ.pop(name, None)
+    os.set_inheritable(handoff.lock_fd, False)
+    os.set_inheritable(handoff.pipe_fd, False)
+
+
+def _fd_var(env: Mapping[str, str], name: str, *, want_fifo: bool) -> int:
+    text = env.get(name)
+    if text is None:
+        raise DaemonIoError(
+            f"{name} is not set; the detached daemon must be started by 'sqryd start --detach'"
+        )
+    if not text.isdigit():
+        raise DaemonIoError(f"{name}={text!r} is not a file descriptor number")
+    fd = int(text)
+    try:
+        st = os.fstat(fd)
+    except OSError as err:
+        raise DaemonIoError(f"{name}={fd} is not an open file descriptor ({err.strerror})") from err
+    if want_fifo != stat.S_ISFIFO(st.st_mode) or (not want_fifo and not stat.S_ISREG(st.st_mode)):
+        kind = "a pipe" if want_fifo else "a regular file"
+        raise DaemonIoError(f"{name}={fd} is not {kind}")
+    return fd
+
+
+def _path_var(env: Mapping[str, str], name: str) -> str:
+    text = env.get(name)
+    if not text:
+        raise DaemonIoError(
+            f"{name} is not set; the detached daemon must be started by 'sqryd start --detach'"
+        )
+    if not os.path.isabs(text):
+        raise DaemonIoError(f"{name}={text!r} is not an absolute path")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Auto-start for clients
+# ---------------------------------------------------------------------------
+
+
+def start_detached(cfg: DaemonConfig, *, env: Mapping[str, str] | None = None) -> None:
+    """Make sure a daemon answers on ``cfg``'s socket, starting one if needed.
+
+    Concurrent auto-starters serialise on the bootstrap lock; the first starts
+    the daemon through ``sqryd start --detach`` in a subprocess (the parent path,
+    never the child role, so the daemon is reparented away from a long-lived
+    client and never becomes its zombie), the rest find the socket answering.
+    Raises a DaemonError when no daemon answers in the end.
+    """
+    from sqry.daemon.lifecycle.paths import check_socket_path, ensure_runtime_dir
+
+    env = os.environ if env is None else env
+    paths = cfg.paths(env)
+    check_socket_path(paths.socket)
+    ensure_runtime_dir(paths.runtime_dir)
+    timeout = float(cfg.auto_start_ready_timeout_secs)
+    with _bootstrap_lock(str(paths.bootstrap_lock)):
+        if daemon_answers(paths.socket):
+            return
+        _run_detach_subprocess(cfg, paths, env, timeout)
+        deadline = time.monotonic() + timeout
+        while not daemon_answers(paths.socket):
+            if time.monotonic() >= deadline:
+                raise ReadyTimeout.after(timeout, paths.socket)
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _bootstrap_lock(path: str):
+    """Blocking exclusive flock on the bootstrap lock file (0600, never unlinked)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as err:
+        raise DaemonIoError(f"cannot open bootstrap lock {path}: {err.strerror}") from err
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _run_detach_subprocess(
+    cfg: DaemonConfig, paths, env: Mapping[str, str], timeout: float
+) -> None:
+    """Run ``sqryd start --detach`` with exactly ``cfg`` (passed as a private TOML file)."""
+    from sqry.daemon.lifecycle.config import to_toml
+
+    cfg_file = f"{paths.bootstrap_lock}.{os.getpid()}.toml"
+    fd = os.open(
+        cfg_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+    )
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(to_toml(cfg))
+    argv = [sys.executable, "-P", "-m", "sqry.daemon.lifecycle.cli", "start", "--detach"]
+    try:
+        proc = subprocess.run(
+            [*argv, "--config", cfg_file],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            timeout=timeout + 30,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise ReadyTimeout.after(timeout, paths.socket) from err
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(cfg_file)
+    if proc.returncode in (0, EX_TEMPFAIL):
+        return
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    message = (
+        lines[-1].removeprefix("sqryd: ")
+        if lines
+        else f"sqryd start --detach exited {proc.returncode}"
+    )
+    raise ChildFailed(message, proc.returncode if proc.returncode > 0 else EX_UNAVAILABLE)
+
+
+def daemon_answers(socket_path) -> bool:
+    """True when something completes a hello on the socket (even an incompatible daemon)."""
+    from sqry.client import DaemonClient
+    from sqry.client.errors import ClientError
+    from sqry.client.errors import NotRunning as ClientNotRunning
+
+    try:
+        client = DaemonClient.connect(socket_path=socket_path, auto_start=False)
+    except ClientNotRunning:
+        return False
+    except ClientError:  # timeouts, version mismatch: a daemon is there, just not usable
+        return True
+    client.close()
+    return True

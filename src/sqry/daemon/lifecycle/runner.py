@@ -1,0 +1,403 @@
+"""The foreground daemon: startup, serving, and graceful shutdown (lifecycle §5).
+
+Startup runs in the spec's order so every failure maps to one exit code:
+config (78, done by the caller) → logging (warning only) → runtime dir + lock
+(75/77) → components + signal handlers (70) → preload pinned workspaces (logged,
+never fatal) → bind the socket (78 for a non-socket file, 70 for an unusable
+directory) → signal ready (systemd, ready marker, ready pipe) → accept.
+
+Shutdown reverses it: stop accepting, ``STOPPING=1``, cancel background work,
+drain connections, unlink the socket *while still holding the lock*, remove the
+ready marker, and release the lock last (closing the lock handle removes the
+pidfile first). Anything that holds the lock may clean up the name; nothing else.
+
+Testing knobs (environment, read once at startup):
+
+- ``SQRYD_SELF_CHECK_SECS``: period of the self-check (default 5 s).
+- ``SQRYD_IDLE_SHUTDOWN_SECS``: idle-shutdown threshold in seconds; overrides
+  ``idle_shutdown_minutes`` so tests need not wait minutes. ``0`` disables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import stat
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqry import __version__
+from sqry.daemon.lifecycle.errors import (
+    EX_OK,
+    ConfigError,
+    DaemonError,
+    SignalSetupError,
+    SocketSetupError,
+)
+
+if TYPE_CHECKING:
+    from sqry.daemon.lifecycle.config import DaemonConfig
+    from sqry.daemon.lifecycle.detach import ReadyPipe
+    from sqry.daemon.lifecycle.notify import Notifier
+    from sqry.daemon.lifecycle.paths import RuntimePaths
+    from sqry.daemon.lifecycle.pidfile import PidfileLock
+
+log = logging.getLogger(__name__)
+
+SELF_CHECK_ENV = "SQRYD_SELF_CHECK_SECS"
+IDLE_SECS_ENV = "SQRYD_IDLE_SHUTDOWN_SECS"
+DEFAULT_SELF_CHECK_SECS = 5.0
+LISTEN_BACKLOG = 128
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def run_foreground(
+    cfg: DaemonConfig,
+    *,
+    env: Mapping[str, str],
+    lock: PidfileLock | None = None,
+    ready_pipe: ReadyPipe | None = None,
+) -> int:
+    """Run the daemon until it is asked to stop; return the exit code (0).
+
+    ``lock`` is given in the detached child, which adopted the lock its parent
+    took; otherwise this acquires it. Startup failures raise a DaemonError. When
+    the lock was adopted and the daemon never became ready, the lock is left
+    alone: the parent still holds its WriteOwner handle and cleans up after
+    reading the child's ERROR line (unlocking here would free the shared lock
+    while the parent still believes it owns the name).
+    """
+    from sqry.daemon.lifecycle.logfile import setup_logging
+    from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
+
+    knobs = Knobs.from_env(cfg, env)
+    _setup_logging_or_warn(setup_logging, cfg, detached=ready_pipe is not None, env=env)
+    paths = cfg.paths(env)
+    owns_cleanup = lock is None
+    if lock is None:
+        lock = acquire_pidfile_lock(paths)
+    log.info("sqryd %s starting (pid %d, socket %s)", __version__, os.getpid(), paths.socket)
+    daemon = Daemon(cfg, paths, env, knobs, ready_pipe)
+    try:
+        code = asyncio.run(daemon.run())
+    except BaseException as err:
+        _log_startup_failure(err)
+        if owns_cleanup or daemon.became_ready:
+            lock.close()
+        raise
+    lock.close()
+    log.info("sqryd stopped")
+    return code
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Timings read once at startup (config plus the documented test knobs)."""
+
+    drain_secs: float
+    self_check_secs: float
+    idle_secs: float
+
+    @classmethod
+    def from_env(cls, cfg: DaemonConfig, env: Mapping[str, str]) -> Knobs:
+        idle = float(cfg.idle_shutdown_minutes) * 60.0
+        if env.get(IDLE_SECS_ENV):
+            idle = _env_seconds(env, IDLE_SECS_ENV, allow_zero=True)
+        check = DEFAULT_SELF_CHECK_SECS
+        if env.get(SELF_CHECK_ENV):
+            check = _env_seconds(env, SELF_CHECK_ENV, allow_zero=False)
+        return cls(float(cfg.ipc_shutdown_drain_secs), check, idle)
+
+
+def _env_seconds(env: Mapping[str, str], name: str, *, allow_zero: bool) -> float:
+    """Parse a seconds knob; a bad value is a config error naming the variable."""
+    text = env[name]
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value != value or value < 0 or (value == 0 and not allow_zero) or value > 86400 * 365:
+        lowest = "0" if allow_zero else "a positive number"
+        raise ConfigError(f"{name}={text!r} is not a number of seconds (expected {lowest} or more)")
+    return value
+
+
+def _setup_logging_or_warn(setup, cfg: DaemonConfig, *, detached: bool, env) -> None:
+    """Step 2: a logging failure must not stop the daemon, only be reported."""
+    try:
+        setup(cfg, detached=detached, env=env)
+    except (OSError, DaemonError) as err:
+        import sys
+
+        sys.stderr.write(f"sqryd: warning: logging setup failed, logging to stderr: {err}\n")
+        logging.basicConfig(level=logging.INFO)
+
+
+def _log_startup_failure(err: BaseException) -> None:
+    if isinstance(err, DaemonError):
+        log.error("startup failed: %s", err)
+    elif not isinstance(err, KeyboardInterrupt | SystemExit):
+        log.exception("daemon crashed")
+
+
+@dataclass
+class Daemon:
+    """One daemon run inside one event loop: its components and background tasks."""
+
+    cfg: DaemonConfig
+    paths: RuntimePaths
+    env: Mapping[str, str]
+    knobs: Knobs
+    ready_pipe: ReadyPipe | None
+    became_ready: bool = False
+    _stop: asyncio.Event | None = None
+    _stop_reason: str = ""
+    _signals_seen: int = 0
+    _bound: tuple[int, int] | None = None
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def run(self) -> int:
+        """Steps 4–7 of startup, serve until asked to stop, then shut down."""
+        from sqry.daemon.lifecycle.notify import Notifier
+
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        notifier = Notifier(self.env)
+        notifier.status("starting")
+        ctx, server = self._build_components()
+        self._install_signal_handlers(loop)
+        self._preload_pinned_workspaces()
+        try:
+            listener = self._bind()
+            self._signal_ready(notifier)
+            try:
+                await server.serve(listener)  # returns once accepting; the server owns it now
+            except BaseException:
+                listener.close()
+                raise
+            self._start_background(notifier, ctx)
+            await self._stop.wait()
+            await self._shutdown(notifier, server)
+        finally:
+            self._remove_name()
+        return EX_OK
+
+    # -- startup -----------------------------------------------------------
+
+    def _build_components(self):
+        """Step 4: the IPC context, method registry and server."""
+        from sqry.daemon.ipc.context import ServerContext
+        from sqry.daemon.ipc.methods import register_management_methods
+        from sqry.daemon.ipc.registry import MethodRegistry
+        from sqry.daemon.ipc.server import IpcServer
+
+        ctx = ServerContext(
+            config=self.cfg,
+            socket_path=self.paths.socket,
+            pid=os.getpid(),
+            daemon_version=__version__,
+            started_monotonic=time.monotonic(),
+            request_shutdown=self.request_shutdown,
+        )
+        registry = MethodRegistry()
+        register_management_methods(registry)
+        return ctx, IpcServer(ctx, registry)
+
+    def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> None:
+        """SIGTERM/SIGINT/SIGHUP all mean "shut down gracefully" (no hot reload)."""
+        try:
+            for sig in SHUTDOWN_SIGNALS:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+        except (OSError, RuntimeError, ValueError) as err:
+            raise SignalSetupError(f"cannot install signal handlers: {err}") from err
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._signals_seen += 1
+        name = signal.Signals(sig).name
+        if self._signals_seen > 1:
+            log.warning("received %s while already shutting down; ignored", name)
+            return
+        self.request_shutdown(f"received {name}")
+
+    def _preload_pinned_workspaces(self) -> None:
+        """Step 5: nothing to load until the graph engine serves workspaces."""
+        roots = self.cfg.preload_roots()
+        if roots:
+            log.info("pinned workspaces not preloaded (no graph engine yet): %s", ", ".join(roots))
+
+    def _bind(self) -> socket.socket:
+        """Step 6: bind and listen; remember the inode so we only ever unlink our own."""
+        listener = bind_listen_socket(str(self.paths.socket))
+        st = os.lstat(self.paths.socket)
+        self._bound = (st.st_dev, st.st_ino)
+        log.info("listening on %s", self.paths.socket)
+        return listener
+
+    def _signal_ready(self, notifier: Notifier) -> None:
+        """Step 7: the socket already accepts (listen backlog); now say so."""
+        pid = os.getpid()
+        notifier.ready(pid)
+        notifier.status(f"ready; serving on {self.paths.socket}")
+        _touch(str(self.paths.ready))
+        if self.ready_pipe is not None:
+            self.ready_pipe.ready(pid)
+        self.became_ready = True
+        log.info("ready (pid %d)", pid)
+
+    def _start_background(self, notifier: Notifier, ctx) -> None:
+        interval = notifier.watchdog_interval_secs()
+        if interval:
+            self._tasks.append(asyncio.create_task(_watchdog(notifier, interval)))
+        self._tasks.append(asyncio.create_task(self._self_check_loop()))
+        if self.knobs.idle_secs > 0:
+            self._tasks.append(asyncio.create_task(self._idle_loop(ctx)))
+
+    # -- running -----------------------------------------------------------
+
+    def request_shutdown(self, reason: str = "daemon/stop request") -> None:
+        """Start a graceful shutdown; callable from handlers, signals and checks."""
+        if self._stop is None or self._stop.is_set():
+            return
+        self._stop_reason = reason
+        log.info("shutting down: %s", reason)
+        self._stop.set()
+
+    async def _self_check_loop(self) -> None:
+        """Shut down when our name was taken away (beyond): see :func:`self_check`."""
+        while True:
+            await asyncio.sleep(self.knobs.self_check_secs)
+            problem = self_check(self.paths, os.getpid(), self._bound)
+            if problem:
+                log.warning("self-check failed: %s", problem)
+                self.request_shutdown(f"self-check: {problem}")
+                return
+
+    async def _idle_loop(self, ctx) -> None:
+        """Shut down after ``idle_secs`` without a connection or any activity."""
+        idle = self.knobs.idle_secs
+        tick = max(0.05, min(idle / 4, 5.0))
+        while True:
+            await asyncio.sleep(tick)
+            quiet_for = time.monotonic() - ctx.last_activity_monotonic
+            if ctx.open_connections == 0 and quiet_for >= idle:
+                self.request_shutdown(f"idle for {quiet_for:.0f}s (limit {idle:g}s)")
+                return
+
+    # -- shutdown ----------------------------------------------------------
+
+    async def _shutdown(self, notifier: Notifier, server) -> None:
+        """Stop accepting and drain (IpcServer.shutdown), with STOPPING=1 sent first."""
+        notifier.stopping()
+        notifier.status(f"stopping: {self._stop_reason}")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await server.shutdown(self.knobs.drain_secs)
+
+    def _remove_name(self) -> None:
+        """Unlink our socket (only if it is still ours) and the ready marker."""
+        if self._bound is not None:
+            with contextlib.suppress(OSError):
+                st = os.lstat(self.paths.socket)
+                if (st.st_dev, st.st_ino) == self._bound:
+                    os.unlink(self.paths.socket)
+        if self.became_ready:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.paths.ready)
+
+
+def self_check(paths: RuntimePaths, pid: int, bound: tuple[int, int] | None) -> str | None:
+    """Why this daemon no longer owns its name, or None when all is well.
+
+    The runtime dir vanishing (tmp cleaners, ``systemctl --user`` restarts),
+    the pidfile naming another process, or our socket being replaced all mean
+    clients can no longer reach us through the name; holding on would only make
+    the next auto-start fail.
+    """
+    from sqry.daemon.lifecycle.pidfile import read_pid
+
+    if not os.path.isdir(paths.runtime_dir):
+        return f"runtime dir {paths.runtime_dir} is gone"
+    owner = read_pid(paths.pid)
+    if owner != pid:
+        return f"pidfile {paths.pid} names pid {owner} instead of ours ({pid})"
+    if bound is not None:
+        try:
+            st = os.lstat(paths.socket)
+        except FileNotFoundError:
+            return f"socket {paths.socket} was removed"
+        if (st.st_dev, st.st_ino) != bound:
+            return f"socket {paths.socket} was replaced by another file"
+    return None
+
+
+def bind_listen_socket(path: str) -> socket.socket:
+    """Bind a 0600 Unix socket at ``path`` and listen; the caller holds the lock.
+
+    Holding the singleton lock proves no live daemon owns a socket found at the
+    path, so a socket there is stale and is unlinked. Anything else is a user's
+    file: refuse and leave it untouched.
+    """
+    _remove_stale_socket(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)  # no window in which the socket is group/world accessible
+    try:
+        sock.bind(path)
+        os.chmod(path, 0o600)
+        sock.listen(LISTEN_BACKLOG)
+    except OSError as err:
+        sock.close()
+        directory = os.path.dirname(path) or "."
+        raise SocketSetupError(
+            f"cannot listen on socket {path}: {err.strerror or err}; make sure {directory} "
+            "exists and is writable by you, or set SQRY_DAEMON_SOCKET to a path in such a directory"
+        ) from err
+    finally:
+        os.umask(old_umask)
+    sock.setblocking(False)
+    return sock
+
+
+def _remove_stale_socket(path: str) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise SocketSetupError(f"cannot inspect socket path {path}: {err.strerror}") from err
+    if not stat.S_ISSOCK(st.st_mode):
+        raise ConfigError(
+            f"{path} exists and is not a socket; refusing to replace it: "
+            "move it away or set SQRY_DAEMON_SOCKET to another path"
+        )
+    log.info("removing stale socket %s", path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        raise SocketSetupError(f"cannot remove stale socket {path}: {err.strerror}") from err
+
+
+def _touch(path: str) -> None:
+    """Create the ready marker; a failure is logged (readiness is also on the socket)."""
+    try:
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+        )
+        os.close(fd)
+    except OSError as err:
+        log.warning("cannot create ready marker %s: %s", path, err.strerror)
+
+
+async def _watchdog(notifier: Notifier, interval: float) -> None:
+    """Keep systemd's watchdog fed while the event loop is healthy."""
+    while True:
+        notifier.watchdog()
+        await asyncio.sleep(interval)

@@ -1,0 +1,161 @@
+"""``sqryd start --detach``: lock hand-off, ready pipe, startup failures (§4, §9)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+import pytest
+
+from helpers import (
+    LiveDaemon,
+    SqrydEnv,
+    fd_targets,
+    lock_is_held,
+    pid_alive,
+    processes_mentioning,
+    read_pidfile,
+    socket_accepts,
+    wait_until,
+)
+
+
+@pytest.mark.timeout(60)
+def test_detach_hands_the_lock_to_the_daemon(sqryd_env: SqrydEnv) -> None:
+    parent = sqryd_env.spawn("start", "--detach", "--print-pid")
+    out, err = parent.communicate(timeout=30)
+    assert parent.returncode == 0, err
+    assert err == ""
+    daemon_pid = int(out.strip())
+    sqryd_env.track(daemon_pid)
+
+    assert daemon_pid != parent.pid
+    assert read_pidfile(sqryd_env.pidfile) == daemon_pid, "pidfile names the daemon, not the parent"
+    assert pid_alive(daemon_pid)
+    assert socket_accepts(sqryd_env.socket), "ready means the socket already accepts"
+    lock = os.stat(sqryd_env.lock)
+    assert (lock.st_dev, lock.st_ino) in fd_targets(daemon_pid), "daemon holds the lock file open"
+
+    fd = os.open(sqryd_env.lock, os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+
+    stopped = sqryd_env.run("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not pid_alive(daemon_pid)
+    assert not lock_is_held(sqryd_env.lock), "after stop a fresh flock succeeds"
+    assert not sqryd_env.pidfile.exists() and not sqryd_env.socket.exists()
+
+
+@pytest.mark.timeout(60)
+def test_detached_daemon_has_its_own_session_and_no_handoff_leftovers(
+    live_daemon: LiveDaemon,
+) -> None:
+    pid = live_daemon.pid
+    assert os.getsid(pid) == pid, "the daemon leads its own session"
+    pipes = [
+        os.readlink(f"/proc/{pid}/fd/{fd}")
+        for fd in os.listdir(f"/proc/{pid}/fd")
+        if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:")
+    ]
+    assert pipes == [], f"the ready pipe must be closed after READY: {pipes}"
+    flags = _fd_flags_of_lock(pid, live_daemon.env)
+    assert flags & 0o2000000, "the adopted lock fd must be close-on-exec again"
+
+
+def _fd_flags_of_lock(pid: int, env: SqrydEnv) -> int:
+    lock = os.stat(env.lock)
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            st = os.stat(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (lock.st_dev, lock.st_ino):
+            with open(f"/proc/{pid}/fdinfo/{fd}") as fh:
+                for line in fh:
+                    if line.startswith("flags:"):
+                        return int(line.split()[1], 8)
+    raise AssertionError("daemon has no fd on the lock file")
+
+
+@pytest.mark.timeout(60)
+def test_detach_while_running_exits_75(live_daemon: LiveDaemon) -> None:
+    again = live_daemon.env.run("start", "--detach")
+    assert again.returncode == 75
+    assert again.stderr.startswith("sqryd: sqryd is already running (pid=")
+    assert f"pid={live_daemon.pid}" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert read_pidfile(live_daemon.env.pidfile) == live_daemon.pid
+
+
+@pytest.mark.timeout(60)
+def test_startup_failure_is_reported_by_the_parent_and_leaves_nothing(sqryd_env: SqrydEnv) -> None:
+    sqryd_env.runtime.mkdir(mode=0o700)
+    sqryd_env.socket.write_text("not a socket\n")
+    done = sqryd_env.run("start", "--detach")
+    assert done.returncode == 78, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "not a socket" in lines[0] and str(sqryd_env.socket) in lines[0]
+    assert sqryd_env.socket.read_text() == "not a socket\n", "the file is left untouched"
+    assert not sqryd_env.pidfile.exists()
+    assert not lock_is_held(sqryd_env.lock)
+    wait_until(
+        lambda: not processes_mentioning(str(sqryd_env.dir)),
+        10,
+        message="no daemon process left behind",
+    )
+
+
+@pytest.mark.timeout(60)
+def test_config_error_in_detach_is_78_before_spawning(sqryd_env: SqrydEnv) -> None:
+    bad = sqryd_env.dir / "bad.toml"
+    bad.write_text("no_such_key = 1\n")
+    done = sqryd_env.run("--config", str(bad), "start", "--detach")
+    assert done.returncode == 78
+    assert done.stderr.count("\n") == 1 and "no_such_key" in done.stderr
+    assert not sqryd_env.runtime.exists() or not sqryd_env.pidfile.exists()
+
+
+@pytest.mark.timeout(60)
+def test_detached_daemon_logs_to_the_log_file(live_daemon: LiveDaemon) -> None:
+    log = live_daemon.env.log
+    wait_until(lambda: log.exists() and "ready" in log.read_text(), 10, message="a ready log line")
+    assert os.stat(log).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.timeout(60)
+def test_child_role_without_the_handoff_environment_exits_73(sqryd_env: SqrydEnv) -> None:
+    done = sqryd_env.run("start", "--detach", "--spawned-by-client")
+    assert done.returncode == 73
+    assert "SQRYD_READY_PIPE_FD" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.timeout(60)
+def test_child_role_with_a_malformed_fd_names_the_variable(sqryd_env: SqrydEnv) -> None:
+    env = sqryd_env.with_env(
+        SQRYD_READY_PIPE_FD="banana",
+        SQRYD_LOCK_FD="3",
+        SQRYD_PIDFILE_PATH=str(sqryd_env.pidfile),
+        SQRYD_LOCKFILE_PATH=str(sqryd_env.lock),
+    )
+    done = sqryd_env.run("start", "--detach", "--spawned-by-client", env=env)
+    assert done.returncode == 73
+    assert "SQRYD_READY_PIPE_FD='banana'" in done.stderr
+
+
+@pytest.mark.timeout(60)
+def test_socket_path_too_long_is_78_before_anything_is_spawned(sqryd_env: SqrydEnv) -> None:
+    deep = sqryd_env.dir / ("d" * 60)
+    deep.mkdir()
+    long_socket = deep / ("s" * 60 + ".sock")
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(long_socket))
+    done = sqryd_env.run("start", "--detach", env=env)
+    assert done.returncode == 78
+    assert "bytes" in done.stderr and "SQRY_DAEMON_SOCKET" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert list(deep.iterdir()) == [], "nothing was created beside the socket"

@@ -1,0 +1,93 @@
+"""Many starters at once: exactly one daemon, everyone else told why (§4, §9)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from helpers import (
+    LiveDaemon,
+    SqrydEnv,
+    pid_alive,
+    processes_mentioning,
+    read_pidfile,
+    wait_until,
+)
+
+STARTERS = 16
+
+
+def _running_daemons(env: SqrydEnv) -> list[int]:
+    """Daemon processes of this test: sqryd processes holding the runtime dir in their env."""
+    found = []
+    for pid in processes_mentioning(str(env.dir)):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if b"--spawned-by-client" in argv and pid_alive(pid):
+            found.append(pid)
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_detached_starts_make_exactly_one_daemon(sqryd_env: SqrydEnv) -> None:
+    procs = [sqryd_env.spawn("start", "--detach", "--print-pid") for _ in range(STARTERS)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=90)
+        results.append((proc, out, err))
+    winners = [(p, out) for p, out, _ in results if p.returncode == 0]
+    losers = [(p, err) for p, _, err in results if p.returncode != 0]
+    assert len(winners) == 1, [(p.returncode, err) for p, err in losers]
+    daemon_pid = int(winners[0][1].strip())
+    sqryd_env.track(daemon_pid)
+    for proc, err in losers:
+        assert proc.returncode == 75, err
+        assert err.startswith("sqryd: sqryd is already running (pid="), err
+        assert err.count("\n") == 1
+    assert read_pidfile(sqryd_env.pidfile) == daemon_pid
+    assert _running_daemons(sqryd_env) == [daemon_pid]
+    assert sqryd_env.run("stop").returncode == 0
+
+
+AUTO_START_CLIENT = textwrap.dedent(
+    """
+    from sqry.client import DaemonClient
+
+    with DaemonClient.connect(auto_start=True) as client:
+        print(client.request("daemon/status")["pid"])
+    """
+)
+
+
+@pytest.mark.timeout(180)
+def test_concurrent_client_auto_starts_share_one_daemon(sqryd_env: SqrydEnv) -> None:
+    procs = [
+        sqryd_env.spawn("-c", AUTO_START_CLIENT, cmd=[sys.executable]) for _ in range(STARTERS)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=150)
+        results.append((proc.returncode, out, err))
+    failures = [(code, err) for code, _, err in results if code != 0]
+    assert failures == []
+    pids = {int(out.strip()) for _, out, _ in results}
+    assert len(pids) == 1, pids
+    (daemon_pid,) = pids
+    sqryd_env.track(daemon_pid)
+    assert read_pidfile(sqryd_env.pidfile) == daemon_pid
+    assert _running_daemons(sqryd_env) == [daemon_pid]
+    assert sqryd_env.run("stop").returncode == 0
+    wait_until(lambda: not pid_alive(daemon_pid), 10, message="the daemon to exit")
+
+
+@pytest.mark.timeout(60)
+def test_auto_start_returns_at_once_when_a_daemon_answers(live_daemon: LiveDaemon) -> None:
+    env = live_daemon.env
+    done = env.run("-c", AUTO_START_CLIENT, cmd=[sys.executable])
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) == live_daemon.pid

@@ -1,0 +1,69 @@
+"""The daemon gives up its name when it no longer owns it (beyond §5)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from helpers import SqrydEnv, pid_alive, socket_accepts, wait_until
+
+FAST_CHECK = {"SQRYD_SELF_CHECK_SECS": "0.1"}
+
+
+def start(env: SqrydEnv, **extra: str):
+    proc = env.spawn("foreground", env=env.with_env(**FAST_CHECK, **extra))
+    wait_until(
+        lambda: socket_accepts(env.socket) or proc.poll() is not None, 20, message="daemon ready"
+    )
+    assert proc.poll() is None, proc.stderr.read()
+    return proc
+
+
+@pytest.mark.timeout(60)
+def test_overwritten_pidfile_makes_the_daemon_shut_down(sqryd_env: SqrydEnv) -> None:
+    proc = start(sqryd_env)
+    sqryd_env.pidfile.write_text("1\n")
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    log = sqryd_env.log.read_text()
+    assert "self-check" in log and "names pid 1" in log
+    assert not sqryd_env.socket.exists()
+
+
+@pytest.mark.timeout(60)
+def test_removed_runtime_dir_makes_the_daemon_shut_down(sqryd_env: SqrydEnv) -> None:
+    proc = start(sqryd_env, SQRY_DAEMON_LOG_FILE="-")
+    shutil.rmtree(sqryd_env.runtime)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "is gone" in err
+
+
+@pytest.mark.timeout(60)
+def test_replaced_socket_makes_the_daemon_shut_down(sqryd_env: SqrydEnv) -> None:
+    proc = start(sqryd_env)
+    sqryd_env.socket.unlink()
+    sqryd_env.socket.write_text("someone else's file\n")
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert sqryd_env.socket.read_text() == "someone else's file\n", "not ours: left alone"
+
+
+@pytest.mark.timeout(60)
+def test_healthy_daemon_survives_many_checks(sqryd_env: SqrydEnv) -> None:
+    proc = start(sqryd_env)
+    marker = sqryd_env.log
+    # Twenty check periods pass once the log has seen that many ticks of wall time;
+    # poll the daemon's own liveness instead of sleeping.
+    with pytest.raises(AssertionError):
+        wait_until(lambda: proc.poll() is not None, 2.0, message="daemon exit")
+    assert pid_alive(proc.pid) and socket_accepts(sqryd_env.socket)
+    assert "self-check failed" not in marker.read_text()
+
+
+@pytest.mark.timeout(30)
+def test_bad_self_check_knob_is_a_config_error(sqryd_env: SqrydEnv) -> None:
+    done = sqryd_env.run("foreground", env=sqryd_env.with_env(SQRYD_SELF_CHECK_SECS="soon"))
+    assert done.returncode == 78
+    assert "SQRYD_SELF_CHECK_SECS" in done.stderr and done.stderr.count("\n") == 1

@@ -1,0 +1,152 @@
+"""The ``sqryd`` command line: flags, one-line errors, exit codes, printers (§3)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import sys
+import tomllib
+
+import pytest
+
+from helpers import SqrydEnv, processes_mentioning
+from sqry import __version__
+
+
+def one_line_error(done, code: int) -> str:
+    """Assert the process failed with ``code`` and exactly one ``sqryd: ...`` line."""
+    assert done.returncode == code, (done.returncode, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("sqryd: ")
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+@pytest.mark.timeout(30)
+def test_version_and_help(sqryd_env: SqrydEnv) -> None:
+    version = sqryd_env.run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"sqryd {__version__}"
+    helped = sqryd_env.run("--help")
+    assert helped.returncode == 0
+    for command in ("start", "foreground", "stop", "status", "print-config", "install-launchd"):
+        assert command in helped.stdout
+    assert "--spawned-by-client" not in sqryd_env.run("start", "--help").stdout
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--bogus"],
+        ["frobnicate"],
+        ["stop", "--timeout-secs", "soon"],
+        ["stop", "--timeout-secs", "-1"],
+        ["start", "--print-pid"],
+        ["start", "--spawned-by-client"],
+        ["install-systemd-system"],
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(sqryd_env: SqrydEnv, argv: list[str]) -> None:
+    line = one_line_error(sqryd_env.run(*argv), 2)
+    assert "sqryd --help" in line
+
+
+@pytest.mark.timeout(30)
+def test_missing_explicit_config_is_78(sqryd_env: SqrydEnv) -> None:
+    missing = sqryd_env.dir / "nope.toml"
+    for argv in (["--config", str(missing), "status"], ["status", "--config", str(missing)]):
+        line = one_line_error(sqryd_env.run(*argv), 78)
+        assert str(missing) in line
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("memory_limit_mb = 0\n", "memory_limit_mb"),
+        ("unknown_key = 1\n", "unknown_key"),
+        ("[socket\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_78_naming_the_problem(sqryd_env: SqrydEnv, text: str, named: str) -> None:
+    cfg = sqryd_env.dir / "daemon.toml"
+    cfg.write_text(text)
+    for verb in ("start", "status", "print-config"):
+        line = one_line_error(sqryd_env.run("--config", str(cfg), verb), 78)
+        assert named in line
+    assert not processes_mentioning(str(sqryd_env.dir))
+
+
+@pytest.mark.timeout(30)
+def test_bad_env_value_is_78_naming_the_variable(sqryd_env: SqrydEnv) -> None:
+    env = sqryd_env.with_env(SQRY_DAEMON_MEMORY_MB="lots")
+    line = one_line_error(sqryd_env.run("start", env=env), 78)
+    assert "SQRY_DAEMON_MEMORY_MB" in line
+
+
+@pytest.mark.timeout(30)
+def test_print_config_round_trips_through_config(sqryd_env: SqrydEnv) -> None:
+    src = sqryd_env.dir / "in.toml"
+    src.write_text(
+        'memory_limit_mb = 512\nlog_level = "debug"\nidle_shutdown_minutes = 7\n'
+        f'[socket]\npath = "{sqryd_env.dir}/s.sock"\n'
+        f'[[workspaces]]\npath = "{sqryd_env.dir}"\npinned = true\n'
+    )
+    first = sqryd_env.run("--config", str(src), "print-config")
+    assert first.returncode == 0, first.stderr
+    parsed = tomllib.loads(first.stdout)
+    assert parsed["memory_limit_mb"] == 512 and parsed["idle_shutdown_minutes"] == 7
+    assert parsed["socket"]["path"] == f"{sqryd_env.dir}/s.sock"
+    out = sqryd_env.dir / "out.toml"
+    out.write_text(first.stdout)
+    second = sqryd_env.run("print-config", "--config", str(out))
+    assert second.returncode == 0, second.stderr
+    assert tomllib.loads(second.stdout) == parsed
+
+
+@pytest.mark.timeout(30)
+def test_log_level_flag_beats_env_and_file(sqryd_env: SqrydEnv) -> None:
+    env = sqryd_env.with_env(SQRY_DAEMON_LOG_LEVEL="error")
+    done = sqryd_env.run("--log-level", "debug", "print-config", env=env)
+    assert tomllib.loads(done.stdout)["log_level"] == "debug"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["install-systemd-user"], "Type=notify"),
+        (["install-systemd-system", "--user", "root"], "User=%i"),
+        (["install-launchd"], "<plist"),
+    ],
+)
+def test_unit_printers_print_text_naming_the_sqryd_executable(
+    sqryd_env: SqrydEnv, argv: list[str], needle: str
+) -> None:
+    done = sqryd_env.run(*argv)
+    assert done.returncode == 0, done.stderr
+    assert needle in done.stdout
+    assert "foreground" in done.stdout
+    assert os.path.join(os.path.dirname(sys.executable), "sqryd") in done.stdout
+    assert not sqryd_env.runtime.exists(), "printing a unit writes no files"
+
+
+@pytest.mark.timeout(30)
+def test_systemd_system_unit_needs_a_real_account(sqryd_env: SqrydEnv) -> None:
+    done = sqryd_env.run("install-systemd-system", "--user", "no-such-user-sqry")
+    line = one_line_error(done, 78)
+    assert "no-such-user-sqry" in line
+
+
+@pytest.mark.timeout(30)
+def test_runtime_dir_owned_by_someone_else_is_77(sqryd_env: SqrydEnv) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to chown a directory to another user")
+    nobody = pwd.getpwnam("nobody")
+    sqryd_env.runtime.mkdir(mode=0o700)
+    os.chown(sqryd_env.runtime, nobody.pw_uid, nobody.pw_gid)
+    for argv in (["start"], ["start", "--detach"]):
+        line = one_line_error(sqryd_env.run(*argv), 77)
+        assert str(sqryd_env.runtime) in line and "owned by uid" in line
+    assert list(sqryd_env.runtime.iterdir()) == []
