@@ -55,12 +55,13 @@ class Dispatcher:
         self._management_meta = {"stale": False, "daemon_version": ctx.daemon_version}
 
     async def handle_document(
-        self, doc: Any, after_send: list[Callable[[], None]]
+        self, doc: Any, after_send: list[Callable[[], None] | None]
     ) -> dict[str, Any] | list[dict[str, Any]] | None:
         """Reply for one frame's document; None means "send no frame".
 
         Callbacks requested by handlers (``Reply.after_send``) are appended to
-        ``after_send``; the caller runs them once the reply is written.
+        ``after_send``; the caller runs them once the reply is written. A None entry
+        means a handler asked for the connection to close after the reply.
         """
         if type(doc) is dict:
             return await self._single(doc, after_send)
@@ -69,7 +70,7 @@ class Dispatcher:
         return invalid_request(REASON_NOT_OBJECT_OR_ARRAY)
 
     async def _batch(
-        self, items: list[Any], after_send: list[Callable[[], None]]
+        self, items: list[Any], after_send: list[Callable[[], None] | None]
     ) -> list[dict[str, Any]] | dict[str, Any] | None:
         if not items:
             return invalid_request(REASON_EMPTY_BATCH)
@@ -86,7 +87,7 @@ class Dispatcher:
         return replies or None
 
     async def _single(
-        self, obj: dict[str, Any], after_send: list[Callable[[], None]]
+        self, obj: dict[str, Any], after_send: list[Callable[[], None] | None]
     ) -> dict[str, Any] | None:
         request = validate_request(obj)
         if type(request) is dict:
@@ -94,7 +95,7 @@ class Dispatcher:
         return await self.call(request, after_send)  # type: ignore[arg-type]
 
     async def call(
-        self, request: Request, after_send: list[Callable[[], None]]
+        self, request: Request, after_send: list[Callable[[], None] | None]
     ) -> dict[str, Any] | None:
         """Run one valid request; notifications are dispatched but never answered."""
         method = self._registry.get(request.method)
@@ -124,6 +125,8 @@ class Dispatcher:
         if type(out) is Reply:
             if out.after_send is not None:
                 after_send.append(out.after_send)
+            if out.close_after:
+                after_send.append(None)
             meta = (
                 self._management_meta
                 if out.meta is None

@@ -56,9 +56,11 @@ async def daemon_stop(ctx: ServerContext, _params: None) -> Reply:
 
     ``request_shutdown`` runs as the reply's after-send callback, i.e. only after the
     ``{scheduled: true}`` frame has been handed to the transport, so the caller always
-    gets its answer even though this very connection is drained next.
+    gets its answer even though this very connection is drained next. The requesting
+    connection closes after the reply: the daemon is going away, and frames pipelined
+    behind the stop must not be served in the window before the drain begins.
     """
-    return Reply({"scheduled": True}, after_send=ctx.request_shutdown)
+    return Reply({"scheduled": True}, after_send=ctx.request_shutdown, close_after=True)
 
 
 def register_management_methods(registry: MethodRegistry) -> None:

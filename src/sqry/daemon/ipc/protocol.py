@@ -101,11 +101,14 @@ class Reply:
     ``meta`` carries workspace meta (absent → management meta ``{stale: false,
     daemon_version}``). ``after_send`` runs once the reply frame has been handed to the
     transport — ``daemon/stop`` uses it so its reply is written before the drain begins.
+    ``close_after`` closes this connection once the reply is flushed, serving none of
+    the frames the client queued behind it.
     """
 
     result: Any
     meta: Meta | None = None
     after_send: Any = None  # Callable[[], None] | None; Any keeps the dataclass import-light
+    close_after: bool = False
 
 
 @dataclass(frozen=True, slots=True)

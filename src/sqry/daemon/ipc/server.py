@@ -265,16 +265,20 @@ class _Connection(asyncio.Protocol):
         except ValueError as exc:
             self._write(encode_reply(parse_error(str(exc))))
             return False
-        after_send: list[Callable[[], None]] = []
+        after_send: list[Callable[[], None] | None] = []
         reply = await self._server.dispatcher.handle_document(doc, after_send)
         if reply is not None and not self._closing:
             self._write(encode_reply(reply))
+        keep_open = True
         for callback in after_send:
+            if callback is None:
+                keep_open = False
+                continue
             try:
                 callback()
             except Exception:
                 log.exception("after-send callback failed")
-        return True
+        return keep_open
 
     def _serve_first_frame(self, frame: bytes) -> bool:
         """Route the first frame: DaemonHello, ShimRegister, or a -32600 and close."""

@@ -1,0 +1,90 @@
+"""Peer-credential fence: a different uid gets one -32600 frame and is closed (ipc.md §2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+from ipc_testkit import running_server
+
+pytestmark = pytest.mark.timeout(30)
+
+NOBODY_UID = 65534
+
+# A stdlib-only client run as another user: it sends a hello (which must NOT be read)
+# and prints the single frame the daemon sends back, then whether the socket closed.
+CLIENT = r"""
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b'\x3a\x00\x00\x00{"client_version":"intruder","protocol_version":1}' + b' ' * 8)
+except OSError:
+    pass
+buf = b""
+while True:
+    try:
+        chunk = s.recv(65536)
+    except ConnectionResetError:
+        break
+    if not chunk:
+        break
+    buf += chunk
+n = struct.unpack("<I", buf[:4])[0]
+print(json.dumps({"frame": json.loads(buf[4:4 + n]), "trailing": len(buf) - 4 - n}))
+"""
+
+
+def _unprivileged_python() -> str | None:
+    """A python the 'nobody' user may execute (the venv's may live under /root)."""
+    for candidate in ("/usr/bin/python3", shutil.which("python3")):
+        if candidate and os.access(candidate, os.X_OK):
+            probe = subprocess.run(
+                [candidate, "-c", "pass"], user=NOBODY_UID, capture_output=True, timeout=20
+            )
+            if probe.returncode == 0:
+                return candidate
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another uid")
+def test_foreign_uid_is_refused_before_anything_is_read() -> None:
+    python = _unprivileged_python()
+    if python is None:
+        pytest.skip("no python interpreter executable by uid 65534")
+    with running_server() as ipc:
+        # Open the first fence (dir 0700, socket 0600) so the second one is what refuses.
+        os.chmod(os.path.dirname(ipc.socket_path), 0o711)
+        os.chmod(ipc.socket_path, 0o666)
+        done = subprocess.run(
+            [python, "-c", CLIENT, ipc.socket_path],
+            user=NOBODY_UID,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out == {
+            "frame": {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {
+                    "code": -32600,
+                    "message": "Invalid Request",
+                    "data": {"reason": f"peer uid {NOBODY_UID} is not the daemon owner"},
+                },
+            },
+            "trailing": 0,  # no hello reply: the hello was never read
+        }
+        with ipc.connect() as owner:  # the owner is still served
+            assert "result" in owner.request("daemon/status")
+
+
+def test_owner_uid_is_accepted(tmp_path: object) -> None:
+    with running_server() as ipc, ipc.connect() as conn:
+        assert conn.request("daemon/status")["result"]["result"]["pid"] == os.getpid()
