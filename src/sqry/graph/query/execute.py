@@ -1,0 +1,164 @@
+"""Run a query against an open index connection and shape the answer.
+
+The result has one of three shapes, decided by the stages: ``symbols`` (no stage),
+``count`` (``| count`` last) or ``groups`` (``group_by``/``top``). Symbol rows come
+in a stable order (path, line, column) so repeated runs, and the daemon and
+in-process paths, list the same items in the same order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqry.graph.query import sqlfuncs
+from sqry.graph.query.compiler import (
+    FROM,
+    F,
+    S,
+    SqlFilter,
+    compile_filter,
+    group_expression,
+    scope_filter,
+)
+from sqry.graph.query.nodes import Count, GroupBy, Query, Top
+from sqry.graph.query.parser import parse
+from sqry.graph.query.rows import SymbolRow, symbol_columns
+
+ORDER = f"ORDER BY {F}.path, {S}.start_line, {S}.start_column, {S}.id"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One ``group_by``/``top`` row: a field value and how many symbols have it."""
+
+    value: object
+    count: int
+
+
+@dataclass(slots=True)
+class QueryResult:
+    """What a query produced. ``total`` counts all matches (symbols or groups) even
+    when ``truncated`` by the limit; ``count`` is set for the ``count`` shape."""
+
+    shape: Literal["symbols", "count", "groups"]
+    symbols: list[SymbolRow] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    group_field: str | None = None
+    count: int | None = None
+    total: int = 0
+    truncated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """No result at all (``count`` of 0 counts as empty, like ``grep -c``)."""
+        return self.total == 0
+
+
+def run_query(
+    conn: sqlite3.Connection,
+    query: str | Query,
+    *,
+    scope: str | None = None,
+    limit: int | None = None,
+    unresolved: bool = False,
+) -> QueryResult:
+    """Evaluate ``query`` (text or parsed) on ``conn``.
+
+    ``scope``: only symbols in files at or under this workspace-relative path.
+    ``limit``: at most this many symbols/groups (None = all).
+    ``unresolved``: relation names also match unresolved edges' written text.
+    Raises :class:`~sqry.graph.query.errors.QueryError` for a bad query text.
+    """
+    parsed = parse(query) if isinstance(query, str) else query
+    sqlfuncs.install(conn)
+    where = _and(compile_filter(parsed.where, unresolved=unresolved), scope_filter(scope))
+    stages = parsed.stages
+    grouping = stages[0] if stages and isinstance(stages[0], GroupBy | Top) else None
+    counted = bool(stages) and isinstance(stages[-1], Count)
+    if grouping is None:
+        if counted:
+            n = _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params)
+            return QueryResult("count", count=n, total=n)
+        return _symbols(conn, where, limit)
+    groups_sql = _groups_sql(grouping.field, where)
+    cap = grouping.n if isinstance(grouping, Top) else None
+    if counted:
+        capped = f"{groups_sql} LIMIT {cap}" if cap is not None else groups_sql
+        n = _scalar(conn, f"SELECT count(*) FROM ({capped})", where.params)
+        return QueryResult("count", count=n, total=n)
+    return _groups(conn, groups_sql, where.params, grouping.field, _min(cap, limit), cap)
+
+
+def _and(a: SqlFilter, b: SqlFilter) -> SqlFilter:
+    return SqlFilter(f"{a.sql} AND {b.sql}", a.params + b.params)
+
+
+def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def _symbols(conn: sqlite3.Connection, where: SqlFilter, limit: int | None) -> QueryResult:
+    sql = f"SELECT {symbol_columns(S, F)} {FROM} WHERE {where.sql} {ORDER}"
+    rows = _limited(conn, sql, where.params, limit)
+    truncated = limit is not None and len(rows) > limit
+    symbols = [SymbolRow.from_row(r) for r in rows[:limit]]
+    total = (
+        _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params)
+        if truncated
+        else len(symbols)
+    )
+    return QueryResult("symbols", symbols=symbols, total=total, truncated=truncated)
+
+
+def _groups_sql(group_field: str, where: SqlFilter) -> str:
+    value = group_expression(group_field)
+    return (
+        f"SELECT {value} AS value, count(*) AS n {FROM} WHERE {where.sql}"
+        " GROUP BY value ORDER BY n DESC, value"
+    )
+
+
+def _groups(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: tuple[object, ...],
+    group_field: str,
+    limit: int | None,
+    cap: int | None,
+) -> QueryResult:
+    """Groups of ``sql``; ``cap`` is ``top N``'s N (asked for, so not "truncated"),
+    ``limit`` the caller's limit (reported as truncation when it cuts)."""
+    rows = _limited(conn, sql, params, limit)
+    truncated = limit is not None and len(rows) > limit and limit != cap
+    kind = _group_value_kind(group_field)
+    groups = [Group(kind(value), int(n)) for value, n in rows[:limit]]
+    total = len(groups)
+    if truncated:
+        total = _scalar(conn, f"SELECT count(*) FROM ({sql})", params)
+        total = total if cap is None else min(cap, total)
+    return QueryResult(
+        "groups", groups=groups, group_field=group_field, total=total, truncated=truncated
+    )
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _group_value_kind(group_field: str):  # noqa: ANN202 - a converter
+    """How a grouped SQL value is presented: booleans as booleans, NULL parents as None."""
+    if group_field in ("async", "static"):
+        return bool
+    return lambda value: value
+
+
+def _limited(
+    conn: sqlite3.Connection, sql: str, params: tuple[object, ...], limit: int | None
+) -> list[tuple]:
+    """Rows of ``sql`` (which ends in its ORDER BY), at most ``limit + 1`` of them so
+    truncation can be detected."""
+    if limit is None:
+        return conn.execute(sql, params).fetchall()
+    return conn.execute(f"{sql} LIMIT ?", (*params, limit + 1)).fetchall()

@@ -1,0 +1,120 @@
+"""Name one symbol, then walk its direct call edges (``sqry graph``, ``sqry explain``).
+
+A symbol is named by its qualified name or, failing that, its plain name; a file
+(``in_file``) and a line (``line``) narrow the candidates. More than one candidate
+left is *ambiguity*, which callers report rather than guess — a wrong answer is
+worse than a question back.
+
+Call edges are the resolved ones (``target_id`` set). Unresolved calls made by a
+symbol are listed separately by :func:`unresolved_calls` with the text as written,
+so nothing is silently bound to a guess and nothing is silently hidden.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Literal
+
+from sqry.graph.query.rows import SymbolRow, symbol_columns
+
+_FROM = "FROM symbols s JOIN files f ON f.id = s.file_id"
+_ORDER = "ORDER BY f.path, s.start_line, s.start_column, s.id"
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """``symbol`` (the caller, or the callee) and where the call is written."""
+
+    symbol: SymbolRow
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedCall:
+    """A call from the symbol whose target could not be bound, as written."""
+
+    target_text: str
+    path: str
+    line: int
+    column: int
+
+
+def find_symbols(
+    conn: sqlite3.Connection, ref: str, *, in_file: str | None = None, line: int | None = None
+) -> list[SymbolRow]:
+    """Candidates for ``ref``: exact qualified-name matches, else exact name matches.
+
+    ``in_file``: a workspace-relative path, or a trailing part of one at a ``/``
+    boundary (``app.py`` matches ``src/app.py``). ``line``: keep the candidate that
+    starts on that line, else the innermost one whose span contains it.
+    """
+    candidates = _by(conn, "s.qualified_name = ?", ref) or _by(conn, "s.name = ?", ref)
+    if in_file:
+        wanted = in_file.removeprefix("./")
+        candidates = [c for c in candidates if c.path == wanted or c.path.endswith("/" + wanted)]
+    if line is not None:
+        candidates = _at_line(candidates, line)
+    return candidates
+
+
+def _by(conn: sqlite3.Connection, condition: str, value: str) -> list[SymbolRow]:
+    sql = f"SELECT {symbol_columns()} {_FROM} WHERE {condition} {_ORDER}"
+    return [SymbolRow.from_row(r) for r in conn.execute(sql, (value,))]
+
+
+def _at_line(candidates: list[SymbolRow], line: int) -> list[SymbolRow]:
+    starting = [c for c in candidates if c.start_line == line]
+    if starting:
+        return starting
+    containing = [c for c in candidates if c.start_line <= line <= c.end_line]
+    if not containing:
+        return []
+    innermost = min(c.lines for c in containing)
+    return [c for c in containing if c.lines == innermost]
+
+
+def call_sites(
+    conn: sqlite3.Connection, symbol_id: int, direction: Literal["callers", "callees"]
+) -> list[CallSite]:
+    """Direct resolved callers of (or callees from) ``symbol_id``, one per call site,
+    ordered by where the call is written."""
+    other, this = (
+        ("source_id", "target_id") if direction == "callers" else ("target_id", "source_id")
+    )
+    sql = (
+        f"SELECT {symbol_columns()}, cf.path, e.line, e.column FROM edges e"
+        f" JOIN symbols s ON s.id = e.{other} JOIN files f ON f.id = s.file_id"
+        " JOIN files cf ON cf.id = e.file_id"
+        f" WHERE e.kind = 'calls' AND e.{this} = ? AND e.target_id IS NOT NULL"
+        " ORDER BY cf.path, e.line, e.column, s.id"
+    )
+    return [
+        CallSite(SymbolRow.from_row(r), r[-3], r[-2] or 0, r[-1] or 0)
+        for r in conn.execute(sql, (symbol_id,))
+    ]
+
+
+def unresolved_calls(conn: sqlite3.Connection, symbol_id: int) -> list[UnresolvedCall]:
+    """Calls made by ``symbol_id`` that resolution left unbound, in source order."""
+    sql = (
+        "SELECT e.target_text, cf.path, e.line, e.column FROM edges e"
+        " JOIN files cf ON cf.id = e.file_id"
+        " WHERE e.kind = 'calls' AND e.source_id = ? AND e.target_id IS NULL"
+        " ORDER BY cf.path, e.line, e.column"
+    )
+    return [
+        UnresolvedCall(text, path, line or 0, column or 0)
+        for text, path, line, column in conn.execute(sql, (symbol_id,))
+    ]
+
+
+def parent_of(conn: sqlite3.Connection, symbol: SymbolRow) -> SymbolRow | None:
+    """The enclosing symbol, or None for a module."""
+    if symbol.parent_id is None:
+        return None
+    row = conn.execute(f"SELECT {symbol_columns()} {_FROM} WHERE s.id = ?", (symbol.parent_id,))
+    found = row.fetchone()
+    return SymbolRow.from_row(found) if found else None
