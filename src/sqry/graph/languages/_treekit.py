@@ -1,0 +1,269 @@
+"""Query-driven extraction: the scope bookkeeping JavaScript, TypeScript and Java share.
+
+These extractors run ONE compiled query that captures every node type they
+care about and visit the captures in document order. Two stacks of still-open
+byte ranges replace a Python walk over every node (tree-sitter walks in C):
+
+* the **symbol stack** gives each new symbol its parent and qualified name and
+  each reference its source;
+* the **binding stack** holds, per function-like node (named or anonymous), the
+  local names it binds that are not symbols: parameters, local variables, catch
+  and loop variables. A call whose first segment is one of them is marked
+  ``bound_locally`` so the resolver never binds ``callback()`` to some global
+  ``callback``. The check runs when the file is done, so a name declared after
+  its use in the same function (hoisting, closures) still counts.
+
+Symbol and reference records, one-line headers and doc comments come from
+:mod:`sqry.graph.languages._facts_builder`, shared with the tree-walking
+extractors. The leading underscore keeps this module out of the language registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqry.graph.languages._facts_builder import FactsBuilder, first_doc_line, leading_comments
+
+if TYPE_CHECKING:
+    import tree_sitter
+
+    from sqry.graph.model import FileFacts, Reference
+
+_query_cache: dict[tuple[object, tuple[str, ...]], tree_sitter.Query] = {}
+
+
+def node_query(language: tree_sitter.Language, node_types: Iterable[str]) -> tree_sitter.Query:
+    """A query capturing every node of the given types, compiled once per process.
+
+    Types the grammar does not know are left out, so one handler table can serve
+    sibling grammars (JavaScript, TypeScript and TSX) alike.
+    """
+    types = tuple(node_types)
+    key = (language, types)
+    query = _query_cache.get(key)
+    if query is None:
+        import tree_sitter
+
+        known = [t for t in types if language.id_for_node_kind(t, True)]
+        query = tree_sitter.Query(language, " ".join(f"({t}) @n" for t in known))
+        _query_cache[key] = query
+    return query
+
+
+def captured_in_order(query: tree_sitter.Query, root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """All captured nodes, outer before inner, in document order."""
+    import tree_sitter
+
+    nodes = tree_sitter.QueryCursor(query).captures(root).get("n", [])
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    return nodes
+
+
+def text(node: tree_sitter.Node | None) -> str:
+    """The node's source text (invalid UTF-8 replaced, never raising)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def block_doc(node: tree_sitter.Node, skip: frozenset[str] = frozenset()) -> str:
+    """First line of the ``/** ... */`` comment directly above ``node``, or ``""``.
+
+    Only JSDoc/Javadoc comments count: a ``//`` note or a plain ``/* */`` block
+    above a declaration is not its documentation.
+    """
+    comments = leading_comments(node, skip)
+    if not comments:
+        return ""
+    raw = text(comments[-1])
+    return first_doc_line(raw) if raw.startswith("/**") and raw != "/**/" else ""
+
+
+def syntax_error(root: tree_sitter.Node) -> str | None:
+    """Where the first syntax error is, or ``None`` for a clean tree.
+
+    tree-sitter recovers locally, so the facts of a broken file are still
+    recorded; the message tells the user why some of them may be missing.
+    """
+    if not root.has_error:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            row, column = node.start_point
+            what = f"missing {node.type}" if node.is_missing else "syntax error"
+            return (
+                f"{what} at line {row + 1}, column {column + 1} (the rest of the file is indexed)"
+            )
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return "syntax error (the rest of the file is indexed)"
+
+
+class ScopedFacts:
+    """Symbols and references of one file, parented by the still-open symbol.
+
+    Call :meth:`advance` with each captured node before handling it: it closes
+    the symbols and binding scopes that ended before the node, so
+    :attr:`current` is then the innermost symbol enclosing it.
+    """
+
+    def __init__(
+        self,
+        root: tree_sitter.Node,
+        source: bytes,
+        path: str,
+        language: str,
+        module_name: str,
+        module_label: str,
+    ) -> None:
+        self.out = FactsBuilder(
+            source, path, language, module_name, root, module_label=module_label
+        )
+        self._symbols = self.out.facts.symbols
+        self._root = root
+        # Open symbols: (end_byte, local_id, id of the node owning the body).
+        self._stack: list[tuple[int, int, int]] = [(root.end_byte + 1, 0, root.id)]
+        # Open binding scopes: (end_byte, id of the function-like node, names).
+        self._bindings: list[tuple[int, int, set[str]]] = [(root.end_byte + 1, root.id, set())]
+        self._pending: list[tuple[Reference, tuple[set[str], ...]]] = []
+        self._type_params: dict[int, frozenset[str]] = {}
+
+    # -- scope tracking -------------------------------------------------------
+
+    def advance(self, node: tree_sitter.Node) -> None:
+        """Close every open symbol and binding scope that ends before ``node``."""
+        start = node.start_byte
+        stack = self._stack
+        while len(stack) > 1 and stack[-1][0] <= start:
+            stack.pop()
+        bindings = self._bindings
+        while len(bindings) > 1 and bindings[-1][0] <= start:
+            bindings.pop()
+
+    @property
+    def current(self) -> int:
+        """``local_id`` of the innermost open symbol."""
+        return self._stack[-1][1]
+
+    @property
+    def current_owner(self) -> int:
+        """Id of the syntax node holding the innermost open symbol's members."""
+        return self._stack[-1][2]
+
+    def open_bindings(self, owner: tree_sitter.Node) -> None:
+        """Start the binding scope of a function-like node (named or anonymous)."""
+        self._bindings.append((owner.end_byte, owner.id, set()))
+
+    def bind(self, names: Iterable[str], owner: tree_sitter.Node | None = None) -> None:
+        """Record local names of the innermost binding scope (of ``owner`` if given).
+
+        With ``owner``, names are dropped unless that node's scope is the
+        innermost one: parameters of a body-less signature bind nothing.
+        """
+        top = self._bindings[-1]
+        if owner is None or top[1] == owner.id:
+            top[2].update(names)
+
+    def declare_type_params(self, local_id: int, names: Iterable[str]) -> None:
+        """Type parameters (``<T>``) a generic class or function introduces."""
+        found = frozenset(names)
+        if found:
+            self._type_params[local_id] = found
+
+    def is_type_param(self, name: str, local_id: int) -> bool:
+        """Whether ``name`` is a type variable of ``local_id`` or an enclosing symbol.
+
+        A ``returns``/``inherits`` edge to ``T`` would otherwise bind to any
+        class that happens to be called ``T``.
+        """
+        symbol_id: int | None = local_id
+        while symbol_id is not None:
+            if name in self._type_params.get(symbol_id, ()):
+                return True
+            symbol_id = self._symbols[symbol_id].parent
+        return False
+
+    # -- output ---------------------------------------------------------------
+
+    def qualify(self, parent: int, name: str) -> str:
+        base = self._symbols[parent].qualified_name
+        return f"{base}.{name}" if base else name
+
+    def add_symbol(
+        self,
+        kind: str,
+        name: str,
+        span: tree_sitter.Node,
+        *,
+        start: tree_sitter.Node | None = None,
+        owner: tree_sitter.Node | None = None,
+        parent: int | None = None,
+        scope: bool = True,
+        signature: str = "",
+        visibility: str = "public",
+        is_async: bool = False,
+        is_static: bool = False,
+        doc: str = "",
+    ) -> int:
+        """Record a symbol covering ``span`` (its first line taken from ``start``).
+
+        ``owner`` is the node whose body holds the symbol's members (default
+        ``span``). With ``scope`` the symbol encloses what follows in its range.
+        """
+        parent_id = self.current if parent is None else parent
+        first = start if start is not None else span
+        local_id = self.out.add_symbol(
+            kind,
+            name,
+            self.qualify(parent_id, name),
+            first,
+            parent_id,
+            span_end=span,
+            signature=signature,
+            visibility=visibility,
+            is_async=is_async,
+            is_static=is_static,
+            doc=doc,
+        )
+        if scope:
+            self._stack.append((span.end_byte, local_id, (owner or span).id))
+        return local_id
+
+    def add_ref(
+        self,
+        kind: str,
+        target: str,
+        at: tree_sitter.Node,
+        *,
+        source: int | None = None,
+        member: str | None = None,
+        alias: str | None = None,
+        via_self: bool = False,
+    ) -> Reference:
+        """Record an unresolved reference written at ``at``."""
+        return self.out.add_reference(
+            kind,
+            self.current if source is None else source,
+            target,
+            at,
+            member=member,
+            alias=alias,
+            via_self=via_self,
+        )
+
+    def add_use(self, kind: str, target: str, at: tree_sitter.Node) -> None:
+        """A call-like reference whose first name may be a local binding."""
+        ref = self.add_ref(kind, target, at)
+        self._pending.append((ref, tuple(scope[2] for scope in self._bindings)))
+
+    def finish(self) -> FileFacts:
+        """Mark references through local bindings; return the file's facts."""
+        for ref, scopes in self._pending:
+            head = ref.target.split(".", 1)[0]
+            if any(head in names for names in scopes):
+                ref.bound_locally = True
+        facts = self.out.finish(())
+        facts.error = syntax_error(self._root)
+        return facts
