@@ -1,0 +1,325 @@
+"""Shared machinery of the tree-walking extractors (Go, Rust, C, C++).
+
+Each of those language modules walks the parsed tree once, in source order, and
+records what it meets through a :class:`FactsBuilder`. The builder owns the
+bookkeeping every language needs the same way — ``local_id`` numbering, the
+module symbol at ``local_id`` 0, 1-based lines, one-line signatures, parents that
+are only known after the whole file was seen — so the language modules keep only
+what is really language specific.
+
+The leading underscore keeps this module out of the language registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqry.graph.model import FileFacts, Reference, Symbol
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+Ctx = TypeVar("Ctx")
+
+#: Longest signature kept. Declarations such as ``var table = map[...]{...}`` can
+#: run for hundreds of lines; a signature is a one-line header, not the body.
+MAX_SIGNATURE = 200
+
+_SPACES = re.compile(r"\s+")
+_HEAD = re.compile(r"[^.:]*")  # a target's first segment, for every separator
+
+
+def one_line(text: str, limit: int = MAX_SIGNATURE) -> str:
+    """Collapse all whitespace runs to one space and cap the length."""
+    flat = _SPACES.sub(" ", text).strip()
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return flat
+
+
+def node_text(source: bytes, node: Node) -> str:
+    """The source text of ``node`` (tolerant of invalid UTF-8: sources are untrusted)."""
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def header_text(source: bytes, start: Node, stop: Node | None) -> str:
+    """Source from the start of ``start`` up to (not including) ``stop``, one line.
+
+    This is how signatures are cut: a declaration's header ends where its body
+    (or field list, or initializer list) begins.
+    """
+    end = stop.start_byte if stop is not None else start.end_byte
+    text = source[start.start_byte : end].decode("utf-8", "replace")
+    return one_line(text).rstrip(" {=;:")
+
+
+def walk(root: Node, ctx: Ctx, visit: Callable[[Node, Ctx], Any]) -> None:
+    """Visit every named node under ``root`` once, depth first, in source order.
+
+    ``visit(node, ctx)`` returns what the node's children get: a context (all
+    named children get it), a list of ``(child, context)`` pairs (the visitor
+    chose the children itself, e.g. to track C++ access specifiers), or ``None``
+    to skip the subtree. An explicit stack, not recursion: generated code nests
+    expressions deeper than Python's recursion limit.
+    """
+    stack: list[tuple[Node, Ctx]] = [(root, ctx)]
+    while stack:
+        node, node_ctx = stack.pop()
+        result = visit(node, node_ctx)
+        if result is None:
+            continue
+        if isinstance(result, list):
+            stack.extend(reversed(result))
+        else:
+            stack.extend((child, result) for child in reversed(node.named_children))
+
+
+def leading_comments(node: Node, skip: frozenset[str] = frozenset()) -> list[Node]:
+    """The comment nodes directly above ``node``, top to bottom.
+
+    A comment belongs to the block when it ends on the line just above the next
+    thing (no blank line between); sibling node types in ``skip`` (attributes such
+    as Rust's ``#[derive]``) are stepped over, as documentation sits above them.
+    """
+    found: list[Node] = []
+    line = node.start_point[0]
+    prev = node.prev_sibling
+    while prev is not None:
+        if prev.type in skip:
+            line = prev.start_point[0]
+        elif "comment" in prev.type and prev.end_point[0] >= line - 1:
+            before = prev.prev_sibling
+            if (
+                before is not None
+                and before.end_point[0] == prev.start_point[0]
+                and before.end_point[1] > 0  # preprocessor lines end after their newline
+                and "comment" not in before.type
+            ):
+                break  # a trailing comment of the code before it, not a doc
+            found.append(prev)
+            line = prev.start_point[0]
+        else:
+            break
+        prev = prev.prev_sibling
+    found.reverse()
+    return found
+
+
+def first_doc_line(comment: str) -> str:
+    """The first non-empty line of a comment, without comment markers.
+
+    Handles ``//``, ``///``, ``//!``, ``/* */``, ``/** */``, ``/*! */`` and the
+    leading ``*`` of block-comment continuation lines.
+    """
+    text = comment.strip()
+    if text.startswith("/*"):
+        text = text[2:]
+        if text.endswith("*/"):
+            text = text[:-2]
+        text = text.lstrip("*!")
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("//"):
+            line = line[2:].lstrip("/!")
+        line = line.lstrip("*").strip()
+        if line:
+            return one_line(line)
+    return ""
+
+
+def syntax_error(root: Node) -> str:
+    """Where the first syntax error is (tree-sitter recovers; what parsed is kept)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            row, col = node.start_point
+            what = f"missing {node.type}" if node.is_missing else "syntax error"
+            return f"{what} at line {row + 1}, column {col + 1} (the rest of the file is indexed)"
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return "syntax error (the rest of the file is indexed)"
+
+
+class FactsBuilder:
+    """Collects one file's symbols and references while its tree is walked."""
+
+    __slots__ = (
+        "source",
+        "facts",
+        "_pending_parents",
+        "_pending_sources",
+        "_by_qname",
+        "_locals",
+        "_calls",
+    )
+
+    def __init__(
+        self,
+        source: bytes,
+        path: str,
+        language: str,
+        module_name: str,
+        root: Node,
+        *,
+        module_label: str,
+        doc: str = "",
+        signature: str = "",
+    ) -> None:
+        self.source = source
+        self.facts = FileFacts(path=path, language=language, module_name=module_name)
+        self._pending_parents: list[tuple[int, str]] = []
+        self._pending_sources: list[tuple[Reference, str]] = []
+        self._by_qname: dict[str, int] = {}
+        self._locals: dict[int, set[str]] = {}
+        self._calls: list[Reference] = []
+        self.facts.symbols.append(
+            Symbol(
+                local_id=0,
+                kind="module",
+                name=module_label,
+                qualified_name=module_name,
+                start_line=root.start_point[0] + 1,
+                start_column=root.start_point[1],
+                end_line=root.end_point[0] + 1,
+                end_column=root.end_point[1],
+                parent=None,
+                signature=signature,
+                doc=doc,
+            )
+        )
+
+    def text(self, node: Node) -> str:
+        return node_text(self.source, node)
+
+    def add_symbol(
+        self,
+        kind: str,
+        name: str,
+        qualified_name: str,
+        span: Node,
+        parent: int,
+        *,
+        signature: str = "",
+        visibility: str = "public",
+        is_async: bool = False,
+        is_static: bool = False,
+        doc: str = "",
+        span_end: Node | None = None,
+    ) -> int:
+        """Record a definition spanning ``span`` (to ``span_end`` when given)."""
+        end = span_end if span_end is not None else span
+        local_id = len(self.facts.symbols)
+        self.facts.symbols.append(
+            Symbol(
+                local_id=local_id,
+                kind=kind,
+                name=name,
+                qualified_name=qualified_name,
+                start_line=span.start_point[0] + 1,
+                start_column=span.start_point[1],
+                end_line=end.end_point[0] + 1,
+                end_column=end.end_point[1],
+                parent=parent,
+                signature=signature,
+                visibility=visibility,
+                is_async=is_async,
+                is_static=is_static,
+                doc=doc,
+            )
+        )
+        # First definition wins: later same-named ones (C++ overloads, Rust impls
+        # split over several blocks) never steal an adoption meant for a type.
+        self._by_qname.setdefault(f"{kind} {qualified_name}", local_id)
+        return local_id
+
+    def add_reference(
+        self,
+        kind: str,
+        source: int,
+        target: str,
+        at: Node,
+        *,
+        member: str | None = None,
+        alias: str | None = None,
+        via_self: bool = False,
+    ) -> Reference:
+        ref = Reference(
+            kind=kind,
+            source=source,
+            target=target,
+            line=at.start_point[0] + 1,
+            column=at.start_point[1],
+            member=member,
+            alias=alias,
+            via_self=via_self,
+        )
+        self.facts.references.append(ref)
+        return ref
+
+    def add_call(self, source: int, target: str, at: Node, *, via_self: bool = False) -> None:
+        """A ``calls`` reference; ``bound_locally`` is decided in :meth:`finish`."""
+        self._calls.append(self.add_reference("calls", source, target, at, via_self=via_self))
+
+    def bind_local(self, owner: int, name: str) -> None:
+        """``name`` is a parameter or local variable of function ``owner`` (not a symbol).
+
+        A call whose target starts with such a name (``cb()``, ``conn.Close()``) is
+        marked ``bound_locally`` so the resolver never binds it to a global.
+        Function-wide, not block-scoped: shadowing inside a block is rare, and a
+        false "local" only costs an edge, never invents one.
+        """
+        self._locals.setdefault(owner, set()).add(name)
+
+    def adopt_later(self, local_id: int, owner_qname: str) -> None:
+        """Re-parent ``local_id`` under the type ``owner_qname`` if this file defines it.
+
+        Go methods and Rust ``impl`` blocks name their type, which may be defined
+        further down the file (or in another file, in which case the module stays
+        the parent). Resolved in :meth:`finish`.
+        """
+        self._pending_parents.append((local_id, owner_qname))
+
+    def source_later(self, ref: Reference, owner_qname: str) -> None:
+        """Make the type ``owner_qname`` the source of ``ref`` once the file is seen.
+
+        For Rust's ``impl Trait for Type``: the type may be defined below the impl.
+        When this file does not define it, the reference is dropped in
+        :meth:`finish` — attributing it to the module would claim the module
+        implements the trait, a wrong edge, which is worse than a missing one.
+        """
+        self._pending_sources.append((ref, owner_qname))
+
+    def find_type(self, qualified_name: str, kinds: Iterable[str]) -> int | None:
+        """``local_id`` of a symbol of one of ``kinds`` named ``qualified_name``, if any."""
+        for kind in kinds:
+            found = self._by_qname.get(f"{kind} {qualified_name}")
+            if found is not None:
+                return found
+        return None
+
+    def finish(self, type_kinds: Iterable[str], root: Node) -> FileFacts:
+        """Apply what waited for the whole file; record a syntax error; return the facts."""
+        for ref in self._calls:
+            names = self._locals.get(ref.source)
+            if names and not ref.via_self and _HEAD.match(ref.target)[0] in names:
+                ref.bound_locally = True
+        if root.has_error:
+            self.facts.error = syntax_error(root)
+        kinds = tuple(type_kinds)
+        for local_id, owner in self._pending_parents:
+            found = self.find_type(owner, kinds)
+            if found is not None and found != local_id:
+                self.facts.symbols[local_id].parent = found
+        orphans: set[int] = set()
+        for ref, owner in self._pending_sources:
+            found = self.find_type(owner, kinds)
+            if found is None:
+                orphans.add(id(ref))
+            else:
+                ref.source = found
+        if orphans:
+            refs = self.facts.references
+            self.facts.references = [r for r in refs if id(r) not in orphans]
+        return self.facts

@@ -1,0 +1,49 @@
+"""C++: symbols and references from ``.cpp``/``.cc``/``.cxx``/``.hpp``/... files.
+
+The walk is shared with C (:mod:`sqry.graph.languages._cfamily`, where the
+decisions are documented). ``.h`` headers belong to C; the C module hands one to
+this extractor when it is plainly C++ (see :mod:`sqry.graph.languages.c`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module
+from sqry.graph.languages.base import LanguageSpec
+
+if TYPE_CHECKING:
+    import tree_sitter
+
+    from sqry.graph.model import FileFacts
+
+EXTENSIONS = (".cpp", ".cc", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp", ".inl")
+
+
+def grammar() -> tree_sitter.Language:
+    import tree_sitter
+    import tree_sitter_cpp
+
+    return tree_sitter.Language(tree_sitter_cpp.language())
+
+
+def module_name(path: str) -> str:
+    """A C++ file is its own module, named by its workspace-relative path."""
+    return path
+
+
+def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
+    return extract_cfamily(tree, source, path, module, language="cpp")
+
+
+LANGUAGE = LanguageSpec(
+    name="cpp",
+    extensions=EXTENSIONS,
+    grammar=grammar,
+    extract=extract,
+    module_name=module_name,
+    import_module=include_module,
+    separator="::",
+    builtins=LIBC,
+    members_in_scope=True,  # in a method, a bare f() may mean this->f()
+)

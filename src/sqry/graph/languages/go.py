@@ -1,0 +1,539 @@
+"""Go: symbols and references from one ``.go`` file.
+
+Decisions (documented here because users see their effects):
+
+* **Module = package = directory.** Every file of a directory shares the module
+  name, the directory's workspace-relative path (``internal/server``); files in the
+  workspace root get ``.``. Qualified names join with ``.``: ``internal/server.Server.Start``,
+  and root-package symbols drop the ``.`` prefix (``Server.Start``). The module
+  symbol's *name* is the package clause's name (``server``).
+* **Imports** keep the import path as written (``example.com/m/internal/util``).
+  :func:`import_module` strips the module path declared in the workspace's
+  ``go.mod`` (found from the current directory) to get the directory; standard
+  library and third-party paths leave the workspace (``None``).
+* **Visibility**: exported (capitalised) names are ``public``; unexported ones are
+  ``private`` — visible in their package only, which is this module, the same
+  reach Rust's default privacy gets (``internal`` is reserved for wider-than-module
+  restrictions such as ``pub(crate)``).
+* **Embedding** (``struct { Base }``, ``interface { io.Reader }``) is recorded as
+  ``inherits``: the outer type gets the embedded type's methods. Go has no
+  declared ``implements`` (interfaces are satisfied structurally), so none is
+  emitted.
+* **Calls** on a method's receiver variable (``s.run()`` in ``func (s *S) ...``)
+  are ``via_self``. Conversions to predeclared types (``int64(x)``) are not calls.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqry.graph.languages._facts_builder import (
+    FactsBuilder,
+    first_doc_line,
+    header_text,
+    leading_comments,
+    node_text,
+    one_line,
+    walk,
+)
+from sqry.graph.languages.base import LanguageSpec, workspace_root
+
+if TYPE_CHECKING:
+    import tree_sitter
+    from tree_sitter import Node
+
+    from sqry.graph.model import FileFacts
+
+ROOT_MODULE = "."
+MAX_CALLEE = 100  # a computed callee is kept as written, up to this length
+
+#: Predeclared type names: ``T(x)`` with one of these is a conversion, not a call,
+#: and a return type of one of these names nothing in the workspace.
+PREDECLARED_TYPES = frozenset(
+    "any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 "
+    "int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr".split()
+)
+TYPE_KINDS = ("struct", "interface", "type")
+#: Predeclared functions: a bare ``len(x)`` never means some workspace ``len``.
+BUILTINS = frozenset(
+    "append cap clear close complex copy delete imag len make max min new panic print "
+    "println real recover".split()
+)
+
+
+def grammar() -> tree_sitter.Language:
+    import tree_sitter
+    import tree_sitter_go
+
+    return tree_sitter.Language(tree_sitter_go.language())
+
+
+def module_name(path: str) -> str:
+    """The package directory of ``path`` (``.`` for the workspace root)."""
+    return posixpath.dirname(path) or ROOT_MODULE
+
+
+def qualify(module: str, name: str) -> str:
+    """Join a package-level name onto its package (root-package names stand alone)."""
+    return name if module == ROOT_MODULE else f"{module}.{name}"
+
+
+@cache
+def _go_mod_path(directory: str) -> str | None:
+    """The ``module`` line of ``directory/go.mod``, or None without one."""
+    try:
+        with open(os.path.join(directory, "go.mod"), encoding="utf-8") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 2 and parts[0] == "module":
+                    return parts[1].strip('"')
+    except OSError:
+        return None
+    return None
+
+
+def import_module(path: str, spec: str) -> str | None:
+    """The workspace directory an import path names, or None when it leaves the workspace.
+
+    Needs the module path declared in the workspace's root ``go.mod``; without
+    one (or outside an index build) every import is treated as external.
+    """
+    root = workspace_root()
+    mod_path = _go_mod_path(root) if root is not None else None
+    if mod_path is None:
+        return None
+    if spec == mod_path:
+        return ROOT_MODULE
+    if spec.startswith(mod_path + "/"):
+        return spec[len(mod_path) + 1 :]
+    return None
+
+
+def visibility(name: str) -> str:
+    """Exported (upper-case initial) names are public; the rest stay in the package."""
+    return "public" if name[:1].isupper() else "private"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    """Where the walk is: what owns references and names new symbols."""
+
+    scope: str  # qualified name children are named under
+    parent: int  # local_id of the enclosing symbol
+    owner: int  # local_id references are attributed to
+    in_body: bool = False  # inside a function body: declarations there are locals
+    receiver: str | None = None  # the method's receiver variable, for via_self
+    type_params: frozenset[str] = frozenset()
+
+
+class _GoExtractor:
+    """One file's walk. Handlers are looked up by node type in :data:`_HANDLERS`."""
+
+    def __init__(self, b: FactsBuilder, module: str) -> None:
+        self.b = b
+        self.module = module
+
+    def visit(self, node: Node, ctx: _Ctx) -> Any:
+        handler = _HANDLERS.get(node.type)
+        return handler(self, node, ctx) if handler is not None else ctx
+
+    # -- helpers -----------------------------------------------------------
+
+    def doc(self, node: Node) -> str:
+        comments = leading_comments(node)
+        return first_doc_line(self.b.text(comments[0])) if comments else ""
+
+    def type_names(self, node: Node | None, skip: frozenset[str]) -> list[tuple[str, Node]]:
+        """Named types inside a type expression (``*pkg.T``, ``[]T``, ``map[K]V``...)."""
+        found: list[tuple[str, Node]] = []
+        stack = [node] if node is not None else []
+        while stack:
+            current = stack.pop()
+            if current.type == "type_identifier":
+                name = self.b.text(current)
+                if name not in PREDECLARED_TYPES and name not in skip:
+                    found.append((name, current))
+            elif current.type == "qualified_type":
+                found.append((self.b.text(current), current))
+            else:
+                stack.extend(reversed(current.named_children))
+        return found
+
+    def type_params(self, node: Node | None) -> frozenset[str]:
+        if node is None:
+            return frozenset()
+        return frozenset(
+            self.b.text(name)
+            for decl in node.named_children
+            for name in decl.children_by_field_name("name")
+        )
+
+    def returns(self, owner: int, result: Node | None, skip: frozenset[str]) -> None:
+        for name, at in self.type_names(result, skip):
+            self.b.add_reference("returns", owner, name, at)
+
+    # -- declarations --------------------------------------------------------
+
+    def source_file(self, node: Node, ctx: _Ctx) -> _Ctx:
+        return ctx
+
+    def function(self, node: Node, ctx: _Ctx) -> Any:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return ctx
+        name = self.b.text(name_node)
+        body = node.child_by_field_name("body")
+        tparams = self.type_params(node.child_by_field_name("type_parameters"))
+        local_id = self.b.add_symbol(
+            "function",
+            name,
+            qualify(self.module, name),
+            node,
+            ctx.parent,
+            signature=header_text(self.b.source, node, body),
+            visibility=visibility(name),
+            doc=self.doc(node),
+        )
+        self.returns(local_id, node.child_by_field_name("result"), tparams)
+        self.bind_parameters(local_id, node)
+        inner = replace(
+            ctx, scope=qualify(self.module, name), parent=local_id, owner=local_id, in_body=True
+        )
+        return [(body, replace(inner, type_params=tparams))] if body is not None else None
+
+    def method(self, node: Node, ctx: _Ctx) -> Any:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return ctx
+        name = self.b.text(name_node)
+        receiver, type_name, tparams = self.receiver(node.child_by_field_name("receiver"))
+        owner = qualify(self.module, type_name) if type_name else self.module
+        body = node.child_by_field_name("body")
+        local_id = self.b.add_symbol(
+            "method",
+            name,
+            f"{owner}.{name}" if type_name else qualify(self.module, name),
+            node,
+            ctx.parent,
+            signature=header_text(self.b.source, node, body),
+            visibility=visibility(name),
+            doc=self.doc(node),
+        )
+        if type_name:
+            self.b.adopt_later(local_id, owner)
+        self.returns(local_id, node.child_by_field_name("result"), tparams)
+        self.bind_parameters(local_id, node)
+        inner = _Ctx(
+            scope=f"{owner}.{name}",
+            parent=local_id,
+            owner=local_id,
+            in_body=True,
+            receiver=receiver,
+            type_params=tparams,
+        )
+        return [(body, inner)] if body is not None else None
+
+    def bind_parameters(self, owner: int, node: Node) -> None:
+        """Receiver, parameters and named results are locals of the function."""
+        for field in ("receiver", "parameters", "result"):
+            params = node.child_by_field_name(field)
+            if params is not None and params.type == "parameter_list":
+                for decl in params.named_children:
+                    self.parameter(decl, _Ctx(scope="", parent=owner, owner=owner))
+
+    def parameter(self, node: Node, ctx: _Ctx) -> _Ctx:
+        """A parameter (of a function or a ``func`` literal) binds its names."""
+        for name in node.children_by_field_name("name"):
+            self.b.bind_local(ctx.owner, self.b.text(name))
+        return ctx
+
+    def short_var(self, node: Node, ctx: _Ctx) -> _Ctx:
+        """``x, err := f()``, ``for k, v := range m``, ``case v := <-ch``."""
+        left = node.child_by_field_name("left")
+        if left is not None and any(c.type == ":=" for c in node.children):
+            for name in left.named_children if left.type == "expression_list" else [left]:
+                if name.type == "identifier":
+                    self.b.bind_local(ctx.owner, self.b.text(name))
+        return ctx
+
+    def type_switch(self, node: Node, ctx: _Ctx) -> _Ctx:
+        """``switch v := x.(type)`` binds ``v``."""
+        for alias in node.children_by_field_name("alias"):
+            for name in alias.named_children if alias.type == "expression_list" else [alias]:
+                self.b.bind_local(ctx.owner, self.b.text(name))
+        return ctx
+
+    def receiver(self, params: Node | None) -> tuple[str | None, str, frozenset[str]]:
+        """(receiver variable, receiver type name, receiver type parameters)."""
+        if params is None:
+            return None, "", frozenset()
+        for decl in params.named_children:
+            if decl.type != "parameter_declaration":
+                continue
+            var = decl.child_by_field_name("name")
+            kind = decl.child_by_field_name("type")
+            while kind is not None and kind.type in ("pointer_type", "parenthesized_type"):
+                kind = kind.named_children[0] if kind.named_children else None
+            tparams: frozenset[str] = frozenset()
+            if kind is not None and kind.type == "generic_type":
+                args = kind.child_by_field_name("type_arguments")
+                if args is not None:
+                    tparams = frozenset(self.b.text(arg) for arg in args.named_children)
+                kind = kind.child_by_field_name("type")
+            type_name = self.b.text(kind) if kind is not None else ""
+            name = self.b.text(var) if var is not None else None
+            return (None if name == "_" else name), type_name, tparams
+        return None, "", frozenset()
+
+    def type_declaration(self, node: Node, ctx: _Ctx) -> Any:
+        if ctx.in_body:
+            return ctx  # local types are not indexed, but calls inside them are
+        specs = [c for c in node.named_children if c.type in ("type_spec", "type_alias")]
+        for spec in specs:
+            self.type_spec(spec, node if len(specs) == 1 else spec, ctx)
+        return None
+
+    def type_spec(self, spec: Node, span: Node, ctx: _Ctx) -> None:
+        name_node = spec.child_by_field_name("name")
+        body = spec.child_by_field_name("type")
+        if name_node is None or body is None:
+            return
+        name = self.b.text(name_node)
+        kind = {"struct_type": "struct", "interface_type": "interface"}.get(body.type, "type")
+        if spec.type == "type_alias":
+            kind = "type"
+        stop = None
+        if kind != "type":
+            stop = next(
+                (c for c in body.children if c.type in ("field_declaration_list", "{")), None
+            )
+        signature = header_text(self.b.source, spec, stop)
+        qname = qualify(self.module, name)
+        local_id = self.b.add_symbol(
+            kind,
+            name,
+            qname,
+            span,
+            ctx.parent,
+            signature=f"type {signature}",
+            visibility=visibility(name),
+            doc=self.doc(span),
+        )
+        tparams = self.type_params(spec.child_by_field_name("type_parameters"))
+        inner = _Ctx(scope=qname, parent=local_id, owner=local_id, type_params=tparams)
+        if kind == "struct":
+            self.struct_fields(body, inner)
+        elif kind == "interface":
+            self.interface_elems(body, inner)
+
+    def struct_fields(self, struct: Node, ctx: _Ctx) -> None:
+        fields = next(
+            (c for c in struct.named_children if c.type == "field_declaration_list"), None
+        )
+        if fields is None:
+            return
+        for decl in fields.named_children:
+            if decl.type != "field_declaration":
+                continue
+            names = decl.children_by_field_name("name")
+            kind = decl.child_by_field_name("type")
+            if not names:  # embedded: struct { Base } / struct { *pkg.Base }
+                for target, at in self.type_names(kind, ctx.type_params):
+                    self.b.add_reference("inherits", ctx.owner, target, at)
+                continue
+            tag = decl.child_by_field_name("tag")
+            signature = header_text(self.b.source, decl, tag)
+            for name_node in names:
+                name = self.b.text(name_node)
+                local_id = self.b.add_symbol(
+                    "field",
+                    name,
+                    f"{ctx.scope}.{name}",
+                    decl if len(names) == 1 else name_node,
+                    ctx.parent,
+                    signature=signature,
+                    visibility=visibility(name),
+                    doc=self.doc(decl),
+                )
+                if kind is not None and kind.type == "struct_type":
+                    self.struct_fields(
+                        kind, replace(ctx, scope=f"{ctx.scope}.{name}", parent=local_id)
+                    )
+
+    def interface_elems(self, iface: Node, ctx: _Ctx) -> None:
+        for elem in iface.named_children:
+            if elem.type == "method_elem":
+                name_node = elem.child_by_field_name("name")
+                if name_node is None:
+                    continue
+                name = self.b.text(name_node)
+                local_id = self.b.add_symbol(
+                    "method",
+                    name,
+                    f"{ctx.scope}.{name}",
+                    elem,
+                    ctx.parent,
+                    signature=one_line(self.b.text(elem)),
+                    visibility=visibility(name),
+                    doc=self.doc(elem),
+                )
+                self.returns(local_id, elem.child_by_field_name("result"), ctx.type_params)
+            elif elem.type == "type_elem" and len(elem.named_children) == 1:
+                # `io.Reader` embeds; a union `~int | ~string` is a constraint, not a base.
+                for target, at in self.type_names(elem, ctx.type_params):
+                    self.b.add_reference("inherits", ctx.owner, target, at)
+
+    def value_declaration(self, node: Node, ctx: _Ctx) -> Any:
+        """``const``/``var`` at package level: one symbol per declared name."""
+        if ctx.in_body:
+            for spec in node.named_children:
+                for inner in spec.named_children if spec.type == "var_spec_list" else [spec]:
+                    self.parameter(inner, ctx)  # local: binds its names
+            return ctx
+        kind = "constant" if node.type == "const_declaration" else "variable"
+        keyword = "const" if kind == "constant" else "var"
+        specs: list[Node] = []
+        for child in node.named_children:  # `var ( ... )` wraps its specs in a list
+            specs.extend(child.named_children if child.type == "var_spec_list" else [child])
+        specs = [s for s in specs if s.type in ("const_spec", "var_spec")]
+        for spec in specs:
+            span = node if len(specs) == 1 else spec
+            names = [n for n in spec.children_by_field_name("name") if n.type == "identifier"]
+            for name_node in names:
+                name = self.b.text(name_node)
+                if name == "_":
+                    continue
+                self.b.add_symbol(
+                    kind,
+                    name,
+                    qualify(self.module, name),
+                    span if len(names) == 1 else name_node,
+                    ctx.parent,
+                    signature=f"{keyword} {one_line(self.b.text(spec))}",
+                    visibility=visibility(name),
+                    doc=self.doc(span),
+                )
+        return ctx  # initialisers may call functions: attributed to the module
+
+    def import_spec(self, node: Node, ctx: _Ctx) -> None:
+        path_node = node.child_by_field_name("path")
+        if path_node is None:
+            return None
+        target = self.b.text(path_node).strip('"`')
+        alias_node = node.child_by_field_name("name")
+        alias = self.b.text(alias_node) if alias_node is not None else None
+        member = None
+        if alias == ".":  # dot import: every exported name enters the file scope
+            alias, member = None, "*"
+        elif alias == "_":  # blank import: for side effects, binds nothing
+            alias = None
+        self.b.add_reference("imports", 0, target, node, member=member, alias=alias)
+        return None
+
+    # -- references ------------------------------------------------------------
+
+    def call(self, node: Node, ctx: _Ctx) -> _Ctx:
+        callee = node.child_by_field_name("function")
+        if callee is None:
+            return ctx
+        if callee.type in ("index_expression", "generic_type"):  # f[T](x)
+            callee = callee.child_by_field_name("operand") or callee.child_by_field_name("type")
+        if callee is None or callee.type == "func_literal":
+            return ctx  # an immediately called closure: its calls are the owner's
+        target = self.callee_text(callee)
+        if target is None:  # f()(), m[k].Do(): kept as written, never resolved
+            target = one_line(self.b.text(callee), MAX_CALLEE)
+        via_self = False
+        head, _, rest = target.partition(".")
+        if ctx.receiver is not None and head == ctx.receiver and rest and "." not in rest:
+            target, via_self = rest, True
+        self.b.add_call(ctx.owner, target, node, via_self=via_self)
+        return ctx
+
+    def conversion(self, node: Node, ctx: _Ctx) -> _Ctx:
+        """``Map[int](x)`` parses as a conversion; a generic *function* call it may be."""
+        kind = node.child_by_field_name("type")
+        if kind is not None and kind.type == "generic_type":
+            base = kind.child_by_field_name("type")
+            if base is not None and base.type == "type_identifier":
+                self.b.add_call(ctx.owner, self.b.text(base), node)
+        return ctx
+
+    def callee_text(self, node: Node) -> str | None:
+        """``f``, ``pkg.F`` or ``a.b.c`` for a name path; None for computed callees."""
+        if node.type == "identifier":
+            name = self.b.text(node)
+            return None if name in PREDECLARED_TYPES else name
+        if node.type == "selector_expression":
+            operand = node.child_by_field_name("operand")
+            field = node.child_by_field_name("field")
+            if operand is None or field is None:
+                return None
+            head = (
+                self.callee_text(operand) if operand.type != "identifier" else self.b.text(operand)
+            )
+            return f"{head}.{self.b.text(field)}" if head else None
+        return None
+
+
+_HANDLERS = {
+    "source_file": _GoExtractor.source_file,
+    "function_declaration": _GoExtractor.function,
+    "method_declaration": _GoExtractor.method,
+    "type_declaration": _GoExtractor.type_declaration,
+    "const_declaration": _GoExtractor.value_declaration,
+    "var_declaration": _GoExtractor.value_declaration,
+    "import_spec": _GoExtractor.import_spec,
+    "parameter_declaration": _GoExtractor.parameter,
+    "variadic_parameter_declaration": _GoExtractor.parameter,
+    "short_var_declaration": _GoExtractor.short_var,
+    "range_clause": _GoExtractor.short_var,
+    "receive_statement": _GoExtractor.short_var,
+    "type_switch_statement": _GoExtractor.type_switch,
+    "call_expression": _GoExtractor.call,
+    "type_conversion_expression": _GoExtractor.conversion,
+    "comment": lambda self, node, ctx: None,
+}
+
+
+def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
+    """Walk one parsed Go file; never raises on a syntax error (partial facts)."""
+    root = tree.root_node
+    clause = next((c for c in root.named_children if c.type == "package_clause"), None)
+    package = ""
+    if clause is not None and clause.named_children:
+        package = node_text(source, clause.named_children[0])
+    doc = ""
+    if clause is not None:
+        comments = leading_comments(clause)
+        doc = first_doc_line(node_text(source, comments[0])) if comments else ""
+    b = FactsBuilder(
+        source,
+        path,
+        "go",
+        module,
+        root,
+        module_label=package or posixpath.basename(module),
+        doc=doc,
+        signature=f"package {package}" if package else "",
+    )
+    extractor = _GoExtractor(b, module)
+    walk(root, _Ctx(scope=module, parent=0, owner=0), extractor.visit)
+    return b.finish(TYPE_KINDS, root)
+
+
+LANGUAGE = LanguageSpec(
+    name="go",
+    extensions=(".go",),
+    grammar=grammar,
+    extract=extract,
+    module_name=module_name,
+    import_module=import_module,
+    separator=".",
+    builtins=BUILTINS,
+    members_in_scope=False,  # a bare f() in a method never means the receiver's f
+)

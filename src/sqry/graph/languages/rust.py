@@ -1,0 +1,695 @@
+"""Rust: symbols and references from one ``.rs`` file.
+
+Decisions (documented here because users see their effects):
+
+* **Module names** follow the crate layout: ``src/lib.rs`` and ``src/main.rs`` are
+  ``crate``; ``src/a/b.rs`` and ``src/a/b/mod.rs`` are ``crate::a::b`` (the last
+  ``src`` directory of the path marks the crate, so ``crates/x/src/a.rs`` is
+  ``crate::a`` too — crates of one workspace share the ``crate`` prefix). A file
+  outside any ``src`` directory (``tests/it.rs``, ``build.rs``) is its own crate
+  root named after its path: ``tests::it``.
+* **Inline** ``mod x { ... }`` is a ``module`` symbol, like a file module; ``mod x;``
+  is an ``imports`` reference to ``self::x``.
+* **``use`` trees** are flattened: ``use a::{b, c as d, e::*}`` gives ``a``/``b``,
+  ``a``/``c`` as ``d`` and ``a::e``/``*`` (target/member). ``self``/``super`` paths in
+  an inline module are made absolute here, since :func:`import_module` only
+  knows the file.
+* **Visibility**: ``pub`` → public; ``pub(crate)``, ``pub(super)``, ``pub(in p)`` →
+  internal; none or ``pub(self)`` → private. Trait items and trait-impl items are
+  public (as reachable as the trait); enum variants take the enum's.
+* **Kinds**: ``fn`` inside ``impl``/``trait`` → ``method`` (``is_static`` when it
+  takes no ``self``); ``const`` → ``constant``; ``static`` → ``constant`` with
+  ``is_static``; ``macro_rules!`` → ``macro`` (public when ``#[macro_export]``).
+* **Relations**: supertraits are ``inherits``; ``impl Trait for Type`` is
+  ``implements`` from ``Type`` — only when this file defines ``Type``, since the
+  edge needs a local source. ``self.m()`` and ``Self::m()`` are ``via_self``; macro
+  invocations are calls to the macro (``sq!`` → ``sq``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from sqry.graph.languages._facts_builder import (
+    FactsBuilder,
+    first_doc_line,
+    header_text,
+    leading_comments,
+    node_text,
+    one_line,
+    walk,
+)
+from sqry.graph.languages.base import LanguageSpec
+
+if TYPE_CHECKING:
+    import tree_sitter
+    from tree_sitter import Node
+
+    from sqry.graph.model import FileFacts
+
+SEP = "::"
+TYPE_KINDS = ("struct", "enum", "trait", "type")
+#: Crates that are never in the workspace: their imports leave it.
+EXTERNAL_ROOTS = frozenset({"std", "core", "alloc", "proc_macro", "test"})
+#: Prelude constructors: ``Some(x)`` builds a value, it calls nothing of ours.
+PRELUDE_CONSTRUCTORS = frozenset({"Some", "None", "Ok", "Err"})
+_GENERIC_ARGS = re.compile(r"<[^<>]*>")
+_ATTRIBUTES = frozenset({"attribute_item"})
+MAX_CALLEE = 100  # a computed callee is kept as written, up to this length
+#: Prelude functions and std macros: a bare ``drop(x)`` / ``vec![]`` is never ours.
+BUILTINS = frozenset(
+    "drop assert assert_eq assert_ne cfg column compile_error concat dbg debug_assert "
+    "debug_assert_eq debug_assert_ne env eprint eprintln file format format_args include "
+    "include_bytes include_str line matches module_path option_env panic print println "
+    "stringify todo unimplemented unreachable vec write writeln".split()
+)
+
+
+def grammar() -> tree_sitter.Language:
+    import tree_sitter
+    import tree_sitter_rust
+
+    return tree_sitter.Language(tree_sitter_rust.language())
+
+
+def module_name(path: str) -> str:
+    """``crate::a::b`` for ``src/a/b.rs`` / ``src/a/b/mod.rs``; ``crate`` for the roots."""
+    parts = path.split("/")
+    stem = posixpath.splitext(parts[-1])[0]
+    parts[-1] = stem
+    if "src" not in parts[:-1]:
+        return SEP.join(p for p in parts if p)
+    inner = parts[len(parts) - 1 - parts[::-1].index("src") :][1:]
+    if inner in (["lib"], ["main"]):
+        return "crate"
+    if inner and inner[-1] == "mod":
+        inner = inner[:-1]
+    return SEP.join(["crate", *inner])
+
+
+def import_module(path: str, spec: str) -> str | None:
+    """Make a ``use`` path absolute: ``crate::``/``self::``/``super::`` against ``path``.
+
+    Other first segments are, since Rust 2018, either an external crate or a name
+    in the current module; the latter is assumed (an external crate then simply
+    matches nothing in the workspace), except for the standard crates.
+    """
+    module = module_name(path)
+    segments = spec.split(SEP)
+    head = segments[0]
+    if head in EXTERNAL_ROOTS or not head:
+        return None
+    if head == "crate":
+        root = "crate" if module.startswith("crate") else module.split(SEP)[0]
+        return SEP.join([root, *segments[1:]])
+    base = module.split(SEP)
+    while segments and segments[0] == "super":
+        if len(base) <= 1:
+            return None
+        base = base[:-1]
+        segments = segments[1:]
+    if segments and segments[0] == "self":
+        segments = segments[1:]
+    return SEP.join(base + segments)
+
+
+def strip_generics(text: str) -> str:
+    """``Vec::<u8>::new`` → ``Vec::new``; ``Point<T>`` → ``Point`` (nested too)."""
+    previous = None
+    while previous != text:
+        previous, text = text, _GENERIC_ARGS.sub("", text)
+    return text.replace("::::", SEP).replace(" ", "").rstrip(":")
+
+
+def visibility_of(node: Node, source: bytes) -> str:
+    for child in node.children:
+        if child.type == "visibility_modifier":
+            text = node_text(source, child).replace(" ", "")
+            if text == "pub":
+                return "public"
+            return "private" if text == "pub(self)" else "internal"
+    return "private"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    """Where the walk is: what owns references and names new symbols."""
+
+    scope: str  # qualified name children are named under
+    module: str  # the (inline) module path, for self::/super:: in `use`
+    parent: int
+    owner: int  # local_id references are attributed to
+    container: str = ""  # "impl", "trait_impl" or "trait" when directly inside one
+    self_type: str = ""  # qualified name of the impl's type (for `Self`)
+    in_body: bool = False
+    type_params: frozenset[str] = frozenset()
+    member_visibility: str = ""  # forced visibility of trait / trait-impl items
+
+
+class _RustExtractor:
+    def __init__(self, b: FactsBuilder, file_module: str) -> None:
+        self.b = b
+        self.file_module = file_module
+
+    def visit(self, node: Node, ctx: _Ctx) -> Any:
+        handler = _HANDLERS.get(node.type)
+        return handler(self, node, ctx) if handler is not None else ctx
+
+    # -- helpers -----------------------------------------------------------
+
+    def doc(self, node: Node) -> str:
+        for comment in leading_comments(node, _ATTRIBUTES):
+            text = self.b.text(comment)
+            if is_outer_doc(text):
+                return first_doc_line(text)
+        return ""
+
+    def visibility(self, node: Node, ctx: _Ctx) -> str:
+        return ctx.member_visibility or visibility_of(node, self.b.source)
+
+    def type_params(self, node: Node | None) -> frozenset[str]:
+        if node is None:
+            return frozenset()
+        names = set()
+        for param in node.named_children:
+            name = param.child_by_field_name("name")
+            if name is None and param.named_children:
+                name = param.named_children[0]
+            if name is not None:
+                names.add(self.b.text(name))
+        return frozenset(names)
+
+    def type_names(self, node: Node | None, ctx: _Ctx) -> list[tuple[str, Node]]:
+        """Named types in a type expression; primitives and type parameters left out."""
+        found: list[tuple[str, Node]] = []
+        stack = [node] if node is not None else []
+        while stack:
+            current = stack.pop()
+            kind = current.type
+            if kind == "type_identifier":
+                name = self.b.text(current)
+                if name == "Self" and ctx.self_type:
+                    found.append((ctx.self_type, current))
+                elif name not in ctx.type_params and name != "Self":
+                    found.append((name, current))
+            elif kind == "scoped_type_identifier":
+                found.append((strip_generics(self.b.text(current)), current))
+            elif kind == "type_binding":  # Iterator<Item = T>: the binding's name is no type
+                bound = current.child_by_field_name("type")
+                if bound is not None:
+                    stack.append(bound)
+            elif kind not in ("lifetime", "primitive_type"):
+                stack.extend(reversed(current.named_children))
+        return found
+
+    def path_name(self, node: Node | None) -> str:
+        """A type path as written, generic arguments and references removed."""
+        while node is not None and node.type in ("reference_type", "pointer_type"):
+            node = node.child_by_field_name("type")
+        if node is None:
+            return ""
+        if node.type == "generic_type":
+            node = node.child_by_field_name("type")
+        return strip_generics(self.b.text(node)) if node is not None else ""
+
+    def self_type_qname(self, type_path: str, ctx: _Ctx) -> str:
+        """Where methods of ``impl type_path`` are named: the type in this module."""
+        if type_path.startswith("crate::"):
+            return type_path
+        return f"{ctx.module}{SEP}{type_path.split(SEP)[-1]}"
+
+    # -- items ---------------------------------------------------------------
+
+    def function(self, node: Node, ctx: _Ctx) -> Any:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return ctx
+        name = self.b.text(name_node)
+        body = node.child_by_field_name("body")
+        params = node.child_by_field_name("parameters")
+        in_type = ctx.container in ("impl", "trait_impl", "trait")
+        takes_self = params is not None and any(
+            c.type == "self_parameter" for c in params.named_children
+        )
+        modifiers = next((c for c in node.children if c.type == "function_modifiers"), None)
+        is_async = modifiers is not None and "async" in self.b.text(modifiers).split()
+        tparams = ctx.type_params | self.type_params(node.child_by_field_name("type_parameters"))
+        qname = f"{ctx.scope}{SEP}{name}"
+        local_id = self.b.add_symbol(
+            "method" if in_type else "function",
+            name,
+            qname,
+            node,
+            ctx.parent,
+            signature=header_text(self.b.source, node, body),
+            visibility=self.visibility(node, ctx),
+            is_async=is_async,
+            is_static=in_type and not takes_self,
+            doc=self.doc(node),
+        )
+        if in_type and ctx.container != "trait":
+            self.b.adopt_later(local_id, ctx.scope)
+        inner = replace(ctx, type_params=tparams)
+        for target, at in self.type_names(node.child_by_field_name("return_type"), inner):
+            self.b.add_reference("returns", local_id, target, at)
+        for param in params.named_children if params is not None else []:
+            if param.type == "parameter":
+                self.bind_pattern(param.child_by_field_name("pattern"), local_id)
+        if body is None:
+            return None
+        inner = replace(
+            inner,
+            scope=qname,
+            parent=local_id,
+            owner=local_id,
+            container="",
+            in_body=True,
+            member_visibility="",
+        )
+        return [(body, inner)]
+
+    def type_item(self, node: Node, ctx: _Ctx) -> Any:
+        """struct / enum / union / trait / type alias."""
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return ctx
+        name = self.b.text(name_node)
+        kind = _TYPE_ITEM_KINDS[node.type]
+        if node.type == "type_item" and ctx.container in ("impl", "trait_impl"):
+            return None  # associated types of impls would repeat per impl; not indexed
+        body = node.child_by_field_name("body")
+        qname = f"{ctx.scope}{SEP}{name}"
+        vis = self.visibility(node, ctx)
+        local_id = self.b.add_symbol(
+            kind,
+            name,
+            qname,
+            node,
+            ctx.parent,
+            signature=header_text(self.b.source, node, body),
+            visibility=vis,
+            doc=self.doc(node),
+        )
+        tparams = ctx.type_params | self.type_params(node.child_by_field_name("type_parameters"))
+        inner = replace(
+            ctx,
+            scope=qname,
+            parent=local_id,
+            owner=local_id,
+            container="",
+            type_params=tparams,
+            member_visibility="",
+        )
+        if node.type == "trait_item":
+            bounds = node.child_by_field_name("bounds")
+            for target, at in self.type_names(bounds, inner):
+                self.b.add_reference("inherits", local_id, target, at)
+            inner = replace(inner, container="trait", member_visibility=vis)
+            return [(body, inner)] if body is not None else None
+        if node.type == "enum_item" and body is not None:
+            self.variants(body, replace(inner, member_visibility=vis))
+        elif body is not None and body.type == "field_declaration_list":
+            self.fields(body, inner)
+        return None
+
+    def variants(self, body: Node, ctx: _Ctx) -> None:
+        for variant in body.named_children:
+            if variant.type != "enum_variant":
+                continue
+            name_node = variant.child_by_field_name("name")
+            if name_node is None:
+                continue
+            name = self.b.text(name_node)
+            fields = variant.child_by_field_name("body")
+            local_id = self.b.add_symbol(
+                "enum_variant",
+                name,
+                f"{ctx.scope}{SEP}{name}",
+                variant,
+                ctx.parent,
+                signature=one_line(self.b.text(variant)),
+                visibility=ctx.member_visibility,
+                doc=self.doc(variant),
+            )
+            if fields is not None and fields.type == "field_declaration_list":
+                self.fields(fields, replace(ctx, scope=f"{ctx.scope}{SEP}{name}", parent=local_id))
+
+    def fields(self, body: Node, ctx: _Ctx) -> None:
+        for decl in body.named_children:
+            name_node = decl.child_by_field_name("name")
+            if decl.type != "field_declaration" or name_node is None:
+                continue
+            name = self.b.text(name_node)
+            self.b.add_symbol(
+                "field",
+                name,
+                f"{ctx.scope}{SEP}{name}",
+                decl,
+                ctx.parent,
+                signature=one_line(self.b.text(decl)),
+                visibility=ctx.member_visibility or visibility_of(decl, self.b.source),
+                doc=self.doc(decl),
+            )
+
+    def impl(self, node: Node, ctx: _Ctx) -> Any:
+        type_path = self.path_name(node.child_by_field_name("type"))
+        body = node.child_by_field_name("body")
+        if not type_path or body is None:
+            return ctx
+        tparams = ctx.type_params | self.type_params(node.child_by_field_name("type_parameters"))
+        self_qname = self.self_type_qname(type_path, ctx)
+        trait = node.child_by_field_name("trait")
+        if trait is not None:
+            ref = self.b.add_reference("implements", ctx.owner, self.path_name(trait), trait)
+            self.b.source_later(ref, self_qname)
+        inner = replace(
+            ctx,
+            scope=self_qname,
+            container="trait_impl" if trait is not None else "impl",
+            self_type=self_qname,
+            type_params=tparams,
+            member_visibility="public" if trait is not None else "",
+        )
+        return [(body, inner)]
+
+    def constant(self, node: Node, ctx: _Ctx) -> Any:
+        if ctx.in_body:
+            return ctx
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return ctx
+        name = self.b.text(name_node)
+        value = node.child_by_field_name("value")
+        qname = f"{ctx.scope}{SEP}{name}"
+        local_id = self.b.add_symbol(
+            "constant",
+            name,
+            qname,
+            node,
+            ctx.parent,
+            signature=header_text(self.b.source, node, value),
+            visibility=self.visibility(node, ctx),
+            is_static=node.type == "static_item",
+            doc=self.doc(node),
+        )
+        if ctx.container in ("impl", "trait_impl"):
+            self.b.adopt_later(local_id, ctx.scope)
+        return [(value, ctx)] if value is not None else None
+
+    def macro_definition(self, node: Node, ctx: _Ctx) -> Any:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = self.b.text(name_node)
+        exported = self.has_attribute(node, "macro_export")
+        self.b.add_symbol(
+            "macro",
+            name,
+            f"{ctx.scope}{SEP}{name}",
+            node,
+            ctx.parent,
+            signature=f"macro_rules! {name}",
+            visibility="public" if exported else "private",
+            doc=self.doc(node),
+        )
+        return None
+
+    def has_attribute(self, node: Node, name: str) -> bool:
+        prev = node.prev_named_sibling
+        while prev is not None and (prev.type == "attribute_item" or "comment" in prev.type):
+            if prev.type == "attribute_item" and name in self.b.text(prev):
+                return True
+            prev = prev.prev_named_sibling
+        return False
+
+    def module_item(self, node: Node, ctx: _Ctx) -> Any:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return ctx
+        name = self.b.text(name_node)
+        body = node.child_by_field_name("body")
+        if body is None:  # `mod x;`: the module lives in its own file
+            target = (
+                f"self{SEP}{name}" if ctx.module == self.file_module else f"{ctx.module}{SEP}{name}"
+            )
+            self.b.add_reference("imports", ctx.owner, target, node)
+            return None
+        qname = f"{ctx.scope}{SEP}{name}"
+        doc = self.doc(node) or self.inner_doc(body)
+        local_id = self.b.add_symbol(
+            "module",
+            name,
+            qname,
+            node,
+            ctx.parent,
+            signature=header_text(self.b.source, node, body),
+            visibility=visibility_of(node, self.b.source),
+            doc=doc,
+        )
+        inner = _Ctx(scope=qname, module=qname, parent=local_id, owner=local_id)
+        return [(body, inner)]
+
+    def inner_doc(self, body: Node) -> str:
+        """First ``//!`` line at the top of a module body (or a file)."""
+        for child in body.children:
+            if "comment" in child.type:
+                text = self.b.text(child)
+                if text.startswith(("//!", "/*!")):
+                    return first_doc_line(text)
+            elif child.type not in ("{", "attribute_item", "inner_attribute_item"):
+                break
+        return ""
+
+    # -- imports ---------------------------------------------------------------
+
+    def use(self, node: Node, ctx: _Ctx) -> None:
+        argument = node.child_by_field_name("argument")
+        if argument is not None:
+            self.use_tree(argument, [], ctx, node)
+        return None
+
+    def use_tree(self, node: Node, prefix: list[str], ctx: _Ctx, at: Node) -> None:
+        kind = node.type
+        if kind == "use_as_clause":
+            path = node.child_by_field_name("path")
+            alias = node.child_by_field_name("alias")
+            if path is not None:
+                self.emit_use(
+                    prefix + self.segments(path), ctx, at, self.b.text(alias) if alias else None
+                )
+        elif kind == "use_wildcard":
+            path = node.named_children[0] if node.named_children else None
+            segments = prefix + (self.segments(path) if path is not None else [])
+            self.emit_use([*segments, "*"], ctx, at, None)
+        elif kind in ("scoped_use_list", "use_list"):
+            path = node.child_by_field_name("path") if kind == "scoped_use_list" else None
+            inner = prefix + (self.segments(path) if path is not None else [])
+            items = node.child_by_field_name("list") if kind == "scoped_use_list" else node
+            for item in items.named_children if items is not None else []:
+                self.use_tree(item, inner, ctx, at)
+        else:
+            self.emit_use(prefix + self.segments(node), ctx, at, None)
+
+    def segments(self, node: Node) -> list[str]:
+        return [s for s in strip_generics(self.b.text(node)).split(SEP) if s]
+
+    def emit_use(self, segments: list[str], ctx: _Ctx, at: Node, alias: str | None) -> None:
+        if segments and segments[-1] == "self":  # `a::{self}` imports `a` itself
+            segments = segments[:-1]
+        if not segments:
+            return
+        segments = self.absolute(segments, ctx)
+        if segments[-1] == "*":
+            target, member = SEP.join(segments[:-1]), "*"
+        elif len(segments) == 1:
+            target, member = segments[0], None
+        else:
+            target, member = SEP.join(segments[:-1]), segments[-1]
+            alias = alias or member
+        if alias == "_":
+            alias = None
+        self.b.add_reference("imports", ctx.owner, target, at, member=member, alias=alias)
+
+    def absolute(self, segments: list[str], ctx: _Ctx) -> list[str]:
+        """Inside an inline module, rewrite ``self``/``super`` against that module."""
+        if ctx.module == self.file_module or segments[0] not in ("self", "super"):
+            return segments
+        base = ctx.module.split(SEP)
+        rest = segments
+        while rest and rest[0] == "super" and len(base) > 1:
+            base, rest = base[:-1], rest[1:]
+        if rest and rest[0] == "self":
+            rest = rest[1:]
+        return base + rest
+
+    def extern_crate(self, node: Node, ctx: _Ctx) -> None:
+        name = node.child_by_field_name("name")
+        alias = node.child_by_field_name("alias")
+        if name is not None:
+            self.b.add_reference(
+                "imports",
+                ctx.owner,
+                self.b.text(name),
+                node,
+                alias=self.b.text(alias) if alias is not None else None,
+            )
+        return None
+
+    # -- calls -------------------------------------------------------------------
+
+    def call(self, node: Node, ctx: _Ctx) -> _Ctx:
+        callee = node.child_by_field_name("function")
+        if callee is not None and callee.type == "generic_function":
+            callee = callee.child_by_field_name("function")
+        if callee is None:
+            return ctx
+        if callee.type == "closure_expression":
+            return ctx  # an immediately called closure: its calls are the owner's
+        target, via_self = self.callee(callee)
+        if target is None:  # f()(), v[0](): kept as written, never resolved
+            target = one_line(self.b.text(callee), MAX_CALLEE)
+        if target not in PRELUDE_CONSTRUCTORS:
+            self.b.add_call(ctx.owner, target, node, via_self=via_self)
+        return ctx
+
+    def callee(self, node: Node) -> tuple[str | None, bool]:
+        kind = node.type
+        if kind == "identifier":
+            return self.b.text(node), False
+        if kind == "scoped_identifier":
+            path = node.child_by_field_name("path")
+            if path is not None and path.type == "bracketed_type":
+                return None, False  # <T as Trait>::f: needs type inference
+            text = strip_generics(self.b.text(node))
+            if text.startswith("Self::") and text.count(SEP) == 1:
+                return text[len("Self::") :], True
+            if text.startswith("self::"):
+                text = text[len("self::") :]
+            return text, False
+        if kind == "field_expression":
+            value = node.child_by_field_name("value")
+            field = node.child_by_field_name("field")
+            if value is None or field is None:
+                return None, False
+            if value.type == "self":
+                return self.b.text(field), True
+            head = self.value_path(value)
+            return (f"{head}.{self.b.text(field)}" if head else None), False
+        return None, False
+
+    def value_path(self, node: Node) -> str | None:
+        """``a`` or ``a.b.c`` for a receiver that is a plain name path."""
+        if node.type in ("identifier", "self"):
+            return self.b.text(node)
+        if node.type == "field_expression":
+            value = node.child_by_field_name("value")
+            field = node.child_by_field_name("field")
+            head = self.value_path(value) if value is not None else None
+            return f"{head}.{self.b.text(field)}" if head and field is not None else None
+        return None
+
+    def macro_call(self, node: Node, ctx: _Ctx) -> _Ctx:
+        macro = node.child_by_field_name("macro")
+        if macro is not None:
+            self.b.add_call(ctx.owner, strip_generics(self.b.text(macro)), node)
+        return ctx
+
+    # -- local bindings ------------------------------------------------------------
+
+    def bind_pattern(self, pattern: Node | None, owner: int) -> None:
+        """Every name a pattern binds (``(a, mut b)``, ``Point { x, y: z }``, ``Some(v)``)."""
+        stack = [pattern] if pattern is not None else []
+        while stack:
+            current = stack.pop()
+            if current.type in ("identifier", "shorthand_field_identifier"):
+                self.b.bind_local(owner, self.b.text(current))
+            elif current.type in ("scoped_identifier", "field_identifier"):
+                continue  # a path (`Shape::Circle`) or a field label, not a binding
+            else:
+                kept = current.named_children
+                if current.type in ("tuple_struct_pattern", "struct_pattern"):
+                    kind = current.child_by_field_name("type")
+                    kept = [c for c in kept if kind is None or c.id != kind.id]
+                stack.extend(kept)
+
+    def binding(self, node: Node, ctx: _Ctx) -> _Ctx:
+        """``let``, ``for``, ``if let``/``while let`` and match arms bind their pattern."""
+        self.bind_pattern(node.child_by_field_name("pattern"), ctx.owner)
+        return ctx
+
+    def match_pattern(self, node: Node, ctx: _Ctx) -> _Ctx:
+        self.bind_pattern(node, ctx.owner)
+        return ctx
+
+    def closure_parameters(self, node: Node, ctx: _Ctx) -> _Ctx:
+        for param in node.named_children:
+            pattern = param.child_by_field_name("pattern") if param.type == "parameter" else param
+            self.bind_pattern(pattern, ctx.owner)
+        return ctx
+
+
+def is_outer_doc(text: str) -> bool:
+    """``///`` and ``/** */`` document the item below (``////`` and ``/***`` do not)."""
+    if text.startswith("///"):
+        return not text.startswith("////")
+    return text.startswith("/**") and not text.startswith(("/***", "/**/"))
+
+
+_TYPE_ITEM_KINDS = {
+    "struct_item": "struct",
+    "union_item": "struct",
+    "enum_item": "enum",
+    "trait_item": "trait",
+    "type_item": "type",
+}
+
+_HANDLERS = {
+    "function_item": _RustExtractor.function,
+    "function_signature_item": _RustExtractor.function,
+    **{kind: _RustExtractor.type_item for kind in _TYPE_ITEM_KINDS},
+    "impl_item": _RustExtractor.impl,
+    "const_item": _RustExtractor.constant,
+    "static_item": _RustExtractor.constant,
+    "macro_definition": _RustExtractor.macro_definition,
+    "mod_item": _RustExtractor.module_item,
+    "use_declaration": _RustExtractor.use,
+    "extern_crate_declaration": _RustExtractor.extern_crate,
+    "let_declaration": _RustExtractor.binding,
+    "for_expression": _RustExtractor.binding,
+    "let_condition": _RustExtractor.binding,
+    "match_pattern": _RustExtractor.match_pattern,
+    "closure_parameters": _RustExtractor.closure_parameters,
+    "call_expression": _RustExtractor.call,
+    "macro_invocation": _RustExtractor.macro_call,
+    "line_comment": lambda self, node, ctx: None,
+    "block_comment": lambda self, node, ctx: None,
+    "attribute_item": lambda self, node, ctx: None,
+    "inner_attribute_item": lambda self, node, ctx: None,
+}
+
+
+def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
+    """Walk one parsed Rust file; never raises on a syntax error (partial facts)."""
+    root = tree.root_node
+    label = module.split(SEP)[-1]
+    b = FactsBuilder(source, path, "rust", module, root, module_label=label)
+    extractor = _RustExtractor(b, module)
+    b.facts.symbols[0].doc = extractor.inner_doc(root)
+    walk(root, _Ctx(scope=module, module=module, parent=0, owner=0), extractor.visit)
+    return b.finish(TYPE_KINDS, root)
+
+
+LANGUAGE = LanguageSpec(
+    name="rust",
+    extensions=(".rs",),
+    grammar=grammar,
+    extract=extract,
+    module_name=module_name,
+    import_module=import_module,
+    separator=SEP,
+    builtins=BUILTINS,
+    members_in_scope=False,  # a bare f() in a method never means self.f()
+)
