@@ -45,7 +45,8 @@ def test_detach_hands_the_lock_to_the_daemon(sqryd_env: SqrydEnv) -> None:
 
     stopped = sqryd_env.run("stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert not pid_alive(daemon_pid)
+    # stop returns once the lock is free; the process exits right after releasing it
+    wait_until(lambda: not pid_alive(daemon_pid), 5, message="the daemon process to exit")
     assert not lock_is_held(sqryd_env.lock), "after stop a fresh flock succeeds"
     assert not sqryd_env.pidfile.exists() and not sqryd_env.socket.exists()
 
