@@ -1,0 +1,154 @@
+"""How the read commands (search, query, graph, explain) print their answers.
+
+Four formats, one per flag: grep-like text (default), ``--json`` (one document),
+``--jsonl`` (one item per line), ``--csv`` (a header and one row per item). A
+command builds a :class:`Report` once; :func:`emit` renders it, so every command
+offers every format with the same item shapes.
+
+Text lines read ``path:line:col  kind  qualified_name``. In text the column is
+1-based, as editors and compilers print it (``vim``/VS Code jump to it); in
+JSON/CSV fields the stored 0-based ``start_column``/``call_column`` are kept
+unchanged, so machine consumers get the index's values. Colour only on a TTY and
+never when ``NO_COLOR`` is set to anything non-empty.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return) are prefixed with ``'``: a symbol name or
+docstring from an untrusted repository must not execute on a double-click.
+
+Exit codes: :data:`EXIT_OK` results, :data:`EXIT_NO_RESULTS` none,
+:data:`EXIT_USAGE` usage or query error, :data:`EXIT_NO_INDEX` no (usable) index,
+:data:`EXIT_AMBIGUOUS` a symbol name matching several symbols.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+EXIT_OK = 0
+EXIT_NO_RESULTS = 1
+EXIT_USAGE = 2
+EXIT_NO_INDEX = 3
+EXIT_AMBIGUOUS = 4
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def add_format_flags(parser: argparse.ArgumentParser) -> None:
+    """``--json`` / ``--jsonl`` / ``--csv`` (mutually exclusive) into ``args.format``."""
+    group = parser.add_mutually_exclusive_group()
+    group.set_defaults(format="text")
+    group.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="one JSON document"
+    )
+    group.add_argument(
+        "--jsonl", dest="format", action="store_const", const="jsonl", help="one JSON item a line"
+    )
+    group.add_argument(
+        "--csv", dest="format", action="store_const", const="csv", help="CSV with a header row"
+    )
+
+
+class Painter:
+    """ANSI colouring that turns itself off when it must (not a TTY, ``NO_COLOR``)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    @classmethod
+    def for_stream(cls, stream: TextIO) -> Painter:
+        isatty = getattr(stream, "isatty", None)
+        return cls(bool(isatty and isatty()) and not os.environ.get("NO_COLOR"))
+
+    def _sgr(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def path(self, text: str) -> str:
+        return self._sgr("35", text)
+
+    def number(self, text: str) -> str:
+        return self._sgr("32", text)
+
+    def kind(self, text: str) -> str:
+        return self._sgr("36", text)
+
+    def name(self, text: str) -> str:
+        return self._sgr("1", text)
+
+    def heading(self, text: str) -> str:
+        return self._sgr("1;4", text)
+
+    def location(self, path: str, line: int, column0: int) -> str:
+        """``path:line:col`` with the 0-based column printed 1-based."""
+        return f"{self.path(path)}:{self.number(str(line))}:{self.number(str(column0 + 1))}"
+
+
+@dataclass
+class Report:
+    """One answer in every format.
+
+    ``document`` is the ``--json`` output; ``rows`` are the flat items for
+    ``--jsonl``/``--csv`` (CSV columns: ``columns``, or the keys of the rows in
+    first-seen order); ``text`` renders the default output with a :class:`Painter`.
+    """
+
+    document: dict[str, Any]
+    rows: list[dict[str, Any]]
+    text: Callable[[Painter], Iterable[str]]
+    columns: list[str] = field(default_factory=list)
+
+
+def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:
+    """Write ``report`` to ``out`` (stdout) in format ``fmt``."""
+    out = out or sys.stdout
+    if fmt == "json":
+        out.write(json.dumps(report.document, ensure_ascii=False) + "\n")
+    elif fmt == "jsonl":
+        for row in report.rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        _write_csv(report, out)
+    else:
+        painter = Painter.for_stream(out)
+        for line in report.text(painter):
+            out.write(line + "\n")
+    out.flush()
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell: formula-looking text defused with ``'``, booleans as words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _write_csv(report: Report, out: TextIO) -> None:
+    import csv
+
+    columns = list(report.columns)
+    for row in report.rows:
+        columns += [key for key in row if key not in columns]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in report.rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+
+
+def error(message: str) -> None:
+    """One ``sqry: ...`` line on stderr: the shape of every expected failure."""
+    sys.stderr.write(f"sqry: {message}\n")
+
+
+def truncation_note(shown: int, total: int, what: str = "results") -> None:
+    """Tell (on stderr, so pipes stay clean) that ``--limit`` cut the answer."""
+    error(f"showing {shown} of {total} {what}; use --limit N (0 for all) to see more")
