@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from typing import Any
 
 from sqry import __version__
@@ -235,17 +236,38 @@ def _default_socket(config: Any) -> str:
 
 
 def _connect(sock: socket.socket, path: str, timeout: float) -> None:
+    """connect() within ``timeout``, retrying while the daemon's accept queue is full.
+
+    A Unix socket in timeout (non-blocking) mode fails at once with EAGAIN when the
+    listener's backlog is full instead of waiting, so "busy" is retried with a short
+    back-off until the deadline and only then reported as ConnectTimeout.
+    """
     sock.settimeout(timeout)
-    try:
-        sock.connect(path)
-    except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
-        raise NotRunning(path, exc.strerror or "") from None
-    except TimeoutError:
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            sock.connect(path)
+            return
+        except BlockingIOError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ConnectTimeout(path, timeout) from None
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+        except OSError as exc:
+            _raise_connect_error(exc, path, timeout)
+
+
+def _raise_connect_error(exc: OSError, path: str, timeout: float) -> None:
+    """Map a failed connect() to the client's typed errors."""
+    if isinstance(exc, TimeoutError):
         raise ConnectTimeout(path, timeout) from None
-    except PermissionError:
-        raise NotRunning(path, "permission denied: the socket belongs to another user") from None
-    except OSError as exc:
-        raise NotRunning(path, exc.strerror or str(exc)) from None
+    if isinstance(exc, PermissionError):
+        detail = "permission denied: the socket belongs to another user"
+    else:  # ENOENT, ECONNREFUSED (stale socket or a plain file), ENOTDIR, ...
+        detail = exc.strerror or str(exc)
+    raise NotRunning(path, detail) from None
 
 
 def _handshake(sock: socket.socket, path: str, timeout: float) -> dict[str, Any]:

@@ -68,6 +68,7 @@ class ThreadedServer:
         self.server = IpcServer(self.ctx, registry)
         self._thread = threading.Thread(target=self._run_loop, name="ipc-server", daemon=True)
         self._shutdown_future: asyncio.Future[None] | None = None
+        self._bound: tuple[int, int] | None = None
 
     # -- lifetime ----------------------------------------------------------------------
 
@@ -76,6 +77,8 @@ class ThreadedServer:
         from sqry.daemon.lifecycle.runner import bind_listen_socket
 
         listener = bind_listen_socket(os.fspath(self.socket_path))
+        st = os.lstat(self.socket_path)
+        self._bound = (st.st_dev, st.st_ino)
         self._thread.start()
         try:
             self.call(self.server.serve(listener), timeout=START_TIMEOUT_SECS)
@@ -100,8 +103,7 @@ class ThreadedServer:
             self._thread.join(timeout=10)
         if not self._thread.is_alive() and not self.loop.is_closed():
             self.loop.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.socket_path)
+        self._unlink_own_socket()
 
     def __enter__(self) -> ThreadedServer:
         return self.start()
@@ -120,6 +122,13 @@ class ThreadedServer:
         self.loop.call_soon_threadsafe(fn)
 
     # -- internals ---------------------------------------------------------------------
+
+    def _unlink_own_socket(self) -> None:
+        """Remove the socket path only if it is still the one we bound (not a successor's)."""
+        with contextlib.suppress(OSError):
+            st = os.lstat(self.socket_path)
+            if (st.st_dev, st.st_ino) == self._bound:
+                os.unlink(self.socket_path)
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
