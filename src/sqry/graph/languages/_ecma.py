@@ -69,6 +69,24 @@ JS_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs")
 TS_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts")
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 
+#: Globals every JavaScript runtime provides (ECMAScript, browsers, Node): a bare
+#: ``fetch()`` or ``new Map()`` the file neither defines nor imports is the
+#: runtime's, never a same-named workspace function found by the unique rule.
+BUILTINS = frozenset(
+    """require module exports globalThis window document navigator console process Buffer
+    setTimeout clearTimeout setInterval clearInterval setImmediate clearImmediate
+    queueMicrotask requestAnimationFrame cancelAnimationFrame structuredClone fetch alert
+    confirm prompt atob btoa eval isNaN isFinite parseInt parseFloat encodeURI decodeURI
+    encodeURIComponent decodeURIComponent Object Function Array String Number Boolean
+    Symbol BigInt Date RegExp Error TypeError RangeError SyntaxError ReferenceError
+    EvalError URIError AggregateError Promise Map Set WeakMap WeakSet WeakRef Proxy Reflect
+    JSON Math Intl ArrayBuffer SharedArrayBuffer DataView Int8Array Uint8Array
+    Uint8ClampedArray Int16Array Uint16Array Int32Array Uint32Array Float32Array
+    Float64Array BigInt64Array BigUint64Array URL URLSearchParams TextEncoder TextDecoder
+    AbortController Event EventTarget CustomEvent Blob File FormData Headers Request
+    Response WebSocket Worker""".split()
+)
+
 _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}
 )

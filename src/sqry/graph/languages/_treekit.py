@@ -80,27 +80,6 @@ def block_doc(node: tree_sitter.Node, skip: frozenset[str] = frozenset()) -> str
     return first_doc_line(raw) if raw.startswith("/**") and raw != "/**/" else ""
 
 
-def syntax_error(root: tree_sitter.Node) -> str | None:
-    """Where the first syntax error is, or ``None`` for a clean tree.
-
-    tree-sitter recovers locally, so the facts of a broken file are still
-    recorded; the message tells the user why some of them may be missing.
-    """
-    if not root.has_error:
-        return None
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            row, column = node.start_point
-            what = f"missing {node.type}" if node.is_missing else "syntax error"
-            return (
-                f"{what} at line {row + 1}, column {column + 1} (the rest of the file is indexed)"
-            )
-        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
-    return "syntax error (the rest of the file is indexed)"
-
-
 class ScopedFacts:
     """Symbols and references of one file, parented by the still-open symbol.
 
@@ -264,6 +243,4 @@ class ScopedFacts:
             head = ref.target.split(".", 1)[0]
             if any(head in names for names in scopes):
                 ref.bound_locally = True
-        facts = self.out.finish(())
-        facts.error = syntax_error(self._root)
-        return facts
+        return self.out.finish((), self._root)  # also records a syntax error, if any

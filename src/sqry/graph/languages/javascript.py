@@ -38,5 +38,7 @@ LANGUAGE = LanguageSpec(
     module_name=_ecma.module_name,
     import_module=_ecma.import_module,
     separator=".",
+    builtins=_ecma.BUILTINS,
+    members_in_scope=False,  # a bare f() in a method never means this.f()
     shebangs=("node", "nodejs"),
 )
