@@ -444,6 +444,8 @@ class _GoExtractor:
             callee = callee.child_by_field_name("operand") or callee.child_by_field_name("type")
         if callee is None or callee.type == "func_literal":
             return ctx  # an immediately called closure: its calls are the owner's
+        if callee.type == "identifier" and self.b.text(callee) in PREDECLARED_TYPES:
+            return ctx  # int64(x) converts, it calls nothing
         target = self.callee_text(callee)
         if target is None:  # f()(), m[k].Do(): kept as written, never resolved
             target = one_line(self.b.text(callee), MAX_CALLEE)
@@ -466,8 +468,7 @@ class _GoExtractor:
     def callee_text(self, node: Node) -> str | None:
         """``f``, ``pkg.F`` or ``a.b.c`` for a name path; None for computed callees."""
         if node.type == "identifier":
-            name = self.b.text(node)
-            return None if name in PREDECLARED_TYPES else name
+            return self.b.text(node)
         if node.type == "selector_expression":
             operand = node.child_by_field_name("operand")
             field = node.child_by_field_name("field")
