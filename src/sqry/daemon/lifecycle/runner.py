@@ -74,11 +74,15 @@ def run_foreground(
     while the parent still believes it owns the name).
     """
     from sqry.daemon.lifecycle.logfile import setup_logging
+    from sqry.daemon.lifecycle.paths import ensure_runtime_dir
     from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
 
     knobs = Knobs.from_env(cfg, env)
-    _setup_logging_or_warn(setup_logging, cfg, detached=ready_pipe is not None, env=env)
     paths = cfg.paths(env)
+    # The default log file lives in the runtime dir: prove the dir is ours (77)
+    # before logging creates a file in it, a step earlier than §5 lists it.
+    ensure_runtime_dir(paths.runtime_dir)
+    setup_logging(cfg, detached=ready_pipe is not None, env=env)  # warns, never raises
     owns_cleanup = lock is None
     if lock is None:
         lock = acquire_pidfile_lock(paths)
@@ -126,17 +130,6 @@ def _env_seconds(env: Mapping[str, str], name: str, *, allow_zero: bool) -> floa
         lowest = "0" if allow_zero else "a positive number"
         raise ConfigError(f"{name}={text!r} is not a number of seconds (expected {lowest} or more)")
     return value
-
-
-def _setup_logging_or_warn(setup, cfg: DaemonConfig, *, detached: bool, env) -> None:
-    """Step 2: a logging failure must not stop the daemon, only be reported."""
-    try:
-        setup(cfg, detached=detached, env=env)
-    except (OSError, DaemonError) as err:
-        import sys
-
-        sys.stderr.write(f"sqryd: warning: logging setup failed, logging to stderr: {err}\n")
-        logging.basicConfig(level=logging.INFO)
 
 
 def _log_startup_failure(err: BaseException) -> None:
@@ -242,8 +235,7 @@ class Daemon:
     def _signal_ready(self, notifier: Notifier) -> None:
         """Step 7: the socket already accepts (listen backlog); now say so."""
         pid = os.getpid()
-        notifier.ready(pid)
-        notifier.status(f"ready; serving on {self.paths.socket}")
+        notifier.ready(pid, status=f"ready; serving on {self.paths.socket}")
         _touch(str(self.paths.ready))
         if self.ready_pipe is not None:
             self.ready_pipe.ready(pid)
