@@ -12,42 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import tree_sitter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lang_facts import assert_well_formed, extract_file, mangled
+from lang_facts import reference_rows as references
+from lang_facts import symbol_rows as symbols
 
 from sqry.graph.languages.base import all_languages, language_for_extension
-from sqry.graph.model import REF_KINDS, SYMBOL_KINDS, VISIBILITIES, FileFacts
+from sqry.graph.model import FileFacts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "javascript"
 JS = all_languages()["javascript"]
 
 
 def extract(rel: str, source: bytes | None = None) -> FileFacts:
-    """Parse and extract one fixture file the way the indexer does."""
-    data = (FIXTURES / rel).read_bytes() if source is None else source
-    grammar = JS.grammar_for(rel) if JS.grammar_for else JS.grammar()
-    tree = tree_sitter.Parser(grammar).parse(data)
-    return JS.extract(tree, data, rel, JS.module_name(rel))
-
-
-def symbols(facts: FileFacts) -> list[tuple]:
-    """(kind, qualified name, line, visibility, async, static, signature, doc)."""
-    return sorted(
-        (s.kind, s.qualified_name, s.start_line, s.visibility, s.is_async, s.is_static,
-         s.signature, s.doc)
-        for s in facts.symbols[1:]
-    )  # fmt: skip
-
-
-def references(facts: FileFacts) -> list[tuple]:
-    """(kind, source qname, target, line, column, member, alias, via_self, bound_locally)."""
-    names = [s.qualified_name for s in facts.symbols]
-    return sorted(
-        (r.kind, names[r.source], r.target, r.line, r.column, r.member, r.alias, r.via_self,
-         r.bound_locally)
-        for r in facts.references
-    )  # fmt: skip
+    return extract_file(JS, FIXTURES, rel, source)
 
 
 PUB, PRIV = "public", "private"
@@ -177,24 +156,6 @@ def test_references_match_the_hand_written_list(rel: str) -> None:
     assert references(extract(rel)) == sorted(EXPECTED_REFERENCES[rel])
 
 
-def assert_well_formed(facts: FileFacts) -> None:
-    """What the indexer relies on, whatever the input looked like."""
-    module = facts.symbols[0]
-    assert (module.kind, module.parent, module.local_id) == ("module", None, 0)
-    assert module.qualified_name == facts.module_name
-    for index, sym in enumerate(facts.symbols[1:], start=1):
-        assert sym.local_id == index and sym.kind in SYMBOL_KINDS
-        assert sym.visibility in VISIBILITIES and "\n" not in sym.signature
-        assert sym.parent is not None and sym.parent < index
-        parent = facts.symbols[sym.parent]
-        assert sym.qualified_name == f"{parent.qualified_name}.{sym.name}"
-        assert (parent.start_line, parent.start_column) <= (sym.start_line, sym.start_column)
-        assert (sym.end_line, sym.end_column) <= (parent.end_line, parent.end_column)
-    for ref in facts.references:
-        assert ref.kind in REF_KINDS and ref.target
-        assert 0 <= ref.source < len(facts.symbols) and ref.line >= 1 and ref.column >= 0
-
-
 @pytest.mark.parametrize("rel", sorted(EXPECTED_SYMBOLS))
 def test_module_symbol_and_parents_are_consistent(rel: str) -> None:
     facts = extract(rel)
@@ -202,9 +163,7 @@ def test_module_symbol_and_parents_are_consistent(rel: str) -> None:
     assert_well_formed(facts)
 
 
-_NOISE = st.binary(max_size=6) | st.sampled_from(
-    [b"{", b"}", b"(", b")", b"class ", b"=>", b"<div>", b"`${", b"/*", b"\xff\xfe"]
-)
+_NOISE = [b"{", b"}", b"(", b")", b"class ", b"=>", b"<div>", b"`${", b"/*", b"\xff\xfe"]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,12 +171,8 @@ _NOISE = st.binary(max_size=6) | st.sampled_from(
 def test_mangled_sources_never_raise(data: st.DataObject) -> None:
     """Cut and splice fixture files at random: extraction degrades, never fails."""
     rel = data.draw(st.sampled_from(sorted(EXPECTED_SYMBOLS)))
-    source = bytearray((FIXTURES / rel).read_bytes())
-    for _ in range(data.draw(st.integers(1, 6))):
-        start = data.draw(st.integers(0, len(source)))
-        end = data.draw(st.integers(start, min(len(source), start + 60)))
-        source[start:end] = data.draw(_NOISE)
-    assert_well_formed(extract(rel, bytes(source)))
+    source = mangled(data, (FIXTURES / rel).read_bytes(), _NOISE)
+    assert_well_formed(extract(rel, source))
 
 
 def test_spans_are_one_based_lines_and_zero_based_columns() -> None:

@@ -210,6 +210,18 @@ def _type_name(node: tree_sitter.Node | None) -> str | None:
     return _dotted(node)
 
 
+def _type_params(node: tree_sitter.Node) -> list[str]:
+    """Names of the ``<T, U>`` type parameters a declaration introduces."""
+    params = node.child_by_field_name("type_parameters")
+    if params is None:
+        return []
+    return [
+        text(p.child_by_field_name("name"))
+        for p in params.named_children
+        if p.type == "type_parameter"
+    ]
+
+
 def _string_value(node: tree_sitter.Node | None) -> str | None:
     """The contents of a string literal node (quotes removed)."""
     if node is None or node.type != "string":
@@ -425,6 +437,7 @@ class _Extractor:
             doc=self._doc(decl),
         )
         self.class_nodes.add(node.id)
+        self.b.declare_type_params(class_id, _type_params(node))
         for heritage in node.named_children:
             if heritage.type == "class_heritage":
                 self._heritage(heritage, class_id)
@@ -456,6 +469,7 @@ class _Extractor:
             visibility=self._decl_visibility(node, name),
             doc=self._doc(node),
         )
+        self.b.declare_type_params(iface, _type_params(node))
         for clause in node.named_children:
             if clause.type == "extends_type_clause":
                 for value in clause.children_by_field_name("type"):
@@ -532,11 +546,13 @@ class _Extractor:
         self._returns(node, fn)
 
     def _returns(self, fn_node: tree_sitter.Node, fn: int) -> None:
+        """The ``returns`` edge of a function (none to primitives or type variables)."""
+        self.b.declare_type_params(fn, _type_params(fn_node))
         annotation = fn_node.child_by_field_name("return_type")
         if annotation is None or annotation.type != "type_annotation":
             return  # none written, or a type predicate (``x is T``, ``asserts x``)
         name = _type_name(annotation)
-        if name is not None and name not in _PRIMITIVE_TYPES:
+        if name is not None and name not in _PRIMITIVE_TYPES and not self.b.is_type_param(name, fn):
             self.b.add_ref("returns", name, annotation.named_child(0) or annotation, source=fn)
 
     def on_method(self, node: tree_sitter.Node) -> None:
