@@ -42,6 +42,7 @@ from sqry.graph.languages._facts_builder import (
     header_text,
     leading_comments,
     one_line,
+    unparenthesized,
     walk,
 )
 
@@ -661,7 +662,7 @@ class CFamilyExtractor:
         callee = node.child_by_field_name("function")
         if callee is None:
             return ctx
-        if callee.type == "lambda_expression":
+        if unparenthesized(callee).type == "lambda_expression":
             return ctx  # an immediately called lambda: its calls are the owner's
         target, via_self = self.callee(callee)
         if target is None:  # (*fp)(), get()(): kept as written, never resolved

@@ -76,6 +76,13 @@ def walk(root: Node, ctx: Ctx, visit: Callable[[Node, Ctx], Any]) -> None:
             stack.extend((child, result) for child in reversed(node.named_children))
 
 
+def unparenthesized(node: Node) -> Node:
+    """``((f))`` → ``f``: what a parenthesized expression wraps."""
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
 def leading_comments(node: Node, skip: frozenset[str] = frozenset()) -> list[Node]:
     """The comment nodes directly above ``node``, top to bottom.
 

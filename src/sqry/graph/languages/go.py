@@ -38,6 +38,7 @@ from sqry.graph.languages._facts_builder import (
     leading_comments,
     node_text,
     one_line,
+    unparenthesized,
     walk,
 )
 from sqry.graph.languages.base import LanguageSpec, workspace_root
@@ -442,7 +443,7 @@ class _GoExtractor:
             return ctx
         if callee.type in ("index_expression", "generic_type"):  # f[T](x)
             callee = callee.child_by_field_name("operand") or callee.child_by_field_name("type")
-        if callee is None or callee.type == "func_literal":
+        if callee is None or unparenthesized(callee).type == "func_literal":
             return ctx  # an immediately called closure: its calls are the owner's
         if callee.type == "identifier" and self.b.text(callee) in PREDECLARED_TYPES:
             return ctx  # int64(x) converts, it calls nothing

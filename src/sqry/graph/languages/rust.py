@@ -40,6 +40,7 @@ from sqry.graph.languages._facts_builder import (
     leading_comments,
     node_text,
     one_line,
+    unparenthesized,
     walk,
 )
 from sqry.graph.languages.base import LanguageSpec
@@ -546,7 +547,7 @@ class _RustExtractor:
             callee = callee.child_by_field_name("function")
         if callee is None:
             return ctx
-        if callee.type == "closure_expression":
+        if unparenthesized(callee).type == "closure_expression":
             return ctx  # an immediately called closure: its calls are the owner's
         target, via_self = self.callee(callee)
         if target is None:  # f()(), v[0](): kept as written, never resolved
