@@ -26,7 +26,7 @@ from sqry.graph.query.nodes import (
     Pattern,
     Relation,
 )
-from sqry.graph.query.parser import regex_flag_bits
+from sqry.graph.query.regex import IGNORECASE, flag_bits
 
 #: Field -> (table alias role, column). Role "s" is symbols, "f" is files.
 _COLUMNS: dict[str, tuple[str, str]] = {
@@ -41,7 +41,6 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "async": ("s", "is_async"),
     "static": ("s", "is_static"),
 }
-_IGNORECASE = regex_flag_bits("i")
 
 #: Aliases of the outermost selection; every statement selects from them.
 S, F = "s0", "f0"
@@ -128,7 +127,7 @@ class _Compiler:
         """``column`` equals / globs / regex-searches the pattern. ``fold``: the column
         holds lower-case enum words, so compare case-insensitively."""
         if pattern.mode == "regex":
-            bits = regex_flag_bits(pattern.flags) | (_IGNORECASE if fold else 0)
+            bits = flag_bits(pattern.flags) | (IGNORECASE if fold else 0)
             self.params.extend((pattern.text, bits))
             return f"sqry_regexp(?, ?, {column})"
         self.params.append(pattern.text.lower() if fold else pattern.text)

@@ -51,10 +51,10 @@ from sqry.graph.query.nodes import (
     Stage,
     Top,
 )
+from sqry.graph.query.regex import compile_regex, flag_bits
 
 _GLOB_CHARS = frozenset("*?[")
 _TERM = "a predicate (FIELD:VALUE, a name, NOT or '(')"
-_REGEX_FLAG_BITS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 
 def parse(query: str) -> Query:
@@ -63,12 +63,28 @@ def parse(query: str) -> Query:
     return _Parser(query, tokenize(query)).parse()
 
 
-def regex_flag_bits(flags: str) -> int:
-    """The ``re`` flag bits for flag letters such as ``"im"``."""
-    bits = 0
-    for letter in flags:
-        bits |= _REGEX_FLAG_BITS[letter]
-    return bits
+def unescape_slashes(pattern: str) -> str:
+    """``pattern`` with each escaped slash ``\\/`` written as ``/``.
+
+    ``re`` reads both the same, so this changes no match; it gives each regex one
+    spelling, which is what lets the printer round-trip it through ``/.../``.
+    """
+    if "\\/" not in pattern:
+        return pattern
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pair == "\\/":
+            out.append("/")
+        elif pair[:1] == "\\" and len(pair) == 2:
+            out.append(pair)
+        else:
+            out.append(pattern[i])
+            i += 1
+            continue
+        i += 2
+    return "".join(out)
 
 
 def _check_length(query: str) -> None:
@@ -220,7 +236,7 @@ class _Parser:
         tok = self.advance()
         self.count_predicate(tok)
         self.check_regex(tok.text, "", tok.pos)
-        return Match("name", Pattern("regex", tok.text))
+        return Match("name", Pattern("regex", unescape_slashes(tok.text)))
 
     # -- predicates ----------------------------------------------------------
 
@@ -288,13 +304,13 @@ class _Parser:
         if tok.kind == "REGEX" or op.text == "~=":
             start = tok.pos + (0 if tok.kind == "WORD" else 1)
             self.check_regex(tok.text, tok.flags, start)
-            return Pattern("regex", tok.text, tok.flags)
+            return Pattern("regex", unescape_slashes(tok.text), tok.flags)
         mode = "glob" if _GLOB_CHARS & set(tok.text) else "eq"
         return Pattern(mode, tok.text)
 
     def check_regex(self, pattern: str, flags: str, offset: int) -> None:
         try:
-            re.compile(pattern, regex_flag_bits(flags))
+            compile_regex(pattern, flag_bits(flags))
         except re.error as exc:
             at = offset + (exc.pos or 0)
             raise self.fail(

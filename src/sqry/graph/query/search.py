@@ -18,6 +18,7 @@ from sqry.graph.query import sqlfuncs
 from sqry.graph.query.compiler import FROM, F, S, scope_filter
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.execute import ORDER
+from sqry.graph.query.regex import IGNORECASE, compile_regex
 from sqry.graph.query.rows import SYMBOL_COLUMN_COUNT, SymbolRow, symbol_columns
 
 SearchMode = Literal["regex", "exact", "fuzzy"]
@@ -36,7 +37,7 @@ class SearchResult:
 def check_pattern(pattern: str, *, ignore_case: bool = False) -> None:
     """Raise QueryError (with the 1-based column) if ``pattern`` is not a valid regex."""
     try:
-        re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        compile_regex(pattern, IGNORECASE if ignore_case else 0)
     except re.error as exc:
         raise QueryError(
             f"invalid regex: {exc.msg}",
@@ -65,7 +66,7 @@ def search_symbols(
     if mode == "regex":
         check_pattern(pattern, ignore_case=ignore_case)
         conditions.append(f"sqry_regexp(?, ?, {S}.name)")
-        params += [pattern, re.IGNORECASE if ignore_case else 0]
+        params += [pattern, IGNORECASE if ignore_case else 0]
     elif mode == "exact":
         conditions.append(_exact(pattern, ignore_case, params))
     if kind:
@@ -94,7 +95,7 @@ def _exact(pattern: str, ignore_case: bool, params: list[object]) -> str:
         return f"({S}.name = ? OR {S}.qualified_name = ?)"
     # Python's case folding (Unicode-aware), not SQLite's ASCII-only NOCASE.
     whole = r"\A" + re.escape(pattern) + r"\Z"
-    params += [whole, re.IGNORECASE, whole, re.IGNORECASE]
+    params += [whole, IGNORECASE, whole, IGNORECASE]
     return f"(sqry_regexp(?, ?, {S}.name) OR sqry_regexp(?, ?, {S}.qualified_name))"
 
 

@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from functools import lru_cache
 
 from sqry.graph.query.fuzzy import fuzzy_score
+from sqry.graph.query.regex import compile_regex
 
 #: Separators after which the last segment of a written name starts.
 _SEPARATORS = re.compile(r"\.|::|->|/")
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
 
 
 def _regexp(pattern: str, flags: int, text: str | None) -> int:
     """``re.search`` as an SQL predicate (1/0); NULL text never matches."""
     if text is None:
         return 0
-    return 1 if _compiled(pattern, flags).search(text) else 0
+    return 1 if compile_regex(pattern, flags).search(text) else 0
 
 
 def last_segment(text: str | None) -> str | None:
