@@ -237,6 +237,11 @@ class CFamilyExtractor:
                 return node
         return None
 
+    def is_function_pointer(self, function: Node) -> bool:
+        """``int (*cb)(int)`` declares a pointer; ``int f(int)`` a function."""
+        inner = function.child_by_field_name("declarator")
+        return inner is not None and inner.type == "parenthesized_declarator"
+
     def function_declarator(self, node: Node | None) -> Node | None:
         while node is not None and node.type != "function_declarator":
             if node.type not in _DECLARATOR_WRAPPERS:
@@ -357,7 +362,8 @@ class CFamilyExtractor:
             value = declarator.child_by_field_name("value")
             if value is not None:
                 follow.append((value, ctx))
-            if self.function_declarator(declarator) is not None:
+            function = self.function_declarator(declarator)
+            if function is not None and not self.is_function_pointer(function):
                 continue  # a prototype: indexed where the body is
             name_node = self.declarator_name(declarator)
             if name_node is None or name_node.type not in ("identifier", "field_identifier"):
@@ -485,28 +491,30 @@ class CFamilyExtractor:
         return follow
 
     def field_declaration(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
-        follow: list[tuple[Node, _Ctx]] = []
         kind = node.child_by_field_name("type")
         declarators = node.children_by_field_name("declarator")
+        body = None
         if kind is not None and kind.type in _RECORDS | {"enum_specifier"}:
-            nested = kind.child_by_field_name("body") is not None
-            if nested and kind.child_by_field_name("name") is None and not declarators:
-                # anonymous struct/union member: its fields belong to the enclosing record
-                return self.members(kind.child_by_field_name("body"), ctx)
+            body = kind.child_by_field_name("body")
+        anonymous = body is not None and kind.child_by_field_name("name") is None
+        if anonymous and not declarators:
+            # anonymous struct/union member: its fields belong to the enclosing record
+            return self.members(body, ctx)
+        follow: list[tuple[Node, _Ctx]] = []
+        nested_fields = anonymous and kind.type != "enum_specifier"
+        if body is not None and not nested_fields:
             follow.extend(self.specifier(kind, ctx, name_hint=None, span=kind))
         is_static = self.has_storage(node, "static")
         for declarator in declarators:
             function = self.function_declarator(declarator)
-            if function is not None and function.child_by_field_name("declarator").type != (
-                "parenthesized_declarator"
-            ):
+            if function is not None and not self.is_function_pointer(function):
                 self.member_prototype(node, function, ctx, is_static)
                 continue
             name_node = self.declarator_name(declarator)
             if name_node is None:
                 continue
             name = self.b.text(name_node)
-            self.b.add_symbol(
+            local_id = self.b.add_symbol(
                 "field",
                 name,
                 self.qualify(ctx.scope, name),
@@ -517,6 +525,10 @@ class CFamilyExtractor:
                 is_static=is_static,
                 doc=self.doc(node),
             )
+            if nested_fields:  # `struct { int a; } inner;`: a is inner's field
+                scope = self.qualify(ctx.scope, name)
+                follow.extend(self.members(body, replace(ctx, scope=scope, parent=local_id)))
+                nested_fields = False
         default = node.child_by_field_name("default_value")
         if default is not None:
             follow.append((default, replace(ctx, in_body=True)))
