@@ -432,6 +432,19 @@ def test_close_never_raises_when_the_pidfile_cannot_be_removed(rt: RuntimePaths)
     assert not held_by_someone(rt.lock)
 
 
+def test_close_leaves_a_successors_pidfile_alone(rt: RuntimePaths) -> None:
+    # The runtime dir vanished under a running daemon and a second one started.
+    first = acquire_pidfile_lock(rt)
+    shutil.rmtree(rt.runtime_dir)
+    second = acquire_pidfile_lock(rt)
+    second.write_pid(4242)
+    first.close()
+    assert read_pid(rt.pid) == 4242, "the old owner must not delete the new owner's pidfile"
+    assert held_by_someone(rt.lock)
+    second.close()
+    assert not rt.pid.exists()
+
+
 # --- T9: write_pid / pidfile I/O ------------------------------------------------------------
 
 

@@ -154,10 +154,33 @@ class PidfileLock:
             elif self._ownership is PidfileOwnership.HANDOFF:
                 log.debug("pidfile handoff: closing fd without LOCK_UN, keeping pidfile")
             else:
-                self._remove_pidfile()
+                if self._still_named_by_lockfile(fd):
+                    self._remove_pidfile()
                 self._unlock(fd)
         finally:
             _close_quietly(fd, self._lockfile)
+
+    def _still_named_by_lockfile(self, fd: int) -> bool:
+        """Is our locked inode still the one at the lock path? (Beyond the seed.)
+
+        If the runtime dir was deleted and another daemon created a new lock
+        file there, the pidfile beside it is that daemon's: removing it would
+        make a live daemon look dead. We only clean up the name we own.
+        """
+        try:
+            held = os.fstat(fd)
+            named = os.stat(self._lockfile, follow_symlinks=False)
+        except OSError:
+            log.warning("lock file %s is gone; leaving %s alone", self._lockfile, self._pidfile)
+            return False
+        if (held.st_dev, held.st_ino) != (named.st_dev, named.st_ino):
+            log.warning(
+                "lock file %s was replaced by another; leaving %s alone",
+                self._lockfile,
+                self._pidfile,
+            )
+            return False
+        return True
 
     def _remove_pidfile(self) -> None:
         try:
