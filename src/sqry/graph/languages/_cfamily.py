@@ -721,7 +721,7 @@ class CFamilyExtractor:
 
     def receiver_path(self, node: Node) -> str | None:
         """``a`` / ``a.b`` / ``a->b`` (as ``a.b``) for a receiver that is a name path."""
-        if node.type == "identifier":
+        if node.type in ("identifier", "this"):
             return self.b.text(node)
         if node.type == "field_expression":
             inner = node.child_by_field_name("argument")

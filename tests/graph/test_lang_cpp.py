@@ -1,0 +1,229 @@
+"""C++ extraction, checked against the hand-written expectations of fixtures/cpp."""
+
+from __future__ import annotations
+
+import pytest
+from lang_kit import (
+    FIXTURES,
+    check_invariants,
+    docs,
+    extract_fixture,
+    extract_source,
+    reference_lines,
+    signatures,
+    spec,
+    symbol,
+    symbol_lines,
+)
+
+CPP = spec("cpp")
+ROOT = FIXTURES / "cpp"
+
+
+def test_header_classes_templates_and_enums():
+    facts = extract_fixture("cpp", "shapes.hpp")
+    m = "shapes.hpp"
+    assert facts.language == "cpp" and facts.module_name == m and facts.error is None
+    # prototypes whose bodies live elsewhere (describe, Circle, area override, unit)
+    # are not symbols; bodiless-for-good members (= default, = 0) are
+    assert symbol_lines(facts) == {
+        f"module {m} @1 public in -",
+        f"namespace geo @5 public in {m}",
+        "class geo::Shape @8 public in geo",
+        "method geo::Shape::~Shape @10 public in geo::Shape",
+        "method geo::Shape::area @12 public in geo::Shape",
+        "method geo::Shape::name @13 public in geo::Shape",
+        "field geo::Shape::id_ @17 private in geo::Shape",
+        "class geo::Circle @21 public in geo",
+        "field geo::Circle::r_ @27 private in geo::Circle",
+        "struct geo::Box @30 public in geo",
+        "field geo::Box::value @32 public in geo::Box",
+        "method geo::Box::get @33 public in geo::Box",
+        "enum geo::Color @36 public in geo",
+        "enum_variant geo::Color::Red @36 public in geo::Color",
+        "enum_variant geo::Color::Green @36 public in geo::Color",
+        "enum geo::Legacy @37 public in geo",
+        # a plain enum's enumerators live in the enclosing scope
+        "enum_variant geo::LEGACY_A @37 public in geo::Legacy",
+        "enum_variant geo::LEGACY_B @37 public in geo::Legacy",
+    }
+    assert reference_lines(facts) == {
+        f"imports {m} -> <string> @2",
+        f"imports {m} -> util/math.hpp @3",
+        "returns geo::Shape::name -> std::string @13",
+        "calls geo::Shape::name -> describe @13",
+        "inherits geo::Circle -> Shape @21",
+    }
+    assert docs(facts) == {
+        "geo::Shape": "Base of all shapes.",
+        "geo::Shape::area": "Area of the shape.",
+        "geo::Circle": "A circle.",
+    }
+    sigs = signatures(facts)
+    assert sigs["geo::Shape::area"] == "virtual double area() const = 0"
+    assert sigs["geo::Circle"] == "class Circle : public Shape"
+    assert sigs["geo::Box"] == "template <typename T> struct Box"
+    assert sigs["geo::Shape::name"] == "std::string name() const"
+    assert sigs["geo::Color"] == "enum class Color"
+    box = symbol(facts, "geo::Box")
+    assert (box.start_line, box.start_column, box.end_line, box.end_column) == (30, 0, 34, 1)
+
+
+def test_out_of_class_definitions_are_methods_named_by_their_class():
+    facts = extract_fixture("cpp", "shapes.cpp")
+    m = "shapes.cpp"
+    assert symbol_lines(facts) == {
+        f"module {m} @1 public in -",
+        f"namespace geo @3 public in {m}",
+        # the prototypes are in another file: visibility/static default to public/no
+        "method geo::Shape::describe @5 public in geo",
+        "method geo::Circle::Circle @9 public in geo",
+        "method geo::Circle::area @12 public in geo",
+        "method geo::Circle::unit @16 public in geo",
+        "variable geo::counter @23 private in geo",  # anonymous namespace
+    }
+    assert reference_lines(facts) == {
+        f"imports {m} -> shapes.hpp @1",
+        "returns geo::Shape::describe -> std::string @5",
+        "calls geo::Shape::describe -> std::to_string @6",
+        "calls geo::Shape::describe -> area @6 self",
+        "calls geo::Circle::area -> math::pi @13",
+        "calls geo::Circle::area -> math::square @13",
+        "returns geo::Circle::unit -> Circle @16",
+        "calls geo::Circle::unit -> c.area @18 local",
+    }
+    assert docs(facts) == {"geo::Circle::area": "Pi times r squared."}
+    sigs = signatures(facts)
+    assert sigs["geo::Circle::Circle"] == "Circle::Circle(double r)"  # initializers cut
+    assert sigs["geo::Shape::describe"] == "std::string Shape::describe() const"
+
+
+def test_nested_namespace_definition_and_function_templates():
+    facts = extract_fixture("cpp", "util/math.hpp")
+    m = "util/math.hpp"
+    assert symbol_lines(facts) == {
+        f"module {m} @1 public in -",
+        f"namespace geo @3 public in {m}",
+        "namespace geo::math @3 public in geo",
+        "function geo::math::pi @5 public in geo::math",
+        "function geo::math::square @7 public in geo::math",
+    }
+    assert reference_lines(facts) == set()  # `T square(T)`: T is a template parameter
+    assert signatures(facts)["geo::math::square"] == "template <typename T> T square(T x)"
+
+
+def test_using_directives_and_declarations_are_imports():
+    facts = extract_fixture("cpp", "main.cpp")
+    m = "main.cpp"
+    assert symbol_lines(facts) == {f"module {m} @1 public in -", f"function main @7 public in {m}"}
+    assert reference_lines(facts) == {
+        f"imports {m} -> <iostream> @1",
+        f"imports {m} -> shapes.hpp @2",
+        f"imports {m} -> geo @4 member=*",
+        f"imports {m} -> std @5 member=cout alias=cout",
+        "calls main -> Circle::unit @8",
+        "calls main -> c.area @10 local",
+        "calls main -> b.get @10 local",
+    }
+
+
+def test_paths_and_namespaces_as_import_targets():
+    assert CPP.module_name("src/a.cpp") == "src/a.cpp"
+    assert CPP.import_module("main.cpp", "shapes.hpp") == "shapes.hpp"
+    assert CPP.import_module("shapes.hpp", "util/math.hpp") == "util/math.hpp"
+    assert CPP.import_module("src/x.cc", "../include/y.hh") == "include/y.hh"
+    assert CPP.import_module("main.cpp", "<vector>") is None
+    assert CPP.import_module("main.cpp", "geo") == "geo"  # `using namespace geo`
+
+
+def test_access_specifiers_statics_and_same_file_prototypes():
+    source = b"""class Counter {
+    int hidden_;
+public:
+    /// Makes one.
+    static Counter make();
+    void tick() { this->count_.add(); bump(); }
+protected:
+    void bump();
+    struct Node { int v; };
+private:
+    Meter count_;
+    friend class Spy;
+};
+struct Plain { int open; };
+Counter Counter::make() { return Counter(); }
+void Counter::bump() {}
+"""
+    facts = extract_source("cpp", source, "c.cpp")
+    assert symbol_lines(facts) == {
+        "module c.cpp @1 public in -",
+        "class Counter @1 public in c.cpp",
+        "field Counter::hidden_ @2 private in Counter",
+        "method Counter::tick @6 public in Counter",
+        "struct Counter::Node @9 protected in Counter",
+        "field Counter::Node::v @9 public in Counter::Node",
+        "field Counter::count_ @11 private in Counter",
+        "struct Plain @14 public in c.cpp",
+        "field Plain::open @14 public in Plain",
+        # defined out of class in the file of their prototype: they take its facts
+        "method Counter::make @15 public static in Counter",
+        "method Counter::bump @16 protected in Counter",
+    }
+    assert docs(facts) == {"Counter::make": "Makes one."}
+    assert reference_lines(facts) == {
+        "calls Counter::tick -> this.count_.add @6",  # a member's method, not ours
+        "calls Counter::tick -> bump @6",
+        "returns Counter::make -> Counter @15",
+        "calls Counter::make -> Counter @15",
+    }
+
+
+def test_namespace_qualified_definitions_operators_and_lambdas():
+    source = b"""namespace ns { void f(); }
+void ns::f() {
+    auto g = [](int x) { return x.size(); };
+    g(1);
+    [] { run(); }();
+}
+struct V { V operator+(const V& o) const { return add(o); } };
+extern "C" {
+int c_api(int);
+int c_impl(int v) { return v; }
+}
+typedef unsigned long ulong;
+using Callback = void (*)(int);
+"""
+    facts = extract_source("cpp", source, "n.cpp")
+    assert symbol_lines(facts) == {
+        "module n.cpp @1 public in -",
+        "namespace ns @1 public in n.cpp",
+        "function ns::f @2 public in n.cpp",
+        "struct V @7 public in n.cpp",
+        "method V::operator+ @7 public in V",
+        "function c_impl @10 public in n.cpp",
+        "type ulong @12 public in n.cpp",
+        "type Callback @13 public in n.cpp",
+    }
+    assert reference_lines(facts) == {
+        "calls ns::f -> x.size @3 local",
+        "calls ns::f -> g @4 local",
+        "calls ns::f -> run @5",
+        "returns V::operator+ -> V @7",
+        "calls V::operator+ -> add @7",
+    }
+
+
+@pytest.mark.parametrize("rel", ["shapes.hpp", "shapes.cpp", "util/math.hpp", "main.cpp"])
+def test_every_truncation_of_a_fixture_extracts_without_raising(rel):
+    source = (ROOT / rel).read_bytes()
+    for cut in range(0, len(source), 5):
+        facts = extract_source("cpp", source[:cut], rel)
+        check_invariants(facts, source[:cut])
+
+
+def test_syntax_errors_keep_what_parses_and_say_where():
+    source = b"namespace a { int good() { return 1; } }\nclass Bad : {\nint later() { return 2; }\n"
+    facts = extract_source("cpp", source, "e.cpp")
+    check_invariants(facts, source)
+    assert "a::good" in {s.qualified_name for s in facts.symbols}
+    assert facts.error is not None and "line" in facts.error
