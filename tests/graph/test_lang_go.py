@@ -32,7 +32,7 @@ def test_main_file_symbols_and_references():
         "function describe @18 private in .",
     }
     assert reference_lines(facts) == {
-        "imports . -> fmt @5",
+        "imports . -> fmt @5 alias=fmt",
         "imports . -> example.com/shop/store @6 alias=st",
         "calls main -> st.New @13",
         "calls main -> s.Add @14 local",
@@ -79,8 +79,8 @@ def test_package_file_with_types_methods_and_generics():
         "function store.First @68 public in store",
     }
     assert reference_lines(facts) == {
-        "imports store -> io @5",
-        "imports store -> sync @6",
+        "imports store -> io @5 alias=io",
+        "imports store -> sync @6 alias=sync",
         # embedding is inheritance; `error` and type parameters are not types of ours
         "inherits store.Store -> Base @17",
         "inherits store.Store -> sync.Mutex @18",
@@ -127,7 +127,7 @@ def test_methods_on_a_type_of_another_file_hang_off_the_package():
         "method store.Store.log @20 private in store",
     }
     assert reference_lines(facts) == {
-        "imports store -> strings @3",
+        "imports store -> strings @3 alias=strings",
         "calls store.Base.Rename -> strings.TrimSpace @12",
         "calls store.Store.log -> Rename @21 self",
     }
@@ -171,6 +171,8 @@ import (
 \t. "example.com/shop/store"
 \t_ "embed"
 \tj "encoding/json"
+\t"github.com/x/yaml/v2"
+\t"gopkg.in/check.v1"
 )
 import "os"
 """
@@ -179,7 +181,9 @@ import "os"
         "imports p -> example.com/shop/store @3 member=*",
         "imports p -> embed @4",
         "imports p -> encoding/json @5 alias=j",
-        "imports p -> os @7",
+        "imports p -> github.com/x/yaml/v2 @6 alias=yaml",
+        "imports p -> gopkg.in/check.v1 @7 alias=check",
+        "imports p -> os @9 alias=os",
     }
 
 

@@ -7,7 +7,9 @@ Decisions (documented here because users see their effects):
   workspace root get ``.``. Qualified names join with ``.``: ``internal/server.Server.Start``,
   and root-package symbols drop the ``.`` prefix (``Server.Start``). The module
   symbol's *name* is the package clause's name (``server``).
-* **Imports** keep the import path as written (``example.com/m/internal/util``).
+* **Imports** keep the import path as written (``example.com/m/internal/util``);
+  the alias is the name the file uses: the explicit one, else the path's last
+  element (``util``), which is the package name by Go convention.
   :func:`import_module` strips the module path declared in the workspace's
   ``go.mod`` (found from the current directory) to get the directory; standard
   library and third-party paths leave the workspace (``None``).
@@ -112,6 +114,22 @@ def import_module(path: str, spec: str) -> str | None:
     if spec.startswith(mod_path + "/"):
         return spec[len(mod_path) + 1 :]
     return None
+
+
+def package_name(import_path: str) -> str:
+    """The name an unaliased import binds: the path's last element.
+
+    Go binds the imported package's *clause* name, which is by convention its
+    last path element; a major-version suffix is not part of it
+    (``github.com/x/y/v2`` binds ``y``, ``gopkg.in/yaml.v3`` binds ``yaml``).
+    """
+    parts = import_path.split("/")
+    last = parts[-1]
+    if len(parts) > 1 and len(last) > 1 and last[0] == "v" and last[1:].isdigit():
+        last = parts[-2]
+    if ".v" in last and last.rsplit(".v", 1)[1].isdigit():
+        last = last.rsplit(".v", 1)[0]
+    return last
 
 
 def visibility(name: str) -> str:
@@ -426,7 +444,7 @@ class _GoExtractor:
             return None
         target = self.b.text(path_node).strip('"`')
         alias_node = node.child_by_field_name("name")
-        alias = self.b.text(alias_node) if alias_node is not None else None
+        alias = self.b.text(alias_node) if alias_node is not None else package_name(target)
         member = None
         if alias == ".":  # dot import: every exported name enters the file scope
             alias, member = None, "*"
