@@ -94,6 +94,8 @@ EXPECTED_REFERENCES = {
         ("calls", "src/util.internal", "cb", 20, 2, None, None, False, True),
         ("calls", "src/util.internal", "clamp", 21, 9, None, None, False, False),
         ("calls", "src/util.log", "console.log", 25, 2, None, None, False, False),
+        # `export default function log` is `export {log as default}`.
+        ("imports", "src/util", "./index", 24, 24, "log", "default", False, False),
     ],
     "src/shapes.js": [
         ("imports", "src/shapes", "./util", 1, 9, "clamp", "clamp", False, False),
@@ -127,6 +129,7 @@ EXPECTED_REFERENCES = {
         ("calls", "src/ui/Panel.ShapeList", "shapes.makeShapes", 19, 7, None, None, False, False),
         ("calls", "src/ui/Panel.ShapeList", "Item", 20, 9, None, None, False, True),
         ("calls", "src/ui/Panel.ShapeList", "shape.area", 20, 35, None, None, False, True),
+        ("imports", "src/ui/Panel", "./Panel", 13, 24, "ShapeList", "default", False, False),
     ],
     "src/legacy.cjs": [
         ("imports", "src/legacy", "fs", 1, 6, None, "fs", False, False),
@@ -230,7 +233,7 @@ export * from "./a";
 export * as ns from "./b";
 export { x, y as z } from "../c";
 const w = 1;
-export { w };
+export { w, w as omega };
 """
     facts = extract("lib/index.mjs", source)
     assert facts.module_name == "lib"
@@ -244,6 +247,7 @@ export { w };
         ("imports", "lib", "./b", 3, 7, None, None, False, False),
         ("imports", "lib", "../c", 4, 9, "x", None, False, False),
         ("imports", "lib", "../c", 4, 12, "y", None, False, False),
+        ("imports", "lib", "./index", 6, 12, "w", "omega", False, False),
     ])  # fmt: skip
 
 

@@ -38,7 +38,11 @@ Decisions, stated once here (tests pin each of them):
   be named. ``imports``: ES imports (default import: ``member='default'``;
   ``import * as ns``: whole module, ``alias='ns'``), ``export ... from``
   (re-exports bind nothing locally: ``alias=None``; ``export *`` is
-  ``member='*'``), ``require()`` and ``import()``. ``inherits``: class
+  ``member='*'``), ``require()`` and ``import()``. An export under another
+  name (``export default log``, ``export default function log``, ``export {a
+  as b}``) is an import of the file's own module (``./<stem>``, ``member`` the
+  local name, ``alias`` the exported one), so a default import resolves to
+  the default-exported symbol the way re-exports do. ``inherits``: class
   ``extends`` and interface ``extends`` (an interface extending an interface
   inherits it); ``implements``: TS class ``implements``. ``returns``: the
   declared return type's named type (generic arguments and array suffixes
@@ -332,6 +336,7 @@ class _Extractor:
         self, tree: tree_sitter.Tree, source: bytes, path: str, language: str, module: str
     ) -> None:
         self.source = source
+        self.path = path
         self.tree = tree
         self.root = tree.root_node
         stem = _strip_extension(path).rpartition("/")[2]
@@ -770,6 +775,7 @@ class _Extractor:
         if spec is not None:
             self._reexport(node, spec)
             return
+        self._export_aliases(node)
         value = node.child_by_field_name("value")
         if value is None:
             return
@@ -785,6 +791,32 @@ class _Extractor:
                 doc=self._doc(node),
             )
             self._returns(value, fn)
+
+    def _export_aliases(self, node: tree_sitter.Node) -> None:
+        """Exports under another name: ``export default log``, ``export {a as b}``.
+
+        ES defines ``export default log`` as ``export {log as default}``. Both are
+        recorded as an import of the file's own module (``member`` the local
+        name, ``alias`` the exported one), the shape the resolver follows for
+        re-exports, so ``import log from './util'`` binds to ``log``.
+        """
+        own = "./" + posixpath.basename(_strip_extension(self.path))
+        default = any(child.type == "default" for child in node.children)
+        value = node.child_by_field_name("value")
+        declaration = node.child_by_field_name("declaration")
+        if default and value is not None and value.type == "identifier":
+            self.b.add_ref("imports", own, value, member=text(value), alias="default")
+        elif default and declaration is not None:
+            name = declaration.child_by_field_name("name")
+            if name is not None:
+                self.b.add_ref("imports", own, name, member=text(name), alias="default")
+        for clause in node.named_children:
+            if clause.type != "export_clause":
+                continue
+            for item in clause.named_children:
+                name, alias = item.child_by_field_name("name"), item.child_by_field_name("alias")
+                if name is not None and alias is not None and text(alias) != text(name):
+                    self.b.add_ref("imports", own, item, member=text(name), alias=text(alias))
 
     def _reexport(self, node: tree_sitter.Node, spec: str) -> None:
         """``export {a} from 'm'`` / ``export * from 'm'``: imports binding nothing here."""
