@@ -220,53 +220,31 @@ class _Workspace:
 
 
 def _open_workspace(path_arg: str) -> _Workspace:
-    """Find the index at or above ``path_arg`` and open it (exit 2/3 when impossible)."""
+    """Find the index at or above ``path_arg`` and open it (exit 2/3 when impossible).
+
+    The single place the read commands reach the index; opening and version checks
+    are the engine's (:mod:`sqry.graph.store`).
+    """
     import shlex
     from pathlib import Path
 
     from sqry.cli.output import EXIT_NO_INDEX, EXIT_USAGE
+    from sqry.graph.store import IncompatibleIndex, NoIndex, find_index_root, open_index
 
     target = Path(path_arg).resolve()
     if not target.exists():
         raise _Fail(EXIT_USAGE, f"no such file or directory: {path_arg}")
-    start = target if target.is_dir() else target.parent
-    root = next((d for d in (start, *start.parents) if (d / ".sqry" / "index.db").is_file()), None)
+    root = find_index_root(target)
     if root is None:
         raise _Fail(
             EXIT_NO_INDEX, f"no index at {target}: run 'sqry index {shlex.quote(str(target))}'"
         )
-    scope = target.relative_to(root).as_posix()
-    return _Workspace(root, _connect(root), None if scope == "." else scope)
-
-
-def _connect(root: Path) -> sqlite3.Connection:
-    """Open ``root``'s index read-only, refusing one from another schema version.
-
-    The single place the read commands touch the index file; it switches to the
-    engine's ``sqry.graph.store.open_index`` once that lands.
-    """
-    import sqlite3
-    from urllib.parse import quote
-
-    from sqry.cli.output import EXIT_NO_INDEX
-    from sqry.graph.schema import SCHEMA_VERSION
-
-    db = root / ".sqry" / "index.db"
-    conn = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True)
-    hint = f"rebuild it with 'sqry index --force {root}'"
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise _Fail(EXIT_NO_INDEX, f"index at {db} is not readable ({exc}): {hint}") from None
-    if row is not None and row[0] != str(SCHEMA_VERSION):
-        conn.close()
-        raise _Fail(
-            EXIT_NO_INDEX,
-            f"index at {db} has schema version {row[0]}, this sqry reads version "
-            f"{SCHEMA_VERSION}: {hint}",
-        )
-    return conn
+        reader = open_index(root)
+    except (NoIndex, IncompatibleIndex) as exc:
+        raise _Fail(EXIT_NO_INDEX, str(exc)) from None
+    scope = target.relative_to(reader.root).as_posix()
+    return _Workspace(reader.root, reader.conn, None if scope == "." else scope)
 
 
 # -- search and query ----------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""Output formats shared by the read commands: CSV safety, JSON lines, colour, pipes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import time
+
+import pytest
+from cli_kit import RUN_TIMEOUT, IndexBuilder, run_sqry
+
+from helpers import SQRY
+
+pytestmark = pytest.mark.timeout(120)
+
+DANGEROUS = ["=SUM(A1:A9)", "+cmd", "-2+3", "@import", "\tx"]
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """An index whose names and paths a spreadsheet would run as formulas."""
+    b = IndexBuilder(tmp_path)
+    b.symbol("m", "module", "@scope/m.py", (1, 50))
+    for line, name in enumerate(DANGEROUS, start=2):
+        b.symbol(f"m.{name}", "function", "@scope/m.py", (line, line), parent="m", name=name)
+    b.symbol('m.say "hi", twice', "function", "@scope/m.py", (20, 30), parent="m",
+             name='say "hi", twice', doc='=HYPERLINK("http://evil","click")')  # fmt: skip
+    b.write()
+    return tmp_path
+
+
+def parse_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_defuses_formula_cells(hostile):
+    done = run_sqry("search", ".", "--csv", cwd=hostile)
+    assert done.returncode == 0, done.stderr
+    rows = parse_csv(done.stdout)
+    by_name = {row["qualified_name"]: row for row in rows}
+    for name in DANGEROUS:
+        row = by_name[f"m.{name}"]
+        assert row["name"] == "'" + name
+        assert row["file_path"] == "'@scope/m.py"
+    # Plain cells are left alone; numbers stay numbers.
+    assert by_name["m"]["name"] == "m" and by_name["m"]["start_line"] == "1"
+
+
+def test_csv_quotes_commas_and_quotes(hostile):
+    rows = parse_csv(run_sqry("search", "twice", "--csv", cwd=hostile).stdout)
+    assert [row["name"] for row in rows] == ['say "hi", twice']
+
+
+def test_csv_defuses_docstrings_in_explain(hostile):
+    rows = parse_csv(run_sqry("explain", 'm.say "hi", twice', "--csv", cwd=hostile).stdout)
+    assert rows[0]["role"] == "definition"
+    assert rows[0]["doc"] == '\'=HYPERLINK("http://evil","click")'
+
+
+def test_csv_header_comes_first_even_with_no_rows(workspace):
+    done = run_sqry("search", "nothing", "--csv", cwd=workspace)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "name,qualified_name,kind,language,file_path,start_line,start_column,end_line,end_column"
+    ]
+
+
+def test_jsonl_is_one_document_per_line_matching_json_items(workspace):
+    lines = run_sqry("search", ".", "--jsonl", cwd=workspace).stdout.splitlines()
+    document = json.loads(run_sqry("search", ".", "--json", cwd=workspace).stdout)
+    assert [json.loads(line) for line in lines] == document["items"]
+    assert len(lines) == 10
+
+
+def test_output_flags_are_mutually_exclusive(workspace):
+    done = run_sqry("search", ".", "--json", "--csv", cwd=workspace)
+    assert done.returncode == 2
+    assert "not allowed with argument" in done.stderr
+
+
+def run_on_a_tty(args: list[str], cwd, env: dict[str, str]) -> str:
+    """Run ``sqry`` with stdout on a pseudo-terminal and return what it printed."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([*SQRY, *args], cwd=cwd, env=env, stdout=terminal,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    os.close(terminal)
+    chunks = []
+    deadline = time.monotonic() + RUN_TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.05)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=RUN_TIMEOUT)
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    return b"".join(chunks).decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(workspace):
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    coloured = run_on_a_tty(["search", "authenticate"], workspace, env)
+    assert "\x1b[35msrc/app/core.py\x1b[0m" in coloured
+    assert "\x1b[36mfunction\x1b[0m" in coloured
+    plain = run_on_a_tty(["search", "authenticate"], workspace, {**env, "NO_COLOR": "1"})
+    assert "\x1b[" not in plain
+    assert "src/app/core.py:3:1  function  app.core.authenticate" in plain
+    piped = run_sqry("search", "authenticate", cwd=workspace)
+    assert "\x1b[" not in piped.stdout
+
+
+def test_closing_the_pipe_early_is_not_an_error(tmp_path):
+    b = IndexBuilder(tmp_path)
+    b.symbol("big", "module", "big.py", (1, 9000))
+    for i in range(6000):
+        b.symbol(f"big.function_number_{i}", "function", "big.py", (i + 2, i + 2), parent="big")
+    b.write()
+    proc = subprocess.Popen([*SQRY, "search", "function", "--limit", "0"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert first.startswith(b"big.py:")
+    assert b"Traceback" not in err and b"Exception ignored" not in err
+    assert proc.returncode in (0, 1, -13)  # 0 from sqry, or killed by SIGPIPE
