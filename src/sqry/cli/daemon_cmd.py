@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sqry daemon`` and its subcommands to the ``sqry`` parser."""
     p = sub.add_parser("daemon", help="manage the sqryd daemon", description="manage sqryd")
     p.set_defaults(run=None)
-    verbs = p.add_subparsers(dest="daemon_command", metavar="ACTION", parser_class=type(p))
+    verbs = p.add_subparsers(  # explicit prog: no help formatter (shutil import) per call
+        dest="daemon_command", metavar="ACTION", parser_class=type(p), prog=f"{PROG} daemon"
+    )
     start = verbs.add_parser("start", help="start sqryd in the background unless it is running")
     start.set_defaults(run=_run_start)
     stop = verbs.add_parser("stop", help="stop the running sqryd")

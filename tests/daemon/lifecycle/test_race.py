@@ -91,3 +91,31 @@ def test_auto_start_returns_at_once_when_a_daemon_answers(live_daemon: LiveDaemo
     done = env.run("-c", AUTO_START_CLIENT, cmd=[sys.executable])
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) == live_daemon.pid
+
+
+EXPLICIT_SOCKET_CLIENT = textwrap.dedent(
+    """
+    import sys
+    from sqry.client import DaemonClient
+
+    with DaemonClient.connect(socket_path=sys.argv[1], auto_start=True) as client:
+        status = client.request("daemon/status")
+        print(status["pid"], status["socket"])
+    """
+)
+
+
+@pytest.mark.timeout(60)
+def test_auto_start_honours_an_explicit_socket_over_the_environment(sqryd_env: SqrydEnv) -> None:
+    explicit = sqryd_env.dir / "mine" / "x.sock"
+    explicit.parent.mkdir(mode=0o700)
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(sqryd_env.dir / "other.sock"))
+    done = sqryd_env.run("-c", EXPLICIT_SOCKET_CLIENT, str(explicit), cmd=[sys.executable], env=env)
+    assert done.returncode == 0, done.stderr
+    pid_text, socket_text = done.stdout.split()
+    sqryd_env.track(int(pid_text))
+    assert socket_text == str(explicit)
+    assert read_pidfile(explicit.with_suffix(".pid")) == int(pid_text)
+    assert not (sqryd_env.dir / "other.sock").exists()
+    stop_env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(explicit))
+    assert sqryd_env.run("stop", env=stop_env).returncode == 0

@@ -48,6 +48,7 @@ ENV_PIDFILE_PATH = "SQRYD_PIDFILE_PATH"
 ENV_LOCKFILE_PATH = "SQRYD_LOCKFILE_PATH"
 HANDOFF_VARS = (ENV_LOCK_FD, ENV_READY_PIPE_FD, ENV_PIDFILE_PATH, ENV_LOCKFILE_PATH)
 
+CONFIG_ENV_PREFIX = "SQRY_DAEMON_"
 MAX_READY_LINE = 64 * 1024
 REAP_SECS = 5.0
 LOG_TAIL_LINES = 3
@@ -470,7 +471,13 @@ def _bootstrap_lock(path: str):
 def _run_detach_subprocess(
     cfg: DaemonConfig, paths, env: Mapping[str, str], timeout: float
 ) -> None:
-    """Run ``sqryd start --detach`` with exactly ``cfg`` (passed as a private TOML file)."""
+    """Run ``sqryd start --detach`` with exactly ``cfg``.
+
+    ``cfg`` may not come from any file (a client pointed at an explicit socket
+    edits it), so it travels as a private TOML file, and the SQRY_DAEMON_*
+    variables are dropped: they were merged into ``cfg`` already and would
+    otherwise override the file (environment beats file).
+    """
     from sqry.daemon.lifecycle.config import to_toml
 
     cfg_file = f"{paths.bootstrap_lock}.{os.getpid()}.toml"
@@ -486,7 +493,7 @@ def _run_detach_subprocess(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=dict(env),
+            env={k: v for k, v in env.items() if not k.startswith(CONFIG_ENV_PREFIX)},
             timeout=timeout + 30,
         )
     except subprocess.TimeoutExpired as err:
