@@ -119,7 +119,7 @@ def test_using_directives_and_declarations_are_imports():
     assert reference_lines(facts) == {
         f"imports {m} -> <iostream> @1",
         f"imports {m} -> shapes.hpp @2",
-        f"imports {m} -> geo @4 member=*",
+        f"imports {m} -> geo @4",
         f"imports {m} -> std @5 member=cout alias=cout",
         "calls main -> Circle::unit @8",
         "calls main -> c.area @10 local",

@@ -24,7 +24,10 @@ Decisions (documented here because users see their effects):
   follow the access specifiers (``class`` defaults to private, ``struct`` to public).
 * **Includes** keep ``<x.h>`` with its brackets (a system header: leaves the
   workspace) and ``"x.h"`` without quotes (resolved against the including file's
-  directory). C++ ``using namespace ns;`` / ``using ns::name;`` are imports of ``ns``.
+  directory). C++ ``using ns::name;`` imports ``name`` from ``ns``; ``using namespace
+  ns;`` imports ``ns`` as a whole (no ``*`` member: the resolver cannot see into a
+  namespace, and an opaque ``*`` import would stop every other name of the file
+  from resolving).
 * **Calls**: ``this->m()`` is ``via_self``; ``obj.m()`` and ``p->m()`` become
   ``obj.m`` / ``p.m``; template arguments are dropped (``make<int>()`` → ``make``).
 """
@@ -655,13 +658,15 @@ class CFamilyExtractor:
         return None
 
     def using(self, node: Node, ctx: _Ctx) -> None:
-        """``using namespace ns;`` imports all of ``ns``; ``using ns::x;`` just ``x``."""
+        """``using namespace ns;`` imports ``ns`` (whole); ``using ns::x;`` just ``x``."""
         target = next((c for c in node.named_children if c.type != "comment"), None)
         if target is None:
             return None
         parts = self.name_parts(target)
         if any(c.type == "namespace" for c in node.children):
-            self.b.add_reference("imports", ctx.owner, "::".join(parts), node, member="*")
+            # Not a `*` import: a namespace is no module the resolver can look into,
+            # and an unknown `*` import would hide every other name of the file.
+            self.b.add_reference("imports", ctx.owner, "::".join(parts), node)
         elif len(parts) > 1:
             self.b.add_reference(
                 "imports", ctx.owner, "::".join(parts[:-1]), node, member=parts[-1], alias=parts[-1]
