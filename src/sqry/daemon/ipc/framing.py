@@ -22,6 +22,29 @@ _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan
 _compact_ascii = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
 
 
+def _reusable_c_encoder() -> object | None:
+    """CPython's C encoder built once (``JSONEncoder.encode`` rebuilds it on every call).
+
+    It runs without a circular-reference check (``markers=None``): a cyclic value then
+    ends in RecursionError, which callers treat like any other unencodable value.
+    Returns None on interpreters without the C accelerator.
+    """
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    basestring = getattr(encoder, "c_encode_basestring", None)
+    if make is None or basestring is None:
+        return None
+
+    def default(value: object) -> object:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    return make(None, default, basestring, None, ":", ",", False, False, False)
+
+
+_c_encoder = _reusable_c_encoder()
+
+
 class FrameTooLarge(ValueError):
     """A frame body exceeds MAX_FRAME_BYTES (when writing, or as announced by a peer)."""
 
@@ -38,7 +61,7 @@ def dumps(obj: object) -> bytes:
     ASCII escapes, so echoing any decoded value back can never fail. NaN/Infinity are
     rejected (``ValueError``) because they are not JSON.
     """
-    text = _compact(obj)
+    text = "".join(_c_encoder(obj, 0)) if _c_encoder is not None else _compact(obj)  # type: ignore[operator]
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -80,6 +103,46 @@ def _recv_exact(sock: socket.socket, n: int, *, at_boundary: bool) -> bytes | No
             raise TruncatedFrame("connection closed in the middle of a frame")
         buf += chunk
     return bytes(buf)
+
+
+class FrameReader:
+    """Buffered frame reader for one blocking socket: usually a single recv() per reply.
+
+    ``recv_frame`` reads exactly the prefix then exactly the body (two syscalls, no
+    state), which suits one-off exchanges; a client doing thousands of round trips uses
+    this instead. Never mix the two on one socket: bytes buffered here are invisible
+    to ``recv_frame``.
+    """
+
+    __slots__ = ("_sock", "_buf")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buf = bytearray()
+
+    def read(self) -> bytes | None:
+        """Same contract as ``recv_frame``: body, None at a clean EOF, or raise."""
+        buf = self._buf
+        need = HEADER_SIZE
+        while True:
+            if len(buf) >= HEADER_SIZE:
+                (length,) = HEADER.unpack_from(buf)
+                if length > MAX_FRAME_BYTES:
+                    raise FrameTooLarge(
+                        f"peer announced a {length}-byte frame, more than the "
+                        f"{MAX_FRAME_BYTES}-byte limit"
+                    )
+                need = HEADER_SIZE + length
+                if len(buf) >= need:
+                    body = bytes(buf[HEADER_SIZE:need])
+                    del buf[:need]
+                    return body
+            chunk = self._sock.recv(max(65536, need - len(buf)))
+            if not chunk:
+                if buf:
+                    raise TruncatedFrame("connection closed in the middle of a frame")
+                return None
+            buf += chunk
 
 
 def recv_frame(sock: socket.socket) -> bytes | None:

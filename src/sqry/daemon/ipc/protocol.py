@@ -132,6 +132,8 @@ def _reject_constant(token: str) -> Any:
 
 
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_scan_once = _decoder.scan_once
+_JSON_WHITESPACE = " \t\n\r"
 
 
 def parse_json(body: bytes) -> Any:
@@ -147,7 +149,14 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ValueError(f"frame is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
-        return _decoder.decode(text)
+        try:
+            # Fast path: the C scanner directly, skipping decode()'s two regex matches.
+            obj, end = _scan_once(text, 0)
+        except StopIteration:
+            return _decoder.decode(text)  # raises JSONDecodeError with a good message
+        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+            return _decoder.decode(text)  # trailing garbage: let decode() word the error
+        return obj
     except RecursionError:
         raise ValueError("JSON nesting is too deep") from None
     except ValueError as exc:  # json.JSONDecodeError and the int-digits limit

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqry.daemon.ipc.dispatch import Dispatcher, encode_reply
+from sqry.daemon.ipc.eager import start_eagerly
 from sqry.daemon.ipc.framing import HEADER, HEADER_SIZE, MAX_FRAME_BYTES, encode_frame
 from sqry.daemon.ipc.peercred import refusal_reason
 from sqry.daemon.ipc.protocol import (
@@ -48,6 +49,8 @@ log = logging.getLogger("sqry.daemon.ipc")
 _READ_PAUSE_FRAMES = 64
 """Stop reading from a client that pipelines this many unanswered frames (backpressure)."""
 _READ_RESUME_FRAMES = 8
+_FAIRNESS_BATCH = 16
+"""Yield to the event loop after this many pipelined frames served back to back."""
 _FORCE_CLOSE_GRACE_SECS = 1.0
 """After aborting leftover connections, how long to wait for their close callbacks."""
 
@@ -136,7 +139,8 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._buf = bytearray()
         self._frames: deque[bytes] = deque()
-        self._worker: asyncio.Task[None] | None = None
+        self._worker: asyncio.Task[None] | None = None  # set only while suspended
+        self._running = False  # a worker (eager or Task) is serving frames
         self._greeted = False
         self._closing = False  # no further frames will be served
         self._draining = False  # shutdown: close after the in-flight request
@@ -190,7 +194,7 @@ class _Connection(asyncio.Protocol):
         if self._buf:
             log.debug("peer closed inside a frame (%d bytes pending)", len(self._buf))
             self._buf.clear()
-        if self._worker is None and not self._frames:
+        if not self._running and not self._frames:
             return False  # nothing left to answer: let the transport close
         return True  # keep the write side open until queued requests are answered
 
@@ -215,7 +219,7 @@ class _Connection(asyncio.Protocol):
         """Finish the request being served (if any), serve nothing more, then close."""
         self._draining = True
         self._stop_input()
-        if self._worker is None:
+        if not self._running:
             self._close()
 
     def abort(self) -> None:
@@ -229,16 +233,23 @@ class _Connection(asyncio.Protocol):
     # -- the worker ------------------------------------------------------------------
 
     def _kick(self) -> None:
-        """Start the worker if frames are waiting and none is running."""
+        """Start the worker if frames are waiting and none is running.
+
+        The worker is started eagerly (see ``eager.py``): a request whose handler never
+        waits is answered inside this very ``data_received`` call, with no Task.
+        """
         if not self._frames:
             return
         if len(self._frames) >= _READ_PAUSE_FRAMES and not self._read_paused:
             self._read_paused = True
             self._transport.pause_reading()  # type: ignore[union-attr]
-        if self._worker is None and not self._draining:
-            self._worker = asyncio.get_running_loop().create_task(self._work())
+        if not self._running and not self._draining:
+            self._running = True
+            self._worker = start_eagerly(self._work())
 
     async def _work(self) -> None:
+        """Serve queued frames in order, one at a time, until none are left."""
+        served = 0
         try:
             while self._frames and not self._closing and not self._draining:
                 frame = self._frames.popleft()
@@ -250,9 +261,16 @@ class _Connection(asyncio.Protocol):
                     return
                 if self._write_ready is not None:
                     await self._write_ready
+                served += 1
+                if served % _FAIRNESS_BATCH == 0:
+                    await asyncio.sleep(0)  # let other connections in between pipelined frames
             if self._draining or self._eof:
                 self._close()
+        except Exception:
+            log.exception("connection worker failed; closing the connection")
+            self._close()
         finally:
+            self._running = False
             self._worker = None
 
     async def _serve_frame(self, frame: bytes) -> bool:
@@ -325,7 +343,7 @@ class _Connection(asyncio.Protocol):
         correctly); nothing after the bad length is ever read.
         """
         self._stop_input()
-        if self._worker is None:
+        if not self._running:
             self._close()
         else:
             self._draining = True
