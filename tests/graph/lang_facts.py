@@ -6,6 +6,9 @@ compares the facts, flattened to tuples, with hand-written expectations.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import sqlite3
 from pathlib import Path
 
 import tree_sitter
@@ -74,3 +77,44 @@ def mangled(data: st.DataObject, source: bytes, noise: list[bytes]) -> bytes:
         end = data.draw(st.integers(start, min(len(out), start + 60)))
         out[start:end] = data.draw(pieces)
     return bytes(out)
+
+
+def indexed_edges(fixture: Path, workdir: Path) -> list[tuple]:
+    """Index a copy of ``fixture`` with the engine; every non-structural edge as
+    (kind, source qualified name, target text, line, target qualified name or
+    None, resolved_via or None)."""
+    from sqry.graph import store
+    from sqry.graph.index import build_index
+
+    root = workdir / "workspace"
+    shutil.copytree(fixture, root)
+    build_index(root, workers=1)
+    with contextlib.closing(sqlite3.connect(store.index_path(root))) as conn:
+        return conn.execute(
+            "SELECT e.kind, s.qualified_name, e.target_text, e.line, t.qualified_name, "
+            "e.resolved_via FROM edges e JOIN symbols s ON s.id = e.source_id "
+            "LEFT JOIN symbols t ON t.id = e.target_id WHERE e.kind != 'contains'"
+        ).fetchall()
+
+
+def check_resolution(
+    edges: list[tuple], expected: list[tuple], gaps: dict[tuple, set[str | None]]
+) -> None:
+    """Resolved edges equal ``expected`` exactly, apart from known resolver gaps.
+
+    ``gaps`` maps (kind, source, target text, line) of an edge the engine cannot
+    bind yet to the outcomes that are right: unresolved, or the one true target.
+    Anything else there would be a wrong edge.
+    """
+    resolved, seen_gaps = [], set()
+    for kind, source, target, line, bound, via in edges:
+        key = (kind, source, target, line)
+        if key in gaps:
+            seen_gaps.add(key)
+            assert bound in gaps[key], (key, bound)
+        elif via is not None:
+            resolved.append((kind, source, target, line, bound, via))
+    assert seen_gaps == set(gaps), f"gap edges not found: {set(gaps) - seen_gaps}"
+    missing = sorted(set(expected) - set(resolved))
+    unexpected = sorted(set(resolved) - set(expected))
+    assert sorted(resolved) == sorted(expected), f"missing {missing}, unexpected {unexpected}"

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lang_facts import assert_well_formed, extract_file, mangled
+from lang_facts import (
+    assert_well_formed,
+    check_resolution,
+    extract_file,
+    indexed_edges,
+    mangled,
+)
 from lang_facts import reference_rows as references
 from lang_facts import symbol_rows as symbols
 
@@ -67,8 +73,8 @@ EXPECTED_SYMBOLS = {
         ("field", f"{C}.radius", 6, PRIV, False, False, "private final double radius", ""),
         ("field", f"{C}.unit", 7, PRIV, False, False, "private Unit unit", ""),
         ("field", f"{C}.fallback", 7, PRIV, False, False, "private Unit fallback", ""),
-        ("method", f"{C}.Circle", 9, PUB, False, False, "public Circle(double radius)", ""),
-        ("method", f"{C}.Circle", 13, INT, False, False, "Circle(double radius, Unit unit)", ""),
+        ("method", f"{C}.<init>", 9, PUB, False, False, "public Circle(double radius)", ""),
+        ("method", f"{C}.<init>", 13, INT, False, False, "Circle(double radius, Unit unit)", ""),
         ("method", f"{C}.area", 20, PUB, False, False, "public double area()", ""),
         ("method", f"{C}.of", 24, PUB, False, True, "public static Circle of(double radius)", ""),
         ("method", f"{C}.outline", 28, PUB, False, False, "public List<Point> outline(int steps)",
@@ -84,7 +90,7 @@ EXPECTED_SYMBOLS = {
         ("enum_variant", f"{C}.Unit.INCH", 48, PUB, False, False, "INCH(2.54)", ""),
         ("method", f"{C}.Unit.INCH.factor", 50, INT, False, False, "double factor()", ""),
         ("field", f"{C}.Unit.scale", 55, PRIV, False, False, "private final double scale", ""),
-        ("method", f"{C}.Unit.Unit", 57, INT, False, False, "Unit(double scale)", ""),
+        ("method", f"{C}.Unit.<init>", 57, INT, False, False, "Unit(double scale)", ""),
         ("method", f"{C}.Unit.factor", 61, INT, False, False, "double factor()", ""),
         ("class", f"{C}.Point", 66, PUB, False, False,
          "public record Point(double x, double y) implements Comparable<Point>", ""),
@@ -315,3 +321,48 @@ def test_mangled_sources_never_raise(data: st.DataObject) -> None:
     """Cut and splice fixture files at random: extraction degrades, never fails."""
     rel = data.draw(st.sampled_from(sorted(EXPECTED_SYMBOLS)))
     assert_well_formed(extract(rel, mangled(data, (FIXTURES / rel).read_bytes(), _NOISE)))
+
+
+# -- resolution through the engine (sqry.graph.index) ---------------------------
+
+EXPECTED_RESOLVED = [
+    ("calls", "Scratch.twice", "helper", 3, "Scratch.helper", "local"),
+    ("calls", "Scratch.after", "twice", 11, "Scratch.twice", "local"),
+    ("imports", "com.acme.app", "com.acme.model.Circle", 3, C, "import"),
+    ("imports", "com.acme.app", "com.acme.model.*", 5, M, "import"),
+    ("calls", f"{A}.main", "App", 15, A, "local"),
+    ("calls", f"{A}.load", "Circle.of", 23, f"{C}.of", "import"),
+    ("calls", f"{A}.load", "sort", 25, f"{A}.sort", "self"),
+    # a bare call in an anonymous class reaches the enclosing class's method
+    ("calls", f"{A}.load", "sort", 30, f"{A}.sort", "local"),
+    ("calls", f"{A}.sort", "sorted", 50, f"{A}.sorted", "local"),
+    ("calls", f"{A}.print", "print", 61, f"{A}.print", "local"),
+    ("calls", f"{A}.builder", "Circle.Builder", 65, f"{C}.Builder", "import"),
+    ("inherits", C, "Shape", 5, f"{M}.Shape", "package"),
+    ("returns", f"{C}.of", "Circle", 24, C, "local"),
+    ("calls", f"{C}.of", "Circle", 25, C, "local"),
+    ("returns", f"{C}.Builder.radius", "Builder", 36, f"{C}.Builder", "local"),
+    ("returns", f"{C}.Builder.build", "Circle", 41, C, "local"),
+    ("calls", f"{C}.Builder.build", "Circle", 42, C, "local"),
+    ("calls", f"{M}.Named.shortName", "name", 11, f"{M}.Named.name", "local"),  # name()
+    ("calls", f"{M}.Named.shortName", "name", 11, f"{M}.Named.name", "local"),  # name().length()
+    ("implements", f"{M}.Shape", "Named", 7, f"{M}.Named", "package"),
+    ("calls", f"{M}.Shape.compareTo", "area", 16, f"{M}.Shape.area", "self"),
+]  # fmt: skip
+
+# Imports of a nested class or a static member name a member below the package
+# (``Circle.Builder``, ``Shape.EPSILON``); the engine binds the package for now.
+RESOLVER_GAPS = {
+    ("imports", "com.acme.app", "com.acme.model.Circle.Builder", 4): {M, f"{C}.Builder"},
+    ("imports", "com.acme.app", "com.acme.model.Shape.EPSILON", 9): {M, f"{M}.Shape.EPSILON"},
+    ("returns", f"{A}.builder", "Builder", 64): {None, f"{C}.Builder"},
+}
+
+
+@pytest.mark.timeout(120)
+def test_resolved_edges_through_the_index(tmp_path: Path) -> None:
+    """Every edge the engine binds, with the rule that bound it; the rest stay
+    unresolved (parameters, locals, the JDK, packages outside the workspace)."""
+    edges = indexed_edges(FIXTURES, tmp_path)
+    assert len(edges) == sum(len(refs) for refs in EXPECTED_REFERENCES.values())
+    check_resolution(edges, EXPECTED_RESOLVED, RESOLVER_GAPS)

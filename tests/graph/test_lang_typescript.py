@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lang_facts import assert_well_formed, extract_file, mangled
+from lang_facts import (
+    assert_well_formed,
+    check_resolution,
+    extract_file,
+    indexed_edges,
+    mangled,
+)
 from lang_facts import reference_rows as references
 from lang_facts import symbol_rows as symbols
 
@@ -288,3 +294,51 @@ def test_mangled_sources_never_raise(data: st.DataObject) -> None:
     """Cut and splice fixture files at random: extraction degrades, never fails."""
     rel = data.draw(st.sampled_from(sorted(EXPECTED_SYMBOLS)))
     assert_well_formed(extract(rel, mangled(data, (FIXTURES / rel).read_bytes(), _NOISE)))
+
+
+# -- resolution through the engine (sqry.graph.index) ---------------------------
+
+EXPECTED_RESOLVED = [
+    ("imports", f"{C}/Avatar", "../model", 1, f"{M}.User", "import"),
+    ("imports", f"{C}/UserCard", "./Avatar", 2, f"{C}/Avatar.Avatar", "import"),
+    ("imports", f"{C}/UserCard", "../service", 3, f"{S}.UserService", "import"),
+    ("imports", C, "./UserCard", 1, f"{C}/UserCard.UserCard", "import"),
+    ("imports", C, "./UserCard", 1, f"{C}/UserCard.load", "import"),
+    ("imports", C, "./Avatar", 2, f"{C}/Avatar", "import"),
+    ("imports", S, "./model", 1, f"{M}.User", "import"),
+    ("imports", S, "./model", 1, f"{M}.Store", "import"),
+    ("imports", S, "./model", 2, f"{M}.parse", "import"),
+    ("imports", S, "./model", 2, f"{M}.Role", "import"),
+    ("imports", S, "./model", 2, f"{M}.Validation", "import"),
+    ("calls", f"{C}/Avatar.Avatar", "avatarUrl", 9, f"{C}/Avatar.avatarUrl", "local"),
+    # rendering <Avatar/> calls the imported component
+    ("calls", f"{C}/UserCard.UserCard", "Avatar", 9, f"{C}/Avatar.Avatar", "import"),
+    ("calls", f"{C}/UserCard.load", "UserCard", 20, f"{C}/UserCard.UserCard", "local"),
+    ("inherits", f"{M}.Named", "Entity", 6, f"{M}.Entity", "local"),
+    ("inherits", f"{M}.User", "Named", 11, f"{M}.Named", "local"),
+    ("inherits", f"{M}.User", "Entity", 11, f"{M}.Entity", "local"),
+    ("returns", f"{M}.parse", "User", 26, f"{M}.User", "local"),
+    ("returns", f"{M}.parse", "User", 27, f"{M}.User", "local"),
+    ("returns", f"{M}.parse", "User", 28, f"{M}.User", "local"),
+    ("calls", f"{M}.Validation.check", "helper", 35, f"{M}.Validation.helper", "local"),
+    ("inherits", f"{S}.UserService", "BaseService", 16, f"{S}.BaseService", "local"),
+    ("calls", f"{S}.UserService.find", "remember", 29, f"{S}.UserService.remember", "self"),
+    ("calls", f"{S}.UserService.fromJson", "parse", 42, f"{M}.parse", "import"),
+    # this.log() finds the method in the base class
+    ("calls", f"{S}.UserService.[Symbol.dispose]", "log", 46, f"{S}.BaseService.log", "self"),
+]  # fmt: skip
+
+# The engine's resolver does not yet look inside a namespace for a member.
+RESOLVER_GAPS = {
+    ("calls", f"{S}.UserService.remember", "Validation.check", 36): {None,
+                                                                     f"{M}.Validation.check"},
+}  # fmt: skip
+
+
+@pytest.mark.timeout(120)
+def test_resolved_edges_through_the_index(tmp_path: Path) -> None:
+    """Every edge the engine binds, with the rule that bound it; the rest stay
+    unresolved (parameters, locals, globals, packages outside the workspace)."""
+    edges = indexed_edges(FIXTURES, tmp_path)
+    assert len(edges) == sum(len(refs) for refs in EXPECTED_REFERENCES.values())
+    check_resolution(edges, EXPECTED_RESOLVED, RESOLVER_GAPS)

@@ -10,8 +10,10 @@ Decisions (tests pin each of them):
   :func:`module_name` can only guess from the path (the directory below a
   ``java/`` source root); :func:`extract` reports the declared package.
 * **Kinds.** ``class`` (also records), ``interface`` (also ``@interface``),
-  ``enum``/``enum_variant``, ``method`` (constructors too, named after their
-  class as Java writes them; annotation elements too), ``field`` (also record
+  ``enum``/``enum_variant``, ``method`` (annotation elements too; constructors are
+  methods named ``<init>``, as the JVM names them: named after their class they
+  would shadow it, and every ``Circle`` written inside ``Circle`` would bind to
+  a constructor instead of the class), ``field`` (also record
   components), ``constant`` (fields declared ``static final`` and interface
   fields, which are implicitly so). Local classes are symbols under their
   method; anonymous classes and lambdas are not: what they contain belongs to
@@ -77,6 +79,7 @@ _FUNCTION_LIKE = frozenset(
 _ANNOTATIONS = frozenset({"annotation", "marker_annotation"})
 _PRIMITIVES = frozenset({"void_type", "integral_type", "floating_point_type", "boolean_type"})
 _ACCESS = ("public", "protected", "private")
+CONSTRUCTOR = "<init>"  # the name of every constructor symbol (see module doc)
 
 #: ``java.lang`` is imported implicitly: a bare ``String``/``Math``/``System``
 #: that the file neither defines nor imports is the JDK's, not a workspace class.
@@ -329,10 +332,10 @@ class _Extractor:
         if not self._is_member(node):
             return
         modifiers = _modifiers(node)
-        name_node = node.child_by_field_name("name")
+        is_method = node.type in ("method_declaration", "annotation_type_element_declaration")
         method = self.b.add_symbol(
             "method",
-            text(name_node),
+            text(node.child_by_field_name("name")) if is_method else CONSTRUCTOR,
             node,
             start=_header_start(node),
             signature=_header(self.source, node, node.child_by_field_name("body")),
