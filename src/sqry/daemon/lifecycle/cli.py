@@ -1,136 +1,139 @@
 """Entry point of the ``sqryd`` command (lifecycle spec §3).
 
 This module is imported by every ``sqryd`` invocation, including the cheap
-ones (``status``, ``stop``, ``print-config``) whose whole-process time is a
-benchmark target. It therefore imports only argparse/os/sys and the light
-lifecycle modules at the top; the asyncio runner, the detach machinery and the
-unit printers are imported inside the command that needs them.
+ones (``status``, ``stop``) whose whole-process time is a benchmark target
+(<= 3x a bare ``python -c pass``). So the command line is parsed with
+``getopt`` from a small table instead of argparse, whose import plus building
+nine subparsers cost ~11 ms per call; and the asyncio runner, the detach
+machinery and the unit printers are imported inside the command that needs them.
 
 Every failure the user can cause is a :class:`DaemonError`: it is printed as one
-``sqryd: <message>`` line on stderr and the process exits with its code.
+``sqryd: <message>`` line on stderr and the process exits with its code (usage
+errors: 2).
 """
 
 from __future__ import annotations
 
-import argparse
+import getopt
 import os
 import sys
 
 from sqry import __version__
 from sqry.daemon.lifecycle.errors import EX_OK, DaemonError, UsageError
 
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms per call
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms per call
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from sqry.daemon.lifecycle.config import DaemonConfig
 
-    Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
-
 PROG = "sqryd"
+DEFAULT_COMMAND = "foreground"
+HELP_HINT = f"(see '{PROG} --help')"
+COLUMN = 24  # --help: where descriptions start
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors become a one-line :class:`UsageError` (exit 2)."""
+class Option:
+    """One ``--long`` option: a flag, or one that takes a value (``metavar`` set)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see '{PROG} --help')")
+    __slots__ = ("name", "help", "metavar", "convert", "hidden")
 
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        metavar: str | None = None,
+        convert: Callable[[str, str], object] | None = None,
+        hidden: bool = False,
+    ) -> None:
+        self.name = name
+        self.help = help
+        self.metavar = metavar
+        self.convert = convert
+        self.hidden = hidden
 
-def _add_globals(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> None:
-    """Accept the global flags both before and after the subcommand.
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
 
-    In subparsers the default is SUPPRESS so a flag given before the subcommand
-    is not overwritten by the subparser's default.
-    """
-    default = argparse.SUPPRESS if in_subcommand else None
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        default=default,
-        help="daemon.toml to use (default: $SQRY_DAEMON_CONFIG, then ~/.config/sqry/daemon.toml)",
-    )
-    parser.add_argument(
-        "--log-level",
-        metavar="LEVEL",
-        default=default,
-        help="log level (beats $SQRY_DAEMON_LOG_LEVEL and the config file)",
-    )
+    @property
+    def getopt_spec(self) -> str:
+        return self.name + ("=" if self.metavar else "")
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """The whole ``sqryd`` command line; each subcommand sets ``handler``."""
-    parser = _Parser(prog=PROG, description="The sqry daemon: keeps code graphs warm.")
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    _add_globals(parser, in_subcommand=False)
-    parser.set_defaults(handler=_cmd_foreground)
-    # An explicit prog keeps argparse from building a help formatter now, which
-    # would import shutil (and bz2, lzma) on every call: ~8 ms of `sqryd status`.
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=PROG)
-
-    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        _add_globals(p, in_subcommand=True)
-        p.set_defaults(handler=handler)
-        return p
-
-    start = add("start", _cmd_start, "run the daemon (foreground unless --detach)")
-    start.add_argument(
-        "--detach", action="store_true", help="run in the background; return once ready"
-    )
-    start.add_argument(
-        "--print-pid", action="store_true", help="with --detach: print the daemon's pid"
-    )
-    start.add_argument("--spawned-by-client", action="store_true", help=argparse.SUPPRESS)
-    add("foreground", _cmd_foreground, "run the daemon in the foreground")
-    stop = add("stop", _cmd_stop, "ask the running daemon to stop and wait until it has")
-    stop.add_argument(
-        "--timeout-secs",
-        type=_positive_float,
-        default=15.0,
-        metavar="N",
-        help="how long to wait (default 15)",
-    )
-    stop.add_argument(
-        "--force",
-        action="store_true",
-        help="at the deadline, SIGTERM then SIGKILL the process that provably holds the lock",
-    )
-    status = add("status", _cmd_status, "show the running daemon's state")
-    status.add_argument("--json", action="store_true", help="print the status object as JSON")
-    add("print-config", _cmd_print_config, "print the effective config as TOML")
-    add("install-systemd-user", _cmd_unit, "print a systemd user unit")
-    system = add("install-systemd-system", _cmd_unit, "print a systemd system unit template")
-    system.add_argument("--user", required=True, metavar="NAME", help="account to run as")
-    add("install-launchd", _cmd_unit, "print a launchd agent plist")
-    return parser
+    @property
+    def usage(self) -> str:
+        return f"--{self.name}" + (f" {self.metavar}" if self.metavar else "")
 
 
-def _positive_float(text: str) -> float:
-    """argparse type for ``--timeout-secs``: a positive number of seconds."""
+class Command:
+    """One subcommand: its handler, one-line summary, own options, required ones."""
+
+    __slots__ = ("name", "handler", "summary", "options", "required")
+
+    def __init__(
+        self,
+        name: str,
+        handler: Callable[[Args, Mapping[str, str]], int],
+        summary: str,
+        options: tuple[Option, ...] = (),
+        required: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.handler = handler
+        self.summary = summary
+        self.options = options
+        self.required = required
+
+
+class Args:
+    """Parsed command line; every option's attribute exists with its default."""
+
+    def __init__(self, command: Command) -> None:
+        self.command = command.name
+        self.handler = command.handler
+        self.config: str | None = None
+        self.log_level: str | None = None
+        self.detach = self.print_pid = self.spawned_by_client = False
+        self.force = self.json = False
+        self.timeout_secs = 15.0
+        self.user: str | None = None
+
+
+def _positive_seconds(text: str, option: str) -> float:
+    """``--timeout-secs`` value: a positive, finite number of seconds."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{option} expects a positive number of seconds, got {text!r} {HELP_HINT}")
     return value
 
 
-def load_cli_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConfig:
+GLOBAL_OPTIONS = (
+    Option(
+        "config",
+        "daemon.toml to use (default: $SQRY_DAEMON_CONFIG, then ~/.config/sqry/daemon.toml)",
+        "FILE",
+    ),
+    Option("log-level", "log level; beats $SQRY_DAEMON_LOG_LEVEL and the config file", "LEVEL"),
+)
+
+
+def load_cli_config(args: Args, env: Mapping[str, str]) -> DaemonConfig:
     """Load the config the way every subcommand does: file < env < CLI flags."""
     from sqry.daemon.lifecycle.config import load_config
 
     return load_config(args.config, env=env, log_level=args.log_level)
 
 
-def _cmd_foreground(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _cmd_foreground(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.runner import run_foreground
 
     return run_foreground(load_cli_config(args, env), env=env)
 
 
-def _cmd_start(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _cmd_start(args: Args, env: Mapping[str, str]) -> int:
     if args.spawned_by_client:
         if not args.detach:
             raise UsageError(f"--spawned-by-client requires --detach (see '{PROG} --help')")
@@ -151,7 +154,7 @@ def _cmd_start(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EX_OK
 
 
-def _cmd_stop(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _cmd_stop(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.control import stop_daemon
 
     stop_daemon(
@@ -160,7 +163,7 @@ def _cmd_stop(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EX_OK
 
 
-def _cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _cmd_status(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.control import daemon_status, format_status, status_json
 
     result = daemon_status(load_cli_config(args, env), env=env)
@@ -168,14 +171,14 @@ def _cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EX_OK
 
 
-def _cmd_print_config(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _cmd_print_config(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.config import to_toml
 
     sys.stdout.write(to_toml(load_cli_config(args, env)))
     return EX_OK
 
 
-def _cmd_unit(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _cmd_unit(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle import units
 
     cfg = load_cli_config(args, env)
@@ -210,6 +213,136 @@ def sqryd_executable() -> str:
     )
 
 
+def _commands() -> dict[str, Command]:
+    """The command table: parsing, usage errors and ``--help`` all come from it."""
+    table = (
+        Command(
+            "start",
+            _cmd_start,
+            "run the daemon (in the foreground unless --detach)",
+            (
+                Option("detach", "run in the background; return once it is ready"),
+                Option("print-pid", "with --detach: print the daemon's pid"),
+                Option("spawned-by-client", "internal: the detached child role", hidden=True),
+            ),
+        ),
+        Command("foreground", _cmd_foreground, "run the daemon in the foreground (the default)"),
+        Command(
+            "stop",
+            _cmd_stop,
+            "ask the running daemon to stop and wait until it has",
+            (
+                Option("timeout-secs", "how long to wait (default 15)", "N", _positive_seconds),
+                Option("force", "at the deadline, SIGTERM then SIGKILL the proven lock owner"),
+            ),
+        ),
+        Command(
+            "status",
+            _cmd_status,
+            "show the running daemon's state",
+            (Option("json", "print the status object as JSON"),),
+        ),
+        Command("print-config", _cmd_print_config, "print the effective config as TOML"),
+        Command("install-systemd-user", _cmd_unit, "print a systemd user unit"),
+        Command(
+            "install-systemd-system",
+            _cmd_unit,
+            "print a systemd system unit template (sqryd@.service)",
+            (Option("user", "the account to run the daemon as", "NAME"),),
+            required=("user",),
+        ),
+        Command("install-launchd", _cmd_unit, "print a launchd agent plist"),
+    )
+    return {command.name: command for command in table}
+
+
+def parse_args(argv: list[str]) -> Args | str:
+    """Parse ``argv``; return Args, or the text to print for --help/--version.
+
+    Options may come before or after the command. Raises UsageError (exit 2)
+    with a one-line message for anything wrong.
+    """
+    commands = _commands()
+    every = {o.name: o for c in commands.values() for o in c.options}
+    every.update((o.name, o) for o in GLOBAL_OPTIONS)
+    specs = [o.getopt_spec for o in every.values()] + ["help", "version"]
+    try:
+        pairs, positional = getopt.gnu_getopt(argv, "h", specs)
+    except getopt.GetoptError as err:
+        raise UsageError(f"{err} {HELP_HINT}") from None
+    command = _pick_command(commands, positional)
+    names = [opt.lstrip("-") for opt, _ in pairs]
+    if "version" in names:
+        return f"{PROG} {__version__}\n"
+    if "help" in names or "h" in names:
+        return _help(commands, command if positional else None)
+    args = Args(command)
+    allowed = {o.name for o in command.options} | {o.name for o in GLOBAL_OPTIONS}
+    for opt, value in pairs:
+        name = opt[2:]
+        if name not in allowed:
+            raise UsageError(f"option {opt} is not valid for '{PROG} {command.name}' {HELP_HINT}")
+        option = every[name]
+        setattr(args, option.attr, _value(option, opt, value))
+    for name in command.required:
+        if getattr(args, name.replace("-", "_")) is None:
+            raise UsageError(f"'{PROG} {command.name}' needs --{name} {HELP_HINT}")
+    return args
+
+
+def _pick_command(commands: dict[str, Command], positional: list[str]) -> Command:
+    if not positional:
+        return commands[DEFAULT_COMMAND]
+    name, *extra = positional
+    if name not in commands:
+        raise UsageError(f"unknown command {name!r}; commands: {', '.join(commands)} {HELP_HINT}")
+    if extra:
+        raise UsageError(f"unexpected argument {extra[0]!r} after '{name}' {HELP_HINT}")
+    return commands[name]
+
+
+def _value(option: Option, spelled: str, value: str) -> object:
+    if option.metavar is None:
+        return True
+    return option.convert(value, spelled) if option.convert else value
+
+
+def _help(commands: dict[str, Command], command: Command | None) -> str:
+    """``--help`` text for the whole tool, or for one command."""
+
+    def rows(options) -> list[str]:
+        return [f"  {o.usage:<{COLUMN}} {o.help}" for o in options if not o.hidden]
+
+    globals_ = [*rows(GLOBAL_OPTIONS), f"  {'--version':<{COLUMN}} print the version and exit"]
+    globals_.append(
+        f"  {'-h, --help':<{COLUMN}} show this help ('{PROG} COMMAND --help' for one command)"
+    )
+    if command is None:
+        lines = [
+            f"usage: {PROG} [--config FILE] [--log-level LEVEL] [COMMAND] [OPTIONS]",
+            "",
+            "The sqry daemon: keeps code graphs loaded and fresh for sqry clients.",
+            "",
+            "commands:",
+            *(f"  {c.name:<{COLUMN}} {c.summary}" for c in commands.values()),
+            "",
+            "global options (before or after the command):",
+            *globals_,
+        ]
+    else:
+        own = [f"[{o.usage}]" for o in command.options if not o.hidden]
+        usage = " ".join([PROG, command.name, *own, "[--config FILE] [--log-level LEVEL]"])
+        lines = [
+            f"usage: {usage}",
+            "",
+            command.summary,
+        ]
+        if rows(command.options):
+            lines += ["", "options:", *rows(command.options)]
+        lines += ["", "global options:", *globals_]
+    return "\n".join(lines) + "\n"
+
+
 def report(prog: str, err: DaemonError) -> int:
     """Print ``<prog>: <message>`` (one line) on stderr; return the exit code."""
     message = " ".join(str(err).split("\n"))
@@ -222,12 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run one ``sqryd`` command; return its exit code (never raises for user errors)."""
     env = os.environ
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        if isinstance(args, str):
+            sys.stdout.write(args)
+            return EX_OK
         return int(args.handler(args, env))
     except DaemonError as err:
         return report(PROG, err)
-    except SystemExit as done:  # --help / --version
-        return done.code if isinstance(done.code, int) else EX_OK
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
