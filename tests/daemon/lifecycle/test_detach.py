@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 
 import pytest
 
@@ -160,3 +161,49 @@ def test_socket_path_too_long_is_78_before_anything_is_spawned(sqryd_env: SqrydE
     assert "bytes" in done.stderr and "SQRY_DAEMON_SOCKET" in done.stderr
     assert done.stderr.count("\n") == 1
     assert list(deep.iterdir()) == [], "nothing was created beside the socket"
+
+
+def _fifo_log(env: SqrydEnv) -> dict[str, str]:
+    """A FIFO as the log file: the child blocks opening it, a startup that never finishes."""
+    fifo = env.dir / "log.fifo"
+    os.mkfifo(fifo)
+    return env.with_env(SQRY_DAEMON_LOG_FILE=str(fifo))
+
+
+def _children(env: SqrydEnv) -> list[int]:
+    found = []
+    for pid in processes_mentioning(str(env.dir)):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if b"--spawned-by-client" in fh.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.timeout(60)
+def test_ready_timeout_kills_the_child_and_releases_everything(sqryd_env: SqrydEnv) -> None:
+    env = _fifo_log(sqryd_env)
+    env["SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS"] = "1"
+    done = sqryd_env.run("start", "--detach", env=env)
+    assert done.returncode == 69, done.stderr
+    assert done.stderr == (
+        f"sqryd: daemon did not become ready within 1s on socket {sqryd_env.socket}\n"
+    )
+    assert _children(sqryd_env) == [], "the timed-out child was killed and reaped"
+    assert not sqryd_env.pidfile.exists()
+    assert not lock_is_held(sqryd_env.lock)
+
+
+@pytest.mark.timeout(60)
+def test_child_death_before_ready_is_reported_with_its_status(sqryd_env: SqrydEnv) -> None:
+    parent = sqryd_env.spawn("start", "--detach", env=_fifo_log(sqryd_env))
+    (child,) = wait_until(lambda: _children(sqryd_env), 20, message="the daemon child to exist")
+    os.kill(child, signal.SIGKILL)
+    _, err = parent.communicate(timeout=30)
+    assert parent.returncode == 69, err
+    assert err.count("\n") == 1
+    assert "was killed by SIGKILL before it was ready" in err and str(sqryd_env.socket) in err
+    assert not sqryd_env.pidfile.exists()
+    assert not lock_is_held(sqryd_env.lock)

@@ -151,14 +151,24 @@ def run_parent(
 
 
 def _spawn_and_wait(cfg, lock: PidfileLock, paths, config_path, log_level, env) -> int:
+    """Spawn the child and act on its one ready-pipe line (or on its silence).
+
+    The child is always dead and reaped before this returns or raises, except
+    after READY: only then may the caller's WriteOwner handle unlock, since an
+    unlock on the shared open file description would free the child's lock too.
+    """
+    timeout = float(cfg.auto_start_ready_timeout_secs)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
     try:
         try:
             child = _spawn_child(lock.fileno(), write_end, paths, config_path, log_level, env)
         finally:
             os.close(write_end)
-        timeout = float(cfg.auto_start_ready_timeout_secs)
-        line = _read_ready_line(read_end, time.monotonic() + timeout)
+        try:
+            line = _read_ready_line(read_end, time.monotonic() + timeout)
+        except BaseException:  # Ctrl-C, or a bug: the unready child must not outlive us
+            _kill_and_reap(child)
+            raise
     finally:
         os.close(read_end)
     if line is None:
@@ -257,21 +267,26 @@ def _describe_exit(status: int) -> str:
 
 def _log_tail_note(cfg: DaemonConfig, env: Mapping[str, str]) -> str:
     """``; last log lines (<path>): a | b | c`` or an empty string when there is no log."""
-    try:
-        dest = cfg.log_destination(env)
-    except Exception:  # a broken config must not hide the real failure
-        return ""
-    if dest is None or str(dest) in ("-", "stderr"):
+    dest = cfg.log_destination(env)
+    if dest is None:
         return ""
     try:
-        with open(dest, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 8192))
-            lines = fh.read().decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:]
+        lines = _tail_lines(str(dest))
     except OSError:
-        return f"; no log at {dest}"
+        return f"; no readable log at {dest}"
     tail = " | ".join(line.strip() for line in lines if line.strip())
     return f"; last log lines ({dest}): {tail}" if tail else f"; the log {dest} is empty"
+
+
+def _tail_lines(path: str) -> list[str]:
+    """Last lines of a regular file; never blocks (a FIFO configured as the log would)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - 8192))
+        return fh.read().decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:]
 
 
 # ---------------------------------------------------------------------------
@@ -339,7 +354,7 @@ def _adopt_and_configure(handoff: Handoff, config_path, log_level):
             f"do not match the configured pidfile and lock ({paths.pid}, {paths.lock})"
         )
     dest = cfg.log_destination(os.environ)
-    if dest is not None and str(dest) not in ("-", "stderr"):
+    if dest is not None:
         redirect_std_streams(dest)  # tracebacks and faulthandler output land in the log
     return lock, cfg
 
