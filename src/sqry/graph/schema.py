@@ -71,8 +71,8 @@ CREATE INDEX IF NOT EXISTS edges_file ON edges(file_id);
 -- re-indexing uses it to find the edges a changed definition could rebind.
 CREATE TABLE IF NOT EXISTS edge_names (
     name    TEXT NOT NULL,
-    edge_id INTEGER NOT NULL,
-    PRIMARY KEY (name, edge_id)
-) WITHOUT ROWID;
+    edge_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS edge_names_name ON edge_names(name);
 CREATE INDEX IF NOT EXISTS edge_names_edge ON edge_names(edge_id);
 """

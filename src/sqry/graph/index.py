@@ -1,0 +1,318 @@
+"""Building and updating an index: ``build_index(root)`` (graph.md §2).
+
+One build is one SQLite transaction, so a crash or SIGKILL at any moment leaves
+either the previous index or the new one. Inside it:
+
+1. discover the files (:mod:`sqry.graph.discovery`);
+2. skip files whose size and mtime match the index; send the rest to a process
+   pool (:mod:`sqry.graph.parse`) in chunks, at most ``2 × workers`` chunks in
+   flight so memory stays bounded; unchanged content (same hash) only refreshes
+   size/mtime; small batches run in-process (a pool costs more than it saves);
+3. the main process is the single writer (:mod:`sqry.graph.writer`): results
+   are written as they stream in, vanished files are deleted;
+4. resolution (:mod:`sqry.graph.resolve`) of the dirty edges — all of them after
+   a full build; after an incremental one, the edges of changed files, edges
+   that pointed at removed symbols, and edges whose lookup names changed
+   definition. Inheritance edges are resolved first; then every class whose
+   bases were re-resolved, and all its subclasses, make edges naming them dirty
+   too (``self.m()`` and ``Cls.m()`` may now bind elsewhere); then the rest.
+
+The result equals a fresh ``--force`` build; ``tests/graph/test_incremental.py``
+checks that on random edit sequences.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqry.graph import store
+from sqry.graph.discovery import PathWarning, discover
+from sqry.graph.languages.base import all_languages, using_workspace
+from sqry.graph.parse import FileJob, FileResult, process_chunk, process_file, time_budget
+from sqry.graph.resolve import (
+    EDGE_COLUMNS,
+    EdgeRow,
+    Resolution,
+    Resolver,
+    SymbolTable,
+)
+from sqry.graph.writer import IndexWriter, edges_naming, temp_ids
+
+IN_PROCESS_MAX = 24  # files; below this a pool's start-up costs more than it saves
+PRELOAD_MIN = 20000  # dirty edges; above this read the whole symbol table at once
+BATCH = 20000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did, for the one-line summary and the error listing."""
+
+    root: Path
+    files: int = 0
+    changed: int = 0
+    deleted: int = 0
+    symbols: int = 0
+    edges: int = 0
+    seconds: float = 0.0
+    full: bool = False
+    file_errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[PathWarning] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return len(self.file_errors) + len(self.warnings)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """``fork`` when it is safe (no other threads), else ``forkserver``."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver")
+
+
+def _chunks(jobs: list[FileJob], workers: int) -> list[list[FileJob]]:
+    """Largest files first (so the tail is short), in chunks sized for balance."""
+    ordered = sorted(jobs, key=lambda j: j.size, reverse=True)
+    size = max(1, min(32, len(ordered) // (workers * 8) or 1))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def run_jobs(root: str, jobs: list[FileJob], workers: int) -> Iterator[FileResult]:
+    """Results of ``jobs`` in completion order, with bounded work in flight."""
+    if len(jobs) <= IN_PROCESS_MAX or workers <= 1:
+        budget = time_budget()
+        for job in jobs:
+            yield process_file(job, budget)
+        return
+    chunks = iter(_chunks(jobs, workers))
+    with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
+        pending: dict[Future[list[FileResult]], list[FileJob]] = {}
+
+        def submit() -> None:
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending[pool.submit(process_chunk, root, chunk)] = chunk
+
+        for _ in range(workers * 2):
+            submit()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = pending.pop(future)
+                try:
+                    results = future.result()
+                except Exception as exc:  # a worker died (e.g. a crash inside a grammar)
+                    reason = f"parser process failed on this batch: {type(exc).__name__}"
+                    results = [
+                        FileResult(j.path, j.language, "failed", error=reason) for j in chunk
+                    ]
+                yield from results
+                submit()
+
+
+def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[EdgeRow]]:  # noqa: ANN001
+    """Edges matching ``where`` in id order, a batch at a time (bounded memory)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT {EDGE_COLUMNS} FROM edges WHERE id > ? AND ({where}) ORDER BY id LIMIT {BATCH}",
+            (last, *params),
+        ).fetchall()
+        if not rows:
+            return
+        yield [EdgeRow(*r) for r in rows]
+        last = rows[-1][0]
+
+
+def _write_resolutions(conn, results: list[tuple[Resolution, int]], *, all_rows: bool) -> None:  # noqa: ANN001
+    conn.executemany(
+        "UPDATE edges SET target_id = ?, resolved_via = ?, ambiguous_via = ?, candidates = ? "
+        "WHERE id = ?",
+        [
+            (res.target_id, res.via, res.ambiguous_via, res.candidates, edge_id)
+            for res, edge_id in results
+            if all_rows or res.target_id is not None or res.ambiguous_via is not None
+        ],
+    )
+
+
+def _resolve_edges(
+    conn, resolver: Resolver, batches: Iterator[list[EdgeRow]], *, fresh: bool
+) -> set[int]:  # noqa: ANN001
+    """Resolve and store every edge of ``batches``; return the source ids seen."""
+    sources: set[int] = set()
+    for batch in batches:
+        resolver.forget()
+        results = [(resolver.resolve(edge), edge.id) for edge in batch]
+        sources.update(edge.source_id for edge in batch)
+        _write_resolutions(conn, results, all_rows=not fresh)
+    return sources
+
+
+def _subclass_closure(conn, classes: set[int]) -> set[int]:  # noqa: ANN001
+    """``classes`` and every class that inherits from one of them, transitively."""
+    seen = set(classes)
+    frontier = set(classes)
+    while frontier:
+        table = temp_ids(conn, "t_frontier", frontier)
+        found = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT e.source_id FROM {table} t JOIN edges e ON e.target_id = t.id "
+                "WHERE e.kind IN ('inherits', 'implements')"
+            )
+        }
+        frontier = found - seen
+        seen |= frontier
+    return seen
+
+
+def _resolve_full(conn, resolver: Resolver) -> None:  # noqa: ANN001
+    kinds = "kind IN ('inherits', 'implements')"
+    _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
+    resolver.table.load_all_bases()
+    others = "kind NOT IN ('contains', 'inherits', 'implements')"
+    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=True)
+
+
+def _resolve_incremental(conn, writer: IndexWriter) -> None:  # noqa: ANN001
+    dirty = writer.dirty_edges()
+    table = SymbolTable(conn, preload=len(dirty) > PRELOAD_MIN)
+    resolver = Resolver(table, all_languages())
+    ids = temp_ids(conn, "t_dirty", dirty)
+    inherit_where = f"kind IN ('inherits', 'implements') AND id IN (SELECT id FROM {ids})"
+    classes = _resolve_edges(conn, resolver, _edge_batches(conn, inherit_where), fresh=False)
+    classes.update(writer.new_classes)
+    closure = _subclass_closure(conn, classes)
+    names_table = temp_ids(conn, "t_closure", closure)
+    class_names = {
+        r[0]
+        for r in conn.execute(f"SELECT s.name FROM {names_table} t JOIN symbols s ON s.id = t.id")
+    }
+    dirty |= edges_naming(conn, class_names)
+    ids = temp_ids(conn, "t_dirty", dirty)
+    table.forget_bases()
+    if table.complete:
+        table.load_all_bases()
+    others = f"kind NOT IN ('contains', 'inherits', 'implements') AND id IN (SELECT id FROM {ids})"
+    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=False)
+
+
+def _collect_report(conn, report: BuildReport) -> None:  # noqa: ANN001
+    one = conn.execute
+    report.files = one("SELECT count(*) FROM files").fetchone()[0]
+    report.symbols = one("SELECT count(*) FROM symbols").fetchone()[0]
+    report.edges = one("SELECT count(*) FROM edges").fetchone()[0]
+    report.file_errors = [
+        (path, error)
+        for path, error in one(
+            "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path"
+        )
+    ]
+
+
+def build_index(
+    root: str | Path,
+    *,
+    force: bool = False,
+    hidden: bool = False,
+    follow: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build or update the index of ``root``; see the module docstring.
+
+    Raises ``NotADirectoryError``/``FileNotFoundError`` for a bad root,
+    :class:`~sqry.graph.store.IncompatibleIndex` for an unusable index without
+    ``force``, :class:`~sqry.graph.discovery.DiscoveryConfigError` for a malformed
+    setting and ``OSError`` when ``.sqry`` cannot be written.
+    """
+    started = time.monotonic()
+    root = Path(root).resolve()
+    if not root.exists():
+        raise FileNotFoundError(f"{root} does not exist")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a directory")
+    workers = workers or os.cpu_count() or 1
+    report = BuildReport(root)
+    with using_workspace(str(root)):
+        found = discover(str(root), hidden=hidden, follow=follow)
+        report.warnings = found.warnings
+        conn = store.open_writer(root, force=force)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _build(conn, root, found.files, force, workers, progress, report)
+                store.set_meta(conn, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _build(
+    conn, root: Path, files, force: bool, workers: int, progress, report: BuildReport
+) -> None:  # noqa: ANN001
+    if force:
+        for table in ("edge_names", "edges", "symbols", "files"):
+            conn.execute(f"DELETE FROM {table}")
+    writer = IndexWriter(conn, track=bool(conn.execute("SELECT 1 FROM files LIMIT 1").fetchone()))
+    report.full = not writer.track
+    dropped_indexes = _drop_indexes(conn) if report.full else []
+    seen: set[str] = set()
+    jobs: list[FileJob] = []
+    for f in files:
+        seen.add(f.path)
+        old = writer.old_files.get(f.path)
+        if old is not None and old[1] == f.size and old[2] == f.mtime_ns and old[4] == f.language:
+            continue
+        old_hash = old[3] if old is not None and old[4] == f.language else None
+        jobs.append(FileJob(f.path, f.abspath, f.language, f.size, old_hash))
+    for path in writer.old_files:
+        if path not in seen:
+            writer.delete_file(path)
+            report.deleted += 1
+    done = 0
+    for result in run_jobs(str(root), jobs, workers):
+        writer.apply(result)
+        done += 1
+        if progress is not None:
+            progress(done, len(jobs))
+    report.changed = writer.parsed
+    if writer.parsed or report.deleted:
+        writer.add_contains_edges()
+        if writer.track:
+            _resolve_incremental(conn, writer)
+        else:
+            _resolve_full(conn, Resolver(SymbolTable(conn, preload=True), all_languages()))
+    for statement in dropped_indexes:
+        conn.execute(statement)
+    _collect_report(conn, report)
+
+
+def _drop_indexes(conn) -> list[str]:  # noqa: ANN001
+    """Drop the secondary indexes for a bulk load; return the DDL that recreates them.
+
+    Inserting a whole workspace into indexed tables costs random b-tree writes
+    per row; building each index once at the end is a sort. Both happen inside
+    the build's transaction, so a crash leaves the old indexes in place.
+    """
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    ).fetchall()
+    for name, _sql in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]

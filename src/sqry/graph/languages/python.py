@@ -1,0 +1,588 @@
+"""Python: the reference language module.
+
+How extraction works (other language modules may copy the shape): ONE compiled
+tree-sitter query captures the few node types that matter (definitions, calls,
+imports, binding sites); tree-sitter walks the tree in C and Python only sees
+those nodes. They are visited in document order with a stack of the scopes
+(module, classes, functions) whose byte range is still open, which gives every
+symbol its parent and every reference its source. References whose meaning
+depends on the whole enclosing function (is ``cb`` a parameter? is ``self`` the
+instance?) are finished after the sweep, when every function's locals are known.
+
+Decisions, so readers know what the index means:
+
+- Module names come from paths: ``pkg/mod.py`` -> ``pkg.mod``,
+  ``pkg/__init__.py`` -> ``pkg``; a leading ``src/`` directory is dropped
+  (``src/pkg/mod.py`` -> ``pkg.mod``), the usual "src layout"; ``.pyi`` stubs
+  map to the same module as their ``.py``.
+- Kinds: ``def`` -> ``function``, or ``method`` when directly in a class body;
+  ``class`` -> ``class``; module-level assignment targets -> ``constant`` when
+  the name is UPPER_CASE, else ``variable``; class-body assignments and
+  annotations (``x: int = 0``, dataclass fields) -> ``field``. Instance
+  attributes set through ``self.x = ...`` are not symbols. Only the first
+  assignment of a name in a scope defines it; a name already defined by a
+  ``def``/``class`` in that scope is not redefined as a variable.
+- Visibility: ``__x`` (not dunder) -> ``private``; ``_x`` -> ``protected`` in a
+  class body, ``internal`` elsewhere (module-private by convention); everything
+  else (including ``__dunder__``) -> ``public``.
+- ``is_static``: ``@staticmethod`` and ``@classmethod`` (callable without an
+  instance). ``is_async``: ``async def``.
+- ``signature``: the header from ``def``/``class`` up to its ``:``, one line;
+  for variables the first line of the assignment. ``doc``: the first non-empty
+  line of the docstring.
+- Lines are 1-based; columns are 0-based byte offsets (tree-sitter points).
+- ``calls``: the callee as a dotted name (``os.path.join``); ``self.m()`` /
+  ``cls.m()`` (the method's first parameter, not rebound) -> ``via_self`` with
+  target ``m``; callees that are not dotted names (``f()()``, ``x[0]()``,
+  ``super().m()``) keep their text and never resolve. A callee whose first name
+  is a parameter or local variable of an enclosing function is
+  ``bound_locally``.
+- ``imports``: ``import a.b`` -> target ``a.b``, no alias (the resolver lets
+  ``a`` and ``a.b`` qualify names); ``import a.b as c`` -> alias ``c``;
+  ``from m import x as y`` -> target ``m``, member ``x``, alias ``y``;
+  ``from . import x`` -> target ``.``; ``from m import *`` -> member ``*``.
+- ``inherits``: each positional base (``Base``, ``mod.Base``; ``Generic[T]`` ->
+  ``Generic``); keyword arguments (``metaclass=``) are not bases.
+- ``returns``: the annotation as a dotted name, unwrapping a quoted name,
+  ``X | None`` and ``Optional[X]``; anything else keeps its text (unresolved).
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqry.graph.languages.base import LanguageSpec
+from sqry.graph.model import FileFacts, Reference, Symbol
+
+if TYPE_CHECKING:
+    import tree_sitter
+    from tree_sitter import Node
+
+SEPARATOR = "."
+MAX_SIGNATURE = 200
+_SPACES = re.compile(r"\s+")
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*\Z")
+_DOTTED_BYTES = re.compile(rb"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*\Z")
+
+_QUERY_SOURCE = """
+(function_definition) @def
+(class_definition) @class
+(call function: (_) @call)
+(import_statement) @import
+(import_from_statement) @import
+(future_import_statement) @import
+(assignment left: (_) @assign)
+(augmented_assignment left: (identifier) @bind)
+(for_statement left: (_) @bind)
+(for_in_clause left: (_) @bind)
+(as_pattern_target) @bind
+(named_expression name: (identifier) @bind)
+(lambda_parameters) @bind
+(global_statement) @global
+(nonlocal_statement) @global
+"""
+
+_query: tree_sitter.Query | None = None
+
+
+def grammar() -> tree_sitter.Language:
+    import tree_sitter
+    import tree_sitter_python
+
+    return tree_sitter.Language(tree_sitter_python.language())
+
+
+def _compiled_query(language: tree_sitter.Language) -> tree_sitter.Query:
+    """The extraction query, compiled once per process."""
+    global _query
+    if _query is None:
+        import tree_sitter
+
+        _query = tree_sitter.Query(language, _QUERY_SOURCE)
+    return _query
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def module_name(path: str) -> str:
+    """``pkg/mod.py`` -> ``pkg.mod``; ``pkg/__init__.py`` -> ``pkg``; ``src/`` dropped."""
+    stem = path.rsplit(".", 1)[0] if path.endswith((".py", ".pyi", ".pyw")) else path
+    parts = stem.split("/")
+    if len(parts) > 1 and parts[0] == "src":
+        parts = parts[1:]
+    if len(parts) > 1 and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _package_of(path: str) -> list[str]:
+    """The segments of the package a file's relative imports start from."""
+    module = module_name(path).split(".")
+    is_init = path.rsplit("/", 1)[-1].startswith("__init__.")
+    return module if is_init else module[:-1]
+
+
+def import_module(path: str, spec: str) -> str | None:
+    """Absolute module name of ``spec`` as written in ``path`` (relative made absolute)."""
+    if not spec.startswith("."):
+        return spec or None
+    dots = len(spec) - len(spec.lstrip("."))
+    rest = spec[dots:]
+    package = _package_of(path)
+    if dots - 1 > len(package):
+        return None  # climbs above the workspace root
+    base = package[: len(package) - (dots - 1)]
+    parts = base + (rest.split(".") if rest else [])
+    return ".".join(parts) or None
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def _one_line(text: str) -> str:
+    flat = _SPACES.sub(" ", text).strip()
+    return flat if len(flat) <= MAX_SIGNATURE else flat[: MAX_SIGNATURE - 1].rstrip() + "…"
+
+
+def _text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+
+def dotted(node: Node) -> str | None:
+    """``a.b.c`` for an identifier/attribute chain, None for anything else."""
+    parts: list[str] = []
+    while node.type == "attribute":
+        attr = node.child_by_field_name("attribute")
+        obj = node.child_by_field_name("object")
+        if attr is None or obj is None:
+            return None
+        parts.append(_text(attr))
+        node = obj
+    if node.type != "identifier":
+        return None
+    parts.append(_text(node))
+    parts.reverse()
+    return SEPARATOR.join(parts)
+
+
+def _header(source: bytes, node: Node) -> str:
+    """A def/class header up to (not including) its own ``:``."""
+    end = node.end_byte
+    for child in reversed(node.children):
+        if child.type == ":":
+            end = child.start_byte
+            break
+    return _one_line(source[node.start_byte : end].decode("utf-8", "replace"))
+
+
+def _docstring(body: Node | None) -> str:
+    """First non-empty line of the docstring that opens ``body``, or ''."""
+    if body is None or body.named_child_count == 0:
+        return ""
+    first = body.named_child(0)
+    if first is None or first.type != "expression_statement" or first.named_child_count != 1:
+        return ""
+    string = first.named_child(0)
+    if string is None or string.type != "string":
+        return ""
+    for part in string.named_children:
+        if part.type == "string_content":
+            for line in _text(part).splitlines():
+                if line.strip():
+                    return _one_line(line)
+            return ""
+    return ""
+
+
+def visibility(name: str, in_class: bool) -> str:
+    if name.startswith("__") and not name.endswith("__"):
+        return "private"
+    if name.startswith("_") and not name.startswith("__"):
+        return "protected" if in_class else "internal"
+    return "public"
+
+
+def _binding_names(node: Node) -> list[Node]:
+    """Identifiers bound by an assignment/loop target (tuples unpacked, attrs skipped)."""
+    if node.type == "identifier":
+        return [node]
+    if node.type in ("pattern_list", "tuple_pattern", "list_pattern", "as_pattern_target"):
+        found: list[Node] = []
+        for child in node.named_children:
+            found.extend(_binding_names(child))
+        return found
+    if node.type in ("list_splat_pattern", "parenthesized_expression"):
+        return [n for child in node.named_children for n in _binding_names(child)]
+    return []
+
+
+def _parameter_names(params: Node | None) -> list[str]:
+    """Names a parameter list binds, in order (``self`` first for methods)."""
+    if params is None:
+        return []
+    names: list[str] = []
+    for child in params.named_children:
+        if child.type == "identifier":
+            names.append(_text(child))
+        elif child.type in ("default_parameter", "typed_default_parameter"):
+            name = child.child_by_field_name("name")
+            if name is not None:
+                names.append(_text(name))
+        elif child.type in ("typed_parameter", "list_splat_pattern", "dictionary_splat_pattern"):
+            for sub in child.named_children:
+                if sub.type == "identifier":
+                    names.append(_text(sub))
+                    break
+    return names
+
+
+def _type_target(node: Node) -> str:
+    """The type an annotation names, unwrapping quotes, ``X | None``, ``Optional[X]``."""
+    while node.type == "type" and node.named_child_count == 1:
+        node = node.named_child(0)  # type: ignore[assignment]
+    name = dotted(node)
+    if name is not None:
+        return name
+    if node.type == "string":
+        inner = "".join(_text(c) for c in node.named_children if c.type == "string_content")
+        if _DOTTED.match(inner.strip()):
+            return inner.strip()
+    if node.type == "binary_operator":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is not None and right is not None:
+            if right.type == "none":
+                return _type_target(left)
+            if left.type == "none":
+                return _type_target(right)
+    if node.type in ("generic_type", "subscript") and node.named_child_count == 2:
+        head, arg = node.named_child(0), node.named_child(1)
+        if head is not None and arg is not None and dotted(head) in ("Optional", "typing.Optional"):
+            if arg.type == "type_parameter" and arg.named_child_count == 1:
+                arg = arg.named_child(0)  # type: ignore[assignment]
+            return _type_target(arg)  # type: ignore[arg-type]
+    return _one_line(_text(node))
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+@dataclass(slots=True)
+class _Scope:
+    """An open module/class/function while sweeping the file."""
+
+    kind: str  # module | class | function
+    local_id: int
+    qname: str
+    end_byte: int
+    parent: _Scope | None
+    defined: set[str] = field(default_factory=set)  # names of symbols defined directly here
+    locals: set[str] = field(default_factory=set)  # non-symbol bindings (functions only)
+    not_local: set[str] = field(default_factory=set)  # global/nonlocal declarations
+    self_name: str | None = None  # a method's instance/class parameter
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    ref: Reference
+    scope: _Scope
+    head: str
+    receiver: str | None  # ``x`` for a two-segment ``x.m`` callee
+
+
+class _Extractor:
+    """One file's sweep; see the module docstring for the decisions it encodes."""
+
+    def __init__(self, source: bytes, path: str, module: str, end: Node) -> None:
+        self.source = source
+        self.path = path
+        self.facts = FileFacts(path=path, language="python", module_name=module)
+        root = Symbol(
+            local_id=0,
+            kind="module",
+            name=module.rsplit(SEPARATOR, 1)[-1],
+            qualified_name=module,
+            start_line=1,
+            start_column=0,
+            end_line=end.end_point[0] + 1,
+            end_column=end.end_point[1],
+            doc=_docstring(end),
+        )
+        self.facts.symbols.append(root)
+        self.module_scope = _Scope("module", 0, module, end.end_byte, None)
+        self.pending: list[_PendingCall] = []
+
+    def add_symbol(self, scope: _Scope, kind: str, name: str, node: Node, **extra: object) -> int:
+        local_id = len(self.facts.symbols)
+        start, end = node.start_point, node.end_point
+        self.facts.symbols.append(
+            Symbol(
+                local_id=local_id,
+                kind=kind,
+                name=name,
+                qualified_name=f"{scope.qname}{SEPARATOR}{name}" if scope.qname else name,
+                start_line=start[0] + 1,
+                start_column=start[1],
+                end_line=end[0] + 1,
+                end_column=end[1],
+                parent=scope.local_id,
+                visibility=visibility(name, scope.kind == "class"),
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+        scope.defined.add(name)
+        return local_id
+
+    def add_ref(self, kind: str, scope: _Scope, target: str, node: Node, **extra: object) -> None:
+        row, col = node.start_point
+        ref = Reference(kind, scope.local_id, target, row + 1, col, **extra)  # type: ignore[arg-type]
+        self.facts.references.append(ref)
+
+    # -- definitions
+
+    def open_function(self, scope: _Scope, node: Node) -> _Scope:
+        name_node = node.child_by_field_name("name")
+        name = _text(name_node) if name_node is not None else "<anonymous>"
+        decorators = _decorator_names(node)
+        in_class = scope.kind == "class"
+        is_static = in_class and bool(decorators & {"staticmethod", "classmethod"})
+        first = node.child(0)
+        local_id = self.add_symbol(
+            scope,
+            "method" if in_class else "function",
+            name,
+            node,
+            signature=_header(self.source, node),
+            is_async=first is not None and first.type == "async",
+            is_static=is_static,
+            doc=_docstring(node.child_by_field_name("body")),
+        )
+        qname = self.facts.symbols[local_id].qualified_name
+        params = _parameter_names(node.child_by_field_name("parameters"))
+        inner = _Scope("function", local_id, qname, node.end_byte, scope, locals=set(params))
+        if in_class and params and "staticmethod" not in decorators:
+            inner.self_name = params[0]
+        returns = node.child_by_field_name("return_type")
+        if returns is not None:
+            self.add_ref("returns", inner, _type_target(returns), returns)
+        return inner
+
+    def open_class(self, scope: _Scope, node: Node) -> _Scope:
+        name_node = node.child_by_field_name("name")
+        name = _text(name_node) if name_node is not None else "<anonymous>"
+        local_id = self.add_symbol(
+            scope,
+            "class",
+            name,
+            node,
+            signature=_header(self.source, node),
+            doc=_docstring(node.child_by_field_name("body")),
+        )
+        inner = _Scope(
+            "class", local_id, self.facts.symbols[local_id].qualified_name, node.end_byte, scope
+        )
+        bases = node.child_by_field_name("superclasses")
+        for base in bases.named_children if bases is not None else ():
+            if base.type == "subscript":
+                base = base.child_by_field_name("value") or base
+            target = dotted(base)
+            if target is not None:
+                self.add_ref("inherits", inner, target, base)
+        return inner
+
+    # -- references and bindings
+
+    def on_call(self, scope: _Scope, callee: Node) -> None:
+        raw = self.source[callee.start_byte : callee.end_byte]
+        # Fast path: most callees are plain ASCII dotted names written without spaces.
+        target = raw.decode() if _DOTTED_BYTES.match(raw) else dotted(callee)
+        if target is None:
+            self.add_ref("calls", scope, _one_line(_text(callee)), callee)
+            return
+        head, _, rest = target.partition(SEPARATOR)
+        receiver = head if rest and SEPARATOR not in rest else None
+        row, col = callee.start_point
+        ref = Reference("calls", scope.local_id, target, row + 1, col)
+        self.facts.references.append(ref)
+        if scope.kind == "function":
+            self.pending.append(_PendingCall(ref, scope, head, receiver))
+
+    def on_import(self, scope: _Scope, node: Node) -> None:
+        if node.type == "import_statement":
+            for name in node.children_by_field_name("name"):
+                if name.type == "aliased_import":
+                    module = name.child_by_field_name("name")
+                    alias = name.child_by_field_name("alias")
+                    if module is not None:
+                        self.add_ref("imports", scope, _text(module), name, alias=_opt_text(alias))
+                else:
+                    self.add_ref("imports", scope, _text(name), name)
+            return
+        module_node = node.child_by_field_name("module_name")
+        module = _text(module_node) if module_node is not None else "__future__"
+        if any(child.type == "wildcard_import" for child in node.children):
+            self.add_ref("imports", scope, module, node, member="*")
+            return
+        for name in node.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                member_node = name.child_by_field_name("name")
+                member = _text(member_node) if member_node is not None else ""
+                alias = _opt_text(name.child_by_field_name("alias")) or member
+            else:
+                member = alias = _text(name)
+            self.add_ref("imports", scope, module, name, member=member, alias=alias)
+
+    def on_assign(self, scope: _Scope, target: Node) -> None:
+        if scope.kind == "function":
+            if target.type == "identifier":
+                scope.locals.add(_text(target))
+            else:
+                scope.locals.update(_text(n) for n in _binding_names(target))
+            return
+        names = _binding_names(target)
+        statement = target.parent
+        for name_node in names:
+            name = _text(name_node)
+            if name in scope.defined:
+                continue
+            if scope.kind == "class":
+                kind = "field"
+            else:
+                kind = "constant" if name.isupper() else "variable"
+            line = _text(statement).split("\n", 1)[0] if statement is not None else name
+            local_id = self.add_symbol(scope, kind, name, name_node, signature=_one_line(line))
+            if statement is not None:  # the definition spans its whole statement
+                sym = self.facts.symbols[local_id]
+                sym.end_line = statement.end_point[0] + 1
+                sym.end_column = statement.end_point[1]
+
+    def on_bind(self, scope: _Scope, node: Node) -> None:
+        function = _nearest_function(scope)
+        if function is None:
+            return
+        if node.type == "lambda_parameters":
+            function.locals.update(_parameter_names(node))
+        else:
+            function.locals.update(_text(n) for n in _binding_names(node))
+
+    def on_global(self, scope: _Scope, node: Node) -> None:
+        if scope.kind == "function":
+            scope.not_local.update(_text(c) for c in node.named_children if c.type == "identifier")
+
+    # -- finishing
+
+    def finish_calls(self) -> None:
+        """Decide ``via_self`` and ``bound_locally`` now that all locals are known."""
+        for call in self.pending:
+            binder = _binding_scope(call.scope, call.head)
+            if binder is None:
+                continue
+            if call.receiver is not None and binder.self_name == call.head:
+                call.ref.via_self = True
+                call.ref.target = call.ref.target.split(SEPARATOR, 1)[1]
+            else:
+                call.ref.bound_locally = True
+
+
+def _opt_text(node: Node | None) -> str | None:
+    return _text(node) if node is not None else None
+
+
+def _decorator_names(node: Node) -> set[str]:
+    parent = node.parent
+    if parent is None or parent.type != "decorated_definition":
+        return set()
+    names = set()
+    for child in parent.named_children:
+        if child.type == "decorator" and child.named_child_count:
+            expr = child.named_child(0)
+            name = dotted(expr) if expr is not None else None
+            if name:
+                names.add(name)
+    return names
+
+
+def _nearest_function(scope: _Scope | None) -> _Scope | None:
+    while scope is not None and scope.kind != "function":
+        scope = scope.parent
+    return scope
+
+
+def _binding_scope(scope: _Scope | None, name: str) -> _Scope | None:
+    """The function scope whose non-symbol local ``name`` is, if any (Python LEGB)."""
+    while scope is not None:
+        if scope.kind == "function":
+            if name in scope.defined or name in scope.not_local:
+                return None  # a nested def (a symbol) or a global/nonlocal name
+            if name in scope.locals:
+                return scope
+        elif scope.kind == "module":
+            return None
+        scope = scope.parent
+    return None
+
+
+_HANDLERS = {
+    "call": _Extractor.on_call,
+    "import": _Extractor.on_import,
+    "assign": _Extractor.on_assign,
+    "bind": _Extractor.on_bind,
+    "global": _Extractor.on_global,
+}
+
+
+def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
+    """Symbols and unresolved references of one parsed Python file."""
+    import tree_sitter
+
+    root = tree.root_node
+    ex = _Extractor(source, path, module, root)
+    captures = tree_sitter.QueryCursor(_compiled_query(tree.language)).captures(root)
+    items: list[tuple[int, int, str, Node]] = []
+    for name, nodes in captures.items():
+        items.extend((n.start_byte, -n.end_byte, name, n) for n in nodes)
+    items.sort(key=lambda item: (item[0], item[1]))
+    scope = ex.module_scope
+    for start, _neg_end, name, node in items:
+        while start >= scope.end_byte and scope.parent is not None:
+            scope = scope.parent
+        if name == "def":
+            scope = ex.open_function(scope, node)
+        elif name == "class":
+            scope = ex.open_class(scope, node)
+        else:
+            _HANDLERS[name](ex, scope, node)
+    ex.finish_calls()
+    if root.has_error:
+        ex.facts.error = _syntax_error(root)
+    return ex.facts
+
+
+def _syntax_error(root: Node) -> str:
+    """Where the first syntax error is (tree-sitter recovers; what parsed is kept)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            row, col = node.start_point
+            what = f"missing {node.type}" if node.is_missing else "syntax error"
+            return f"{what} at line {row + 1}, column {col + 1} (the rest of the file is indexed)"
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return "syntax error (the rest of the file is indexed)"
+
+
+LANGUAGE = LanguageSpec(
+    name="python",
+    extensions=(".py", ".pyi", ".pyw"),
+    grammar=grammar,
+    extract=extract,
+    module_name=module_name,
+    import_module=import_module,
+    separator=SEPARATOR,
+    shebangs=("python", "pypy"),
+    builtins=frozenset(name for name in dir(builtins) if not name.startswith("_")),
+    members_in_scope=False,
+)

@@ -1,0 +1,286 @@
+"""Per-file work of a build: read, hash, parse, extract — run in worker processes.
+
+:func:`process_chunk` is what the process pool runs. It returns compact
+:class:`FileResult` values (tuples inside, no tree-sitter objects) because every
+result is pickled back to the single writer in the main process. Parsers are
+cached per process and per grammar.
+
+Nothing here raises for a bad file: an unreadable file, invalid UTF-8 (without
+a coding declaration that explains it), an extractor exception or a file that
+blows the per-file time budget (``$SQRY_FILE_TIME_BUDGET_SECS``, default 20)
+becomes a result with ``error`` set and no facts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqry.graph.languages.base import LanguageSpec, all_languages, using_workspace
+
+if TYPE_CHECKING:
+    import tree_sitter
+
+    from sqry.graph.model import FileFacts
+
+TIME_BUDGET_ENV = "SQRY_FILE_TIME_BUDGET_SECS"
+DEFAULT_TIME_BUDGET = 20.0
+CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
+_CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+
+# (kind, name, qualified_name, start_line, start_column, end_line, end_column,
+#  parent_local_id, signature, visibility, is_async, is_static, doc)
+SymbolRow = tuple
+# (kind, source_local_id, target, line, column, member, alias, via_self,
+#  bound_locally, lookup_names)
+RefRow = tuple
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    """One file to (re)index; ``old_hash`` lets an unchanged file skip parsing."""
+
+    path: str
+    abspath: str
+    language: str
+    size: int = 0
+    old_hash: str | None = None
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What one file contributes, ready for the writer.
+
+    ``status``: ``parsed`` (facts present, maybe with a recovered ``error``),
+    ``same`` (content hash unchanged: only size/mtime to refresh), ``failed``
+    (``error`` set, no facts), ``gone`` (vanished since discovery).
+    """
+
+    path: str
+    language: str
+    status: str
+    size: int = 0
+    mtime_ns: int = 0
+    hash: str = ""
+    module: str = ""
+    error: str | None = None
+    symbols: list[SymbolRow] = field(default_factory=list)
+    refs: list[RefRow] = field(default_factory=list)
+
+
+class BudgetExceeded(Exception):
+    """Raised by the timer signal when one file takes longer than its budget."""
+
+
+_parsers: dict[object, tree_sitter.Parser] = {}
+
+
+def _parser_for(spec: LanguageSpec, path: str) -> tree_sitter.Parser:
+    """A cached parser for the grammar ``spec`` uses for ``path``."""
+    import tree_sitter
+
+    language = spec.grammar_for(path) if spec.grammar_for is not None else None
+    key = (spec.name, id(language)) if language is not None else spec.name
+    parser = _parsers.get(key)
+    if parser is None:
+        parser = tree_sitter.Parser(language if language is not None else spec.grammar())
+        _parsers[key] = parser
+    return parser
+
+
+def time_budget() -> float:
+    raw = os.environ.get(TIME_BUDGET_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_TIME_BUDGET
+    return value if value > 0 else DEFAULT_TIME_BUDGET
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise BudgetExceeded
+
+
+@contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (main thread only; elsewhere unbounded)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def to_utf8(data: bytes) -> tuple[bytes | None, str | None]:
+    """``data`` as UTF-8, transcoded if a coding declaration says so; else an error."""
+    try:
+        data.decode("utf-8")
+        return data, None
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    head = b"\n".join(data.split(b"\n", 2)[:2])
+    match = _CODING.search(head)
+    if match:
+        codec = match.group(1).decode("ascii", "replace")
+        try:
+            return data.decode(codec).encode("utf-8"), None
+        except (LookupError, UnicodeDecodeError):
+            pass
+    line = data.count(b"\n", 0, bad) + 1
+    column = bad - (data.rfind(b"\n", 0, bad) + 1)
+    return None, (
+        f"invalid UTF-8 at line {line}, column {column + 1} (byte {bad}); "
+        "save the file as UTF-8 or declare its encoding"
+    )
+
+
+def lookup_names(
+    spec: LanguageSpec, facts: FileFacts, stars: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    """Per reference, the names its resolution may look up (for incremental re-indexing).
+
+    The segments of the target, the import member, the segments of the imported
+    module, the enclosing class for ``via_self`` calls, and the modules this file
+    star-imports (their appearance changes what an unbound name means). Empty for
+    references that can never resolve (locally bound, not a plain name).
+    """
+    sep = spec.separator
+    out: list[tuple[str, ...]] = []
+    symbols = facts.symbols
+    for ref in facts.references:
+        if ref.bound_locally:
+            out.append(())
+            continue
+        names: set[str] = set(stars)
+        if ref.kind == "imports":
+            module = spec.import_module(facts.path, ref.target)
+            if module:
+                names.update(module.split(sep))
+            if ref.member and ref.member != "*":
+                names.add(ref.member)
+        else:
+            segments = ref.target.split(sep)
+            if not all(s.isidentifier() for s in segments):
+                out.append(())
+                continue
+            names.update(segments)
+        if ref.via_self:
+            node: int | None = ref.source
+            while node is not None and symbols[node].kind not in CLASS_KINDS:
+                node = symbols[node].parent
+            if node is not None:
+                names.add(symbols[node].name)
+        names.discard("")
+        out.append(tuple(sorted(names)))
+    return out
+
+
+def _star_modules(spec: LanguageSpec, facts: FileFacts) -> tuple[str, ...]:
+    """Last segments of the modules the file imports with ``*``."""
+    found = set()
+    for ref in facts.references:
+        if ref.kind == "imports" and ref.member == "*":
+            module = spec.import_module(facts.path, ref.target)
+            if module:
+                found.add(module.rsplit(spec.separator, 1)[-1])
+    return tuple(sorted(found))
+
+
+def facts_to_rows(spec: LanguageSpec, facts: FileFacts) -> tuple[list[SymbolRow], list[RefRow]]:
+    """Flatten :class:`FileFacts` into the tuples the writer inserts."""
+    symbols = [
+        (
+            s.kind,
+            s.name,
+            s.qualified_name,
+            s.start_line,
+            s.start_column,
+            s.end_line,
+            s.end_column,
+            s.parent,
+            s.signature,
+            s.visibility,
+            int(s.is_async),
+            int(s.is_static),
+            s.doc,
+        )
+        for s in facts.symbols
+    ]
+    names = lookup_names(spec, facts, _star_modules(spec, facts))
+    refs = [
+        (
+            r.kind,
+            r.source,
+            r.target,
+            r.line,
+            r.column,
+            r.member,
+            r.alias,
+            int(r.via_self),
+            int(r.bound_locally),
+            keys,
+        )
+        for r, keys in zip(facts.references, names, strict=True)
+    ]
+    return symbols, refs
+
+
+def process_file(job: FileJob, budget: float) -> FileResult:
+    """Read, hash, parse and extract one file (never raises for a bad file)."""
+    spec = all_languages()[job.language]
+    result = FileResult(job.path, job.language, "failed", module=spec.module_name(job.path))
+    try:
+        with open(job.abspath, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            data = handle.read()
+    except FileNotFoundError:
+        result.status = "gone"
+        return result
+    except OSError as exc:
+        result.error = f"cannot read file: {exc.strerror}"
+        return result
+    result.size, result.mtime_ns, result.hash = st.st_size, st.st_mtime_ns, content_hash(data)
+    if job.old_hash is not None and job.old_hash == result.hash:
+        result.status = "same"
+        return result
+    source, error = to_utf8(data)
+    if source is None:
+        result.error = error
+        return result
+    try:
+        with _budget(budget):
+            tree = _parser_for(spec, job.path).parse(source)
+            facts = spec.extract(tree, source, job.path, result.module)
+            result.symbols, result.refs = facts_to_rows(spec, facts)
+    except BudgetExceeded:
+        result.error = f"took longer than the {budget:g}s per-file budget; skipped"
+        return result
+    except Exception as exc:  # an extractor bug must cost one file, not the build
+        result.error = f"extractor failed: {type(exc).__name__}: {exc}"
+        return result
+    result.status = "parsed"
+    result.error = facts.error
+    return result
+
+
+def process_chunk(root: str, jobs: list[FileJob]) -> list[FileResult]:
+    """Process a chunk of files (the unit of work sent to a pool worker)."""
+    budget = time_budget()
+    with using_workspace(root):
+        return [process_file(job, budget) for job in jobs]

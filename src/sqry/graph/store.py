@@ -1,0 +1,213 @@
+"""The on-disk index ``<root>/.sqry/index.db`` and the API to read it.
+
+Reader API (for the query engine, the CLI and the daemon)::
+
+    from sqry.graph.store import open_index, find_index_root, NoIndex, IncompatibleIndex
+
+    root = find_index_root(path)         # nearest ancestor with .sqry/index.db, or None
+    with open_index(root) as index:      # raises NoIndex / IncompatibleIndex
+        index.conn.execute("SELECT ... FROM symbols ...")   # sqlite3.Row rows
+        index.meta()                     # {'schema_version': '1', 'tool_version': ..., ...}
+        index.counts()                   # {'files': n, 'symbols': n, 'edges': n, 'errors': n}
+
+- ``index.conn`` is a read-only ``sqlite3.Connection`` (``row_factory =
+  sqlite3.Row``, ``PRAGMA query_only``) on the schema of
+  :mod:`sqry.graph.schema`. Readers never see a half-written build: every build
+  commits in one transaction and WAL mode lets readers keep reading the previous
+  state meanwhile.
+- Edge semantics: ``target_id`` NULL = unresolved (``target_text`` always holds
+  the name as written); ``resolved_via`` names the rule that bound it (``local``,
+  ``import``, ``self``, ``package``, ``unique``); an ambiguous reference has
+  ``ambiguous_via`` = the rule that found several candidates and
+  ``candidates`` = how many. ``contains`` edges are structural (always resolved,
+  ``resolved_via`` NULL).
+- :class:`NoIndex` means there is nothing to read (the CLI exits 3 and prints
+  ``str(exc)``, which names the command that creates one); :class:`IncompatibleIndex`
+  means a file is there but unusable (corrupt, not a sqry index, another schema
+  version); ``str(exc)`` tells the user to run ``sqry index --force``.
+
+The writer side (:func:`open_writer`) is used by :mod:`sqry.graph.index` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+from sqry import __version__
+from sqry.graph.schema import DDL, SCHEMA_VERSION
+
+INDEX_DIR = ".sqry"
+INDEX_FILE = "index.db"
+
+
+class NoIndex(Exception):
+    """No index exists under ``root``."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        super().__init__(
+            f"no sqry index in {self.root}; create one with: sqry index {_quote(self.root)}"
+        )
+
+
+class IncompatibleIndex(Exception):
+    """An index file exists under ``root`` but cannot be used (``reason`` says why)."""
+
+    def __init__(self, root: Path | str, reason: str) -> None:
+        self.root = Path(root)
+        self.reason = reason
+        super().__init__(
+            f"the index {index_path(self.root)} cannot be used: {reason}; "
+            f"rebuild it with: sqry index --force {_quote(self.root)}"
+        )
+
+
+def _quote(path: Path) -> str:
+    text = str(path)
+    return f"'{text}'" if any(c in text for c in " \t'\"$`\\") else text
+
+
+def index_path(root: Path | str) -> Path:
+    """Where the index of workspace ``root`` lives."""
+    return Path(root) / INDEX_DIR / INDEX_FILE
+
+
+def find_index_root(start: Path | str) -> Path | None:
+    """The nearest directory at or above ``start`` that holds an index, or None."""
+    path = Path(start).resolve()
+    if path.is_file():
+        path = path.parent
+    for candidate in (path, *path.parents):
+        if index_path(candidate).is_file():
+            return candidate
+    return None
+
+
+def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
+    """The index's ``meta`` table, or :class:`IncompatibleIndex` saying what is wrong."""
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            raise IncompatibleIndex(root, "it is not a sqry index (no meta table)")
+        meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+    except sqlite3.DatabaseError as exc:
+        raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+    version = meta.get("schema_version")
+    if version != str(SCHEMA_VERSION):
+        raise IncompatibleIndex(
+            root, f"it has schema version {version or '?'}, this sqry reads {SCHEMA_VERSION}"
+        )
+    return meta
+
+
+class IndexReader:
+    """A read-only view of one workspace's index (see the module docstring)."""
+
+    def __init__(self, root: Path, conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+        self.root = root
+        self.path = index_path(root)
+        self.conn = conn
+        self._meta = meta
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._meta)
+
+    def counts(self) -> dict[str, int]:
+        one = self.conn.execute
+        return {
+            "files": one("SELECT count(*) FROM files").fetchone()[0],
+            "symbols": one("SELECT count(*) FROM symbols").fetchone()[0],
+            "edges": one("SELECT count(*) FROM edges").fetchone()[0],
+            "errors": one("SELECT count(*) FROM files WHERE error IS NOT NULL").fetchone()[0],
+        }
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_index(root: Path | str) -> IndexReader:
+    """Open the index of ``root`` for reading; NoIndex / IncompatibleIndex otherwise."""
+    root = Path(root).resolve()
+    path = index_path(root)
+    if not path.is_file():
+        raise NoIndex(root)
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise IncompatibleIndex(root, f"it cannot be opened ({exc})") from None
+    try:
+        meta = check_compatible(conn, root)
+        conn.execute("PRAGMA query_only = 1")
+    except BaseException:
+        conn.close()
+        raise
+    conn.row_factory = sqlite3.Row
+    return IndexReader(root, conn, meta)
+
+
+# --------------------------------------------------------------------------- writer
+
+
+def _configure_writer(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a SIGKILL loses nothing committed
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA busy_timeout = 30000")
+
+
+def remove_index_files(root: Path) -> None:
+    """Delete the index and its WAL side files (``--force`` on an unusable index)."""
+    path = index_path(root)
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")
+
+
+def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
+    """A read-write connection to ``root``'s index, created with the schema if new.
+
+    An unusable existing file raises :class:`IncompatibleIndex`, unless ``force``:
+    then it is deleted and a fresh index is created (there is nothing to keep).
+    ``OSError`` escapes when ``.sqry`` cannot be created or written.
+    """
+    directory = root / INDEX_DIR
+    directory.mkdir(exist_ok=True)
+    path = index_path(root)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        fresh = not conn.execute("SELECT name FROM sqlite_master").fetchall()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if not force:
+            raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+        remove_index_files(root)
+        return open_writer(root, force=False)
+    if not fresh:
+        try:
+            check_compatible(conn, root)
+        except IncompatibleIndex:
+            conn.close()
+            if not force:
+                raise
+            remove_index_files(root)
+            return open_writer(root, force=False)
+    _configure_writer(conn)
+    if fresh:  # schema and meta in one transaction: a crash leaves no half-made index
+        meta = f"INSERT INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');"
+        conn.executescript(f"BEGIN IMMEDIATE;\n{DDL}\n{meta}\nCOMMIT;")
+    return conn
+
+
+def set_meta(conn: sqlite3.Connection, **extra: str) -> None:
+    """Record schema and tool version (plus ``extra`` keys) inside the open transaction."""
+    values = {"schema_version": str(SCHEMA_VERSION), "tool_version": __version__, **extra}
+    conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items())

@@ -1,0 +1,302 @@
+"""The single writer of a build: applies per-file results inside one transaction.
+
+:class:`IndexWriter` replaces a file's rows when its content changed, deletes
+the rows of vanished files, and remembers what that changed for incremental
+re-resolution (:meth:`IndexWriter.dirty_edges`):
+
+- the ids of every symbol that was removed (edges pointing at them must rebind);
+- the *names* whose set of definitions changed — compared as descriptors
+  ``(name, qualified name, kind, parent kind, path, module, language)``, i.e.
+  everything the resolver looks at except positions — plus the names an import
+  alias binds, when a file's imports changed (re-exports);
+- the files whose content changed (all their edges are new and unresolved).
+
+Every resolvable edge lists the names its resolution may look up in the
+``edge_names`` table (computed by :func:`sqry.graph.parse.lookup_names`), so the
+edges a changed definition could rebind are found by name, not by rescanning
+the workspace. Class hierarchies are handled in :mod:`sqry.graph.index`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+
+from sqry.graph.parse import CLASS_KINDS, FileResult
+
+_INSERT_SYMBOL = (
+    "INSERT INTO symbols (id, file_id, kind, name, qualified_name, language, start_line, "
+    "start_column, end_line, end_column, signature, visibility, is_async, is_static, doc, "
+    "parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_EDGE = (
+    "INSERT INTO edges (id, kind, source_id, target_text, file_id, line, column, member, "
+    "alias, via_self, bound_locally) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_OLD_DESCRIPTORS = (
+    "SELECT s.name, s.qualified_name, s.kind, p.kind, f.path, f.module, f.language "
+    "FROM symbols s JOIN files f ON f.id = s.file_id "
+    "LEFT JOIN symbols p ON p.id = s.parent_id WHERE s.file_id = ?"
+)
+_OLD_IMPORTS = (
+    "SELECT e.alias, e.target_text, e.member, f.path FROM edges e JOIN files f "
+    "ON f.id = e.file_id WHERE e.file_id = ? AND e.kind = 'imports' AND e.alias IS NOT NULL"
+)
+
+
+def temp_ids(conn: sqlite3.Connection, name: str, ids: Iterable[int]) -> str:
+    """Fill the temp table ``name`` with ``ids`` (for joins instead of huge IN lists)."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (id INTEGER PRIMARY KEY)")
+    conn.execute(f"DELETE FROM {name}")
+    conn.executemany(f"INSERT OR IGNORE INTO {name} (id) VALUES (?)", ((i,) for i in ids))
+    return name
+
+
+def temp_names(conn: sqlite3.Connection, names: Iterable[str]) -> str:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS t_names (name TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM t_names")
+    conn.executemany("INSERT OR IGNORE INTO t_names (name) VALUES (?)", ((n,) for n in names))
+    return "t_names"
+
+
+class IndexWriter:
+    """Writes results into the open transaction of ``conn`` and tracks the changes."""
+
+    def __init__(self, conn: sqlite3.Connection, *, track: bool) -> None:
+        self.conn = conn
+        self.track = track  # False for a build from empty: everything is dirty anyway
+        self.next_symbol = (conn.execute("SELECT max(id) FROM symbols").fetchone()[0] or 0) + 1
+        self.next_edge = (conn.execute("SELECT max(id) FROM edges").fetchone()[0] or 0) + 1
+        self.old_files: dict[str, tuple[int, int, int, str, str]] = {
+            path: (fid, size, mtime, digest, language)
+            for fid, path, size, mtime, digest, language in conn.execute(
+                "SELECT id, path, size, mtime_ns, hash, language FROM files"
+            )
+        }
+        self.changed_files: set[int] = set()
+        self.removed_symbols: list[int] = []
+        self.old_descriptors: Counter[tuple] = Counter()
+        self.new_descriptors: Counter[tuple] = Counter()
+        self.old_bindings: Counter[tuple] = Counter()
+        self.new_bindings: Counter[tuple] = Counter()
+        self.new_classes: list[int] = []
+        self.parsed = 0
+
+    # -- removal
+
+    def _forget_contents(self, file_id: int) -> None:
+        """Delete a file's symbols and edges, remembering what they defined."""
+        conn = self.conn
+        if self.track:
+            self.old_descriptors.update(conn.execute(_OLD_DESCRIPTORS, (file_id,)))
+            self.old_bindings.update(conn.execute(_OLD_IMPORTS, (file_id,)))
+            self.removed_symbols.extend(
+                r[0] for r in conn.execute("SELECT id FROM symbols WHERE file_id = ?", (file_id,))
+            )
+        conn.execute(
+            "DELETE FROM edge_names WHERE edge_id IN (SELECT id FROM edges WHERE file_id = ?)",
+            (file_id,),
+        )
+        conn.execute("DELETE FROM edges WHERE file_id = ?", (file_id,))
+        conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
+
+    def delete_file(self, path: str) -> None:
+        old = self.old_files.get(path)
+        if old is None:
+            return
+        self._forget_contents(old[0])
+        self.conn.execute("DELETE FROM files WHERE id = ?", (old[0],))
+
+    # -- results
+
+    def apply(self, result: FileResult) -> None:
+        """Write one file's result (see :class:`~sqry.graph.parse.FileResult`)."""
+        old = self.old_files.get(result.path)
+        if result.status == "gone":
+            self.delete_file(result.path)
+            return
+        if result.status == "same" and old is not None:
+            self.conn.execute(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
+                (result.size, result.mtime_ns, old[0]),
+            )
+            return
+        self.parsed += 1
+        row = (
+            result.language,
+            result.size,
+            result.mtime_ns,
+            result.hash,
+            result.module,
+            result.error,
+        )
+        if old is not None:
+            file_id = old[0]
+            self._forget_contents(file_id)
+            self.conn.execute(
+                "UPDATE files SET language = ?, size = ?, mtime_ns = ?, hash = ?, module = ?, "
+                "error = ? WHERE id = ?",
+                (*row, file_id),
+            )
+        else:
+            file_id = self.conn.execute(
+                "INSERT INTO files (path, language, size, mtime_ns, hash, module, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (result.path, *row),
+            ).lastrowid
+        self.changed_files.add(file_id)
+        self._insert_facts(file_id, result)
+
+    def _insert_facts(self, file_id: int, result: FileResult) -> None:
+        base = self.next_symbol
+        language = result.language
+        symbols = result.symbols
+        self.next_symbol += len(symbols)
+        self.conn.executemany(
+            _INSERT_SYMBOL,
+            [
+                (
+                    base + i,
+                    file_id,
+                    kind,
+                    name,
+                    qname,
+                    language,
+                    sl,
+                    sc,
+                    el,
+                    ec,
+                    sig,
+                    vis,
+                    is_async,
+                    is_static,
+                    doc,
+                    None if parent is None else base + parent,
+                )
+                for i, (
+                    kind,
+                    name,
+                    qname,
+                    sl,
+                    sc,
+                    el,
+                    ec,
+                    parent,
+                    sig,
+                    vis,
+                    is_async,
+                    is_static,
+                    doc,
+                ) in enumerate(symbols)
+            ],
+        )
+        edge_base = self.next_edge
+        refs = result.refs
+        self.next_edge += len(refs)
+        self.conn.executemany(
+            _INSERT_EDGE,
+            [
+                (
+                    edge_base + i,
+                    kind,
+                    base + src,
+                    target,
+                    file_id,
+                    line,
+                    col,
+                    member,
+                    alias,
+                    via_self,
+                    local,
+                )
+                for i, (
+                    kind,
+                    src,
+                    target,
+                    line,
+                    col,
+                    member,
+                    alias,
+                    via_self,
+                    local,
+                    _keys,
+                ) in enumerate(refs)
+            ],
+        )
+        self.conn.executemany(
+            "INSERT INTO edge_names (name, edge_id) VALUES (?, ?)",
+            [(name, edge_base + i) for i, ref in enumerate(refs) for name in ref[9]],
+        )
+        if self.track:
+            path, module = result.path, result.module
+            self.new_descriptors.update(
+                (
+                    s[1],
+                    s[2],
+                    s[0],
+                    None if s[7] is None else symbols[s[7]][0],
+                    path,
+                    module,
+                    language,
+                )
+                for s in symbols
+            )
+            self.new_bindings.update(
+                (r[6], r[2], r[5], path) for r in refs if r[0] == "imports" and r[6] is not None
+            )
+            self.new_classes.extend(base + i for i, s in enumerate(symbols) if s[0] in CLASS_KINDS)
+
+    def add_contains_edges(self) -> None:
+        """``contains`` edges (parent -> child) for every symbol of the changed files."""
+        ids = temp_ids(self.conn, "t_changed_files", self.changed_files)
+        self.conn.execute(
+            "INSERT INTO edges (kind, source_id, target_id, target_text, file_id, line, column) "
+            "SELECT 'contains', parent_id, id, name, file_id, start_line, start_column "
+            f"FROM symbols WHERE parent_id IS NOT NULL AND file_id IN (SELECT id FROM {ids}) "
+            "ORDER BY id"
+        )
+
+    # -- what needs re-resolution
+
+    def changed_names(self) -> set[str]:
+        """Names whose definitions (or re-exporting import aliases) changed."""
+        names = {d[0] for d in (self.old_descriptors - self.new_descriptors)}
+        names |= {d[0] for d in (self.new_descriptors - self.old_descriptors)}
+        names |= {b[0] for b in (self.old_bindings - self.new_bindings)}
+        names |= {b[0] for b in (self.new_bindings - self.old_bindings)}
+        return names
+
+    def dirty_edges(self) -> set[int]:
+        """Resolvable edges that may bind differently after this build's changes."""
+        conn = self.conn
+        dirty: set[int] = set()
+        files = temp_ids(conn, "t_changed_files", self.changed_files)
+        dirty.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM edges WHERE file_id IN (SELECT id FROM {files}) "
+                "AND kind != 'contains'"
+            )
+        )
+        removed = temp_ids(conn, "t_removed", self.removed_symbols)
+        dirty.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT e.id FROM {removed} t JOIN edges e ON e.target_id = t.id "
+                "WHERE e.kind != 'contains'"
+            )
+        )
+        dirty.update(edges_naming(conn, self.changed_names()))
+        return dirty
+
+
+def edges_naming(conn: sqlite3.Connection, names: Iterable[str]) -> set[int]:
+    """Edges whose resolution looks up any of ``names``."""
+    table = temp_names(conn, names)
+    return {
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT n.edge_id FROM {table} t JOIN edge_names n ON n.name = t.name"
+        )
+    }
