@@ -548,3 +548,59 @@ def test_activity_counters(ipc: Harness) -> None:
     from helpers import wait_until
 
     wait_until(lambda: ctx.open_connections == 0, 5, message="connection to be untracked")
+
+
+# --- large frames and backpressure ----------------------------------------------------------
+
+
+def test_multi_megabyte_frames_round_trip(ipc: Harness) -> None:
+    big = "x" * (3 * 1024 * 1024) + "é"
+    with ipc.connect() as conn:
+        reply = conn.request("test/echo", {"value": big}, request_id=1)
+        assert reply["result"]["result"] == big
+        status_ok(conn)
+
+
+def test_client_that_does_not_read_is_throttled_not_dropped(
+    ipc: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pipelined requests with big replies to a client that is not reading: the server
+    pauses (write backpressure, then stops reading), and once the client reads, every
+    reply arrives intact and in order."""
+    import threading
+
+    from helpers import wait_until
+    from sqry.daemon.ipc import server as server_module
+
+    paused = threading.Event()
+    original = server_module._Connection.pause_writing
+
+    def recording_pause(self: object) -> None:
+        paused.set()
+        original(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server_module._Connection, "pause_writing", recording_pause)
+    value = "y" * 256 * 1024
+    count = 100  # ~25 MiB of replies
+    frames = b"".join(
+        header(len(b)) + b
+        for b in (
+            json.dumps(
+                {"jsonrpc": "2.0", "id": i, "method": "test/echo", "params": {"value": value}}
+            ).encode()
+            for i in range(count)
+        )
+    )
+    with ipc.connect() as conn:
+        sender = threading.Thread(target=conn.send_raw, args=(frames,), daemon=True)
+        sender.start()
+        wait_until(paused.is_set, 10, message="the server to pause writing")
+        ids = []
+        for _ in range(count):
+            reply = conn.recv()
+            assert reply["result"]["result"] == value
+            ids.append(reply["id"])
+        sender.join(10)
+        assert ids == list(range(count))
+    with ipc.connect() as other:
+        status_ok(other)
