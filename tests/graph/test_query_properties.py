@@ -30,6 +30,7 @@ from sqry.graph.query.nodes import (
 )
 from sqry.graph.query.parser import parse
 from sqry.graph.query.printer import format_query
+from sqry.graph.query.regex import required_literal
 
 TEXT_FIELDS = ["name", "qname", "path", "parent", "doc", "signature"]
 GROUP_FIELDS = [*TEXT_FIELDS, "kind", "lang", "visibility", "async", "static", "lines"]
@@ -138,3 +139,23 @@ def test_whatever_parses_also_runs(text):
 
 _EMPTY_INDEX = sqlite3.connect(":memory:", check_same_thread=False)
 _EMPTY_INDEX.executescript(schema.DDL)
+
+
+REGEX_PIECES = ["a", "b", "ab", ".", "*", "+", "?", "{2}", "{1,}", "(", ")", "[ab]", "[^a]",
+                "|", "\\.", "\\d", "^", "$", "(?:", "\\b", "1"]  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(REGEX_PIECES), max_size=8).map("".join),
+    st.text(alphabet="ab.1 ", max_size=10),
+)
+def test_required_literal_is_in_every_match(pattern, text):
+    """The SQL prefilter may only skip rows the regex could not match."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return
+    literal = required_literal(pattern)
+    if literal is not None and compiled.search(text):
+        assert literal in text

@@ -5,7 +5,8 @@ memory stays flat: names use the ``symbols_name``/``symbols_qname`` indexes,
 relations walk ``edges_target``/``edges_source``. Only regex tests call back into
 Python (``sqry_regexp``, see :mod:`sqry.graph.query.sqlfuncs`).
 
-Every predicate compiles to an expression that is never NULL, so ``NOT`` means
+Every predicate compiles to an expression that is never NULL (the columns it reads
+are all NOT NULL in the schema), so ``NOT`` means
 exactly "does not match" (SQL's three-valued logic would otherwise drop rows whose
 parent is NULL or whose relation subquery sees a NULL ``target_id``).
 """
@@ -26,7 +27,7 @@ from sqry.graph.query.nodes import (
     Pattern,
     Relation,
 )
-from sqry.graph.query.regex import IGNORECASE, flag_bits
+from sqry.graph.query.regex import IGNORECASE, flag_bits, required_literal
 
 #: Field -> (table alias role, column). Role "s" is symbols, "f" is files.
 _COLUMNS: dict[str, tuple[str, str]] = {
@@ -67,6 +68,12 @@ def scope_filter(scope: str | None) -> SqlFilter:
     """Restrict to files at or under the workspace-relative path ``scope``."""
     compiler = _Compiler(False)
     return SqlFilter(compiler.path_under(f"{F}.path", scope or ""), tuple(compiler.params))
+
+
+def regex_filter(column: str, pattern: str, bits: int) -> SqlFilter:
+    """``column`` regex-searched by ``pattern`` (``re`` flag ``bits``), prefiltered."""
+    compiler = _Compiler(False)
+    return SqlFilter(compiler.regex(column, pattern, bits), tuple(compiler.params))
 
 
 def group_expression(field: str) -> str:
@@ -127,11 +134,21 @@ class _Compiler:
         """``column`` equals / globs / regex-searches the pattern. ``fold``: the column
         holds lower-case enum words, so compare case-insensitively."""
         if pattern.mode == "regex":
-            bits = flag_bits(pattern.flags) | (IGNORECASE if fold else 0)
-            self.params.extend((pattern.text, bits))
-            return f"sqry_regexp(?, ?, {column})"
+            return self.regex(
+                column, pattern.text, flag_bits(pattern.flags) | (IGNORECASE if fold else 0)
+            )
         self.params.append(pattern.text.lower() if fold else pattern.text)
         return f"({column} {'=' if pattern.mode == 'eq' else 'GLOB'} ?)"
+
+    def regex(self, column: str, pattern: str, bits: int) -> str:
+        """``re.search`` in Python, behind a C-speed ``instr`` test for a literal every
+        match must contain (most rows never reach the Python callback)."""
+        literal = required_literal(pattern, bits)
+        if literal:
+            self.params.append(literal)
+        self.params.extend((pattern, bits))
+        prefilter = f"instr({column}, ?) > 0 AND " if literal else ""
+        return f"({prefilter}sqry_regexp(?, ?, {column}))"
 
     def named(self, pattern: Pattern, alias: str) -> str:
         """Symbol ``alias`` is named by the pattern: its name or its qualified name matches."""
@@ -188,5 +205,7 @@ class _Compiler:
         regexes test the whole text."""
         if pattern.mode != "eq":
             return self.text(column, pattern)
-        self.params.extend((pattern.text, pattern.text))
-        return f"({column} = ? OR sqry_tail({column}) = ?)"
+        name = pattern.text
+        # substr() in C narrows to texts ending in the name before the Python callback.
+        self.params.extend((name, len(name), name, name))
+        return f"({column} = ? OR (substr({column}, -?) = ? AND sqry_tail({column}) = ?))"

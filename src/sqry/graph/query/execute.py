@@ -9,6 +9,7 @@ in-process paths, list the same items in the same order.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -100,16 +101,30 @@ def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> i
 
 
 def _symbols(conn: sqlite3.Connection, where: SqlFilter, limit: int | None) -> QueryResult:
-    sql = f"SELECT {symbol_columns(S, F)} {FROM} WHERE {where.sql} {ORDER}"
-    rows = _limited(conn, sql, where.params, limit)
-    truncated = limit is not None and len(rows) > limit
-    symbols = [SymbolRow.from_row(r) for r in rows[:limit]]
-    total = (
-        _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params)
-        if truncated
-        else len(symbols)
-    )
-    return QueryResult("symbols", symbols=symbols, total=total, truncated=truncated)
+    rest = f"{FROM} WHERE {where.sql} {ORDER}"
+    rows, total = fetch_counted(conn, symbol_columns(S, F), rest, where.params, limit)
+    symbols = [SymbolRow.from_row(r) for r in rows]
+    return QueryResult("symbols", symbols=symbols, total=total, truncated=len(symbols) < total)
+
+
+def fetch_counted(
+    conn: sqlite3.Connection,
+    columns: str,
+    rest: str,
+    params: Sequence[object],
+    limit: int | None,
+) -> tuple[list[tuple], int]:
+    """Rows of ``SELECT columns rest`` (``rest`` = FROM ... ORDER BY ...), at most
+    ``limit``, and how many there are in all — from one pass: ``count(*) OVER ()``
+    rides along as the last column, so a truncated answer costs no second scan."""
+    if limit == 0:
+        return [], _scalar(conn, f"SELECT count(*) FROM (SELECT {columns} {rest})", tuple(params))
+    sql = f"SELECT {columns}, count(*) OVER () {rest}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = (*params, limit)
+    rows = conn.execute(sql, tuple(params)).fetchall()
+    return rows, int(rows[0][-1]) if rows else 0
 
 
 def _groups_sql(group_field: str, where: SqlFilter) -> str:

@@ -30,3 +30,69 @@ def compile_regex(pattern: str, bits: int = 0) -> re.Pattern[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return re.compile(pattern, bits)
+
+
+_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+_OPTIONAL_AFTER = frozenset("*?{")
+
+
+def required_literal(pattern: str, bits: int = 0) -> str | None:
+    """The longest run of plain characters every match of ``pattern`` must contain.
+
+    Lets SQL skip most rows with a cheap ``instr()`` before calling back into
+    Python for the real regex test. Conservative by design: no answer (None) for
+    case-insensitive or verbose patterns, alternation or inline flags; nothing
+    inside groups or classes counts; a character followed by ``*``, ``?`` or
+    ``{`` is optional and ends the run; ``\\.`` counts as ``.``, other escapes end
+    a run.
+    """
+    if bits & (re.IGNORECASE | re.VERBOSE) or "|" in pattern or "(?" in pattern:
+        return None
+    runs: list[str] = []
+    run: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(pattern):
+        literal, width = _atom(pattern, i)
+        if pattern[i] == "(":
+            depth += 1
+        elif pattern[i] == ")":
+            depth = max(0, depth - 1)
+        following = pattern[i + width : i + width + 1]
+        if literal is not None and depth == 0 and following not in _OPTIONAL_AFTER:
+            run.append(literal)
+        elif run:
+            runs.append("".join(run))
+            run = []
+        if following == "+" and run:
+            runs.append("".join(run))
+            run = []
+        i += width
+    runs.append("".join(run))
+    return max(runs, key=len) or None
+
+
+def _atom(pattern: str, i: int) -> tuple[str | None, int]:
+    """(the literal character at ``i`` or None, how many characters the atom spans)."""
+    ch = pattern[i]
+    if ch == "\\":
+        nxt = pattern[i + 1 : i + 2]
+        return (nxt if nxt and not nxt.isalnum() and nxt != "_" else None), 2
+    if ch == "[":
+        return None, _span(pattern, i, "]", classes=True)
+    if ch == "{":
+        return None, _span(pattern, i, "}", classes=False)
+    return (None if ch in _SPECIAL else ch), 1
+
+
+def _span(pattern: str, start: int, closer: str, *, classes: bool) -> int:
+    """Length of the bracketed part starting at ``start`` (to the end if unclosed)."""
+    i = start + 1
+    if classes:
+        if pattern[i : i + 1] == "^":
+            i += 1
+        if pattern[i : i + 1] == "]":
+            i += 1
+    while i < len(pattern) and pattern[i] != closer:
+        i += 2 if pattern[i] == "\\" else 1
+    return min(i + 1, len(pattern)) - start

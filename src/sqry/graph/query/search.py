@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sqry.graph.query import sqlfuncs
-from sqry.graph.query.compiler import FROM, F, S, scope_filter
+from sqry.graph.query.compiler import FROM, F, S, SqlFilter, regex_filter, scope_filter
 from sqry.graph.query.errors import QueryError
-from sqry.graph.query.execute import ORDER
+from sqry.graph.query.execute import ORDER, fetch_counted
 from sqry.graph.query.regex import IGNORECASE, compile_regex
 from sqry.graph.query.rows import SYMBOL_COLUMN_COUNT, SymbolRow, symbol_columns
 
@@ -59,87 +59,69 @@ def search_symbols(
     scope: str | None = None,
     limit: int | None = 100,
 ) -> SearchResult:
-    """Symbols whose names match ``pattern`` in ``mode``; see the module docstring."""
+    """Symbols whose names match ``pattern`` in ``mode``; see the module docstring.
+    ``limit`` None means all. Raises QueryError for an invalid regex."""
     sqlfuncs.install(conn)
-    conditions: list[str] = []
-    params: list[object] = []
+    filters: list[SqlFilter] = []
     if mode == "regex":
         check_pattern(pattern, ignore_case=ignore_case)
-        conditions.append(f"sqry_regexp(?, ?, {S}.name)")
-        params += [pattern, IGNORECASE if ignore_case else 0]
+        filters.append(regex_filter(f"{S}.name", pattern, IGNORECASE if ignore_case else 0))
     elif mode == "exact":
-        conditions.append(_exact(pattern, ignore_case, params))
+        filters.append(_exact(pattern, ignore_case))
+    elif mode == "fuzzy":
+        filters.append(_subsequence(pattern))
     if kind:
-        conditions.append(f"{S}.kind = ?")
-        params.append(kind.lower())
+        filters.append(SqlFilter(f"{S}.kind = ?", (kind.lower(),)))
     if lang:
-        conditions.append(f"{S}.language = ?")
-        params.append(lang.lower())
-    scoped = scope_filter(scope)
-    conditions.append(scoped.sql)
-    params += scoped.params
-    where = " AND ".join(conditions)
+        filters.append(SqlFilter(f"{S}.language = ?", (lang.lower(),)))
+    filters.append(scope_filter(scope))
+    where = " AND ".join(f.sql for f in filters)
+    params = [p for f in filters for p in f.params]
     if mode == "fuzzy":
         return _fuzzy(conn, pattern, where, params, limit)
-    sql = f"SELECT {symbol_columns(S, F)} {FROM} WHERE {where} {ORDER}"
-    rows = _fetch(conn, sql, params, limit)
-    truncated = limit is not None and len(rows) > limit
-    symbols = [SymbolRow.from_row(r) for r in rows[:limit]]
-    total = _count(conn, where, params) if truncated else len(symbols)
-    return SearchResult(symbols, None, total, truncated)
+    rows, total = fetch_counted(
+        conn, symbol_columns(S, F), f"{FROM} WHERE {where} {ORDER}", params, limit
+    )
+    symbols = [SymbolRow.from_row(r) for r in rows]
+    return SearchResult(symbols, None, total, len(symbols) < total)
 
 
-def _exact(pattern: str, ignore_case: bool, params: list[object]) -> str:
+def _exact(pattern: str, ignore_case: bool) -> SqlFilter:
     if not ignore_case:
-        params += [pattern, pattern]
-        return f"({S}.name = ? OR {S}.qualified_name = ?)"
-    # Python's case folding (Unicode-aware), not SQLite's ASCII-only NOCASE.
+        return SqlFilter(f"({S}.name = ? OR {S}.qualified_name = ?)", (pattern, pattern))
+    # Python's case-insensitive matching (Unicode-aware, unlike SQLite's NOCASE) is
+    # character by character, so a match has the pattern's length: a C-speed filter.
     whole = r"\A" + re.escape(pattern) + r"\Z"
-    params += [whole, IGNORECASE, whole, IGNORECASE]
-    return f"(sqry_regexp(?, ?, {S}.name) OR sqry_regexp(?, ?, {S}.qualified_name))"
+    n = len(pattern)
+    return SqlFilter(
+        f"((length({S}.name) = ? AND sqry_regexp(?, ?, {S}.name))"
+        f" OR (length({S}.qualified_name) = ? AND sqry_regexp(?, ?, {S}.qualified_name)))",
+        (n, whole, IGNORECASE, n, whole, IGNORECASE),
+    )
+
+
+def _subsequence(pattern: str) -> SqlFilter:
+    """A cheap ``LIKE '%a%b%'`` pre-filter for fuzzy mode. SQLite's LIKE folds ASCII
+    case only, so it is used only for ASCII patterns, where it is exactly the
+    subsequence test (the score function decides for the others)."""
+    if not pattern.isascii():
+        return SqlFilter("(1 = 1)", ())
+    chars = ["\\" + ch if ch in "%_\\" else ch for ch in pattern]
+    return SqlFilter(f"({S}.name LIKE ? ESCAPE '\\')", ("%" + "%".join(chars) + "%",))
 
 
 def _fuzzy(
     conn: sqlite3.Connection, pattern: str, where: str, params: list[object], limit: int | None
 ) -> SearchResult:
-    prefilter, like = _like_prefilter(pattern)
     scored = (
-        f"SELECT * FROM (SELECT {symbol_columns(S, F)}, sqry_fuzzy(?, {S}.name) AS score"
-        f" {FROM} WHERE {where}{prefilter}) WHERE score IS NOT NULL"
+        f"(SELECT {symbol_columns(S, F)}, sqry_fuzzy(?, {S}.name) AS score {FROM} WHERE {where})"
     )
-    args = [pattern, *params, *like]
     # 1-based columns 6, 7, 8, 1 are path, start_line, start_column, id (symbol_columns).
-    ordered = f"{scored} ORDER BY score DESC, 6, 7, 8, 1"
-    rows = _fetch(conn, ordered, args, limit)
-    truncated = limit is not None and len(rows) > limit
-    kept = rows[:limit]
-    total = len(kept)
-    if truncated:
-        total = int(conn.execute(f"SELECT count(*) FROM ({scored})", args).fetchone()[0])
+    rest = f"FROM {scored} WHERE score IS NOT NULL ORDER BY score DESC, 6, 7, 8, 1"
+    rows, total = fetch_counted(conn, "*", rest, [pattern, *params], limit)
     return SearchResult(
-        [SymbolRow.from_row(r) for r in kept],
-        [float(r[SYMBOL_COLUMN_COUNT]) for r in kept],
+        [SymbolRow.from_row(r) for r in rows],
+        [float(r[SYMBOL_COLUMN_COUNT]) for r in rows],
         total,
-        truncated,
+        len(rows) < total,
     )
-
-
-def _like_prefilter(pattern: str) -> tuple[str, list[object]]:
-    """A cheap ``LIKE '%a%b%'`` pre-filter (SQLite LIKE folds ASCII case only, so it is
-    used only for ASCII patterns, where it is exactly the subsequence test)."""
-    if not pattern.isascii():
-        return "", []
-    chars = ["\\" + ch if ch in "%_\\" else ch for ch in pattern]
-    return f" AND {S}.name LIKE ? ESCAPE '\\'", ["%" + "%".join(chars) + "%"]
-
-
-def _fetch(
-    conn: sqlite3.Connection, sql: str, params: list[object], limit: int | None
-) -> list[tuple]:
-    if limit is None:
-        return conn.execute(sql, params).fetchall()
-    return conn.execute(f"{sql} LIMIT ?", (*params, limit + 1)).fetchall()
-
-
-def _count(conn: sqlite3.Connection, where: str, params: list[object]) -> int:
-    return int(conn.execute(f"SELECT count(*) {FROM} WHERE {where}", params).fetchone()[0])
