@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import time
-from typing import Any
 
 from sqry import __version__
 from sqry.client.errors import (
@@ -38,6 +37,10 @@ from sqry.daemon.ipc.framing import (
     frame_bytes,
     recv_frame,
 )
+
+TYPE_CHECKING = False  # typing itself costs ~5 ms to import; only checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOL_VERSION = 1
 ENVELOPE_VERSION = 1

@@ -5,7 +5,9 @@ Kept free of imports so ``import sqry.client`` stays cheap for every CLI call.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs ~5 ms to import; only checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ClientError(Exception):
