@@ -56,7 +56,8 @@ def test_second_start_exits_75_naming_the_first_pid(sqryd_env: SqrydEnv) -> None
 def test_signal_shuts_down_cleanly(sqryd_env: SqrydEnv, sig: signal.Signals) -> None:
     proc = start_foreground(sqryd_env)
     lock_inode = os.stat(sqryd_env.lock).st_ino
-    assert (sqryd_env.runtime / "sqryd.ready").exists()
+    ready = sqryd_env.runtime / "sqryd.ready"
+    wait_until(ready.exists, 10, message="the ready marker (touched just after listen)")
     proc.send_signal(sig)
     code, err = finish(proc, DRAIN_SECS + 2)
     assert code == 0, err

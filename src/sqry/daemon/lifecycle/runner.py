@@ -151,7 +151,6 @@ class Daemon:
     became_ready: bool = False
     _stop: asyncio.Event | None = None
     _stop_reason: str = ""
-    _signals_seen: int = 0
     _bound: tuple[int, int] | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -211,9 +210,9 @@ class Daemon:
             raise SignalSetupError(f"cannot install signal handlers: {err}") from err
 
     def _on_signal(self, sig: signal.Signals) -> None:
-        self._signals_seen += 1
+        """First signal: graceful shutdown. Later ones (or one after daemon/stop): ignored."""
         name = signal.Signals(sig).name
-        if self._signals_seen > 1:
+        if self._stop is not None and self._stop.is_set():
             log.warning("received %s while already shutting down; ignored", name)
             return
         self.request_shutdown(f"received {name}")
@@ -276,8 +275,8 @@ class Daemon:
         tick = max(0.05, min(idle / 4, 5.0))
         while True:
             await asyncio.sleep(tick)
-            quiet_for = time.monotonic() - ctx.last_activity_monotonic
-            if ctx.open_connections == 0 and quiet_for >= idle:
+            quiet_for = ctx.idle_seconds()  # 0 while any connection is open
+            if quiet_for >= idle:
                 self.request_shutdown(f"idle for {quiet_for:.0f}s (limit {idle:g}s)")
                 return
 
