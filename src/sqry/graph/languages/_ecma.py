@@ -53,6 +53,7 @@ Decisions, stated once here (tests pin each of them):
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages._facts_builder import one_line
@@ -90,6 +91,9 @@ BUILTINS = frozenset(
     AbortController Event EventTarget CustomEvent Blob File FormData Headers Request
     Response WebSocket Worker""".split()
 )
+
+# ``a.b?.c``/``this.#x`` written without spaces, comments or non-ASCII names.
+_PLAIN_CHAIN = re.compile(rb"[A-Za-z_$#][\w$]*(?:\??\.#?[A-Za-z_$][\w$]*)*")
 
 _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}
@@ -170,6 +174,9 @@ def _dotted(node: tree_sitter.Node | None) -> str | None:
     """``a.b.c`` for a chain of plain names, ``None`` for computed expressions."""
     if node is None:
         return None
+    raw = node.text or b""
+    if _PLAIN_CHAIN.fullmatch(raw):  # the common case, without a walk down the chain
+        return raw.replace(b"?", b"").decode("ascii")
     kind = node.type
     if kind in (
         "identifier",
@@ -351,9 +358,10 @@ class _Extractor:
         advance = self.b.advance
         for node in captured_in_order(node_query(self.tree.language, handlers), self.root):
             advance(node)
-            if node.type in _FUNCTION_LIKE:
+            kind = node.type
+            if kind in _FUNCTION_LIKE:
                 self.b.open_bindings(node)
-            handlers[node.type](self, node)
+            handlers[kind](self, node)
         return self.b.finish()
 
     # -- declaration context --------------------------------------------------

@@ -104,8 +104,12 @@ class ScopedFacts:
         self._root = root
         # Open symbols: (end_byte, local_id, id of the node owning the body).
         self._stack: list[tuple[int, int, int]] = [(root.end_byte + 1, 0, root.id)]
-        # Open binding scopes: (end_byte, id of the function-like node, names).
-        self._bindings: list[tuple[int, int, set[str]]] = [(root.end_byte + 1, root.id, set())]
+        # Open binding scopes: (end_byte, id of the function-like node, names, the
+        # name sets of this scope and every enclosing one, innermost last).
+        names: set[str] = set()
+        self._bindings: list[tuple[int, int, set[str], tuple[set[str], ...]]] = [
+            (root.end_byte + 1, root.id, names, (names,))
+        ]
         self._pending: list[tuple[Reference, tuple[set[str], ...]]] = []
         self._type_params: dict[int, frozenset[str]] = {}
 
@@ -133,7 +137,9 @@ class ScopedFacts:
 
     def open_bindings(self, owner: tree_sitter.Node) -> None:
         """Start the binding scope of a function-like node (named or anonymous)."""
-        self._bindings.append((owner.end_byte, owner.id, set()))
+        names: set[str] = set()
+        chain = self._bindings[-1][3] + (names,)
+        self._bindings.append((owner.end_byte, owner.id, names, chain))
 
     def bind(self, names: Iterable[str], owner: tree_sitter.Node | None = None) -> None:
         """Record local names of the innermost binding scope (of ``owner`` if given).
@@ -235,7 +241,7 @@ class ScopedFacts:
     def add_use(self, kind: str, target: str, at: tree_sitter.Node) -> None:
         """A call-like reference whose first name may be a local binding."""
         ref = self.add_ref(kind, target, at)
-        self._pending.append((ref, tuple(scope[2] for scope in self._bindings)))
+        self._pending.append((ref, self._bindings[-1][3]))
 
     def finish(self) -> FileFacts:
         """Mark references through local bindings; return the file's facts."""

@@ -38,6 +38,7 @@ Decisions (tests pin each of them):
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,8 @@ _FUNCTION_LIKE = frozenset(
 _ANNOTATIONS = frozenset({"annotation", "marker_annotation"})
 _PRIMITIVES = frozenset({"void_type", "integral_type", "floating_point_type", "boolean_type"})
 _ACCESS = ("public", "protected", "private")
+# ``a.b.c`` written without spaces, comments, generics or non-ASCII names.
+_PLAIN_CHAIN = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 CONSTRUCTOR = "<init>"  # the name of every constructor symbol (see module doc)
 
 #: ``java.lang`` is imported implicitly: a bare ``String``/``Math``/``System``
@@ -170,6 +173,9 @@ def _dotted(node: tree_sitter.Node | None) -> str | None:
     """``a.b.c`` for plain names (``this``/``super`` included), else ``None``."""
     if node is None:
         return None
+    raw = node.text or b""
+    if _PLAIN_CHAIN.fullmatch(raw):  # the common case, without a walk down the chain
+        return raw.decode("ascii")
     kind = node.type
     if kind in ("identifier", "type_identifier", "this", "super"):
         return text(node)
@@ -244,9 +250,10 @@ class _Extractor:
         advance = self.b.advance
         for node in captured_in_order(node_query(self.tree.language, handlers), self.root):
             advance(node)
-            if node.type in _FUNCTION_LIKE:
+            kind = node.type
+            if kind in _FUNCTION_LIKE:
                 self.b.open_bindings(node)
-            handlers[node.type](self, node)
+            handlers[kind](self, node)
         return self.b.finish()
 
     # -- declarations ---------------------------------------------------------

@@ -1,0 +1,204 @@
+"""Extraction speed and definition recall of the JavaScript, TypeScript and Java modules.
+
+Run: ``python bench/lang_extract.py [--js DIR] [--ts DIR] [--java SRC_ZIP] [--limit N]``.
+
+For each language it parses and extracts every file of a real corpus (npm's
+own JavaScript, the JDK's ``java.base`` sources from a ``src.zip``, whatever
+TypeScript is given) and prints:
+
+- files, lines, parse seconds, extract seconds and extract throughput (lines/s):
+  extraction must stay a small fraction of parsing (one compiled query per
+  grammar, one pass over its captures);
+- definition recall against universal-ctags when it is installed: the share of
+  ctags's classes/interfaces/enums/functions/methods (graph.md §5 wants >= 99%)
+  found by sqry with the same name within two lines, plus a few misses to read.
+  ctags also tags functions stored in object literals (``{ f: function() {} }``)
+  and calls them methods; sqry does not model those as symbols, so they are
+  reported apart rather than counted as misses.
+
+Numbers only: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter
+
+from sqry.graph.languages.base import LanguageSpec, all_languages
+
+# ctags kinds that are definitions sqry must find, per ctags language.
+CTAGS_KINDS = {
+    "JavaScript": {"class", "function", "method", "generator", "getter", "setter"},
+    "TypeScript": {"class", "interface", "enum", "function", "method", "namespace"},
+    "Java": {"class", "interface", "enum", "annotation", "method", "enumConstant"},
+}
+OUR_KINDS = {"class", "interface", "enum", "function", "method", "namespace", "enum_variant"}
+
+
+@dataclass
+class Result:
+    files: int = 0
+    lines: int = 0
+    parse_s: float = 0.0
+    extract_s: float = 0.0
+    symbols: int = 0
+    references: int = 0
+    with_errors: int = 0
+    ctags_total: int = 0
+    ctags_found: int = 0
+    literal_members: int = 0
+    misses: list[str] = field(default_factory=list)
+
+
+def definitions(spec: LanguageSpec, root: Path, rel: str, result: Result) -> list[tuple[str, int]]:
+    """Parse and extract one file, timing both; its definitions as (name, line)."""
+    source = (root / rel).read_bytes()
+    grammar = spec.grammar_for(rel) if spec.grammar_for else spec.grammar()
+    parser = tree_sitter.Parser(grammar)
+    started = time.perf_counter()
+    tree = parser.parse(source)
+    parsed = time.perf_counter()
+    facts = spec.extract(tree, source, rel, spec.module_name(rel))
+    result.extract_s += time.perf_counter() - parsed
+    result.parse_s += parsed - started
+    result.files += 1
+    result.lines += source.count(b"\n")
+    result.symbols += len(facts.symbols)
+    result.references += len(facts.references)
+    result.with_errors += facts.error is not None
+    found = []
+    for sym in facts.symbols:
+        if sym.kind in OUR_KINDS:
+            parent = facts.symbols[sym.parent].name if sym.parent is not None else ""
+            # ctags names a Java constructor after its class; sqry names it <init>.
+            # ctags drops the ``#`` of JavaScript private names.
+            name = parent if sym.name == "<init>" else sym.name.lstrip("#")
+            found.append((name, sym.start_line))
+    return found
+
+
+def ctags_definitions(root: Path, rels: list[str], language: str) -> dict[str, list[dict]]:
+    """ctags's tags per file (empty when universal-ctags is not installed)."""
+    exe = shutil.which("ctags-universal") or shutil.which("ctags")
+    if exe is None:
+        return {}
+    out = subprocess.run(
+        [exe, "--output-format=json", "--fields=+nKZ", f"--languages={language}",
+         "-f", "-", "-L", "-"],
+        input="\n".join(rels), capture_output=True, text=True, errors="replace", cwd=root,
+        check=False,
+    ).stdout  # fmt: skip
+    tags: dict[str, list[dict]] = {}
+    for line in out.splitlines():
+        try:
+            tag = json.loads(line)
+        except json.JSONDecodeError:  # ctags cuts very long patterns mid-string
+            continue
+        if tag.get("_type") == "tag" and tag.get("kind") in CTAGS_KINDS[language]:
+            tags.setdefault(tag["path"], []).append(tag)
+    return tags
+
+
+def measure(spec: LanguageSpec, ctags_language: str, root: Path, rels: list[str]) -> Result:
+    result = Result()
+    tags = ctags_definitions(root, rels, ctags_language)
+    for rel in rels:
+        ours = definitions(spec, root, rel, result)
+        by_name: dict[str, list[int]] = {}
+        for name, line in ours:
+            by_name.setdefault(name, []).append(line)
+        for tag in tags.get(rel, []):
+            if tag.get("scopeKind") in ("variable", "constant", "property"):
+                result.literal_members += 1  # a function stored in an object literal
+                continue
+            result.ctags_total += 1
+            if any(abs(line - tag["line"]) <= 2 for line in by_name.get(tag["name"], ())):
+                result.ctags_found += 1
+            elif len(result.misses) < 8:
+                result.misses.append(f"{rel}:{tag['line']} {tag['kind']} {tag['name']}")
+    return result
+
+
+def report(name: str, result: Result) -> None:
+    if not result.files:
+        print(f"{name}: no files")
+        return
+    rate = result.lines / result.extract_s if result.extract_s else float("inf")
+    print(
+        f"{name}: {result.files} files, {result.lines} lines; parse {result.parse_s:.2f}s, "
+        f"extract {result.extract_s:.2f}s ({rate:,.0f} lines/s, "
+        f"{result.extract_s / result.parse_s:.0%} of parse); {result.symbols} symbols, "
+        f"{result.references} references; {result.with_errors} files with syntax errors"
+    )
+    if result.ctags_total:
+        recall = result.ctags_found / result.ctags_total
+        print(
+            f"  ctags definition recall: {recall:.2%} ({result.ctags_found}/{result.ctags_total})"
+            f"; object-literal members left aside: {result.literal_members}"
+        )
+        for miss in result.misses:
+            print(f"    missed {miss}")
+
+
+def files_under(root: Path, suffixes: tuple[str, ...], limit: int) -> list[str]:
+    found = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.suffix in suffixes and p.is_file() and "node_modules/.bin" not in p.as_posix()
+    )
+    return found[:limit]
+
+
+def java_corpus(src_zip: Path, dest: Path, limit: int) -> list[str]:
+    """The first ``limit`` ``java.base`` sources of a JDK ``src.zip``, unpacked."""
+    with zipfile.ZipFile(src_zip) as archive:
+        names = sorted(n for n in archive.namelist()
+                       if n.startswith("java.base/java/") and n.endswith(".java"))[:limit]  # fmt: skip
+        for name in names:
+            archive.extract(name, dest)
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--js", type=Path, default=Path("/usr/lib/node_modules/npm"))
+    parser.add_argument("--ts", type=Path, default=None)
+    zips = sorted(glob.glob("/usr/lib/jvm/*/lib/src.zip")) + sorted(
+        glob.glob("/usr/lib/jvm/*/src.zip")
+    )
+    parser.add_argument("--java", type=Path, default=Path(zips[0]) if zips else None)
+    parser.add_argument("--limit", type=int, default=1500, help="files per language")
+    args = parser.parse_args(argv)
+    languages = all_languages()
+    counter: Counter[str] = Counter()
+    if args.js and args.js.is_dir():
+        rels = files_under(args.js, (".js", ".mjs", ".cjs"), args.limit)
+        report("javascript", measure(languages["javascript"], "JavaScript", args.js, rels))
+        counter["javascript"] = len(rels)
+    if args.ts and args.ts.is_dir():
+        rels = files_under(args.ts, (".ts", ".tsx"), args.limit)
+        report("typescript", measure(languages["typescript"], "TypeScript", args.ts, rels))
+    java_zip = args.java if args.java and args.java.is_file() else None
+    if java_zip is None:
+        java_zip = next((Path(z) for z in zips if Path(z).is_file()), None)
+    if java_zip is not None:
+        with tempfile.TemporaryDirectory(prefix="sqbench") as tmp:
+            rels = java_corpus(java_zip, Path(tmp), args.limit)
+            report(f"java ({java_zip})", measure(languages["java"], "Java", Path(tmp), rels))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
