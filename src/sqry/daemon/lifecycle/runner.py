@@ -225,9 +225,7 @@ class Daemon:
 
     def _bind(self) -> socket.socket:
         """Step 6: bind and listen; remember the inode so we only ever unlink our own."""
-        listener = bind_listen_socket(str(self.paths.socket))
-        st = os.lstat(self.paths.socket)
-        self._bound = (st.st_dev, st.st_ino)
+        listener, self._bound = bind_listen_socket(str(self.paths.socket))
         log.info("listening on %s", self.paths.socket)
         return listener
 
@@ -328,12 +326,14 @@ def self_check(paths: RuntimePaths, pid: int, bound: tuple[int, int] | None) -> 
     return None
 
 
-def bind_listen_socket(path: str) -> socket.socket:
+def bind_listen_socket(path: str) -> tuple[socket.socket, tuple[int, int]]:
     """Bind a 0600 Unix socket at ``path`` and listen; the caller holds the lock.
 
     Holding the singleton lock proves no live daemon owns a socket found at the
     path, so a socket there is stale and is unlinked. Anything else is a user's
-    file: refuse and leave it untouched.
+    file: refuse and leave it untouched. Returns the socket and the (st_dev,
+    st_ino) of the file bound, taken before listen() so no client (or anyone
+    reacting to one) can have replaced it yet.
     """
     _remove_stale_socket(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -341,6 +341,7 @@ def bind_listen_socket(path: str) -> socket.socket:
     try:
         sock.bind(path)
         os.chmod(path, 0o600)
+        bound = os.lstat(path)
         sock.listen(LISTEN_BACKLOG)
     except OSError as err:
         sock.close()
@@ -352,7 +353,7 @@ def bind_listen_socket(path: str) -> socket.socket:
     finally:
         os.umask(old_umask)
     sock.setblocking(False)
-    return sock
+    return sock, (bound.st_dev, bound.st_ino)
 
 
 def _remove_stale_socket(path: str) -> None:
