@@ -48,7 +48,9 @@ equals it (globs and regexes allowed) — or a parenthesised query.
 
 ``callers:V``      symbols that call V — ``callers:authenticate``
 ``callees:V``      symbols that V calls — ``callees:main``
-``imports:V``      symbols (usually modules) that import V — ``imports:app.models``
+``imports:V``      symbols (usually modules) that import V, or — when V is a module —
+                   anything defined in it (``from app.models import User`` imports
+                   ``app.models``) — ``imports:app.models``
 ``imported_by:V``  what V imports — ``imported_by:app.cli``
 ``inherits:V``     classes that directly inherit from V — ``inherits:Base``
 ``implements:V``   types that implement V — ``implements:Handler``

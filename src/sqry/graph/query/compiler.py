@@ -175,6 +175,8 @@ class _Compiler:
                 f"({s}.id IN (SELECT {e}.target_id FROM edges {e} WHERE {e}.kind = '{edge_kind}'"
                 f" AND {e}.target_id IS NOT NULL AND {e}.source_id IN ({ids})))"
             )
+        if edge_kind == "imports":
+            ids = f"{ids} UNION {self.defined_in_modules(node.target)}"
         resolved = (
             f"{s}.id IN (SELECT {e}.source_id FROM edges {e} WHERE {e}.kind = '{edge_kind}'"
             f" AND {e}.target_id IN ({ids}))"
@@ -197,6 +199,15 @@ class _Compiler:
         where = self.node(target, s, f)
         return (
             f"SELECT {s}.id FROM symbols {s} JOIN files {f} ON {f}.id = {s}.file_id WHERE {where}"
+        )
+
+    def defined_in_modules(self, target: Pattern | Node) -> str:
+        """SELECT of every symbol defined in the files of the module symbols among the
+        target's ids: ``from m import x`` resolves to ``x``, yet it imports ``m``."""
+        x, m = self.fresh("x"), self.fresh("m")
+        return (
+            f"SELECT {x}.id FROM symbols {x} WHERE {x}.file_id IN (SELECT {m}.file_id"
+            f" FROM symbols {m} WHERE {m}.kind = 'module' AND {m}.id IN ({self.target_ids(target)}))"
         )
 
     def written(self, pattern: Pattern, column: str) -> str:
