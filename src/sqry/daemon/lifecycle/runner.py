@@ -4,12 +4,15 @@ Startup runs in the spec's order so every failure maps to one exit code:
 config (78, done by the caller) → logging (warning only) → runtime dir + lock
 (75/77) → components + signal handlers (70) → preload pinned workspaces (logged,
 never fatal) → bind the socket (78 for a non-socket file, 70 for an unusable
-directory) → signal ready (systemd, ready marker, ready pipe) → accept.
+directory) → signal ready (systemd, ready marker, ready pipe) → accept. One
+deviation: the runtime dir is checked (77) *before* logging, because the
+default log file lives in it and must not be created in someone else's dir.
 
-Shutdown reverses it: stop accepting, ``STOPPING=1``, cancel background work,
-drain connections, unlink the socket *while still holding the lock*, remove the
-ready marker, and release the lock last (closing the lock handle removes the
-pidfile first). Anything that holds the lock may clean up the name; nothing else.
+Shutdown reverses it: ``STOPPING=1``, cancel background work, stop accepting and
+drain connections (``IpcServer.shutdown``), unlink the socket *while still
+holding the lock* (only if it is still the file we bound), remove the ready
+marker, and release the lock last (closing the lock handle removes the pidfile
+first). Whoever holds the lock may clean up the name; nobody else.
 
 Testing knobs (environment, read once at startup):
 
