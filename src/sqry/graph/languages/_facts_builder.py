@@ -63,6 +63,10 @@ def walk(root: Node, ctx: Ctx, visit: Callable[[Node, Ctx], Any]) -> None:
     chose the children itself, e.g. to track C++ access specifiers), or ``None``
     to skip the subtree. An explicit stack, not recursion: generated code nests
     expressions deeper than Python's recursion limit.
+
+    Leaves (nodes without named children: identifiers, literals, comments) are
+    never visited — nothing an extractor handles is a leaf, and they are about
+    half of all nodes.
     """
     stack: list[tuple[Node, Ctx]] = [(root, ctx)]
     while stack:
@@ -73,7 +77,11 @@ def walk(root: Node, ctx: Ctx, visit: Callable[[Node, Ctx], Any]) -> None:
         if isinstance(result, list):
             stack.extend(reversed(result))
         else:
-            stack.extend((child, result) for child in reversed(node.named_children))
+            stack.extend(
+                (child, result)
+                for child in reversed(node.named_children)
+                if child.named_child_count
+            )
 
 
 def unparenthesized(node: Node) -> Node:
