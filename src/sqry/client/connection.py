@@ -137,7 +137,7 @@ class DaemonClient:
         if error is not None:
             if reply_id != request_id and reply_id is not None:
                 raise self._protocol_error(f"reply id {reply_id!r} != request id {request_id}")
-            raise _rpc_error(error, self.socket_path)
+            raise _rpc_error(error, self.socket_path, method)
         if reply_id != request_id or type(reply_id) is not int:
             raise self._protocol_error(f"reply id {reply_id!r} != request id {request_id}")
         envelope = reply.get("result")
@@ -345,13 +345,14 @@ def _handshake(sock: socket.socket, path: str, timeout: float) -> dict[str, Any]
     return reply
 
 
-def _rpc_error(error: Any, path: str) -> RpcError:
+def _rpc_error(error: Any, path: str, method: str) -> RpcError:
     if type(error) is not dict:
-        return RpcError(-32603, "malformed error reply", {"error": error}, path)
+        return RpcError(-32603, "malformed error reply", {"error": error}, path, method)
     code = error.get("code")
     return RpcError(
         code if type(code) is int else -32603,
         str(error.get("message", "error")),
         error.get("data"),
         path,
+        method,
     )

@@ -89,12 +89,19 @@ class RpcError(ClientError):
     """The daemon answered a request with a JSON-RPC error."""
 
     def __init__(
-        self, code: int, message: str, data: Any = None, socket_path: str | None = None
+        self,
+        code: int,
+        message: str,
+        data: Any = None,
+        socket_path: str | None = None,
+        method: str | None = None,
     ) -> None:
         detail = ""
         if isinstance(data, dict) and isinstance(data.get("reason"), str):
             detail = f": {data['reason']}"
-        super().__init__(f"{message} ({code}){detail}", socket_path)
+        prefix = f"{method}: " if method else ""
+        super().__init__(f"{prefix}{message} ({code}){detail}", socket_path)
+        self.method = method
         self.code = code
         self.message = message
         self.data = data

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
-from sqry.daemon.ipc.params import decode_params
+from sqry.daemon.ipc.params import canonical_directory, decode_params
 from sqry.daemon.ipc.protocol import RpcFailure
 from sqry.daemon.ipc.registry import MethodRegistry
 
@@ -145,3 +146,24 @@ def test_registry_rejects_unsupported_specs_at_registration() -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register("x/ok", handler)
     assert "x/ok" in registry and registry.get("x/bad") is None
+
+
+def test_canonical_directory(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    (tmp_path / "file").write_text("")
+    assert canonical_directory(str(link), "index_root") == real.resolve()
+    assert canonical_directory(str(real) + "/./", "index_root") == real.resolve()
+    cases = {
+        "": "field 'index_root' must not be empty",
+        "rel/dir": "field 'index_root' must be an absolute path (got 'rel/dir')",
+        str(tmp_path / "missing"): f"field 'index_root': {tmp_path / 'missing'} does not exist",
+        str(tmp_path / "file"): f"field 'index_root': {tmp_path / 'file'} is not a directory",
+    }
+    for value, expected in cases.items():
+        with pytest.raises(RpcFailure) as info:
+            canonical_directory(value, "index_root")
+        assert info.value.code == -32602
+        assert info.value.data["reason"].startswith(expected)

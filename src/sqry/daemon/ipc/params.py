@@ -12,10 +12,12 @@ decoders are built once per dataclass and cached.
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqry.daemon.ipc.protocol import RpcFailure
@@ -175,3 +177,26 @@ def check_params_spec(spec: type | None) -> None:
         if not dataclasses.is_dataclass(spec):
             raise TypeError(f"params spec must be a dataclass or None, got {spec!r}")
         _dataclass_decoder(spec)
+
+
+def canonical_directory(value: str, field_name: str) -> Path:
+    """Apply the ipc.md §6 path rule to one decoded path param, or raise -32602.
+
+    Clients resolve relative paths against *their* working directory before sending,
+    so the daemon (whose cwd means nothing to the client) refuses relative paths
+    instead of guessing. The path must exist and be a directory; the result is
+    canonical (symlinks resolved), so one workspace never appears under two names.
+    """
+    if not value:
+        raise RpcFailure.invalid_params(f"field {field_name!r} must not be empty")
+    if not os.path.isabs(value):
+        raise RpcFailure.invalid_params(
+            f"field {field_name!r} must be an absolute path (got {value!r}); clients "
+            "resolve relative paths against their own working directory"
+        )
+    resolved = os.path.realpath(value)
+    if not os.path.exists(resolved):
+        raise RpcFailure.invalid_params(f"field {field_name!r}: {value} does not exist")
+    if not os.path.isdir(resolved):
+        raise RpcFailure.invalid_params(f"field {field_name!r}: {value} is not a directory")
+    return Path(resolved)

@@ -76,9 +76,7 @@ class ThreadedServer:
         """Bind, start serving, and return once the socket accepts connections."""
         from sqry.daemon.lifecycle.runner import bind_listen_socket
 
-        listener = bind_listen_socket(os.fspath(self.socket_path))
-        st = os.lstat(self.socket_path)
-        self._bound = (st.st_dev, st.st_ino)
+        listener, self._bound = bind_listen_socket(os.fspath(self.socket_path))
         self._thread.start()
         try:
             self.call(self.server.serve(listener), timeout=START_TIMEOUT_SECS)
