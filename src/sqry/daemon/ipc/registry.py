@@ -22,6 +22,12 @@ Handler contract::
   ``return await asyncio.to_thread(work, ...)`` for I/O-bound or GIL-releasing work,
   or a process pool via ``loop.run_in_executor`` for pure-Python CPU work — so other
   clients keep getting answers meanwhile.
+* A handler that suspends is cancelled (``CancelledError`` at its ``await``) when its
+  client disconnects or the shutdown drain times out. Work that must complete anyway
+  (a build whose result other clients will use) belongs in its own task, awaited
+  through ``asyncio.shield``.
+* Handlers that never suspend run synchronously inside the socket read callback (no
+  Task is created, see ``eager.py``); that is why they must be quick.
 """
 
 from __future__ import annotations
