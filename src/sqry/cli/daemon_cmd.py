@@ -26,7 +26,7 @@ PROG = "sqry"
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sqry daemon`` and its subcommands to the ``sqry`` parser."""
     p = sub.add_parser("daemon", help="manage the sqryd daemon", description="manage sqryd")
-    p.set_defaults(run=None)
+    p.set_defaults(run=lambda _args: _missing_action(p))
     verbs = p.add_subparsers(  # explicit prog: no help formatter (shutil import) per call
         dest="daemon_command", metavar="ACTION", parser_class=type(p), prog=f"{PROG} daemon"
     )
@@ -43,6 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     status.set_defaults(run=_run_status)
     for verb in (start, stop, status):
         verb.add_argument("--config", metavar="FILE", help="daemon.toml to use")
+
+
+def _missing_action(parser: argparse.ArgumentParser) -> int:
+    """``sqry daemon`` alone: show what it can do (usage error, exit 2)."""
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def _config(args: argparse.Namespace) -> DaemonConfig:
