@@ -129,3 +129,48 @@ def check_invariants(facts: FileFacts, source: bytes) -> None:
         assert 0 <= ref.source < len(symbols), ref
         assert ref.target, ref
         assert 1 <= ref.line <= line_count and ref.column >= 0, ref
+
+
+def indexed_edges(language: str) -> set[str]:
+    """Index a copy of ``fixtures/<language>`` with the real engine; every edge but ``contains``.
+
+    Line: ``kind source -> target @path:line => resolved_qname (its path) rule``, or
+    ``=> -`` when unresolved (``=> - ambiguous@rule×n`` when the rule found several).
+    The copy keeps ``.sqry/`` out of the source tree.
+    """
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from sqry.graph.index import build_index
+
+    scratch = Path(tempfile.mkdtemp(prefix="sq", dir="/tmp"))
+    try:
+        root = scratch / language
+        shutil.copytree(FIXTURES / language, root)
+        report = build_index(root, workers=1)
+        assert report.file_errors == [], report.file_errors
+        conn = sqlite3.connect(root / ".sqry" / "index.db")
+        try:
+            rows = conn.execute(
+                "SELECT e.kind, s.qualified_name, e.target_text, f.path, e.line, "
+                "t.qualified_name, tf.path, e.resolved_via, e.ambiguous_via, e.candidates "
+                "FROM edges e JOIN symbols s ON s.id = e.source_id "
+                "JOIN files f ON f.id = e.file_id "
+                "LEFT JOIN symbols t ON t.id = e.target_id "
+                "LEFT JOIN files tf ON tf.id = t.file_id WHERE e.kind != 'contains'"
+            ).fetchall()
+        finally:
+            conn.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    lines = set()
+    for kind, source, text, path, line, target, target_path, via, ambiguous, count in rows:
+        if target is not None:
+            outcome = f"{target} ({target_path}) {via}"
+        elif ambiguous:
+            outcome = f"- ambiguous@{ambiguous}x{count}"
+        else:
+            outcome = "-"
+        lines.add(f"{kind} {source} -> {text} @{path}:{line} => {outcome}")
+    return lines

@@ -231,3 +231,30 @@ def test_syntax_errors_keep_what_parses_and_say_where():
     check_invariants(facts, source)
     assert "good" in {s.qualified_name for s in facts.symbols}
     assert facts.error is not None and "line" in facts.error
+
+
+# -- resolved edges, through the real index build ----------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_resolved_edges_of_the_fixture_project():
+    from lang_kit import indexed_edges
+
+    assert indexed_edges("c") == {
+        "imports src/list.c -> <stdlib.h> @src/list.c:1 => -",
+        "imports src/list.c -> list.h @src/list.c:2 => src/list.h (src/list.h) import",
+        "imports src/list.c -> util.h @src/list.c:3 => src/util.h (src/util.h) import",
+        # list.c and list.h are one module pair (same stem): the `package` rule
+        "returns list_push -> Node @src/list.c:10 => Node (src/list.h) package",
+        "calls list_push -> malloc @src/list.c:12 => -",
+        "calls list_push -> bump @src/list.c:15 => bump (src/util.h) unique",
+        "calls sort -> cmp @src/list.c:30 => -",
+        "imports src/list.h -> <stddef.h> @src/list.h:4 => -",
+        "imports src/main.c -> <stdio.h> @src/main.c:1 => -",
+        "imports src/main.c -> list.h @src/main.c:2 => src/list.h (src/list.h) import",
+        # definitions, not the header's prototypes: one candidate each
+        "calls main -> list_push @src/main.c:10 => list_push (src/list.c) unique",
+        "calls main -> printf @src/main.c:11 => -",
+        "calls main -> list_length @src/main.c:11 => list_length (src/list.c) unique",
+        "calls bump -> MAX @src/util.h:9 => MAX (src/util.h) local",
+    }

@@ -107,6 +107,7 @@ def test_traits_impls_enums_and_inline_modules():
         f"imports {m}::tests -> {m} @70 member=*",
         f"calls {m}::tests::area_of_unit -> Circle::new @74",
         f"calls {m}::tests::area_of_unit -> assert @75",
+        f"calls {m}::tests::area_of_unit -> c.area @75 local",  # inside assert!(...)
     }
     assert docs(facts) == {
         m: "Shapes and their areas.",
@@ -256,6 +257,42 @@ impl S {
     }
 
 
+def test_calls_inside_expression_macro_arguments():
+    source = b"""impl S {
+    fn t(&self, c: Circle) {
+        assert!(c.area() > 3.0);
+        assert_eq!(compute(1), crate::util::clamp(2.0), "{}", self.name());
+        println!("{}", format!("{}", inner(x)));
+        my_macro!(hidden(1));
+        vec![make(1); 3];
+        assert!(matches!(x, Foo(y)));
+        assert!(Self::new(1).ok() && Some(2).is_some());
+    }
+}
+"""
+    facts = extract_source("rust", source, "src/m.rs")
+    t = "crate::m::S::t"
+    assert reference_lines(facts) == {
+        f"calls {t} -> assert @3",
+        f"calls {t} -> c.area @3 local",
+        f"calls {t} -> assert_eq @4",
+        f"calls {t} -> compute @4",
+        f"calls {t} -> crate::util::clamp @4",
+        f"calls {t} -> name @4 self",
+        f"calls {t} -> println @5",
+        f"calls {t} -> format @5",
+        f"calls {t} -> inner @5",
+        # arguments of macros that are not standard expression macros are opaque
+        f"calls {t} -> my_macro @6",
+        f"calls {t} -> vec @7",
+        f"calls {t} -> make @7",
+        f"calls {t} -> assert @8",
+        f"calls {t} -> matches @8",
+        f"calls {t} -> assert @9",
+        f"calls {t} -> new @9 self",
+    }
+
+
 def test_patterns_bind_locals():
     source = b"""fn f(cb: impl Fn(), Point { x, y: py }: Point) {
     let (a, mut b) = make();
@@ -338,3 +375,54 @@ pub struct Later { x: u8 }
     check_invariants(facts, source)
     assert "crate::e::good" in {s.qualified_name for s in facts.symbols}
     assert facts.error is not None and "line" in facts.error
+
+
+# -- resolved edges, through the real index build ----------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_resolved_edges_of_the_fixture_crate():
+    from lang_kit import indexed_edges
+
+    s, u, p = "crate::shapes", "crate::util", "crate::shapes::polygon"
+    assert indexed_edges("rust") == {
+        f"imports crate -> self::shapes @src/lib.rs:2 => {s} (src/shapes.rs) import",
+        f"imports crate -> self::util @src/lib.rs:3 => {u} (src/util.rs) import",
+        f"imports crate -> crate::shapes @src/lib.rs:5 => {s}::Circle (src/shapes.rs) import",
+        f"imports crate -> crate::shapes @src/lib.rs:5 => {s}::Shape (src/shapes.rs) import",
+        f"imports crate -> util @src/lib.rs:6 => {u} (src/util.rs) import",
+        "calls crate::total_area -> items.iter().map(|s| s.area()).sum @src/lib.rs:10 => -",
+        "calls crate::total_area -> items.iter().map @src/lib.rs:10 => -",
+        "calls crate::total_area -> items.iter @src/lib.rs:10 => -",
+        "calls crate::total_area -> s.area @src/lib.rs:10 => -",
+        f"returns crate::unit -> Circle @src/lib.rs:20 => {s}::Circle (src/shapes.rs) import",
+        f"calls crate::unit -> Circle::new @src/lib.rs:21 => {s}::Circle::new (src/shapes.rs) import",
+        f"calls crate::unit -> clamp @src/lib.rs:21 => {u}::clamp (src/util.rs) import",
+        f"imports {s} -> self::polygon @src/shapes.rs:2 => {p} (src/shapes/polygon.rs) import",
+        f"imports {s} -> std @src/shapes.rs:4 => -",
+        f"imports {s} -> crate::util @src/shapes.rs:6 => {u}::clamp (src/util.rs) import",
+        f"imports {s} -> crate::util @src/shapes.rs:6 => {u}::PI (src/util.rs) import",
+        f"inherits {s}::Shape -> fmt::Debug @src/shapes.rs:9 => -",
+        f"returns {s}::Shape::name -> String @src/shapes.rs:12 => -",
+        f"calls {s}::Shape::name -> String::from @src/shapes.rs:13 => -",
+        f"returns {s}::Circle::new -> {s}::Circle @src/shapes.rs:27 => {s}::Circle (src/shapes.rs) import",
+        f"calls {s}::Circle::new -> clamp @src/shapes.rs:28 => {u}::clamp (src/util.rs) import",
+        f"calls {s}::Circle::new -> with_label @src/shapes.rs:29 => {s}::Circle::with_label (src/shapes.rs) self",
+        f"returns {s}::Circle::with_label -> Circle @src/shapes.rs:32 => {s}::Circle (src/shapes.rs) local",
+        f"calls {s}::Circle::refresh -> compute @src/shapes.rs:37 => {s}::Circle::compute (src/shapes.rs) self",
+        f"calls {s}::Circle::compute -> crate::square @src/shapes.rs:41 => crate::square (src/lib.rs) import",
+        f"implements {s}::Circle -> Shape @src/shapes.rs:45 => {s}::Shape (src/shapes.rs) local",
+        f"calls {s}::Circle::area -> compute @src/shapes.rs:47 => {s}::Circle::compute (src/shapes.rs) self",
+        f"implements {s}::Circle -> fmt::Display @src/shapes.rs:51 => -",
+        f"returns {s}::Circle::fmt -> fmt::Result @src/shapes.rs:52 => -",
+        f"calls {s}::Circle::fmt -> write @src/shapes.rs:53 => -",
+        f"imports {s}::tests -> {s} @src/shapes.rs:70 => {s} (src/shapes.rs) import",
+        f"calls {s}::tests::area_of_unit -> Circle::new @src/shapes.rs:74 => {s}::Circle::new (src/shapes.rs) local",
+        f"calls {s}::tests::area_of_unit -> assert @src/shapes.rs:75 => -",
+        f"calls {s}::tests::area_of_unit -> c.area @src/shapes.rs:75 => -",
+        f"imports {p} -> super @src/shapes/polygon.rs:1 => {s}::Shape (src/shapes.rs) import",
+        f"implements {p}::Polygon -> Shape @src/shapes/polygon.rs:9 => {s}::Shape (src/shapes.rs) import",
+        f"calls {p}::Polygon::area -> shoelace @src/shapes/polygon.rs:11 => {p}::shoelace (src/shapes/polygon.rs) local",
+        f"calls {p}::shoelace -> points.len @src/shapes/polygon.rs:16 => -",
+        f"calls {u}::generic -> v.clone @src/util.rs:14 => -",
+    }

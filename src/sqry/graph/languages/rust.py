@@ -23,7 +23,9 @@ Decisions (documented here because users see their effects):
 * **Relations**: supertraits are ``inherits``; ``impl Trait for Type`` is
   ``implements`` from ``Type`` — only when this file defines ``Type``, since the
   edge needs a local source. ``self.m()`` and ``Self::m()`` are ``via_self``; macro
-  invocations are calls to the macro (``sq!`` → ``sq``).
+  invocations are calls to the macro (``sq!`` → ``sq``); inside the arguments of
+  the standard expression macros (``assert!``, ``println!``, ``vec!``...) calls
+  are read off the tokens (``f(...)``, ``a::f(...)``, ``x.f(...)``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ PRELUDE_CONSTRUCTORS = frozenset({"Some", "None", "Ok", "Err"})
 _GENERIC_ARGS = re.compile(r"<[^<>]*>")
 _ATTRIBUTES = frozenset({"attribute_item"})
 MAX_CALLEE = 100  # a computed callee is kept as written, up to this length
+#: Standard macros whose arguments are expressions: calls inside them are read.
+EXPRESSION_MACROS = frozenset(
+    "assert assert_eq assert_ne debug_assert debug_assert_eq debug_assert_ne dbg eprint "
+    "eprintln format format_args panic print println todo unimplemented unreachable vec "
+    "write writeln".split()
+)
 #: Prelude functions and std macros: a bare ``drop(x)`` / ``vec![]`` is never ours.
 BUILTINS = frozenset(
     "drop assert assert_eq assert_ne cfg column compile_error concat dbg debug_assert "
@@ -592,11 +600,64 @@ class _RustExtractor:
             return f"{head}.{self.b.text(field)}" if head and field is not None else None
         return None
 
-    def macro_call(self, node: Node, ctx: _Ctx) -> _Ctx:
+    def macro_call(self, node: Node, ctx: _Ctx) -> None:
         macro = node.child_by_field_name("macro")
-        if macro is not None:
-            self.b.add_call(ctx.owner, strip_generics(self.b.text(macro)), node)
-        return ctx
+        if macro is None:
+            return None
+        name = strip_generics(self.b.text(macro))
+        self.b.add_call(ctx.owner, name, node)
+        if name in EXPRESSION_MACROS:
+            for child in node.named_children:
+                if child.type == "token_tree":
+                    self.token_tree_calls(child, ctx)
+        return None
+
+    def token_tree_calls(self, tree: Node, ctx: _Ctx) -> None:
+        """Calls inside the arguments of ``assert!``, ``println!``, ``vec!``...
+
+        tree-sitter keeps macro arguments as a flat token tree, so calls there are
+        read off the tokens: a name path (``f``, ``a::f``, ``x.f``, ``self.f``)
+        directly followed by a parenthesised group. Nested expression macros are
+        read too; other macros' arguments are not code we can read.
+        """
+        tokens = tree.children
+        for index, token in enumerate(tokens):
+            if token.type != "token_tree":
+                continue
+            if token.child_count and token.children[0].type == "(" and index:
+                path = self.token_path(tokens, index - 1)
+                if path is not None:
+                    target, start = path
+                    via_self = False
+                    for prefix in ("self.", "Self::"):
+                        rest = target[len(prefix) :]
+                        if target.startswith(prefix) and rest.isidentifier():
+                            target, via_self = rest, True
+                    if target not in PRELUDE_CONSTRUCTORS:
+                        self.b.add_call(ctx.owner, target, start, via_self=via_self)
+            name = tokens[index - 2] if index > 1 and tokens[index - 1].type == "!" else None
+            if name is not None and name.type == "identifier":  # a nested `m!(...)`
+                macro = self.b.text(name)
+                self.b.add_call(ctx.owner, macro, name)
+                if macro not in EXPRESSION_MACROS:
+                    continue
+            self.token_tree_calls(token, ctx)
+
+    def token_path(self, tokens: list[Node], last: int) -> tuple[str, Node] | None:
+        """The name path ending at ``tokens[last]`` and its first token, if any."""
+        if tokens[last].type not in ("identifier", "self", "super", "crate"):
+            return None
+        first = last
+        while (
+            first >= 2
+            and tokens[first - 1].type in (".", "::")
+            and tokens[first - 2].type in ("identifier", "self", "super", "crate")
+        ):
+            first -= 2
+        if first >= 1 and tokens[first - 1].type in (".", "::", "!"):
+            return None  # `x.y().f(...)` or `m!(...)`: not a name path
+        text = "".join(self.b.text(t) for t in tokens[first : last + 1])
+        return text, tokens[first]
 
     # -- local bindings ------------------------------------------------------------
 
