@@ -63,6 +63,14 @@ def test_kind_and_lang_filters(workspace):
     ) == ["tools.run::Main"]
 
 
+def test_a_language_the_index_lacks_is_named(workspace):
+    done = run_sqry("search", ".", "-l", "pyhton", cwd=workspace)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"sqry: no 'pyhton' files in the index at {workspace} (it holds: go, python)\n"
+    )
+
+
 def test_unknown_kind_is_a_usage_error(workspace):
     done = run_sqry("search", ".", "-k", "funtion", cwd=workspace)
     assert done.returncode == 2

@@ -268,6 +268,8 @@ def _search(args: argparse.Namespace) -> int:
     if mode == "regex":
         check_pattern(args.pattern, ignore_case=args.ignore_case)
     ws = _open_workspace(args.path)
+    if args.lang:
+        _check_language(ws, args.lang)
     result = search_symbols(
         ws.conn,
         args.pattern,
@@ -283,6 +285,20 @@ def _search(args: argparse.Namespace) -> int:
         for item, score in zip(items, result.scores, strict=True):
             item["score"] = score
     return _emit_symbols(args, result.symbols, items, result.total, result.truncated)
+
+
+def _check_language(ws: _Workspace, lang: str) -> None:
+    """An unknown ``--lang`` is named as such, not answered with a silent "no results"."""
+    from sqry.cli.output import EXIT_NO_RESULTS
+    from sqry.graph.query.search import indexed_languages
+
+    known = indexed_languages(ws.conn)
+    if lang.lower() not in known:
+        raise _Fail(
+            EXIT_NO_RESULTS,
+            f"no '{lang}' files in the index at {ws.root}"
+            f" (it holds: {', '.join(sorted(known)) or 'no files'})",
+        )
 
 
 def _run_query(args: argparse.Namespace) -> int:

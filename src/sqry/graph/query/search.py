@@ -86,6 +86,11 @@ def search_symbols(
     return SearchResult(symbols, None, total, len(symbols) < total)
 
 
+def indexed_languages(conn: sqlite3.Connection) -> set[str]:
+    """The languages the index holds files of (to tell "no such language" from "no match")."""
+    return {row[0] for row in conn.execute("SELECT DISTINCT language FROM files")}
+
+
 def _exact(pattern: str, ignore_case: bool) -> SqlFilter:
     if not ignore_case:
         return SqlFilter(f"({S}.name = ? OR {S}.qualified_name = ?)", (pattern, pattern))
