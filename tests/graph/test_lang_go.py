@@ -225,6 +225,18 @@ func Run(cb func() int, items []string) (n int, err error) {
     }
 
 
+def test_import_paths_map_through_the_nearest_go_mod(tmp_path):
+    (tmp_path / "svc" / "api").mkdir(parents=True)
+    (tmp_path / "svc" / "go.mod").write_text('module "example.org/svc"\n')
+    (tmp_path / "go.mod").write_text("module example.org/top\n")
+    with using_workspace(str(tmp_path)):
+        assert GO.import_module("svc/main.go", "example.org/svc/api") == "svc/api"
+        assert GO.import_module("svc/api/a.go", "example.org/svc") == "svc"
+        assert GO.import_module("svc/main.go", "example.org/top/x") is None  # not svc's
+        assert GO.import_module("tool/t.go", "example.org/top/x") == "x"
+        assert GO.import_module("t.go", "example.org/top") == "."
+
+
 def test_local_declarations_are_not_symbols_but_package_ones_are():
     source = b"""package p
 

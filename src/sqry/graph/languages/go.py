@@ -10,8 +10,8 @@ Decisions (documented here because users see their effects):
 * **Imports** keep the import path as written (``example.com/m/internal/util``);
   the alias is the name the file uses: the explicit one, else the path's last
   element (``util``), which is the package name by Go convention.
-  :func:`import_module` strips the module path declared in the workspace's
-  ``go.mod`` (found from the current directory) to get the directory; standard
+  :func:`import_module` maps a path under the module path of the nearest
+  ``go.mod`` above the importing file to the directory it names; standard
   library and third-party paths leave the workspace (``None``).
 * **Visibility**: exported (capitalised) names are ``public``; unexported ones are
   ``private`` — visible in their package only, which is this module, the same
@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqry.graph.languages._facts_builder import (
@@ -85,35 +85,57 @@ def qualify(module: str, name: str) -> str:
     return name if module == ROOT_MODULE else f"{module}.{name}"
 
 
-@cache
-def _go_mod_path(directory: str) -> str | None:
-    """The ``module`` line of ``directory/go.mod``, or None without one."""
+def _read_module_line(go_mod: str) -> str | None:
+    """The module path declared by the ``go.mod`` file ``go_mod``, or None."""
     try:
-        with open(os.path.join(directory, "go.mod"), encoding="utf-8") as handle:
+        with open(go_mod, encoding="utf-8") as handle:
             for line in handle:
                 parts = line.split()
                 if len(parts) >= 2 and parts[0] == "module":
                     return parts[1].strip('"')
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     return None
+
+
+@lru_cache(maxsize=4096)
+def _governing_module(root: str, directory: str) -> tuple[str, str] | None:
+    """(module path, its directory) of the ``go.mod`` nearest above ``directory``.
+
+    ``directory`` is workspace-relative (``""`` for the root); the search stops
+    at the workspace root. Cached for the life of the process: the resolver asks
+    once per import per edge, and ``go.mod`` module lines practically never change.
+    """
+    current = directory
+    while True:
+        declared = _read_module_line(os.path.join(root, current, "go.mod"))
+        if declared is not None:
+            return declared, current
+        if not current:
+            return None
+        current = posixpath.dirname(current)
 
 
 def import_module(path: str, spec: str) -> str | None:
     """The workspace directory an import path names, or None when it leaves the workspace.
 
-    Needs the module path declared in the workspace's root ``go.mod``; without
-    one (or outside an index build) every import is treated as external.
+    The module path comes from the ``go.mod`` governing the importing file (the
+    nearest one above it inside the workspace, so several modules in one
+    workspace work); an import path under it maps to the directory below that
+    ``go.mod``. Outside an index build (no workspace root) nothing maps.
     """
     root = workspace_root()
-    mod_path = _go_mod_path(root) if root is not None else None
-    if mod_path is None:
+    found = _governing_module(root, posixpath.dirname(path)) if root is not None else None
+    if found is None:
         return None
+    mod_path, mod_dir = found
     if spec == mod_path:
-        return ROOT_MODULE
-    if spec.startswith(mod_path + "/"):
-        return spec[len(mod_path) + 1 :]
-    return None
+        rest = ""
+    elif spec.startswith(mod_path + "/"):
+        rest = spec[len(mod_path) + 1 :]
+    else:
+        return None
+    return posixpath.join(mod_dir, rest).rstrip("/") or ROOT_MODULE
 
 
 def package_name(import_path: str) -> str:
