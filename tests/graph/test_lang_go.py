@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lang_facts import mangled
 from lang_kit import (
     FIXTURES,
     check_invariants,
@@ -269,6 +272,34 @@ def test_every_truncation_of_a_fixture_extracts_without_raising(rel):
     for cut in range(0, len(source), 7):
         facts = extract_source("go", source[:cut], rel)
         check_invariants(facts, source[:cut])
+
+
+FILES = ["main.go", "store/store.go", "store/base.go"]
+NOISE = [
+    b"{",
+    b"}",
+    b"(",
+    b")",
+    b"func ",
+    b"type ",
+    b"struct",
+    b"interface",
+    b"`",
+    b'"',
+    b"//",
+    b"/*",
+    b"\n",
+    b".",
+    b":=",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mangled_sources_extract_without_raising(data):
+    rel = data.draw(st.sampled_from(FILES))
+    source = mangled(data, (ROOT / rel).read_bytes(), NOISE)
+    check_invariants(extract_source("go", source, rel), source)
 
 
 def test_syntax_errors_keep_what_parses_and_say_where():
