@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_daemon import FakeDaemon, hello_then
+from client_fake_daemon import FakeDaemon, hello_then
 
 from sqry.client import (
     AutoStartFailed,

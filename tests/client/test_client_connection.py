@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_daemon import GOOD_HELLO, FakeDaemon, hello_then
+from client_fake_daemon import GOOD_HELLO, FakeDaemon, hello_then
 from ipc_testkit import Harness
 
 from sqry.client import (

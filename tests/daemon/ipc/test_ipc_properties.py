@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conformance import check_first_reply, check_rpc_reply, read_all_frames
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ipc_conformance import check_first_reply, check_rpc_reply, read_all_frames
 from ipc_testkit import HELLO, RawConn, running_server
 
 from sqry.daemon.ipc.framing import encode_frame, frame_bytes
