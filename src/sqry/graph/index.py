@@ -45,6 +45,10 @@ from sqry.graph.resolve import (
 )
 from sqry.graph.writer import IndexWriter, edges_naming, temp_ids
 
+# A file modified within this window before the previous build started may have
+# changed again within the same mtime tick after it was read (file systems keep
+# mtimes at a coarse granularity): such "racily clean" files are re-hashed.
+RACY_WINDOW_NS = 2_000_000_000
 IN_PROCESS_MAX = 24  # files; below this a pool's start-up costs more than it saves
 PRELOAD_MIN = 20000  # dirty edges; above this read the whole symbol table at once
 BATCH = 20000
@@ -237,6 +241,7 @@ def build_index(
     setting and ``OSError`` when ``.sqry`` cannot be written.
     """
     started = time.monotonic()
+    started_ns = time.time_ns()
     root = Path(root).resolve()
     if not root.exists():
         raise FileNotFoundError(f"{root} does not exist")
@@ -252,7 +257,11 @@ def build_index(
             conn.execute("BEGIN IMMEDIATE")
             try:
                 _build(conn, root, found.files, force, workers, progress, report)
-                store.set_meta(conn, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                store.set_meta(
+                    conn,
+                    built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    build_started_ns=str(started_ns),
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -274,10 +283,17 @@ def _build(
     dropped_indexes = _drop_indexes(conn) if report.full else []
     seen: set[str] = set()
     jobs: list[FileJob] = []
+    racy_from = _previous_start(conn) - RACY_WINDOW_NS
     for f in files:
         seen.add(f.path)
         old = writer.old_files.get(f.path)
-        if old is not None and old[1] == f.size and old[2] == f.mtime_ns and old[4] == f.language:
+        if (
+            old is not None
+            and old[1] == f.size
+            and old[2] == f.mtime_ns
+            and old[4] == f.language
+            and old[2] < racy_from
+        ):
             continue
         old_hash = old[3] if old is not None and old[4] == f.language else None
         jobs.append(FileJob(f.path, f.abspath, f.language, f.size, old_hash))
@@ -301,6 +317,14 @@ def _build(
     for statement in dropped_indexes:
         conn.execute(statement)
     _collect_report(conn, report)
+
+
+def _previous_start(conn) -> int:  # noqa: ANN001
+    row = conn.execute("SELECT value FROM meta WHERE key = 'build_started_ns'").fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        return 0
 
 
 def _drop_indexes(conn) -> list[str]:  # noqa: ANN001
