@@ -352,3 +352,37 @@ def test_resolved_edges_through_the_index(tmp_path: Path) -> None:
     edges = indexed_edges(FIXTURES, tmp_path)
     assert len(edges) == sum(len(refs) for refs in EXPECTED_REFERENCES.values())
     check_resolution(edges, EXPECTED_RESOLVED, RESOLVER_GAPS)
+
+
+def test_commonjs_and_prototype_definitions() -> None:
+    source = b"""module.exports = class Agent extends Base {
+  m() { this.x(); }
+};
+exports.f = async (a) => a;
+module.exports.g = function () {};
+function Foo() {}
+/** Bar it. */
+Foo.prototype.bar = function (x) { helper(x); };
+Foo.create = () => new Foo();
+Unknown.prototype.z = function () {};
+window.onload = function () {};
+if (ready) { exports.late = function () {}; }
+"""
+    facts = extract("lib/agent.js", source)
+    assert symbols(facts) == sorted([
+        ("class", "lib/agent.Agent", 1, "public", False, False, "class Agent extends Base", ""),
+        ("method", "lib/agent.Agent.m", 2, "public", False, False, "m()", ""),
+        ("function", "lib/agent.f", 4, "public", True, False, "exports.f = async (a) =>", ""),
+        ("function", "lib/agent.g", 5, "public", False, False,
+         "module.exports.g = function ()", ""),
+        ("function", "lib/agent.Foo", 6, "public", False, False, "function Foo()", ""),
+        ("method", "lib/agent.Foo.bar", 8, "public", False, False,
+         "Foo.prototype.bar = function (x)", "Bar it."),
+        ("method", "lib/agent.Foo.create", 9, "public", False, True, "Foo.create = () =>", ""),
+    ])  # fmt: skip
+    assert references(facts) == sorted([
+        ("inherits", "lib/agent.Agent", "Base", 1, 37, None, None, False, False),
+        ("calls", "lib/agent.Agent.m", "x", 2, 8, None, None, True, False),
+        ("calls", "lib/agent.Foo.bar", "helper", 8, 35, None, None, False, False),
+        ("calls", "lib/agent.Foo.create", "Foo", 9, 19, None, None, False, False),
+    ])  # fmt: skip

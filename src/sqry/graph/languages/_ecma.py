@@ -257,6 +257,11 @@ def _slice(source: bytes, start: int, end: int) -> str:
     return one_line(source[start:end].decode("utf-8", "replace")).rstrip(";,= ")
 
 
+def _body_start(fn: tree_sitter.Node) -> int:
+    body = fn.child_by_field_name("body")
+    return body.start_byte if body is not None else fn.end_byte
+
+
 def _header(source: bytes, node: tree_sitter.Node, stop: tree_sitter.Node | None) -> str:
     """Declaration text from its first non-decorator token up to ``stop``."""
     end = stop.start_byte if stop is not None else node.end_byte
@@ -643,6 +648,60 @@ class _Extractor:
         if is_fn:
             self._returns(value, symbol)
 
+    def on_assignment(self, node: tree_sitter.Node) -> None:
+        """CommonJS and prototype definitions written as top-level assignments.
+
+        ``module.exports = class Agent {}`` / ``= function name() {}`` define
+        ``Agent``/``name``; ``exports.f = ...`` and ``module.exports.f = ...``
+        define ``f``; ``Foo.prototype.m = function () {}`` defines method ``m``
+        of this file's ``Foo`` (``Foo.m = ...`` a static one). Other
+        assignments define nothing.
+        """
+        statement = node.parent
+        if statement is None or statement.type != "expression_statement":
+            return
+        if statement.parent is None or statement.parent.type != "program":
+            return
+        value = node.child_by_field_name("right")
+        if value is None or value.type not in _FUNCTION_VALUES | _CLASS_VALUES:
+            return
+        target = _dotted(node.child_by_field_name("left")) or ""
+        parts = target.split(".")
+        parent: int | None = None
+        if target == "module.exports":
+            name = text(value.child_by_field_name("name"))
+        elif (
+            len(parts) == 2
+            and parts[0] == "exports"
+            or len(parts) == 3
+            and target.startswith("module.exports.")
+        ):
+            name = parts[-1]
+        elif len(parts) == 3 and parts[1] == "prototype" or len(parts) == 2:
+            name = parts[-1]
+            parent = self.b.out.find_type(self.b.qualify(0, parts[0]), ("class", "function"))
+            if parent is None:
+                return  # a property of something this file does not define
+        else:
+            return
+        if not name:
+            return
+        if value.type in _CLASS_VALUES:
+            self._class(value, name, node, statement)
+            return
+        fn = self.b.add_symbol(
+            "method" if parent is not None else "function",
+            name,
+            node,
+            owner=value,
+            parent=parent,
+            signature=_slice(self.source, node.start_byte, _body_start(value)),
+            is_async=_has_token(value, "async"),
+            is_static=parent is not None and len(parts) == 2,
+            doc=block_doc(statement),
+        )
+        self._returns(value, fn)
+
     def on_variables(self, node: tree_sitter.Node) -> None:
         """``const``/``let``/``var``: functions and classes anywhere, data at top level."""
         keyword = text(node.child_by_field_name("kind")) or "var"
@@ -943,6 +1002,7 @@ _HANDLERS = {
     "property_signature": _Extractor.on_field,
     "lexical_declaration": _Extractor.on_variables,
     "variable_declaration": _Extractor.on_variables,
+    "assignment_expression": _Extractor.on_assignment,
     "import_statement": _Extractor.on_import,
     "export_statement": _Extractor.on_export,
     "call_expression": _Extractor.on_call,
