@@ -253,3 +253,15 @@ def test_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_bad_config_is_a_one_line_client_error(
+    sock_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = sock_dir / "nope.toml"
+    monkeypatch.setenv("SQRY_DAEMON_CONFIG", str(missing))
+    with pytest.raises(ClientError) as info:
+        DaemonClient.connect()
+    message = str(info.value)
+    assert message.startswith("cannot locate the sqryd socket: config file")
+    assert str(missing) in message and "\n" not in message

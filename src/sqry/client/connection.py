@@ -82,7 +82,11 @@ class DaemonClient:
         errors — unless ``SQRY_DAEMON_NO_AUTO_START=1``. ``restart_on_version_mismatch``
         replaces a compatible daemon of another ``daemon_version`` with ours.
         """
-        path = os.fspath(socket_path) if socket_path is not None else _default_socket(config)
+        if socket_path is None:
+            config = _load_config() if config is None else config
+            path = os.fspath(config.paths().socket)
+        else:
+            path = os.fspath(socket_path)
         try:
             client = cls.open(path, connect_timeout, handshake_timeout)
         except NotRunning:
@@ -257,17 +261,15 @@ def _request_frame(request_id: int, method: str, params: Any) -> bytes:
     return frame_bytes(body)  # enforces the frame limit on big params
 
 
-def _default_socket(config: Any) -> str:
-    """The socket the daemon would use, from the same config + env resolution."""
-    if config is None:
-        from sqry.daemon.lifecycle.config import load_config
-        from sqry.daemon.lifecycle.errors import DaemonError
+def _load_config() -> Any:
+    """The daemon's effective config (file + env), so we find the socket it uses."""
+    from sqry.daemon.lifecycle.config import load_config
+    from sqry.daemon.lifecycle.errors import DaemonError
 
-        try:
-            config = load_config()
-        except DaemonError as err:
-            raise ClientError(f"cannot locate the sqryd socket: {err}") from err
-    return os.fspath(config.paths().socket)
+    try:
+        return load_config()
+    except DaemonError as err:
+        raise ClientError(f"cannot locate the sqryd socket: {err}") from err
 
 
 def _connect(sock: socket.socket, path: str, timeout: float) -> None:
