@@ -298,6 +298,7 @@ def test_invalid_ids_are_rejected(ipc: Harness, token: str) -> None:
 VALIDATION_ORDER = [
     ({"method": "", "id": 1.5, "params": 3}, 'missing "jsonrpc"', None),
     ({"jsonrpc": 2.0, "method": "", "id": 1.5, "params": 3}, '"jsonrpc" must be the string', None),
+    ({"jsonrpc": None, "method": "", "id": 1.5, "params": 3}, '"jsonrpc" must be the string', None),
     (
         {"jsonrpc": "1.0", "method": "", "id": 1.5, "params": 3},
         'unsupported "jsonrpc" version',
@@ -305,6 +306,7 @@ VALIDATION_ORDER = [
     ),
     ({"jsonrpc": "2.0", "id": 1.5, "params": 3}, 'missing "method"', None),
     ({"jsonrpc": "2.0", "method": 5, "id": 1.5, "params": 3}, '"method" must be a string', None),
+    ({"jsonrpc": "2.0", "method": None, "id": 1.5, "params": 3}, '"method" must be a string', None),
     ({"jsonrpc": "2.0", "method": "", "id": 1.5, "params": 3}, '"method" must not be empty', None),
     ({"jsonrpc": "2.0", "method": "x", "id": 1.5, "params": 3}, '"id" must be', None),
     ({"jsonrpc": "2.0", "method": "x", "id": 1, "params": 3}, '"params" must be', None),

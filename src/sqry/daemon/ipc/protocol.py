@@ -213,16 +213,16 @@ def _valid_id(value: Any) -> bool:
 
 def validate_request(obj: dict[str, Any]) -> Request | dict[str, Any]:
     """Check one request object; return a Request or the -32600 reply to send instead."""
-    version = obj.get("jsonrpc")
-    if version is None:
+    if "jsonrpc" not in obj:
         return invalid_request('missing "jsonrpc" field; expected "2.0"')
+    version = obj["jsonrpc"]
     if type(version) is not str:
         return invalid_request('"jsonrpc" must be the string "2.0"')
     if version != JSONRPC_VERSION:
         return invalid_request('unsupported "jsonrpc" version; expected "2.0"', version)
-    method = obj.get("method")
-    if method is None:
+    if "method" not in obj:
         return invalid_request('missing "method" field')
+    method = obj["method"]
     if type(method) is not str:
         return invalid_request('"method" must be a string')
     if not method:
