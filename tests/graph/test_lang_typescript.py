@@ -217,6 +217,14 @@ def test_module_symbol_and_parents_are_consistent(rel: str) -> None:
     assert_well_formed(facts)
 
 
+def test_the_module_symbol_is_named_by_its_path() -> None:
+    """``Avatar.tsx`` exports ``Avatar``: searching that name must find the function."""
+    module = extract("src/components/Avatar.tsx").symbols[0]
+    assert (module.kind, module.name, module.qualified_name) == (
+        "module", "src/components/Avatar", "src/components/Avatar"
+    )  # fmt: skip
+
+
 def test_tsx_files_get_the_tsx_grammar() -> None:
     """``<T>x`` is a cast in .ts and an element in .tsx: each needs its grammar."""
     cast = b"const n = <number>value;\nexport const el = <div />;\n"

@@ -351,8 +351,9 @@ class _Extractor:
         self.path = path
         self.tree = tree
         self.root = tree.root_node
-        stem = _strip_extension(path).rpartition("/")[2]
-        self.b = ScopedFacts(self.root, source, path, language, module, stem)
+        # The module symbol is named by its whole path: a file stem would collide
+        # with the component or class it exports (``Button.tsx`` → ``Button``).
+        self.b = ScopedFacts(self.root, source, path, language, module, module)
         self.is_module, self.exported = _prescan(self.root)
         self.consumed: set[int] = set()  # require() calls already recorded as imports
         self.class_nodes: set[int] = set()  # nodes that own a class symbol
