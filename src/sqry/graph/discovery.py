@@ -10,8 +10,8 @@ Rules, in the order they are applied to each directory entry:
 
 1. default-skipped directories (:data:`DEFAULT_SKIP_DIRS`), always;
 2. hidden names (leading ``.``) unless ``hidden=True``;
-3. symlinks unless ``follow=True``; followed directory links are entered at most
-   once per ``(st_dev, st_ino)``, which is the loop protection;
+3. symlinks unless ``follow=True``; a followed link to a directory that is one of
+   its own ancestors (same ``(st_dev, st_ino)``) is a loop: reported, not entered;
 4. ignore files: ``.gitignore`` at every level, ``.git/info/exclude``,
    ``.sqryignore`` (see :mod:`sqry.graph.ignore` for semantics and precedence);
 5. files: language by extension, else by shebang for extension-less files; then
@@ -132,7 +132,6 @@ class _Walker:
         self.follow = follow
         self.max_size = max_size
         self.result = Discovery()
-        self.seen_dirs: set[tuple[int, int]] = set()
 
     def warn(self, rel: str, message: str) -> None:
         self.result.warnings.append(PathWarning(rel or ".", message))
@@ -153,25 +152,33 @@ class _Walker:
         except OSError as exc:
             self.warn("", f"cannot read directory: {exc.strerror}")
             return self.result
-        self.seen_dirs.add((st.st_dev, st.st_ino))
-        stack: list[tuple[str, str, IgnoreStack]] = [(self.root, "", IgnoreStack())]
+        root_key = frozenset({(st.st_dev, st.st_ino)})
+        stack: list[tuple[str, str, IgnoreStack, frozenset]] = [
+            (self.root, "", IgnoreStack(), root_key)
+        ]
         while stack:
-            abspath, rel, ignores = stack.pop()
+            abspath, rel, ignores, ancestors = stack.pop()
             ignores = ignores.push(self.level_for(abspath, rel))
-            subdirs = self.scan_dir(abspath, rel, ignores)
-            stack.extend((a, r, ignores) for a, r in reversed(subdirs))
+            subdirs = self.scan_dir(abspath, rel, ignores, ancestors)
+            stack.extend((a, r, ignores, k) for a, r, k in reversed(subdirs))
         self.result.files.sort(key=lambda f: f.path)
         return self.result
 
-    def scan_dir(self, abspath: str, rel: str, ignores: IgnoreStack) -> list[tuple[str, str]]:
-        """Record the files of one directory; return its subdirectories to enter."""
+    def scan_dir(
+        self, abspath: str, rel: str, ignores: IgnoreStack, ancestors: frozenset
+    ) -> list[tuple[str, str, frozenset]]:
+        """Record the files of one directory; return its subdirectories to enter.
+
+        ``ancestors`` holds the ``(st_dev, st_ino)`` of every directory on the path
+        from the root: meeting one again through a symlink is a loop.
+        """
         try:
             with os.scandir(abspath) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             self.warn(rel, f"cannot read directory: {exc.strerror}; its files are not indexed")
             return []
-        subdirs: list[tuple[str, str]] = []
+        subdirs: list[tuple[str, str, frozenset]] = []
         for entry in entries:
             name = entry.name
             child_rel = f"{rel}/{name}" if rel else name
@@ -188,11 +195,10 @@ class _Walker:
                 if name in DEFAULT_SKIP_DIRS or ignores.ignored(child_rel, True):
                     continue
                 key = (st.st_dev, st.st_ino)
-                if key in self.seen_dirs:
-                    self.warn(child_rel, "symlink loop (directory already visited); skipped")
+                if key in ancestors:
+                    self.warn(child_rel, "symlink loop (links to its own ancestor); not followed")
                     continue
-                self.seen_dirs.add(key)
-                subdirs.append((entry.path, child_rel))
+                subdirs.append((entry.path, child_rel, ancestors | {key}))
             elif stat.S_ISREG(st.st_mode) and not ignores.ignored(child_rel, False):
                 self.consider_file(entry.path, child_rel, name, st)
         return subdirs
