@@ -66,8 +66,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def serve_for_bench(kind: str = "auto") -> Iterator[tuple[str, str]]:
-    """Yield ``(socket_path, server_description)`` for a server in another process."""
+def serve_for_bench(kind: str = "auto") -> Iterator[tuple[str, str, int]]:
+    """Yield ``(socket_path, server_description, server_pid)`` for a server in another process."""
     workdir = Path(tempfile.mkdtemp(prefix="sqb", dir="/tmp"))
     socket_path = str(workdir / "sqryd.sock")
     (workdir / "config").mkdir()
@@ -116,7 +116,7 @@ def serve_for_bench(kind: str = "auto") -> Iterator[tuple[str, str]]:
             if not _wait_for_socket(socket_path, proc, START_TIMEOUT_SECS):
                 raise SystemExit("bench/ipc.py: the in-process helper server did not come up")
             description = f"IpcServer in helper process (pid {proc.pid})"
-        yield socket_path, description
+        yield socket_path, description, proc.pid
     finally:
         if proc is not None:
             _stop(proc)
@@ -144,22 +144,49 @@ def _percentile(sorted_ns: list[int], pct: float) -> float:
     return sorted_ns[index] / 1000.0
 
 
-def round_trips(socket_path: str, requests: int, warmup: int = 1000) -> dict[str, Any]:
-    """One persistent connection, ``requests`` sequential daemon/status calls."""
+def process_cpu_secs(pid: int) -> float | None:
+    """user+system CPU seconds of ``pid`` (Linux /proc), None where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def round_trips(
+    socket_path: str, requests: int, warmup: int = 1000, server_pid: int | None = None
+) -> dict[str, Any]:
+    """One persistent connection, ``requests`` sequential daemon/status calls.
+
+    Besides wall-clock latency it reports CPU time per request on each side, which
+    stays meaningful on a busy machine where wall-clock tails measure the scheduler.
+    """
     clock = time.perf_counter_ns
     with DaemonClient.connect(socket_path) as client:
         call = client.request
         for _ in range(warmup):
             call("daemon/status")
         samples = [0] * requests
+        server_cpu0 = process_cpu_secs(server_pid) if server_pid else None
+        client_cpu0 = time.process_time()
         start = clock()
         for i in range(requests):
             t0 = clock()
             call("daemon/status")
             samples[i] = clock() - t0
         wall = (clock() - start) / 1e9
+        client_cpu = time.process_time() - client_cpu0
+        server_cpu1 = process_cpu_secs(server_pid) if server_pid else None
     samples.sort()
+    server_cpu_us = (
+        (server_cpu1 - server_cpu0) / requests * 1e6
+        if server_cpu0 is not None and server_cpu1 is not None
+        else None
+    )
     return {
+        "client_cpu_us_per_request": client_cpu / requests * 1e6,
+        "server_cpu_us_per_request": server_cpu_us,
         "requests": requests,
         "p50_us": _percentile(samples, 50),
         "p90_us": _percentile(samples, 90),
@@ -234,10 +261,15 @@ def concurrent_clients(socket_path: str, clients: int, per_client: int) -> dict[
 
 
 def run_all(
-    socket_path: str, requests: int = 20_000, clients: int = 16, per_client: int = 2_000
+    socket_path: str,
+    requests: int = 20_000,
+    clients: int = 16,
+    per_client: int = 2_000,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
+    """Both measurements against an already running server."""
     return {
-        "single_connection": round_trips(socket_path, requests),
+        "single_connection": round_trips(socket_path, requests, server_pid=server_pid),
         "concurrent": concurrent_clients(socket_path, clients, per_client),
     }
 
@@ -250,13 +282,20 @@ def _report(results: dict[str, Any], description: str) -> str:
     lines = [
         f"# server: {description}",
         f"# host: {platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"load average {os.getloadavg()[0]:.2f}",
         f"single connection, daemon/status x {single['requests']}:",
         f"  p50 {single['p50_us']:.1f} us (target <= {TARGET_P50_US:.0f}: {p50_ok})",
         f"  p90 {single['p90_us']:.1f} us",
         f"  p99 {single['p99_us']:.1f} us (target <= {TARGET_P99_US:.0f}: {p99_ok})",
         f"  max {single['max_us']:.1f} us, mean {single['mean_us']:.1f} us, "
         f"{single['requests_per_sec']:.0f} req/s",
+        f"  CPU per request: client {single['client_cpu_us_per_request']:.1f} us, server "
+        + (
+            f"{single['server_cpu_us_per_request']:.1f} us"
+            if single["server_cpu_us_per_request"] is not None
+            else "n/a"
+        ),
         f"{conc['clients']} concurrent clients x {conc['per_client']} requests:",
         f"  {conc['requests']} requests, {conc['errors']} errors, {conc['wall_secs']:.2f} s, "
         f"{conc['requests_per_sec']:.0f} req/s",
@@ -278,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         _serve_forever(args.serve)
         return 0
-    with serve_for_bench(args.server) as (socket_path, description):
-        results = run_all(socket_path, args.requests, args.clients, args.per_client)
+    with serve_for_bench(args.server) as (socket_path, description, server_pid):
+        results = run_all(socket_path, args.requests, args.clients, args.per_client, server_pid)
     if args.json:
         print(json.dumps({"server": description, **results}, indent=2))
     else:
