@@ -9,6 +9,8 @@ whatever it returns.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqry.daemon.ipc.framing import MAX_FRAME_BYTES, FrameTooLarge, dumps, frame_bytes
@@ -29,8 +31,6 @@ from sqry.daemon.ipc.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sqry.daemon.ipc.context import ServerContext
     from sqry.daemon.ipc.registry import MethodRegistry
 
@@ -46,6 +46,14 @@ def internal_error(request_id: Any, reason: str, **extra: Any) -> dict[str, Any]
     return error_response(request_id, INTERNAL_ERROR, STANDARD_MESSAGES[INTERNAL_ERROR], data)
 
 
+@dataclass(slots=True)
+class AfterSend:
+    """Effects handlers requested for after their reply frame has been written."""
+
+    callbacks: list[Callable[[], None]] = field(default_factory=list)
+    close: bool = False
+
+
 class Dispatcher:
     """Routes decoded documents to registered handlers for one server."""
 
@@ -55,13 +63,13 @@ class Dispatcher:
         self._management_meta = {"stale": False, "daemon_version": ctx.daemon_version}
 
     async def handle_document(
-        self, doc: Any, after_send: list[Callable[[], None] | None]
+        self, doc: Any, after_send: AfterSend
     ) -> dict[str, Any] | list[dict[str, Any]] | None:
         """Reply for one frame's document; None means "send no frame".
 
-        Callbacks requested by handlers (``Reply.after_send``) are appended to
-        ``after_send``; the caller runs them once the reply is written. A None entry
-        means a handler asked for the connection to close after the reply.
+        What handlers asked to happen after the reply (``Reply.after_send`` callbacks,
+        ``Reply.close_after``) is collected in ``after_send`` for the caller, which acts
+        on it once the reply is written.
         """
         if type(doc) is dict:
             return await self._single(doc, after_send)
@@ -70,7 +78,7 @@ class Dispatcher:
         return invalid_request(REASON_NOT_OBJECT_OR_ARRAY)
 
     async def _batch(
-        self, items: list[Any], after_send: list[Callable[[], None] | None]
+        self, items: list[Any], after_send: AfterSend
     ) -> list[dict[str, Any]] | dict[str, Any] | None:
         if not items:
             return invalid_request(REASON_EMPTY_BATCH)
@@ -86,17 +94,13 @@ class Dispatcher:
                 replies.append(invalid_request(REASON_BATCH_ELEMENT_SCALAR))
         return replies or None
 
-    async def _single(
-        self, obj: dict[str, Any], after_send: list[Callable[[], None] | None]
-    ) -> dict[str, Any] | None:
+    async def _single(self, obj: dict[str, Any], after_send: AfterSend) -> dict[str, Any] | None:
         request = validate_request(obj)
         if type(request) is dict:
             return request
         return await self.call(request, after_send)  # type: ignore[arg-type]
 
-    async def call(
-        self, request: Request, after_send: list[Callable[[], None] | None]
-    ) -> dict[str, Any] | None:
+    async def call(self, request: Request, after_send: AfterSend) -> dict[str, Any] | None:
         """Run one valid request; notifications are dispatched but never answered."""
         method = self._registry.get(request.method)
         if method is None:
@@ -124,9 +128,8 @@ class Dispatcher:
             )
         if type(out) is Reply:
             if out.after_send is not None:
-                after_send.append(out.after_send)
-            if out.close_after:
-                after_send.append(None)
+                after_send.callbacks.append(out.after_send)
+            after_send.close = after_send.close or out.close_after
             meta = (
                 self._management_meta
                 if out.meta is None

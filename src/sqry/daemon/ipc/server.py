@@ -21,10 +21,9 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqry.daemon.ipc.dispatch import Dispatcher, encode_reply
+from sqry.daemon.ipc.dispatch import AfterSend, Dispatcher, encode_reply
 from sqry.daemon.ipc.eager import start_eagerly
 from sqry.daemon.ipc.framing import HEADER, HEADER_SIZE, MAX_FRAME_BYTES, encode_frame
 from sqry.daemon.ipc.peercred import refusal_reason
@@ -300,20 +299,16 @@ class _Connection(asyncio.BufferedProtocol):
         except ValueError as exc:
             self._write(encode_reply(parse_error(str(exc))))
             return False
-        after_send: list[Callable[[], None] | None] = []
+        after_send = AfterSend()
         reply = await self._server.dispatcher.handle_document(doc, after_send)
         if reply is not None and not self._closing:
             self._write(encode_reply(reply))
-        keep_open = True
-        for callback in after_send:
-            if callback is None:
-                keep_open = False
-                continue
+        for callback in after_send.callbacks:
             try:
                 callback()
             except Exception:
                 log.exception("after-send callback failed")
-        return keep_open
+        return not after_send.close
 
     def _serve_first_frame(self, frame: bytes) -> bool:
         """Route the first frame: DaemonHello, ShimRegister, or a -32600 and close."""
