@@ -85,6 +85,35 @@ def test_foreign_uid_is_refused_before_anything_is_read() -> None:
             assert "result" in owner.request("daemon/status")
 
 
-def test_owner_uid_is_accepted(tmp_path: object) -> None:
+def test_owner_uid_is_accepted() -> None:
     with running_server() as ipc, ipc.connect() as conn:
         assert conn.request("daemon/status")["result"]["result"]["pid"] == os.getpid()
+
+
+def test_peer_uid_of_a_socketpair_is_ours() -> None:
+    import socket
+
+    from sqry.daemon.ipc.peercred import peer_uid, refusal_reason
+
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        assert peer_uid(a) == os.geteuid()
+        assert refusal_reason(a, os.geteuid()) is None
+        assert (
+            refusal_reason(a, os.geteuid() + 1)
+            == f"peer uid {os.geteuid()} is not the daemon owner"
+        )
+    finally:
+        a.close()
+        b.close()
+
+
+def test_unreadable_credentials_fail_closed() -> None:
+    import socket
+
+    from sqry.daemon.ipc.peercred import refusal_reason
+
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # no peer credentials at all
+    udp.close()
+    reason = refusal_reason(udp, os.geteuid())
+    assert reason is not None and reason.startswith("cannot verify the peer's credentials")
