@@ -568,10 +568,13 @@ def _syntax_error(root: Node) -> str:
         node = stack.pop()
         if node.is_error or node.is_missing:
             row, col = node.start_point
-            what = f"missing {node.type}" if node.is_missing else "syntax error"
-            return f"{what} at line {row + 1}, column {col + 1} (the rest of the file is indexed)"
+            what = f" (missing '{node.type}')" if node.is_missing else ""
+            return (
+                f"syntax error at line {row + 1}, column {col + 1}{what}; "
+                "the rest of the file is indexed"
+            )
         stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
-    return "syntax error (the rest of the file is indexed)"
+    return "syntax error; the rest of the file is indexed"
 
 
 LANGUAGE = LanguageSpec(

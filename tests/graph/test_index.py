@@ -1,0 +1,160 @@
+"""``sqry index`` as users run it, and the store's reader API."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sqry.graph.schema import SCHEMA_VERSION
+from sqry.graph.store import IncompatibleIndex, NoIndex, find_index_root, open_index
+
+SUMMARY = re.compile(
+    r"^indexed (\d+) files \((\d+) changed\), (\d+) symbols, (\d+) edges in [\d.]+s, (\d+) errors$"
+)
+
+
+def small_project(root: Path) -> None:
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("from .core import run\n")
+    (root / "pkg" / "core.py").write_text("def run():\n    helper()\n\ndef helper():\n    pass\n")
+    (root / "main.py").write_text("from pkg import run\n\nrun()\n")
+
+
+@pytest.mark.timeout(120)
+def test_build_then_incremental_summary(workspace: Path, sqry) -> None:
+    small_project(workspace)
+    first = sqry("index", str(workspace))
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""  # no TTY: no progress bar, and nothing went wrong
+    files, changed, symbols, edges, errors = map(int, SUMMARY.match(first.stdout.strip()).groups())
+    assert (files, changed, errors) == (3, 3, 0)
+    with open_index(workspace) as index:
+        counts = index.counts()
+        meta = index.meta()
+    assert (counts["symbols"], counts["edges"]) == (symbols, edges)
+    assert meta["schema_version"] == str(SCHEMA_VERSION) and meta["tool_version"]
+    again = sqry("index", cwd=workspace)  # PATH defaults to the current directory
+    assert SUMMARY.match(again.stdout.strip()).groups()[:2] == ("3", "0")
+    (workspace / "main.py").write_text("from pkg import run\n\nrun()\nrun()\n")
+    third = sqry("index", str(workspace))
+    assert SUMMARY.match(third.stdout.strip()).groups()[:2] == ("3", "1")
+
+
+@pytest.mark.timeout(120)
+def test_usage_errors_are_one_line_exit_2(workspace: Path, sqry) -> None:
+    missing = sqry("index", str(workspace / "nope"))
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("sqry: cannot index") and "does not exist" in missing.stderr
+    assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
+    (workspace / "f.py").write_text("x = 1\n")
+    not_dir = sqry("index", str(workspace / "f.py"))
+    assert not_dir.returncode == 2 and "is not a directory" in not_dir.stderr
+    bad_flag = sqry("index", "--frobnicate")
+    assert bad_flag.returncode == 2 and bad_flag.stderr.startswith("sqry: ")
+    bad_env = sqry("index", str(workspace), SQRY_MAX_SOURCE_FILE_SIZE="-5")
+    assert bad_env.returncode == 2 and "SQRY_MAX_SOURCE_FILE_SIZE" in bad_env.stderr
+
+
+@pytest.mark.timeout(120)
+def test_unwritable_index_dir_is_a_clear_error(workspace: Path, sqry) -> None:
+    small_project(workspace)
+    (workspace / ".sqry").write_text("a file where the index directory should be\n")
+    result = sqry("index", str(workspace))
+    assert result.returncode == 73
+    assert result.stderr.startswith("sqry: cannot write the index under")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(120)
+def test_progress_bar_only_on_a_terminal(workspace: Path) -> None:
+    small_project(workspace)
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sqry.cli.main", "index", str(workspace)],
+            stderr=slave,
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+        os.close(slave)
+        slave = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        if slave != -1:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0
+    shown = b"".join(chunks).decode()
+    assert "indexing [" in shown and "3/3" in shown
+    assert SUMMARY.match(proc.stdout.strip())
+
+
+@pytest.mark.timeout(120)
+def test_hidden_and_follow_flags(workspace: Path, sqry) -> None:
+    (workspace / ".tools").mkdir()
+    (workspace / ".tools" / "gen.py").write_text("def gen():\n    pass\n")
+    (workspace / "ext").mkdir()
+    (workspace / "ext" / "lib.py").write_text("def lib():\n    pass\n")
+    os.symlink(workspace / "ext", workspace / "linked")
+    assert sqry("index", str(workspace)).returncode == 0
+    with open_index(workspace) as index:
+        paths = {r[0] for r in index.conn.execute("SELECT path FROM files")}
+    assert paths == {"ext/lib.py"}
+    assert sqry("index", "--hidden", "--follow", str(workspace)).returncode == 0
+    with open_index(workspace) as index:
+        paths = {r[0] for r in index.conn.execute("SELECT path FROM files")}
+    assert paths == {"ext/lib.py", ".tools/gen.py", "linked/lib.py"}
+
+
+def test_reader_api_errors(workspace: Path) -> None:
+    with pytest.raises(NoIndex) as missing:
+        open_index(workspace)
+    assert "create one with: sqry index" in str(missing.value)
+    assert find_index_root(workspace) is None
+    (workspace / ".sqry").mkdir()
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    conn.executescript(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+        "INSERT INTO meta VALUES ('schema_version', '999');"
+    )
+    conn.close()
+    with pytest.raises(IncompatibleIndex) as old:
+        open_index(workspace)
+    assert "schema version 999" in str(old.value) and "sqry index --force" in str(old.value)
+    nested = workspace / "a" / "b"
+    nested.mkdir(parents=True)
+    assert find_index_root(nested) == workspace.resolve()
+
+
+@pytest.mark.timeout(120)
+def test_other_schema_version_needs_force(workspace: Path, sqry) -> None:
+    small_project(workspace)
+    assert sqry("index", str(workspace)).returncode == 0
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    refused = sqry("index", str(workspace))
+    assert refused.returncode == 3
+    assert "schema version 0" in refused.stderr and "sqry index --force" in refused.stderr
+    rebuilt = sqry("index", "--force", str(workspace))
+    assert rebuilt.returncode == 0 and SUMMARY.match(rebuilt.stdout.strip())
+    with open_index(workspace) as index:
+        assert index.meta()["schema_version"] == str(SCHEMA_VERSION)
+        assert index.counts()["files"] == 3
