@@ -255,7 +255,7 @@ class CFamilyExtractor:
     def name_parts(self, name_node: Node) -> list[str]:
         """``geo::Circle::draw`` → ``["geo", "Circle", "draw"]``, templates dropped."""
         text = strip_template_args(self.b.text(name_node))
-        return [p for p in text.split("::") if p] or [text]
+        return [p for p in text.split("::") if p]  # empty for a name the parser invented
 
     # -- file level ----------------------------------------------------------
 
@@ -274,8 +274,10 @@ class CFamilyExtractor:
         if name_node is None:
             return None
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return None
         params = node.child_by_field_name("parameters")
-        signature = f"#define {name}{self.b.text(params) if params is not None else ''}"
+        signature = one_line(f"#define {name}{self.b.text(params) if params is not None else ''}")
         value = node.child_by_field_name("value")
         end = value or params or name_node  # the node itself runs on to the next line
         self.b.add_symbol(
@@ -292,6 +294,8 @@ class CFamilyExtractor:
         if declarator is None or name_node is None:
             return ctx
         parts = self.name_parts(name_node)
+        if not parts:
+            return ctx
         name, qualifier = parts[-1], parts[:-1]
         span = ctx.template or node
         owner_qname = self.qualify(ctx.scope, "::".join(qualifier)) if qualifier else ""
@@ -372,6 +376,8 @@ class CFamilyExtractor:
             if name_node is None or name_node.type not in ("identifier", "field_identifier"):
                 continue  # `int Circle::count_ = 0;` defines a member declared elsewhere
             name = self.b.text(name_node)
+            if not name:  # a name the parser had to invent (syntax error)
+                continue
             self.b.add_symbol(
                 "variable",
                 name,
@@ -407,6 +413,8 @@ class CFamilyExtractor:
             names = names[1:]  # the first name *is* the record's name
         for name_node in names:
             name = self.b.text(name_node)
+            if not name:  # a name the parser had to invent (syntax error)
+                continue
             written = (
                 header_text(self.b.source, kind, kind.child_by_field_name("body")) if kind else ""
             )
@@ -416,7 +424,7 @@ class CFamilyExtractor:
                 self.qualify(ctx.scope, name),
                 node,
                 ctx.parent,
-                signature=f"typedef {written} {name}".replace("  ", " "),
+                signature=one_line(f"typedef {written} {name}"),
                 visibility=self.file_visibility(node, ctx),
                 doc=self.doc(node),
             )
@@ -430,7 +438,8 @@ class CFamilyExtractor:
         if body is None or ctx.in_body:
             return []
         name_node = node.child_by_field_name("name")
-        name = self.name_parts(name_node)[-1] if name_node is not None else name_hint
+        parts = self.name_parts(name_node) if name_node is not None else []
+        name = parts[-1] if parts else name_hint
         if node.type == "enum_specifier":
             self.enum(node, body, name, ctx, span or node)
             return []
@@ -517,6 +526,8 @@ class CFamilyExtractor:
             if name_node is None:
                 continue
             name = self.b.text(name_node)
+            if not name:  # a name the parser had to invent (syntax error)
+                continue
             local_id = self.b.add_symbol(
                 "field",
                 name,
@@ -543,6 +554,8 @@ class CFamilyExtractor:
         if name_node is None:
             return
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return
         qname = self.qualify(ctx.scope, name)
         doc = self.doc(ctx.template or node)
         self.state.prototypes[qname] = _Prototype(ctx.access or "public", is_static, doc)
@@ -596,6 +609,8 @@ class CFamilyExtractor:
             if item.type != "enumerator" or item_name is None:
                 continue
             text = self.b.text(item_name)
+            if not text:  # a name the parser had to invent (syntax error)
+                continue
             self.b.add_symbol(
                 "enum_variant",
                 text,
@@ -643,6 +658,8 @@ class CFamilyExtractor:
         if name_node is None or ctx.in_body:
             return None
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return None
         span = ctx.template or node
         self.b.add_symbol(
             "type",
@@ -663,6 +680,8 @@ class CFamilyExtractor:
         if target is None:
             return None
         parts = self.name_parts(target)
+        if not parts:
+            return None
         if any(c.type == "namespace" for c in node.children):
             # Not a `*` import: a namespace is no module the resolver can look into,
             # and an unknown `*` import would hide every other name of the file.
@@ -684,7 +703,8 @@ class CFamilyExtractor:
         target, via_self = self.callee(callee)
         if target is None:  # (*fp)(), get()(): kept as written, never resolved
             target = one_line(self.b.text(callee), MAX_CALLEE)
-        self.b.add_call(ctx.owner, target, node, via_self=via_self)
+        if target:
+            self.b.add_call(ctx.owner, target, node, via_self=via_self)
         return ctx
 
     # -- local bindings ------------------------------------------------------------

@@ -270,7 +270,8 @@ class FactsBuilder:
             alias=alias,
             via_self=via_self,
         )
-        self.facts.references.append(ref)
+        if target:  # an empty name is one the parser invented to recover: not recorded
+            self.facts.references.append(ref)
         return ref
 
     def add_call(self, source: int, target: str, at: Node, *, via_self: bool = False) -> None:

@@ -227,6 +227,8 @@ class _GoExtractor:
         if name_node is None:
             return ctx
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return ctx
         body = node.child_by_field_name("body")
         tparams = self.type_params(node.child_by_field_name("type_parameters"))
         local_id = self.b.add_symbol(
@@ -251,6 +253,8 @@ class _GoExtractor:
         if name_node is None:
             return ctx
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return ctx
         receiver, type_name, tparams = self.receiver(node.child_by_field_name("receiver"))
         owner = qualify(self.module, type_name) if type_name else self.module
         body = node.child_by_field_name("body")
@@ -344,6 +348,8 @@ class _GoExtractor:
         if name_node is None or body is None:
             return
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return
         kind = {"struct_type": "struct", "interface_type": "interface"}.get(body.type, "type")
         if spec.type == "type_alias":
             kind = "type"
@@ -390,6 +396,8 @@ class _GoExtractor:
             signature = header_text(self.b.source, decl, tag)
             for name_node in names:
                 name = self.b.text(name_node)
+                if not name:  # a name the parser had to invent (syntax error)
+                    continue
                 local_id = self.b.add_symbol(
                     "field",
                     name,
@@ -412,6 +420,8 @@ class _GoExtractor:
                 if name_node is None:
                     continue
                 name = self.b.text(name_node)
+                if not name:  # a name the parser had to invent (syntax error)
+                    continue
                 local_id = self.b.add_symbol(
                     "method",
                     name,
@@ -446,6 +456,8 @@ class _GoExtractor:
             names = [n for n in spec.children_by_field_name("name") if n.type == "identifier"]
             for name_node in names:
                 name = self.b.text(name_node)
+                if not name:  # a name the parser had to invent (syntax error)
+                    continue
                 if name == "_":
                     continue
                 self.b.add_symbol(

@@ -237,6 +237,8 @@ class _RustExtractor:
         if name_node is None:
             return ctx
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return ctx
         body = node.child_by_field_name("body")
         params = node.child_by_field_name("parameters")
         in_type = ctx.container in ("impl", "trait_impl", "trait")
@@ -286,6 +288,8 @@ class _RustExtractor:
         if name_node is None:
             return ctx
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return ctx
         kind = _TYPE_ITEM_KINDS[node.type]
         if node.type == "type_item" and ctx.container in ("impl", "trait_impl"):
             return None  # associated types of impls would repeat per impl; not indexed
@@ -332,6 +336,8 @@ class _RustExtractor:
             if name_node is None:
                 continue
             name = self.b.text(name_node)
+            if not name:  # a name the parser had to invent (syntax error)
+                continue
             fields = variant.child_by_field_name("body")
             local_id = self.b.add_symbol(
                 "enum_variant",
@@ -352,6 +358,8 @@ class _RustExtractor:
             if decl.type != "field_declaration" or name_node is None:
                 continue
             name = self.b.text(name_node)
+            if not name:  # a name the parser had to invent (syntax error)
+                continue
             self.b.add_symbol(
                 "field",
                 name,
@@ -391,6 +399,8 @@ class _RustExtractor:
         if name_node is None:
             return ctx
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return ctx
         value = node.child_by_field_name("value")
         qname = f"{ctx.scope}{SEP}{name}"
         local_id = self.b.add_symbol(
@@ -413,6 +423,8 @@ class _RustExtractor:
         if name_node is None:
             return None
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return None
         exported = self.has_attribute(node, "macro_export")
         self.b.add_symbol(
             "macro",
@@ -439,6 +451,8 @@ class _RustExtractor:
         if name_node is None:
             return ctx
         name = self.b.text(name_node)
+        if not name:  # a name the parser had to invent (syntax error)
+            return ctx
         body = node.child_by_field_name("body")
         if body is None:  # `mod x;`: the module lives in its own file
             target = (
