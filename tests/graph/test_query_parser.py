@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from sqry.graph import model
+from sqry.graph.query import fields
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.nodes import (
     And,
@@ -319,3 +321,8 @@ def test_nesting_depth_is_bounded():
     assert info.value.position == 66
     with pytest.raises(QueryError):
         parse("NOT " * 3000 + "a")
+
+
+def test_kinds_and_visibilities_agree_with_the_graph_model():
+    assert fields.SYMBOL_KINDS == model.SYMBOL_KINDS
+    assert fields.VISIBILITIES == model.VISIBILITIES

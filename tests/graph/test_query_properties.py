@@ -30,7 +30,7 @@ from sqry.graph.query.nodes import (
 )
 from sqry.graph.query.parser import parse
 from sqry.graph.query.printer import format_query
-from sqry.graph.query.regex import required_literal
+from sqry.graph.query.regex import caseless_literal, required_literal
 
 TEXT_FIELDS = ["name", "qname", "path", "parent", "doc", "signature"]
 GROUP_FIELDS = [*TEXT_FIELDS, "kind", "lang", "visibility", "async", "static", "lines"]
@@ -159,3 +159,27 @@ def test_required_literal_is_in_every_match(pattern, text):
     literal = required_literal(pattern)
     if literal is not None and compiled.search(text):
         assert literal in text
+
+
+def sqlite_like_contains(text: str, needle: str) -> bool:
+    """SQLite's ``LIKE '%needle%'``: case-insensitive for ASCII letters only."""
+
+    def fold(value: str) -> str:
+        return "".join(ch.lower() if ch.isascii() else ch for ch in value)
+
+    return fold(needle) in fold(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from([*REGEX_PIECES, "K", "s", "I", "x"]), max_size=8).map("".join),
+    st.text(alphabet="aAbB.1 KkSsſİıxX\u212a", max_size=10),
+)
+def test_caseless_literal_is_in_every_case_insensitive_match(pattern, text):
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return
+    literal = caseless_literal(pattern, re.IGNORECASE)
+    if literal is not None and compiled.search(text):
+        assert sqlite_like_contains(text, literal)

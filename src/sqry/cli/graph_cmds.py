@@ -256,7 +256,7 @@ def _run_search(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     from sqry.cli.output import EXIT_USAGE
-    from sqry.graph.model import SYMBOL_KINDS
+    from sqry.graph.query.fields import SYMBOL_KINDS
     from sqry.graph.query.search import check_pattern, search_symbols
 
     if args.kind and args.kind.lower() not in SYMBOL_KINDS:

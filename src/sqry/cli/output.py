@@ -27,8 +27,9 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
+
+from sqry.graph.query.record import Record
 
 EXIT_OK = 0
 EXIT_NO_RESULTS = 1
@@ -88,8 +89,7 @@ class Painter:
         return f"{self.path(path)}:{self.number(str(line))}:{self.number(str(column0 + 1))}"
 
 
-@dataclass
-class Report:
+class Report(Record):
     """One answer in every format.
 
     ``document`` is the ``--json`` output; ``rows`` are the flat items for
@@ -97,10 +97,12 @@ class Report:
     first-seen order); ``text`` renders the default output with a :class:`Painter`.
     """
 
+    __slots__ = ("document", "rows", "text", "columns")
+    _defaults: ClassVar[dict[str, Any]] = {"columns": ()}
     document: dict[str, Any]
     rows: list[dict[str, Any]]
     text: Callable[[Painter], Iterable[str]]
-    columns: list[str] = field(default_factory=list)
+    columns: list[str]
 
 
 def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:

@@ -13,8 +13,6 @@ parent is NULL or whose relation subquery sees a NULL ``target_id``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqry.graph.query.fields import FIELDS, RELATIONS
 from sqry.graph.query.nodes import (
     And,
@@ -27,7 +25,8 @@ from sqry.graph.query.nodes import (
     Pattern,
     Relation,
 )
-from sqry.graph.query.regex import IGNORECASE, flag_bits, required_literal
+from sqry.graph.query.record import Record
+from sqry.graph.query.regex import IGNORECASE, caseless_literal, flag_bits, required_literal
 
 #: Field -> (table alias role, column). Role "s" is symbols, "f" is files.
 _COLUMNS: dict[str, tuple[str, str]] = {
@@ -48,10 +47,10 @@ S, F = "s0", "f0"
 FROM = f"FROM symbols {S} JOIN files {F} ON {F}.id = {S}.file_id"
 
 
-@dataclass(frozen=True, slots=True)
-class SqlFilter:
+class SqlFilter(Record):
     """A boolean SQL expression over :data:`S`/:data:`F` and its ``?`` parameters."""
 
+    __slots__ = ("sql", "params")
     sql: str
     params: tuple[object, ...]
 
@@ -141,13 +140,22 @@ class _Compiler:
         return f"({column} {'=' if pattern.mode == 'eq' else 'GLOB'} ?)"
 
     def regex(self, column: str, pattern: str, bits: int) -> str:
-        """``re.search`` in Python, behind a C-speed ``instr`` test for a literal every
-        match must contain (most rows never reach the Python callback)."""
-        literal = required_literal(pattern, bits)
-        if literal:
-            self.params.append(literal)
+        """``re.search`` in Python, behind a C-speed test for a literal every match must
+        contain (``instr``, or ASCII ``LIKE`` when case-insensitive), so most rows never
+        reach the Python callback."""
+        prefilter = ""
+        if bits & IGNORECASE:
+            literal = caseless_literal(pattern, bits)
+            if literal:
+                escaped = "".join("\\" + ch if ch in "%_\\" else ch for ch in literal)
+                self.params.append(f"%{escaped}%")
+                prefilter = f"{column} LIKE ? ESCAPE '\\' AND "
+        else:
+            literal = required_literal(pattern, bits)
+            if literal:
+                self.params.append(literal)
+                prefilter = f"instr({column}, ?) > 0 AND "
         self.params.extend((pattern, bits))
-        prefilter = f"instr({column}, ?) > 0 AND " if literal else ""
         return f"({prefilter}sqry_regexp(?, ?, {column}))"
 
     def named(self, pattern: Pattern, alias: str) -> str:

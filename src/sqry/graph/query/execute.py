@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from sqry.graph.query import sqlfuncs
 from sqry.graph.query.compiler import (
@@ -25,31 +24,40 @@ from sqry.graph.query.compiler import (
 )
 from sqry.graph.query.nodes import Count, GroupBy, Query, Top
 from sqry.graph.query.parser import parse
+from sqry.graph.query.record import Record
 from sqry.graph.query.rows import SymbolRow, symbol_columns
 
 ORDER = f"ORDER BY {F}.path, {S}.start_line, {S}.start_column, {S}.id"
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(Record):
     """One ``group_by``/``top`` row: a field value and how many symbols have it."""
 
+    __slots__ = ("value", "count")
     value: object
     count: int
 
 
-@dataclass(slots=True)
-class QueryResult:
+class QueryResult(Record):
     """What a query produced. ``total`` counts all matches (symbols or groups) even
     when ``truncated`` by the limit; ``count`` is set for the ``count`` shape."""
 
+    __slots__ = ("shape", "symbols", "groups", "group_field", "count", "total", "truncated")
+    _defaults: ClassVar[dict[str, Any]] = {
+        "symbols": (),
+        "groups": (),
+        "group_field": None,
+        "count": None,
+        "total": 0,
+        "truncated": False,
+    }
     shape: Literal["symbols", "count", "groups"]
-    symbols: list[SymbolRow] = field(default_factory=list)
-    groups: list[Group] = field(default_factory=list)
-    group_field: str | None = None
-    count: int | None = None
-    total: int = 0
-    truncated: bool = False
+    symbols: list[SymbolRow]
+    groups: list[Group]
+    group_field: str | None
+    count: int | None
+    total: int
+    truncated: bool
 
     @property
     def empty(self) -> bool:

@@ -9,11 +9,11 @@ so ``kind:function`` splits into field, operator and value without spaces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.fields import REGEX_FLAGS
+from sqry.graph.query.record import Record
 
 TokenKind = Literal["WORD", "STRING", "REGEX", "OP", "LPAREN", "RPAREN", "PIPE", "EOF"]
 
@@ -25,16 +25,17 @@ _TERM_STOP = frozenset("()|\"':<>=")
 _VALUE_STOP = frozenset("()|\"'")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(Record):
     """One token. ``text`` is decoded (quotes and escapes removed); ``pos``/``end``
     are 0-based offsets into the query; ``flags`` only for REGEX."""
 
+    __slots__ = ("kind", "text", "pos", "end", "flags")
+    _defaults: ClassVar[dict[str, Any]] = {"flags": ""}
     kind: TokenKind
     text: str
     pos: int
     end: int
-    flags: str = ""
+    flags: str
 
     def describe(self) -> str:
         """How the token is named in error messages."""

@@ -9,90 +9,93 @@ one spelling of each meaning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any, ClassVar, Literal
+
+from sqry.graph.query.record import Record
 
 #: How a text value is compared: exact, SQLite GLOB (``* ? [...]``) or Python regex search.
 MatchMode = Literal["eq", "glob", "regex"]
 CompareOp = Literal["=", ">", "<", ">=", "<="]
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(Record):
     """A text value and how it matches; ``flags`` are regex flag letters (``imsx``)."""
 
+    __slots__ = ("mode", "text", "flags")
+    _defaults: ClassVar[dict[str, Any]] = {"flags": ""}
     mode: MatchMode
     text: str
-    flags: str = ""
+    flags: str
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(Record):
     """``FIELD:value`` / ``FIELD~=value`` on a text field (canonical field name)."""
 
+    __slots__ = ("field", "pattern")
     field: str
     pattern: Pattern
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(Record):
     """``lines OP n``; ``lines:n`` is stored as ``=``."""
 
+    __slots__ = ("field", "op", "number")
     field: str
     op: CompareOp
     number: int
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(Record):
     """``async:true`` / ``static:false``."""
 
+    __slots__ = ("field", "value")
     field: str
     value: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(Record):
     """``RELATION:value`` (``target`` is a Pattern on name/qname) or ``RELATION:(query)``."""
 
+    __slots__ = ("relation", "target")
     relation: str
     target: Pattern | Node
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Record):
+    __slots__ = ("item",)
     item: Node
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(Record):
+    __slots__ = ("items",)
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(Record):
+    __slots__ = ("items",)
     items: tuple[Node, ...]
 
 
 Node = Match | Compare | Flag | Relation | Not | And | Or
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
+class Count(Record):
     """``| count``: the number of rows coming in."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class GroupBy:
+
+class GroupBy(Record):
     """``| group_by FIELD``: one row per distinct value with its count."""
 
+    __slots__ = ("field",)
     field: str
 
 
-@dataclass(frozen=True, slots=True)
-class Top:
+class Top(Record):
     """``| top N FIELD``: the N most frequent values of FIELD."""
 
+    __slots__ = ("n", "field")
     n: int
     field: str
 
@@ -100,7 +103,8 @@ class Top:
 Stage = Count | GroupBy | Top
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(Record):
+    __slots__ = ("where", "stages")
+    _defaults: ClassVar[dict[str, Any]] = {"stages": ()}
     where: Node
-    stages: tuple[Stage, ...] = ()
+    stages: tuple[Stage, ...]

@@ -72,6 +72,21 @@ def required_literal(pattern: str, bits: int = 0) -> str | None:
     return max(runs, key=len) or None
 
 
+#: ASCII letters that ``re`` also matches, case-insensitively, to a non-ASCII letter
+#: (İ ı ſ K): SQLite's ASCII-only LIKE would miss those.
+_UNICODE_CASE_PARTNERS = frozenset("iIsSkK")
+
+
+def caseless_literal(pattern: str, bits: int) -> str | None:
+    """For a case-insensitive pattern: the longest run of ASCII characters every match
+    contains in some case, safe for SQLite's ASCII-only case-insensitive ``LIKE``."""
+    literal = required_literal(pattern, bits & ~re.IGNORECASE)
+    if not literal:
+        return None
+    runs = re.split(r"[^\x00-\x7f]|[iIsSkK]", literal)
+    return max(runs, key=len) or None
+
+
 def _atom(pattern: str, i: int) -> tuple[str | None, int]:
     """(the literal character at ``i`` or None, how many characters the atom spans)."""
     ch = pattern[i]

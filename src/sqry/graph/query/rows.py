@@ -8,7 +8,7 @@ follow-up lookups but never printed: they change on every rebuild.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sqry.graph.query.record import Record
 
 
 def symbol_columns(s: str = "s", f: str = "f") -> str:
@@ -24,10 +24,27 @@ def symbol_columns(s: str = "s", f: str = "f") -> str:
 SYMBOL_COLUMN_COUNT = 16
 
 
-@dataclass(frozen=True, slots=True)
-class SymbolRow:
+class SymbolRow(Record):
     """A symbol with its file path. Lines are 1-based, columns 0-based (as stored)."""
 
+    __slots__ = (
+        "id",
+        "kind",
+        "name",
+        "qualified_name",
+        "language",
+        "path",
+        "start_line",
+        "start_column",
+        "end_line",
+        "end_column",
+        "signature",
+        "doc",
+        "visibility",
+        "is_async",
+        "is_static",
+        "parent_id",
+    )
     id: int
     kind: str
     name: str

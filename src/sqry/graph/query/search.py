@@ -11,27 +11,33 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from sqry.graph.query import sqlfuncs
 from sqry.graph.query.compiler import FROM, F, S, SqlFilter, regex_filter, scope_filter
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.execute import ORDER, fetch_counted
+from sqry.graph.query.record import Record
 from sqry.graph.query.regex import IGNORECASE, compile_regex
 from sqry.graph.query.rows import SYMBOL_COLUMN_COUNT, SymbolRow, symbol_columns
 
 SearchMode = Literal["regex", "exact", "fuzzy"]
 
 
-@dataclass(slots=True)
-class SearchResult:
+class SearchResult(Record):
     """Matches in output order; ``scores`` parallels ``symbols`` in fuzzy mode."""
 
-    symbols: list[SymbolRow] = field(default_factory=list)
-    scores: list[float] | None = None
-    total: int = 0
-    truncated: bool = False
+    __slots__ = ("symbols", "scores", "total", "truncated")
+    _defaults: ClassVar[dict[str, Any]] = {
+        "symbols": (),
+        "scores": None,
+        "total": 0,
+        "truncated": False,
+    }
+    symbols: list[SymbolRow]
+    scores: list[float] | None
+    total: int
+    truncated: bool
 
 
 def check_pattern(pattern: str, *, ignore_case: bool = False) -> None:

@@ -13,29 +13,29 @@ so nothing is silently bound to a guess and nothing is silently hidden.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Literal
 
+from sqry.graph.query.record import Record
 from sqry.graph.query.rows import SymbolRow, symbol_columns
 
 _FROM = "FROM symbols s JOIN files f ON f.id = s.file_id"
 _ORDER = "ORDER BY f.path, s.start_line, s.start_column, s.id"
 
 
-@dataclass(frozen=True, slots=True)
-class CallSite:
+class CallSite(Record):
     """``symbol`` (the caller, or the callee) and where the call is written."""
 
+    __slots__ = ("symbol", "path", "line", "column")
     symbol: SymbolRow
     path: str
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class UnresolvedCall:
+class UnresolvedCall(Record):
     """A call from the symbol whose target could not be bound, as written."""
 
+    __slots__ = ("target_text", "path", "line", "column")
     target_text: str
     path: str
     line: int
