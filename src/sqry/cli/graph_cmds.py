@@ -121,7 +121,7 @@ def _register_search(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-l", "--lang", metavar="LANG", help="only this language")
     p.add_argument("-i", "--ignore-case", action="store_true", help="match case-insensitively")
     _add_common(p, _SCOPE_HELP)
-    p.set_defaults(run=_run_search)
+    p.set_defaults(run=_search)
 
 
 def _register_query(sub: argparse._SubParsersAction) -> None:
@@ -138,7 +138,7 @@ def _register_query(sub: argparse._SubParsersAction) -> None:
         help="relation names also match unresolved edges by the target text as written",
     )
     _add_common(p, _SCOPE_HELP)
-    p.set_defaults(run=_run_query)
+    p.set_defaults(run=_query)
 
 
 def _register_graph(sub: argparse._SubParsersAction) -> None:
@@ -152,7 +152,7 @@ def _register_graph(sub: argparse._SubParsersAction) -> None:
         d = graph_sub.add_parser(direction, help=text, description=text.capitalize() + ".")
         _add_symbol_args(d)
         _add_common(d, _LOCATE_HELP)
-        d.set_defaults(run=_run_graph)
+        d.set_defaults(run=_graph)
 
 
 def _register_explain(sub: argparse._SubParsersAction) -> None:
@@ -163,7 +163,7 @@ def _register_explain(sub: argparse._SubParsersAction) -> None:
     )
     _add_symbol_args(p)
     _add_common(p, _LOCATE_HELP)
-    p.set_defaults(run=_run_explain)
+    p.set_defaults(run=_explain)
 
 
 # -- failure handling ----------------------------------------------------------------
@@ -250,10 +250,7 @@ def _open_workspace(path_arg: str) -> _Workspace:
 # -- search and query ----------------------------------------------------------------
 
 
-def _run_search(args: argparse.Namespace) -> int:
-    return _guarded(_search)(args)
-
-
+@_guarded
 def _search(args: argparse.Namespace) -> int:
     from sqry.cli.output import EXIT_USAGE
     from sqry.graph.query.fields import SYMBOL_KINDS
@@ -301,10 +298,7 @@ def _check_language(ws: _Workspace, lang: str) -> None:
         )
 
 
-def _run_query(args: argparse.Namespace) -> int:
-    return _guarded(_query)(args)
-
-
+@_guarded
 def _query(args: argparse.Namespace) -> int:
     from sqry.graph.query.execute import run_query
     from sqry.graph.query.parser import parse
@@ -406,10 +400,7 @@ def _finish(
 # -- graph and explain ---------------------------------------------------------------
 
 
-def _run_graph(args: argparse.Namespace) -> int:
-    return _guarded(_graph)(args)
-
-
+@_guarded
 def _graph(args: argparse.Namespace) -> int:
     from sqry.cli.output import Report, error
     from sqry.graph.query.symbols import call_sites
@@ -495,10 +486,7 @@ def _workspace_relative(ws: _Workspace, path_arg: str) -> str:
     return path_arg
 
 
-def _run_explain(args: argparse.Namespace) -> int:
-    return _guarded(_explain)(args)
-
-
+@_guarded
 def _explain(args: argparse.Namespace) -> int:
     from sqry.cli.output import EXIT_OK, emit
     from sqry.graph.query.symbols import call_sites, parent_of, unresolved_calls
