@@ -115,7 +115,7 @@ def check_invariants(facts: FileFacts, source: bytes) -> None:
         assert sym.name and sym.qualified_name, sym
         assert 1 <= sym.start_line <= sym.end_line <= line_count, sym
         assert sym.start_column >= 0 and sym.end_column >= 0, sym
-        assert "\n" not in sym.signature and "\n" not in sym.doc, sym
+        assert "\n" not in sym.signature + sym.doc + sym.name + sym.qualified_name, sym
         if index:
             assert sym.parent is not None and 0 <= sym.parent < len(symbols), sym
             seen = {index}

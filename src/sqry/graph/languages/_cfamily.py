@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from sqry.graph.model import FileFacts
 
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
+#: One segment of a C/C++ name: an identifier, a destructor, or an operator.
+_NAME_PART = re.compile(r"~?[A-Za-z_$][\w$]*|operator[^\s\w]{1,3}|operator\(\)|operator\w+")
 _DECLARATOR_WRAPPERS = frozenset(
     {
         "pointer_declarator",
@@ -255,7 +257,10 @@ class CFamilyExtractor:
     def name_parts(self, name_node: Node) -> list[str]:
         """``geo::Circle::draw`` → ``["geo", "Circle", "draw"]``, templates dropped."""
         text = strip_template_args(self.b.text(name_node))
-        return [p for p in text.split("::") if p]  # empty for a name the parser invented
+        parts = [p for p in text.split("::") if p]
+        if all(_NAME_PART.fullmatch(p) for p in parts):
+            return parts
+        return []  # a name the parser invented or swallowed code into while recovering
 
     # -- file level ----------------------------------------------------------
 

@@ -374,8 +374,8 @@ class _RustExtractor:
     def impl(self, node: Node, ctx: _Ctx) -> Any:
         type_path = self.path_name(node.child_by_field_name("type"))
         body = node.child_by_field_name("body")
-        if not type_path or body is None:
-            return ctx
+        if body is None or not all(part.isidentifier() for part in type_path.split(SEP)):
+            return ctx  # no type we can name (`impl<T> X for (A, B)`, or a syntax error)
         tparams = ctx.type_params | self.type_params(node.child_by_field_name("type_parameters"))
         self_qname = self.self_type_qname(type_path, ctx)
         trait = node.child_by_field_name("trait")
