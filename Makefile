@@ -25,9 +25,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+BENCHES := lifecycle ipc index languages lang_extract
+
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/lifecycle.py
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/index.py
+	for b in $(BENCHES); do PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
