@@ -70,6 +70,13 @@ class BuildReport:
     full: bool = False
     file_errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[PathWarning] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase
+
+    def lap(self, phase: str, since: float) -> float:
+        """Record ``phase`` as lasting from ``since`` until now; return now."""
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
 
     @property
     def errors(self) -> int:
@@ -184,7 +191,8 @@ def _resolve_full(conn, resolver: Resolver) -> None:  # noqa: ANN001
     kinds = "kind IN ('inherits', 'implements')"
     _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
     resolver.table.load_all_bases()
-    others = "kind NOT IN ('contains', 'inherits', 'implements')"
+    # Locally bound references never resolve: a fresh build need not even read them.
+    others = "kind NOT IN ('contains', 'inherits', 'implements') AND bound_locally = 0"
     _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=True)
 
 
@@ -251,6 +259,7 @@ def build_index(
     report = BuildReport(root)
     with using_workspace(str(root)):
         found = discover(str(root), hidden=hidden, follow=follow)
+        report.lap("discover", started)
         report.warnings = found.warnings
         conn = store.open_writer(root, force=force)
         try:
@@ -262,7 +271,9 @@ def build_index(
                     built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     build_started_ns=str(started_ns),
                 )
+                lap = time.monotonic()
                 conn.execute("COMMIT")
+                report.lap("commit", lap)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -275,6 +286,7 @@ def build_index(
 def _build(
     conn, root: Path, files, force: bool, workers: int, progress, report: BuildReport
 ) -> None:  # noqa: ANN001
+    lap = time.monotonic()
     if force:
         for table in ("edge_names", "edges", "symbols", "files"):
             conn.execute(f"DELETE FROM {table}")
@@ -308,14 +320,17 @@ def _build(
         if progress is not None:
             progress(done, len(jobs))
     report.changed = writer.parsed
+    lap = report.lap("parse+write", lap)
     if writer.parsed or report.deleted:
         writer.add_contains_edges()
         if writer.track:
             _resolve_incremental(conn, writer)
         else:
             _resolve_full(conn, Resolver(SymbolTable(conn, preload=True), all_languages()))
+    lap = report.lap("resolve", lap)
     for statement in dropped_indexes:
         conn.execute(statement)
+    report.lap("indexes", lap)
     _collect_report(conn, report)
 
 

@@ -70,9 +70,9 @@ CREATE INDEX IF NOT EXISTS edges_file ON edges(file_id);
 -- target, its import member, its enclosing class for `self` calls). Incremental
 -- re-indexing uses it to find the edges a changed definition could rebind.
 CREATE TABLE IF NOT EXISTS edge_names (
+    edge_id INTEGER NOT NULL,
     name    TEXT NOT NULL,
-    edge_id INTEGER NOT NULL
-);
+    PRIMARY KEY (edge_id, name)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edge_names_name ON edge_names(name);
-CREATE INDEX IF NOT EXISTS edge_names_edge ON edge_names(edge_id);
 """

@@ -225,8 +225,8 @@ class IndexWriter:
             ],
         )
         self.conn.executemany(
-            "INSERT INTO edge_names (name, edge_id) VALUES (?, ?)",
-            [(name, edge_base + i) for i, ref in enumerate(refs) for name in ref[9]],
+            "INSERT INTO edge_names (edge_id, name) VALUES (?, ?)",
+            [(edge_base + i, name) for i, ref in enumerate(refs) for name in ref[9]],
         )
         if self.track:
             path, module = result.path, result.module
