@@ -6,13 +6,13 @@ import shutil
 
 import pytest
 
-from helpers import SqrydEnv, pid_alive, socket_accepts, wait_until
+from helpers import SqrydEnv, pid_alive, read_pidfile, socket_accepts, wait_until
 
 FAST_CHECK = {"SQRYD_SELF_CHECK_SECS": "0.1"}
 
 
 def start(env: SqrydEnv, **extra: str):
-    proc = env.spawn("foreground", env=env.with_env(**FAST_CHECK, **extra))
+    proc = env.spawn("foreground", env=env.with_env(**{**FAST_CHECK, **extra}))
     wait_until(
         lambda: socket_accepts(env.socket) or proc.poll() is not None, 20, message="daemon ready"
     )
@@ -67,3 +67,31 @@ def test_bad_self_check_knob_is_a_config_error(sqryd_env: SqrydEnv) -> None:
     done = sqryd_env.run("foreground", env=sqryd_env.with_env(SQRYD_SELF_CHECK_SECS="soon"))
     assert done.returncode == 78
     assert "SQRYD_SELF_CHECK_SECS" in done.stderr and done.stderr.count("\n") == 1
+
+
+def _takeover(env: SqrydEnv):
+    """Daemon A loses its runtime dir; daemon B starts in a fresh one; A's check fires later."""
+    old = env.spawn("foreground", env=env.with_env(SQRYD_SELF_CHECK_SECS="1.5"))
+    wait_until(lambda: socket_accepts(env.socket), 20, message="daemon A ready")
+    shutil.rmtree(env.runtime)
+    new = start(env, SQRYD_SELF_CHECK_SECS="30")
+    assert new.pid != old.pid
+    _, err = old.communicate(timeout=20)
+    assert old.returncode == 0, err
+    return new
+
+
+@pytest.mark.timeout(60)
+def test_a_displaced_daemon_leaves_the_new_daemons_socket_alone(sqryd_env: SqrydEnv) -> None:
+    new = _takeover(sqryd_env)
+    assert new.poll() is None
+    assert socket_accepts(sqryd_env.socket), "the new daemon's socket must survive"
+    assert (sqryd_env.runtime / "sqryd.ready").exists(), "and its ready marker"
+    status = sqryd_env.run("status", "--json")
+    assert status.returncode == 0 and f'"pid": {new.pid}' in status.stdout
+
+
+@pytest.mark.timeout(60)
+def test_a_displaced_daemon_leaves_the_new_daemons_pidfile_alone(sqryd_env: SqrydEnv) -> None:
+    new = _takeover(sqryd_env)
+    assert read_pidfile(sqryd_env.pidfile) == new.pid

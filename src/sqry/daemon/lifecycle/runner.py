@@ -155,6 +155,7 @@ class Daemon:
     _stop: asyncio.Event | None = None
     _stop_reason: str = ""
     _bound: tuple[int, int] | None = None
+    _ready_marker: tuple[int, int] | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def run(self) -> int:
@@ -236,7 +237,7 @@ class Daemon:
         """Step 7: the socket already accepts (listen backlog); now say so."""
         pid = os.getpid()
         notifier.ready(pid, status=f"ready; serving on {self.paths.socket}")
-        _touch(str(self.paths.ready))
+        self._ready_marker = _touch(str(self.paths.ready))
         if self.ready_pipe is not None:
             self.ready_pipe.ready(pid)
         self.became_ready = True
@@ -293,15 +294,13 @@ class Daemon:
         await server.shutdown(self.knobs.drain_secs)
 
     def _remove_name(self) -> None:
-        """Unlink our socket (only if it is still ours) and the ready marker."""
-        if self._bound is not None:
-            with contextlib.suppress(OSError):
-                st = os.lstat(self.paths.socket)
-                if (st.st_dev, st.st_ino) == self._bound:
-                    os.unlink(self.paths.socket)
-        if self.became_ready:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.paths.ready)
+        """Unlink our socket and ready marker, each only if it is still the file we made.
+
+        After a self-check failure the names may belong to a newer daemon (its
+        runtime dir recreated under ours); removing its files would take it down too.
+        """
+        _unlink_if_same(self.paths.socket, self._bound)
+        _unlink_if_same(self.paths.ready, self._ready_marker)
 
 
 def self_check(paths: RuntimePaths, pid: int, bound: tuple[int, int] | None) -> str | None:
@@ -380,15 +379,33 @@ def _remove_stale_socket(path: str) -> None:
         raise SocketSetupError(f"cannot remove stale socket {path}: {err.strerror}") from err
 
 
-def _touch(path: str) -> None:
-    """Create the ready marker; a failure is logged (readiness is also on the socket)."""
+def _touch(path: str) -> tuple[int, int] | None:
+    """Create the ready marker; return its identity, or None (logged) when that fails.
+
+    A failure is not fatal: readiness is also visible on the socket.
+    """
     try:
         fd = os.open(
             path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
         )
-        os.close(fd)
     except OSError as err:
         log.warning("cannot create ready marker %s: %s", path, err.strerror)
+        return None
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return (st.st_dev, st.st_ino)
+
+
+def _unlink_if_same(path, identity: tuple[int, int] | None) -> None:
+    """Unlink ``path`` only if it is still the file whose (st_dev, st_ino) we recorded."""
+    if identity is None:
+        return
+    with contextlib.suppress(OSError):
+        st = os.lstat(path)
+        if (st.st_dev, st.st_ino) == identity:
+            os.unlink(path)
 
 
 async def _watchdog(notifier: Notifier, interval: float) -> None:
