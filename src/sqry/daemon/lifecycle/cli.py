@@ -127,7 +127,20 @@ def load_cli_config(args: Args, env: Mapping[str, str]) -> DaemonConfig:
     return load_config(args.config, env=env, log_level=args.log_level)
 
 
+def become_daemon_process() -> None:
+    """Prepare this process to become the daemon; call before importing the runner.
+
+    asyncio imports ``ssl`` at load time only to offer TLS transports. The daemon
+    serves a Unix socket and never speaks TLS, yet loading OpenSSL is about a
+    third of asyncio's import cost (~34 ms of CPU measured here) on every daemon
+    start. Marking ``ssl`` unavailable makes asyncio take its documented no-ssl
+    path. Only ever done in the process that is about to run the daemon.
+    """
+    sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]
+
+
 def _cmd_foreground(args: Args, env: Mapping[str, str]) -> int:
+    become_daemon_process()
     from sqry.daemon.lifecycle.runner import run_foreground
 
     return run_foreground(load_cli_config(args, env), env=env)
@@ -137,6 +150,7 @@ def _cmd_start(args: Args, env: Mapping[str, str]) -> int:
     if args.spawned_by_client:
         if not args.detach:
             raise UsageError(f"--spawned-by-client requires --detach (see '{PROG} --help')")
+        become_daemon_process()
         from sqry.daemon.lifecycle.detach import run_child
 
         return run_child(args.config, args.log_level, env=env)
