@@ -111,7 +111,7 @@ def stop_daemon(
     paths = cfg.paths(env)
     deadline = time.monotonic() + timeout_secs
     try:
-        _call(paths.socket, "daemon/stop", timeout=timeout_secs)
+        _call(paths.socket, "daemon/stop", timeout=timeout_secs, wait_secs=timeout_secs)
     except NotRunning:
         raise
     except DaemonIoError as err:
@@ -150,9 +150,7 @@ def socket_accepts(socket_path) -> bool:
     try:
         sock.settimeout(1.0)
         sock.connect(os.fspath(socket_path))
-    except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
-        return False
-    except OSError:
+    except OSError:  # missing path, refused, timeout: nobody accepts
         return False
     finally:
         sock.close()
@@ -163,7 +161,7 @@ def _force_stop(paths: RuntimePaths, timeout_secs: float) -> None:
     """SIGTERM, then SIGKILL, the pidfile's pid — only while it provably holds the lock."""
     import signal
 
-    from sqry.daemon.lifecycle.pidfile import pid_holds_lock, read_pid
+    from sqry.daemon.lifecycle.pidfile import read_pid
 
     pid = read_pid(paths.pid)
     for sig, grace in (
@@ -172,7 +170,7 @@ def _force_stop(paths: RuntimePaths, timeout_secs: float) -> None:
     ):
         if is_stopped(paths):
             return
-        if pid is None or not _signal_if_lock_owner(pid, paths.lock, sig, pid_holds_lock):
+        if pid is None or not _signal_if_lock_owner(pid, paths.lock, sig):
             raise StopTimeout(
                 f"daemon did not stop within {timeout_secs:g}s and was not signalled: "
                 f"pid {pid if pid is not None else '?'} from {paths.pid} does not hold the lock "
@@ -185,13 +183,16 @@ def _force_stop(paths: RuntimePaths, timeout_secs: float) -> None:
     )
 
 
-def _signal_if_lock_owner(pid: int, lock, sig: int, pid_holds_lock) -> bool:
+def _signal_if_lock_owner(pid: int, lock, sig: int) -> bool:
     """Send ``sig`` to ``pid`` only if it holds ``lock``; False when it does not.
 
-    With a pidfd the check is made against a handle that cannot be recycled, so
-    a pid reused between the check and the kill is never hit.
+    The pidfd is opened *before* the check, so the signal goes to the process
+    that was checked: if it died and the pid was reused meanwhile, the send
+    fails (gone) instead of hitting the newcomer.
     """
     import signal
+
+    from sqry.daemon.lifecycle.pidfile import pid_holds_lock
 
     pidfd = None
     if hasattr(os, "pidfd_open"):
@@ -221,14 +222,23 @@ def _signal_if_lock_owner(pid: int, lock, sig: int, pid_holds_lock) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _call(socket_path, method: str, timeout: float | None = None) -> Any:
-    """One request on a fresh connection; client failures become lifecycle errors."""
+def _call(socket_path, method: str, timeout: float | None = None, wait_secs: float = 5.0) -> Any:
+    """One request on a fresh connection; client failures become lifecycle errors.
+
+    ``wait_secs`` caps connect and handshake (a wedged daemon accepts but never
+    answers), so ``stop --timeout-secs 1`` does not wait out the 5 s default.
+    """
     from sqry.client import DaemonClient
     from sqry.client.errors import ClientError
     from sqry.client.errors import NotRunning as ClientNotRunning
 
     try:
-        conn = DaemonClient.connect(socket_path=socket_path, auto_start=False)
+        conn = DaemonClient.connect(
+            socket_path=socket_path,
+            connect_timeout=min(wait_secs, 5.0),
+            handshake_timeout=min(wait_secs, 5.0),
+            auto_start=False,
+        )
     except ClientNotRunning as err:
         raise NotRunning(socket_path) from err
     except ClientError as err:  # handshake timeout, version mismatch, ...
