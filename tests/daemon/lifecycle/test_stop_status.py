@@ -155,8 +155,9 @@ def test_force_stop_kills_a_wedged_daemon_that_holds_the_lock(live_daemon: LiveD
     env = live_daemon.env
     os.kill(live_daemon.pid, signal.SIGSTOP)  # hears nothing, holds the lock
     plain = env.run("stop", "--timeout-secs", "1", timeout=60)
-    assert plain.returncode == 73, plain.stderr
-    assert "--force" in plain.stderr
+    assert plain.returncode == 69, plain.stderr
+    assert plain.stderr.startswith("sqryd: daemon did not stop within 1s (it did not answer")
+    assert "--force" in plain.stderr and plain.stderr.count("\n") == 1
     assert pid_alive(live_daemon.pid)
 
     forced = env.run("stop", "--force", "--timeout-secs", "1", timeout=60)
@@ -175,3 +176,45 @@ def test_stop_waits_until_socket_and_lock_are_released(live_daemon: LiveDaemon) 
     assert not lock_is_held(env.lock)
     # stop returns once the lock is free; the process exits right after releasing it
     wait_until(lambda: not pid_alive(live_daemon.pid), 5, message="the daemon process to exit")
+
+
+LOCK_HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def socketless_lock_holder(sqryd_env: SqrydEnv):
+    """A process that holds the daemon lock but has no socket (a draining or broken daemon)."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    proc = sqryd_env.spawn(
+        "-c", LOCK_HOLDER, str(sqryd_env.lock), cmd=[sys.executable], stdin=subprocess.PIPE
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    sqryd_env.pidfile.write_text(f"{proc.pid}\n")
+    return proc
+
+
+@pytest.mark.timeout(60)
+def test_stop_waits_for_a_lock_holder_that_does_not_accept(
+    sqryd_env: SqrydEnv, socketless_lock_holder
+) -> None:
+    done = sqryd_env.run("stop", "--timeout-secs", "1")
+    assert done.returncode == 69, done.stderr
+    assert "holds the lock but does not accept connections" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert socketless_lock_holder.poll() is None, "no signal without --force"
+
+
+@pytest.mark.timeout(60)
+def test_force_stop_signals_the_proven_lock_owner(
+    sqryd_env: SqrydEnv, socketless_lock_holder
+) -> None:
+    done = sqryd_env.run("stop", "--force", "--timeout-secs", "1")
+    assert done.returncode == 0, done.stderr
+    assert socketless_lock_holder.wait(10) == -signal.SIGTERM
+    assert not lock_is_held(sqryd_env.lock)

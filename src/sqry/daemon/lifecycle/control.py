@@ -105,24 +105,31 @@ def stop_daemon(
 ) -> None:
     """Send ``daemon/stop`` and wait until the socket refuses and the lock is free.
 
-    NotRunning (73) when nothing answers; StopTimeout (69) at the deadline,
-    unless ``force`` escalates to signals against the proven lock owner.
+    NotRunning (73) when nothing answers and nobody holds the lock. A daemon
+    that holds the lock but does not answer (already draining, or wedged) is
+    waited for like any other. At the deadline: StopTimeout (69), or with
+    ``force`` signals to the proven lock owner.
     """
+    from sqry.daemon.lifecycle.pidfile import lock_is_free
+
     paths = cfg.paths(env)
     deadline = time.monotonic() + timeout_secs
+    unheard = ""
     try:
         _call(paths.socket, "daemon/stop", timeout=timeout_secs, wait_secs=timeout_secs)
     except NotRunning:
-        raise
+        if lock_is_free(paths.lock):
+            raise
+        unheard = " (it holds the lock but does not accept connections)"
     except DaemonIoError as err:
-        if not force:
-            raise DaemonIoError(f"{err}; retry with --force to signal the daemon process") from err
-        deadline = time.monotonic()  # it cannot hear us: escalate at once
+        unheard = f" (it did not answer: {err})"
     if _wait_stopped(paths, deadline):
         return
-    if not force:
-        raise StopTimeout.after(timeout_secs)
-    _force_stop(paths, timeout_secs)
+    if force:
+        _force_stop(paths, timeout_secs)
+        return
+    hint = "; 'stop --force' signals the process holding the lock"
+    raise StopTimeout(f"{StopTimeout.after(timeout_secs)}{unheard}{hint}")
 
 
 def _wait_stopped(paths: RuntimePaths, deadline: float) -> bool:
