@@ -34,24 +34,16 @@ from pathlib import Path
 
 from sqry.graph import store
 from sqry.graph.discovery import PathWarning, discover
-from sqry.graph.languages.base import all_languages, using_workspace
+from sqry.graph.languages.base import using_workspace
 from sqry.graph.parse import FileJob, FileResult, process_chunk, process_file, time_budget
-from sqry.graph.resolve import (
-    EDGE_COLUMNS,
-    EdgeRow,
-    Resolution,
-    Resolver,
-    SymbolTable,
-)
-from sqry.graph.writer import IndexWriter, edges_naming, temp_ids
+from sqry.graph.resolve import resolve_full, resolve_incremental
+from sqry.graph.writer import IndexWriter
 
 # A file modified within this window before the previous build started may have
 # changed again within the same mtime tick after it was read (file systems keep
 # mtimes at a coarse granularity): such "racily clean" files are re-hashed.
 RACY_WINDOW_NS = 2_000_000_000
 IN_PROCESS_MAX = 24  # files; below this a pool's start-up costs more than it saves
-PRELOAD_MIN = 20000  # dirty edges; above this read the whole symbol table at once
-BATCH = 20000
 
 Progress = Callable[[int, int], None]
 
@@ -128,95 +120,6 @@ def run_jobs(root: str, jobs: list[FileJob], workers: int) -> Iterator[FileResul
                     ]
                 yield from results
                 submit()
-
-
-def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[EdgeRow]]:  # noqa: ANN001
-    """Edges matching ``where`` in id order, a batch at a time (bounded memory)."""
-    last = 0
-    while True:
-        rows = conn.execute(
-            f"SELECT {EDGE_COLUMNS} FROM edges WHERE id > ? AND ({where}) ORDER BY id LIMIT {BATCH}",
-            (last, *params),
-        ).fetchall()
-        if not rows:
-            return
-        yield [EdgeRow(*r) for r in rows]
-        last = rows[-1][0]
-
-
-def _write_resolutions(conn, results: list[tuple[Resolution, int]], *, all_rows: bool) -> None:  # noqa: ANN001
-    conn.executemany(
-        "UPDATE edges SET target_id = ?, resolved_via = ?, ambiguous_via = ?, candidates = ? "
-        "WHERE id = ?",
-        [
-            (res.target_id, res.via, res.ambiguous_via, res.candidates, edge_id)
-            for res, edge_id in results
-            if all_rows or res.target_id is not None or res.ambiguous_via is not None
-        ],
-    )
-
-
-def _resolve_edges(
-    conn, resolver: Resolver, batches: Iterator[list[EdgeRow]], *, fresh: bool
-) -> set[int]:  # noqa: ANN001
-    """Resolve and store every edge of ``batches``; return the source ids seen."""
-    sources: set[int] = set()
-    for batch in batches:
-        resolver.forget()
-        results = [(resolver.resolve(edge), edge.id) for edge in batch]
-        sources.update(edge.source_id for edge in batch)
-        _write_resolutions(conn, results, all_rows=not fresh)
-    return sources
-
-
-def _subclass_closure(conn, classes: set[int]) -> set[int]:  # noqa: ANN001
-    """``classes`` and every class that inherits from one of them, transitively."""
-    seen = set(classes)
-    frontier = set(classes)
-    while frontier:
-        table = temp_ids(conn, "t_frontier", frontier)
-        found = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT e.source_id FROM {table} t JOIN edges e ON e.target_id = t.id "
-                "WHERE e.kind IN ('inherits', 'implements')"
-            )
-        }
-        frontier = found - seen
-        seen |= frontier
-    return seen
-
-
-def _resolve_full(conn, resolver: Resolver) -> None:  # noqa: ANN001
-    kinds = "kind IN ('inherits', 'implements')"
-    _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
-    resolver.table.load_all_bases()
-    # Locally bound references never resolve: a fresh build need not even read them.
-    others = "kind NOT IN ('contains', 'inherits', 'implements') AND bound_locally = 0"
-    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=True)
-
-
-def _resolve_incremental(conn, writer: IndexWriter) -> None:  # noqa: ANN001
-    dirty = writer.dirty_edges()
-    table = SymbolTable(conn, preload=len(dirty) > PRELOAD_MIN)
-    resolver = Resolver(table, all_languages())
-    ids = temp_ids(conn, "t_dirty", dirty)
-    inherit_where = f"kind IN ('inherits', 'implements') AND id IN (SELECT id FROM {ids})"
-    classes = _resolve_edges(conn, resolver, _edge_batches(conn, inherit_where), fresh=False)
-    classes.update(writer.new_classes)
-    closure = _subclass_closure(conn, classes)
-    names_table = temp_ids(conn, "t_closure", closure)
-    class_names = {
-        r[0]
-        for r in conn.execute(f"SELECT s.name FROM {names_table} t JOIN symbols s ON s.id = t.id")
-    }
-    dirty |= edges_naming(conn, class_names)
-    ids = temp_ids(conn, "t_dirty", dirty)
-    table.forget_bases()
-    if table.complete:
-        table.load_all_bases()
-    others = f"kind NOT IN ('contains', 'inherits', 'implements') AND id IN (SELECT id FROM {ids})"
-    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=False)
 
 
 def _collect_report(conn, report: BuildReport) -> None:  # noqa: ANN001
@@ -324,9 +227,9 @@ def _build(
     if writer.parsed or report.deleted:
         writer.add_contains_edges()
         if writer.track:
-            _resolve_incremental(conn, writer)
+            resolve_incremental(conn, writer.dirty_edges(), writer.new_classes)
         else:
-            _resolve_full(conn, Resolver(SymbolTable(conn, preload=True), all_languages()))
+            resolve_full(conn)
     lap = report.lap("resolve", lap)
     for statement in dropped_indexes:
         conn.execute(statement)

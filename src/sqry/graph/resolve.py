@@ -43,13 +43,17 @@ incremental one (only the names dirty edges need are read).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import NamedTuple
 
-from sqry.graph.languages.base import LanguageSpec
+from sqry.graph.languages.base import LanguageSpec, all_languages
+from sqry.graph.writer import edges_naming, temp_ids
 
 CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
 INHERITANCE = ("inherits", "implements")
 MAX_REEXPORT_DEPTH = 8
+PRELOAD_MIN = 20000  # dirty edges; above this read the whole symbol table at once
+BATCH = 20000  # edges resolved and written per round (bounded memory)
 
 
 class Sym(NamedTuple):
@@ -593,3 +597,101 @@ class Resolver:
         if picked is None or isinstance(picked, Resolution):
             return picked
         return Resolution(picked.id, "unique", None, 1)
+
+
+# -- driving a build's resolution
+
+
+def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[EdgeRow]]:  # noqa: ANN001
+    """Edges matching ``where`` in id order, a batch at a time (bounded memory)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT {EDGE_COLUMNS} FROM edges WHERE id > ? AND ({where}) ORDER BY id LIMIT {BATCH}",
+            (last, *params),
+        ).fetchall()
+        if not rows:
+            return
+        yield [EdgeRow(*r) for r in rows]
+        last = rows[-1][0]
+
+
+def _write_resolutions(conn, results: list[tuple[Resolution, int]], *, all_rows: bool) -> None:  # noqa: ANN001
+    conn.executemany(
+        "UPDATE edges SET target_id = ?, resolved_via = ?, ambiguous_via = ?, candidates = ? "
+        "WHERE id = ?",
+        [
+            (res.target_id, res.via, res.ambiguous_via, res.candidates, edge_id)
+            for res, edge_id in results
+            if all_rows or res.target_id is not None or res.ambiguous_via is not None
+        ],
+    )
+
+
+def _resolve_edges(
+    conn, resolver: Resolver, batches: Iterator[list[EdgeRow]], *, fresh: bool
+) -> set[int]:  # noqa: ANN001
+    """Resolve and store every edge of ``batches``; return the source ids seen."""
+    sources: set[int] = set()
+    for batch in batches:
+        resolver.forget()
+        results = [(resolver.resolve(edge), edge.id) for edge in batch]
+        sources.update(edge.source_id for edge in batch)
+        _write_resolutions(conn, results, all_rows=not fresh)
+    return sources
+
+
+def _subclass_closure(conn, classes: set[int]) -> set[int]:  # noqa: ANN001
+    """``classes`` and every class that inherits from one of them, transitively."""
+    seen = set(classes)
+    frontier = set(classes)
+    while frontier:
+        table = temp_ids(conn, "t_frontier", frontier)
+        found = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT e.source_id FROM {table} t JOIN edges e ON e.target_id = t.id "
+                "WHERE e.kind IN ('inherits', 'implements')"
+            )
+        }
+        frontier = found - seen
+        seen |= frontier
+    return seen
+
+
+def resolve_full(conn: sqlite3.Connection) -> None:
+    """Resolve every edge of a freshly written index (nothing resolved yet)."""
+    resolver = Resolver(SymbolTable(conn, preload=True), all_languages())
+    kinds = "kind IN ('inherits', 'implements')"
+    _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
+    resolver.table.load_all_bases()
+    # Locally bound references never resolve: a fresh build need not even read them.
+    others = "kind NOT IN ('contains', 'inherits', 'implements') AND bound_locally = 0"
+    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=True)
+
+
+def resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: list[int]) -> None:
+    """Re-resolve the ``dirty`` edges after an incremental build, and what they imply.
+
+    ``new_classes``: ids of the class symbols the build wrote (their subclasses'
+    ``self`` lookups may bind differently now).
+    """
+    table = SymbolTable(conn, preload=len(dirty) > PRELOAD_MIN)
+    resolver = Resolver(table, all_languages())
+    ids = temp_ids(conn, "t_dirty", dirty)
+    inherit_where = f"kind IN ('inherits', 'implements') AND id IN (SELECT id FROM {ids})"
+    classes = _resolve_edges(conn, resolver, _edge_batches(conn, inherit_where), fresh=False)
+    classes.update(new_classes)
+    closure = _subclass_closure(conn, classes)
+    names_table = temp_ids(conn, "t_closure", closure)
+    class_names = {
+        r[0]
+        for r in conn.execute(f"SELECT s.name FROM {names_table} t JOIN symbols s ON s.id = t.id")
+    }
+    dirty |= edges_naming(conn, class_names)
+    ids = temp_ids(conn, "t_dirty", dirty)
+    table.forget_bases()
+    if table.complete:
+        table.load_all_bases()
+    others = f"kind NOT IN ('contains', 'inherits', 'implements') AND id IN (SELECT id FROM {ids})"
+    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=False)
