@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqry.graph import store
 from sqry.graph.discovery import PathWarning, discover
-from sqry.graph.languages.base import using_workspace
+from sqry.graph.languages.base import all_languages, using_workspace
 from sqry.graph.parse import FileJob, FileResult, process_chunk, process_file, time_budget
 from sqry.graph.resolve import resolve_full, resolve_incremental
 from sqry.graph.writer import IndexWriter
@@ -206,11 +206,11 @@ def _build(
             old is not None
             and old[1] == f.size
             and old[2] == f.mtime_ns
-            and old[4] == f.language
+            and _indexed_by(old[4], f.language)
             and old[2] < racy_from
         ):
             continue
-        old_hash = old[3] if old is not None and old[4] == f.language else None
+        old_hash = old[3] if old is not None and _indexed_by(old[4], f.language) else None
         jobs.append(FileJob(f.path, f.abspath, f.language, f.size, old_hash))
     for path in writer.old_files:
         if path not in seen:
@@ -235,6 +235,11 @@ def _build(
         conn.execute(statement)
     report.lap("indexes", lap)
     _collect_report(conn, report)
+
+
+def _indexed_by(stored: str, discovered: str) -> bool:
+    """Whether a file stored as language ``stored`` came from ``discovered``'s extractor."""
+    return stored == discovered or stored in all_languages()[discovered].dialects
 
 
 def _previous_start(conn) -> int:  # noqa: ANN001

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 TIME_BUDGET_ENV = "SQRY_FILE_TIME_BUDGET_SECS"
 DEFAULT_TIME_BUDGET = 20.0
 CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
+SCOPE_KINDS = frozenset({"module", "namespace"})  # their direct definitions are "top level"
 _CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 
 # (kind, name, qualified_name, start_line, start_column, end_line, end_column,
@@ -150,19 +151,43 @@ def to_utf8(data: bytes) -> tuple[bytes | None, str | None]:
     )
 
 
+def is_adopted(kind: str, parent_kind: str | None) -> bool:
+    """A method stored under a module or namespace: defined outside its type's body
+    (a Go method, a C++ out-of-class definition, a Rust ``impl`` in another file
+    than its type). Only its qualified name says which type it belongs to; the
+    resolver finds it through that class, never as a module-level definition."""
+    return kind == "method" and parent_kind in SCOPE_KINDS
+
+
+def _owner_class(facts: FileFacts, local_id: int, sep: str) -> tuple[str, bool] | None:
+    """(name, adopted) of the class code inside ``local_id`` sees as ``self``."""
+    symbols = facts.symbols
+    node: int | None = local_id
+    while node is not None:
+        sym = symbols[node]
+        if sym.kind in CLASS_KINDS:
+            return sym.name, False
+        parent_kind = symbols[sym.parent].kind if sym.parent is not None else None
+        if is_adopted(sym.kind, parent_kind):
+            parts = sym.qualified_name.split(sep)
+            return (parts[-2], True) if len(parts) > 1 else None
+        node = sym.parent
+    return None
+
+
 def lookup_names(
     spec: LanguageSpec, facts: FileFacts, stars: tuple[str, ...]
 ) -> list[tuple[str, ...]]:
     """Per reference, the names its resolution may look up (for incremental re-indexing).
 
     The segments of the target, the import member, the segments of the imported
-    module, the enclosing class for ``via_self`` calls, and the modules this file
+    module, the enclosing class for ``via_self`` calls (and, for an adopted
+    method, its class — see :func:`is_adopted`), and the modules this file
     star-imports (their appearance changes what an unbound name means). Empty for
     references that can never resolve (locally bound, not a plain name).
     """
     sep = spec.separator
     out: list[tuple[str, ...]] = []
-    symbols = facts.symbols
     for ref in facts.references:
         if ref.bound_locally:
             out.append(())
@@ -173,20 +198,19 @@ def lookup_names(
             if module:
                 names.update(module.split(sep))
             if ref.member and ref.member != "*":
-                names.add(ref.member)
+                names.update(ref.member.split(sep))  # Java ``Circle.Builder``
         else:
             segments = ref.target.split(sep)
-            if not all(s.isidentifier() for s in segments):
+            if not all(spec.is_identifier(s) for s in segments):
                 out.append(())
                 continue
             names.update(segments)
-        if ref.via_self:
-            node: int | None = ref.source
-            while node is not None and symbols[node].kind not in CLASS_KINDS:
-                node = symbols[node].parent
-            if node is not None:
-                names.add(symbols[node].name)
+        if ref.via_self or spec.members_in_scope:
+            owner = _owner_class(facts, ref.source, sep)
+            if owner is not None and (ref.via_self or owner[1]):
+                names.add(owner[0])
         names.discard("")
+        names.discard("*")
         out.append(tuple(sorted(names)))
     return out
 
@@ -267,6 +291,10 @@ def process_file(job: FileJob, budget: float) -> FileResult:
         with _budget(budget):
             tree = _parser_for(spec, job.path).parse(source)
             facts = spec.extract(tree, source, job.path, result.module)
+            # The facts know better than the path: Java's declared package, a C++
+            # header the C extractor handed to the C++ one (then resolved as C++).
+            spec = all_languages().get(facts.language, spec)
+            result.module, result.language = facts.module_name, spec.name
             result.symbols, result.refs = facts_to_rows(spec, facts)
     except BudgetExceeded:
         result.error = f"took longer than the {budget:g}s per-file budget; skipped"

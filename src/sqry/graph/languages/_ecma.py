@@ -145,6 +145,11 @@ def _strip_extension(path: str) -> str:
     return path
 
 
+def is_identifier(segment: str) -> bool:
+    """A name a definition can have: ``$``-names and ``#private`` members included."""
+    return segment.removeprefix("#").replace("$", "_").isidentifier()
+
+
 def module_name(path: str) -> str:
     """``src/util.ts`` → ``src/util``; ``src/ui/index.jsx`` → ``src/ui``."""
     stem = _strip_extension(path)

@@ -51,6 +51,18 @@ class LanguageSpec:
     members by bare name (Java, C++, C#: ``foo()`` may mean ``this.foo()``);
     Python sets it False because there a bare ``foo()`` in a method never means
     the method ``self.foo``.
+
+    ``package_of(path, module_name)`` gives the key of the package a file belongs
+    to for the ``package`` rule: files with equal keys see each other's top-level
+    definitions without an import (Java: the declared package; Go: the package
+    directory). ``None`` (the default) means the language has no such rule —
+    a file sees only what it defines or imports (JS/TS modules, C/C++ files), and
+    a wrong guess is worse than no edge.
+    ``is_identifier(segment)`` says whether one segment of a reference target can
+    name a definition (JS ``#private`` and ``$``-names are not Python identifiers).
+    ``dialects`` are the other languages the extractor may report in
+    ``FileFacts.language`` (C hands plainly-C++ ``.h`` headers to the C++
+    extractor): a file stored under one of them was still indexed by this spec.
     """
 
     name: str
@@ -64,6 +76,21 @@ class LanguageSpec:
     grammar_for: Callable[[str], tree_sitter.Language] | None = None
     builtins: frozenset[str] = frozenset()
     members_in_scope: bool = True
+    package_of: Callable[[str, str], str] | None = None
+    is_identifier: Callable[[str], bool] = str.isidentifier
+    dialects: tuple[str, ...] = ()
+
+
+def package_is_module(path: str, module_name: str) -> str:
+    """``package_of`` for languages whose module *is* the package (Java's declared
+    package, Go's package directory): files of one module see each other."""
+    return module_name
+
+
+def package_is_directory(path: str, module_name: str) -> str:
+    """``package_of`` by directory: the files next to each other (Python modules
+    of one package, its ``__init__`` included)."""
+    return path.rpartition("/")[0]
 
 
 _WORKSPACE_ROOT: ContextVar[str | None] = ContextVar("sqry_workspace_root", default=None)

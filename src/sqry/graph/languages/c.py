@@ -74,4 +74,6 @@ LANGUAGE = LanguageSpec(
     separator=".",
     builtins=LIBC,
     members_in_scope=False,  # C has no methods
+    dialects=("cpp",),  # plainly-C++ headers are extracted as C++
+    package_of=None,  # files share names through includes (then the `unique` rule)
 )

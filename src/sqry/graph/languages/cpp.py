@@ -46,4 +46,5 @@ LANGUAGE = LanguageSpec(
     separator="::",
     builtins=LIBC,
     members_in_scope=True,  # in a method, a bare f() may mean this->f()
+    package_of=None,  # files share names through includes; namespaces are searched instead
 )

@@ -43,7 +43,7 @@ from sqry.graph.languages._facts_builder import (
     unparenthesized,
     walk,
 )
-from sqry.graph.languages.base import LanguageSpec, workspace_root
+from sqry.graph.languages.base import LanguageSpec, package_is_module, workspace_root
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -590,4 +590,5 @@ LANGUAGE = LanguageSpec(
     separator=".",
     builtins=BUILTINS,
     members_in_scope=False,  # a bare f() in a method never means the receiver's f
+    package_of=package_is_module,  # the package directory
 )

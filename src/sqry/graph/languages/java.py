@@ -50,7 +50,7 @@ from sqry.graph.languages._treekit import (
     node_query,
     text,
 )
-from sqry.graph.languages.base import LanguageSpec
+from sqry.graph.languages.base import LanguageSpec, package_is_module
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -119,6 +119,11 @@ def module_name(path: str) -> str:
     if "java" in parts:
         parts = parts[len(parts) - parts[::-1].index("java") :]
     return ".".join(parts)
+
+
+def is_identifier(segment: str) -> bool:
+    """A Java name: Python's identifier rules plus ``$``."""
+    return segment.replace("$", "_").isidentifier()
 
 
 def _package_of(name: str, wildcard: bool) -> str:
@@ -528,4 +533,6 @@ LANGUAGE = LanguageSpec(
     separator=".",
     builtins=BUILTINS,
     members_in_scope=True,
+    package_of=package_is_module,  # the declared package
+    is_identifier=is_identifier,
 )

@@ -54,7 +54,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqry.graph.languages.base import LanguageSpec
+from sqry.graph.languages.base import LanguageSpec, package_is_directory
 from sqry.graph.model import FileFacts, Reference, Symbol
 
 if TYPE_CHECKING:
@@ -588,4 +588,5 @@ LANGUAGE = LanguageSpec(
     shebangs=("python", "pypy"),
     builtins=frozenset(name for name in dir(builtins) if not name.startswith("_")),
     members_in_scope=False,
+    package_of=package_is_directory,
 )

@@ -768,4 +768,5 @@ LANGUAGE = LanguageSpec(
     separator=SEP,
     builtins=BUILTINS,
     members_in_scope=False,  # a bare f() in a method never means self.f()
+    package_of=None,  # a module is one file: another file's names need a `use`
 )

@@ -53,6 +53,8 @@ LANGUAGE = LanguageSpec(
     separator=".",
     builtins=_ecma.BUILTINS,
     members_in_scope=False,  # a bare f() in a method never means this.f()
+    is_identifier=_ecma.is_identifier,
+    package_of=None,  # a module sees only what it defines or imports
     shebangs=("ts-node", "tsx"),
     grammar_for=grammar_for,
 )
