@@ -275,8 +275,8 @@ def test_resolved_edges_of_the_fixture_project():
         "imports src/list.c -> <stdlib.h> @src/list.c:1 => -",
         "imports src/list.c -> list.h @src/list.c:2 => src/list.h (src/list.h) import",
         "imports src/list.c -> util.h @src/list.c:3 => src/util.h (src/util.h) import",
-        # list.c and list.h are one module pair (same stem): the `package` rule
-        "returns list_push -> Node @src/list.c:10 => Node (src/list.h) package",
+        # C has no `package` rule (files share names through includes)
+        "returns list_push -> Node @src/list.c:10 => Node (src/list.h) unique",
         "calls list_push -> malloc @src/list.c:12 => -",
         "calls list_push -> bump @src/list.c:15 => bump (src/util.h) unique",
         "calls sort -> cmp @src/list.c:30 => -",

@@ -262,44 +262,36 @@ def test_syntax_errors_keep_what_parses_and_say_where():
 
 # -- resolved edges, through the real index build ----------------------------------
 
-#: Edges the engine does not bind right yet, with what they bind today.
-ENGINE_GAPS = {
-    # An out-of-class method is parented to its namespace (the class is in the
-    # header), and the `self` rule only follows parents. Should be: geo::Shape::area.
-    "calls geo::Shape::describe -> area @shapes.cpp:6 => -",
-    # Same cause, seen from the class: its out-of-class members are not its
-    # children. Should be: geo::Shape::describe (shapes.cpp).
-    "calls geo::Shape::name -> describe @shapes.hpp:13 => -",
-    # WRONG today: a return type binds to the constructor named like the class;
-    # returns/inherits edges should only bind types. Should be: geo::Circle (shapes.hpp).
-    "returns geo::Circle::unit -> Circle @shapes.cpp:16 => geo::Circle::Circle (shapes.cpp) local",
-}
-
 
 @pytest.mark.timeout(120)
 def test_resolved_edges_of_the_fixture_project():
     from lang_kit import indexed_edges
 
-    assert (
-        indexed_edges("cpp")
-        == {
-            "imports main.cpp -> <iostream> @main.cpp:1 => -",
-            "imports main.cpp -> shapes.hpp @main.cpp:2 => shapes.hpp (shapes.hpp) import",
-            "imports main.cpp -> geo @main.cpp:4 => -",  # a namespace is not a module
-            "imports main.cpp -> std @main.cpp:5 => -",
-            "calls main -> Circle::unit @main.cpp:8 => geo::Circle::unit (shapes.cpp) unique",
-            "calls main -> c.area @main.cpp:10 => -",
-            "calls main -> b.get @main.cpp:10 => -",
-            "imports shapes.cpp -> shapes.hpp @shapes.cpp:1 => shapes.hpp (shapes.hpp) import",
-            "returns geo::Shape::describe -> std::string @shapes.cpp:5 => -",
-            "calls geo::Shape::describe -> std::to_string @shapes.cpp:6 => -",
-            "calls geo::Circle::area -> math::pi @shapes.cpp:13 => geo::math::pi (util/math.hpp) unique",
-            "calls geo::Circle::area -> math::square @shapes.cpp:13 => geo::math::square (util/math.hpp) unique",
-            "calls geo::Circle::unit -> c.area @shapes.cpp:18 => -",
-            "imports shapes.hpp -> <string> @shapes.hpp:2 => -",
-            "imports shapes.hpp -> util/math.hpp @shapes.hpp:3 => util/math.hpp (util/math.hpp) import",
-            "returns geo::Shape::name -> std::string @shapes.hpp:13 => -",
-            "inherits geo::Circle -> Shape @shapes.hpp:21 => geo::Shape (shapes.hpp) local",
-        }
-        | ENGINE_GAPS
-    )
+    assert indexed_edges("cpp") == {
+        "imports main.cpp -> <iostream> @main.cpp:1 => -",
+        "imports main.cpp -> shapes.hpp @main.cpp:2 => shapes.hpp (shapes.hpp) import",
+        # `using namespace geo;` binds the namespace (its first block by path)
+        # and makes its names visible in the file
+        "imports main.cpp -> geo @main.cpp:4 => geo (shapes.cpp) import",
+        "imports main.cpp -> std @main.cpp:5 => -",
+        "calls main -> Circle::unit @main.cpp:8 => geo::Circle::unit (shapes.cpp) import",
+        "calls main -> c.area @main.cpp:10 => -",
+        "calls main -> b.get @main.cpp:10 => -",
+        "imports shapes.cpp -> shapes.hpp @shapes.cpp:1 => shapes.hpp (shapes.hpp) import",
+        "returns geo::Shape::describe -> std::string @shapes.cpp:5 => -",
+        "calls geo::Shape::describe -> std::to_string @shapes.cpp:6 => -",
+        # an out-of-class method sees its class (declared in the header) as `this`
+        "calls geo::Shape::describe -> area @shapes.cpp:6 => geo::Shape::area (shapes.hpp) self",
+        # `math` is looked up in the enclosing namespace `geo`, open across files
+        "calls geo::Circle::area -> math::pi @shapes.cpp:13 => geo::math::pi (util/math.hpp) package",
+        "calls geo::Circle::area -> math::square @shapes.cpp:13 => geo::math::square (util/math.hpp) package",
+        # a return type binds the class, never the constructor named like it
+        "returns geo::Circle::unit -> Circle @shapes.cpp:16 => geo::Circle (shapes.hpp) package",
+        "calls geo::Circle::unit -> c.area @shapes.cpp:18 => -",
+        "imports shapes.hpp -> <string> @shapes.hpp:2 => -",
+        "imports shapes.hpp -> util/math.hpp @shapes.hpp:3 => util/math.hpp (util/math.hpp) import",
+        "returns geo::Shape::name -> std::string @shapes.hpp:13 => -",
+        # a bare call in a class sees its members, also those defined out of class
+        "calls geo::Shape::name -> describe @shapes.hpp:13 => geo::Shape::describe (shapes.cpp) local",
+        "inherits geo::Circle -> Shape @shapes.hpp:21 => geo::Shape (shapes.hpp) local",
+    }

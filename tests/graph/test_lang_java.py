@@ -338,6 +338,11 @@ EXPECTED_RESOLVED = [
     ("calls", f"{A}.sort", "sorted", 50, f"{A}.sorted", "local"),
     ("calls", f"{A}.print", "print", 61, f"{A}.print", "local"),
     ("calls", f"{A}.builder", "Circle.Builder", 65, f"{C}.Builder", "import"),
+    # imports of a nested class or a static member bind the member below the package
+    ("imports", "com.acme.app", "com.acme.model.Circle.Builder", 4, f"{C}.Builder", "import"),
+    ("imports", "com.acme.app", "com.acme.model.Shape.EPSILON", 9, f"{M}.Shape.EPSILON",
+     "import"),
+    ("returns", f"{A}.builder", "Builder", 64, f"{C}.Builder", "import"),
     ("inherits", C, "Shape", 5, f"{M}.Shape", "package"),
     ("returns", f"{C}.of", "Circle", 24, C, "local"),
     ("calls", f"{C}.of", "Circle", 25, C, "local"),
@@ -350,13 +355,7 @@ EXPECTED_RESOLVED = [
     ("calls", f"{M}.Shape.compareTo", "area", 16, f"{M}.Shape.area", "self"),
 ]  # fmt: skip
 
-# Imports of a nested class or a static member name a member below the package
-# (``Circle.Builder``, ``Shape.EPSILON``); the engine binds the package for now.
-RESOLVER_GAPS = {
-    ("imports", "com.acme.app", "com.acme.model.Circle.Builder", 4): {M, f"{C}.Builder"},
-    ("imports", "com.acme.app", "com.acme.model.Shape.EPSILON", 9): {M, f"{M}.Shape.EPSILON"},
-    ("returns", f"{A}.builder", "Builder", 64): {None, f"{C}.Builder"},
-}
+RESOLVER_GAPS: dict[tuple, set[str | None]] = {}  # none known
 
 
 @pytest.mark.timeout(120)

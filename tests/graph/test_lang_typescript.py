@@ -331,16 +331,15 @@ EXPECTED_RESOLVED = [
     ("calls", f"{M}.Validation.check", "helper", 35, f"{M}.Validation.helper", "local"),
     ("inherits", f"{S}.UserService", "BaseService", 16, f"{S}.BaseService", "local"),
     ("calls", f"{S}.UserService.find", "remember", 29, f"{S}.UserService.remember", "self"),
+    # a member of an imported namespace
+    ("calls", f"{S}.UserService.remember", "Validation.check", 36, f"{M}.Validation.check",
+     "import"),
     ("calls", f"{S}.UserService.fromJson", "parse", 42, f"{M}.parse", "import"),
     # this.log() finds the method in the base class
     ("calls", f"{S}.UserService.[Symbol.dispose]", "log", 46, f"{S}.BaseService.log", "self"),
 ]  # fmt: skip
 
-# The engine's resolver does not yet look inside a namespace for a member.
-RESOLVER_GAPS = {
-    ("calls", f"{S}.UserService.remember", "Validation.check", 36): {None,
-                                                                     f"{M}.Validation.check"},
-}  # fmt: skip
+RESOLVER_GAPS: dict[tuple, set[str | None]] = {}  # none known
 
 
 @pytest.mark.timeout(120)

@@ -8,8 +8,9 @@ stops the search: falling through to a vaguer rule would bind the name to
 something it provably is not. Two distinct candidates (different qualified
 names) at one rule are an ambiguity: the edge stays unresolved with
 ``ambiguous_via``/``candidates`` recorded. Definitions sharing one qualified name
-(``if``/``else`` variants, a property getter and setter, ``.py`` + ``.pyi``) are
-one candidate: the first by (path, line, column).
+(``if``/``else`` variants, a property getter and setter, ``.py`` + ``.pyi``, a
+C++ namespace reopened in several files) are one candidate: the first by
+(path, line, column).
 
 1. ``self`` — only for ``via_self`` references: the member in the enclosing
    class, then in its bases depth-first in declaration order.
@@ -18,22 +19,46 @@ one candidate: the first by (path, line, column).
    so (``LanguageSpec.members_in_scope``).
 3. ``import`` — an import alias equal to the first segment; else the longest
    prefix of the target that a whole-module import makes usable (``import
-   a.b`` makes ``a`` and ``a.b`` usable); else the file's ``*`` imports. A
-   ``*`` import of a module outside the workspace stops the search for any
-   other unbound name (it could come from there).
-4. ``package`` — a top-level definition in another file of the same module, or
-   in a sibling module (same parent package).
+   a.b`` makes ``a`` and ``a.b`` usable); else the file's ``*`` imports; else the
+   namespaces it opens (C++ ``using namespace ns;``). A ``*`` import of a module
+   outside the workspace stops the search for any other unbound name (it could
+   come from there).
+4. ``package`` — a definition of an enclosing namespace written in another
+   block or file (namespaces are open); else a top-level definition of another
+   file of the same package, as the language defines it
+   (``LanguageSpec.package_of``; languages without one skip this half).
 5. ``unique`` — the only top-level definition of a bare name in the language, or
    the only definition whose qualified name ends with a dotted target.
 
 ``LanguageSpec.builtins`` never go to ``package``/``unique``; ``bound_locally``
-references (parameters, locals) are never resolved.
+references (parameters, locals) are never resolved. "Top level" means defined
+directly in a module or a namespace (``ns::f`` is called as ``f`` inside ``ns``).
 
 After the first segment, a chain follows members: a module's top-level
 definitions, then its submodules, then names it re-exports through its own
-imports; a class's members, then (except while resolving ``inherits`` /
-``implements`` edges themselves, so that their result never depends on the
-order bases were resolved in) its bases' members.
+imports; a namespace's definitions in every file that opens it; a class's
+members, then (except while resolving ``inherits`` / ``implements`` edges
+themselves, so that their result never depends on the order bases were
+resolved in) its bases' members.
+
+**Adopted members.** A method defined outside its type's body — a Go method, a
+C++ out-of-class definition, a Rust ``impl`` in another file than its type — is
+stored under the module or namespace it is written in; only its qualified name
+says which type it belongs to. Such a method is never a definition of that
+module or namespace (``Circle::Circle`` is not ``geo::Circle``); it is found as a
+member of the class whose qualified name is its own minus the last segment, and
+a call inside it sees that class as its ``self`` and (``members_in_scope``) as
+an enclosing scope.
+
+**Type edges.** ``returns``/``inherits``/``implements`` bind only what can name a
+type — never a method (a C++ constructor is a method named like its class), a
+field, an enum variant, a macro, a module or a namespace; a candidate of those
+kinds is skipped as if it were not there. Classes, interfaces, traits, structs,
+enums and type aliases qualify, and so do variables, constants and functions:
+``Base = declarative_base()`` or ``const Base = mixin(X)`` define the base a
+class extends, and an ES5 constructor function is a JavaScript class. Inside a
+chain (``a.b.c``) a method is never taken for ``a`` or ``b``: a method has no
+members.
 
 All lookups go through :class:`SymbolTable`, which reads the index by name; the
 same code therefore serves a full build (everything preloaded) and an
@@ -47,10 +72,16 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
+from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, is_adopted
 from sqry.graph.writer import edges_naming, temp_ids
 
-CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
 INHERITANCE = ("inherits", "implements")
+TYPE_EDGES = frozenset({"returns", "inherits", "implements"})
+#: Kinds a type edge never binds (see "Type edges" above).
+NOT_TYPES = frozenset({"method", "field", "enum_variant", "macro", "module", "namespace"})
+#: Kinds never taken for the non-final segment of a chain: they have no members.
+NOT_CONTAINERS = frozenset({"method"})
+NOTHING: frozenset[str] = frozenset()
 MAX_REEXPORT_DEPTH = 8
 PRELOAD_MIN = 20000  # dirty edges; above this read the whole symbol table at once
 BATCH = 20000  # edges resolved and written per round (bounded memory)
@@ -115,6 +146,14 @@ class FileImports(NamedTuple):
     aliases: dict[str, ImportRow]  # local name -> the (last) import binding it
     usable: frozenset[str]  # module names a whole-module import makes usable, with prefixes
     stars: tuple[str | None, ...]  # modules imported with ``*`` (None: cannot be known)
+    opened: tuple[str, ...]  # namespaces imported whole (``using namespace ns;``)
+
+
+class Chain(NamedTuple):
+    """The scopes a reference inside one symbol sees, innermost first."""
+
+    scopes: tuple[Sym, ...]
+    foreign: bool  # some scope (an adopted method's class) lives in another file
 
 
 _EMPTY: list[Sym] = []
@@ -125,8 +164,10 @@ class SymbolTable:
 
     ``preload=True`` reads everything once (full builds); otherwise each name is
     read on first use and cached (incremental builds touch few names). Symbols
-    are indexed by name, by (parent, name), by (file, name) and, for top-level
-    definitions, by name — the four ways the rules look them up.
+    are indexed by name, by (parent, name), by (file, name), by qualified name
+    and, for top-level definitions, by name — the ways the rules look them up.
+    Adopted members (see the module doc) are left out of the (parent, name) and
+    top-level indexes: they are reached by qualified name only.
     """
 
     def __init__(self, conn: sqlite3.Connection, *, preload: bool) -> None:
@@ -137,8 +178,11 @@ class SymbolTable:
         self._children: dict[tuple[int | None, str], list[Sym]] = {}
         self._in_file: dict[tuple[int, str], list[Sym]] = {}
         self._top: dict[str, list[Sym]] = {}
+        self._qualified: dict[str, list[Sym]] = {}
+        self._adopted: set[str] = set()  # names of adopted members
         self._by_id: dict[int, Sym] = {}
         self._files: dict[int, FileInfo] = {}
+        self._package_keys: dict[int, str | None] = {}
         self._imports: dict[int, list[ImportRow]] = {}
         self._digested: dict[int, FileImports] = {}
         self._modules: dict[str, list[Sym]] = {}
@@ -168,10 +212,15 @@ class SymbolTable:
     def _add(self, sym: Sym) -> None:
         name = sym.name
         self._named.setdefault(name, []).append(sym)
-        self._children.setdefault((sym.parent_id, name), []).append(sym)
         self._in_file.setdefault((sym.file_id, name), []).append(sym)
-        if sym.parent_kind == "module":
-            self._top.setdefault(name, []).append(sym)
+        if sym.parent_kind is not None:
+            self._qualified.setdefault(sym.qname, []).append(sym)
+        if is_adopted(sym.kind, sym.parent_kind):
+            self._adopted.add(name)
+        else:
+            self._children.setdefault((sym.parent_id, name), []).append(sym)
+            if sym.parent_kind in SCOPE_KINDS:
+                self._top.setdefault(name, []).append(sym)
         self._by_id[sym.id] = sym
 
     def _ensure(self, name: str) -> None:
@@ -197,6 +246,16 @@ class SymbolTable:
         self._ensure(name)
         return self._top.get(name, _EMPTY)
 
+    def qualified(self, qname: str, name: str) -> list[Sym]:
+        """Every definition (no module) whose qualified name is ``qname``, named ``name``."""
+        self._ensure(name)
+        return self._qualified.get(qname, _EMPTY)
+
+    def has_adopted(self, name: str) -> bool:
+        """Whether some adopted member (see the module doc) is named ``name``."""
+        self._ensure(name)
+        return name in self._adopted
+
     def by_id(self, sym_id: int) -> Sym | None:
         sym = self._by_id.get(sym_id)
         if sym is None and not self.complete:
@@ -207,6 +266,16 @@ class SymbolTable:
 
     def file(self, file_id: int) -> FileInfo:
         return self._files[file_id]
+
+    def package_key(self, file_id: int, spec: LanguageSpec) -> str | None:
+        """The file's package for the ``package`` rule (``LanguageSpec.package_of``)."""
+        try:
+            return self._package_keys[file_id]
+        except KeyError:
+            info = self._files[file_id]
+            key = spec.package_of(info.path, info.module) if spec.package_of else None
+            self._package_keys[file_id] = key
+            return key
 
     def modules(self, qname: str) -> list[Sym]:
         """The module symbols (one per file) whose module name is ``qname``."""
@@ -223,6 +292,14 @@ class SymbolTable:
         ]
         self._modules[qname] = rows
         return rows
+
+    def namespaces(self, qname: str, sep: str, language: str) -> list[Sym]:
+        """The ``namespace`` symbols named ``qname`` (one per block that opens it)."""
+        return [
+            s
+            for s in self.qualified(qname, qname.rsplit(sep, 1)[-1])
+            if s.kind == "namespace" and self._files[s.file_id].language == language
+        ]
 
     def imports(self, file_id: int) -> list[ImportRow]:
         found = self._imports.get(file_id)
@@ -243,10 +320,12 @@ class SymbolTable:
         found = self._digested.get(file_id)
         if found is not None:
             return found
-        path, sep = self._files[file_id].path, spec.separator
+        info = self._files[file_id]
+        path, sep = info.path, spec.separator
         aliases: dict[str, ImportRow] = {}
         usable: set[str] = set()
         stars: list[str | None] = []
+        opened: list[str] = []
         for row in self.imports(file_id):
             if row.member == "*":
                 stars.append(spec.import_module(path, row.target))
@@ -256,7 +335,13 @@ class SymbolTable:
                 module = spec.import_module(path, row.target)
                 parts = module.split(sep) if module else []
                 usable.update(sep.join(parts[:k]) for k in range(1, len(parts) + 1))
-        found = FileImports(aliases, frozenset(usable), tuple(stars))
+                if (
+                    module
+                    and not self.modules(module)
+                    and self.namespaces(module, sep, info.language)
+                ):
+                    opened.append(module)
+        found = FileImports(aliases, frozenset(usable), tuple(stars), tuple(opened))
         self._digested[file_id] = found
         return found
 
@@ -303,18 +388,29 @@ class Resolver:
         self.table = table
         self.languages = languages
         self._memo: dict[tuple, Resolution] = {}
+        self._chains: dict[int, Chain] = {}
+        self._owners: dict[int, Sym | None] = {}
 
     def forget(self) -> None:
         """Drop memoised answers (bounded memory: called between batches)."""
         self._memo.clear()
+        self._chains.clear()
+        self._owners.clear()
 
     # -- candidates
 
     def _order(self, sym: Sym) -> tuple[str, int, int]:
         return (self.table.file(sym.file_id).path, sym.line, sym.column)
 
-    def _pick(self, candidates: list[Sym], rule: str) -> Resolution | Sym | None:
-        """One symbol, an ambiguity, or None when there is no candidate."""
+    def _pick(
+        self, candidates: list[Sym], rule: str, exclude: frozenset[str] = NOTHING
+    ) -> Resolution | Sym | None:
+        """One symbol, an ambiguity, or None when there is no candidate.
+
+        Candidates of an ``exclude``d kind do not count (see "Type edges").
+        """
+        if exclude:
+            candidates = [c for c in candidates if c.kind not in exclude]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
         by_qname: dict[str, Sym] = {}
@@ -326,20 +422,44 @@ class Resolver:
             return Resolution(None, None, rule, len(by_qname))
         return next(iter(by_qname.values()))
 
+    def _same_language(self, candidates: list[Sym], language: str) -> list[Sym]:
+        files = self.table.file
+        return [s for s in candidates if files(s.file_id).language == language]
+
+    def _scope(self, qname: str, sep: str, language: str) -> Resolution | Sym | None:
+        """The module named ``qname``, else the namespace (C++ ``using namespace``)."""
+        found = self.table.modules(qname) or self.table.namespaces(qname, sep, language)
+        return self._pick(found, "import")
+
     # -- members
 
     def member(
-        self, owner: Sym, name: str, use_bases: bool, sep: str, depth: int = 0
+        self,
+        owner: Sym,
+        name: str,
+        use_bases: bool,
+        sep: str,
+        depth: int = 0,
+        exclude: frozenset[str] = NOTHING,
     ) -> Sym | None:
-        """``owner.name``: a module's definition/submodule/re-export, a class's member."""
+        """``owner.name``: a module's definition/submodule/re-export, a class's or
+        a namespace's member."""
         if owner.kind == "module":
-            return self._module_member(owner.qname, name, use_bases, sep, depth)
+            return self._module_member(owner.qname, name, use_bases, sep, depth, exclude)
         if owner.kind in CLASS_KINDS:
-            return self._class_member(owner, name, use_bases, set())
+            return self._class_member(owner, name, use_bases, set(), sep, exclude)
+        if owner.kind == "namespace":
+            return self._namespace_member(owner, name, sep, exclude)
         return None
 
     def _module_member(
-        self, module: str, name: str, use_bases: bool, sep: str, depth: int
+        self,
+        module: str,
+        name: str,
+        use_bases: bool,
+        sep: str,
+        depth: int,
+        exclude: frozenset[str] = NOTHING,
     ) -> Sym | None:
         table = self.table
         mods = table.modules(module)
@@ -348,10 +468,10 @@ class Resolver:
         found: list[Sym] = []
         for mod in mods:
             found.extend(table.children(mod.id, name))
-        picked = self._pick(found, "import")
+        picked = self._pick(found, "import", exclude)
         if isinstance(picked, Sym):
             return picked
-        picked = self._pick(table.modules(f"{module}{sep}{name}"), "import")
+        picked = self._pick(table.modules(f"{module}{sep}{name}"), "import", exclude)
         if isinstance(picked, Sym):
             return picked
         if depth >= MAX_REEXPORT_DEPTH:
@@ -359,50 +479,165 @@ class Resolver:
         for mod in mods:  # re-exported: ``from .impl import name`` in the module itself
             for row in reversed(table.imports(mod.file_id)):
                 if row.alias == name:
-                    return self.binding(mod.file_id, row, use_bases, depth + 1)
+                    return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
         return None
 
-    def _class_member(self, cls: Sym, name: str, use_bases: bool, seen: set[int]) -> Sym | None:
+    def _class_member(
+        self,
+        cls: Sym,
+        name: str,
+        use_bases: bool,
+        seen: set[int],
+        sep: str,
+        exclude: frozenset[str] = NOTHING,
+    ) -> Sym | None:
         seen.add(cls.id)
-        picked = self._pick(self.table.children(cls.id, name), "self")
+        table = self.table
+        found = table.children(cls.id, name)
+        if table.has_adopted(name):
+            language = table.file(cls.file_id).language
+            adopted = [
+                s
+                for s in table.qualified(f"{cls.qname}{sep}{name}", name)
+                if is_adopted(s.kind, s.parent_kind) and table.file(s.file_id).language == language
+            ]
+            found = found + adopted if adopted else found
+        picked = self._pick(found, "self", exclude)
         if isinstance(picked, Sym):
             return picked
         if not use_bases:
             return None
-        for base_id in self.table.bases(cls.id):
-            base = self.table.by_id(base_id)
+        for base_id in table.bases(cls.id):
+            base = table.by_id(base_id)
             if base is None or base.id in seen or base.kind not in CLASS_KINDS:
                 continue
-            found = self._class_member(base, name, use_bases, seen)
-            if found is not None:
-                return found
+            found_in_base = self._class_member(base, name, use_bases, seen, sep, exclude)
+            if found_in_base is not None:
+                return found_in_base
         return None
 
+    def _namespace_member(
+        self, ns: Sym, name: str, sep: str, exclude: frozenset[str] = NOTHING
+    ) -> Sym | None:
+        """``ns::name`` in any block or file that opens the namespace."""
+        found = self._namespace_candidates(
+            ns.qname, name, sep, self.table.file(ns.file_id).language
+        )
+        picked = self._pick(found, "import", exclude)
+        return picked if isinstance(picked, Sym) else None
+
+    def _namespace_candidates(self, ns: str, name: str, sep: str, language: str) -> list[Sym]:
+        found = self.table.qualified(f"{ns}{sep}{name}", name)
+        return [
+            s for s in self._same_language(found, language) if not is_adopted(s.kind, s.parent_kind)
+        ]
+
     def follow(
-        self, start: Sym, rest: list[str], via: str, use_bases: bool, sep: str
+        self,
+        start: Sym,
+        rest: list[str],
+        via: str,
+        use_bases: bool,
+        sep: str,
+        final: frozenset[str] = NOTHING,
     ) -> Resolution:
-        """Walk ``rest`` from ``start``; a break in the chain stops unresolved."""
+        """Walk ``rest`` from ``start``; a break in the chain stops unresolved.
+
+        ``final``: kinds the last symbol must not have (see "Type edges").
+        """
         sym: Sym | None = start
-        for name in rest:
-            sym = self.member(sym, name, use_bases, sep) if sym is not None else None
+        last = len(rest) - 1
+        for index, name in enumerate(rest):
+            exclude = final if index == last else NOT_CONTAINERS
+            sym = self.member(sym, name, use_bases, sep, exclude=exclude) if sym else None
             if sym is None:
                 raise _Stop
         assert sym is not None
+        if sym.kind in final:
+            raise _Stop
         return Resolution(sym.id, via, None, 1)
 
-    def binding(self, file_id: int, row: ImportRow, use_bases: bool, depth: int = 0) -> Sym | None:
-        """What an import binds: the module, or its member (None if outside the workspace)."""
+    def binding(
+        self,
+        file_id: int,
+        row: ImportRow,
+        use_bases: bool,
+        depth: int = 0,
+        exclude: frozenset[str] = NOTHING,
+    ) -> Sym | None:
+        """What an import binds: the module (or namespace), or its member — which
+        may be dotted (Java ``Circle.Builder``, ``Shape.EPSILON``); None if outside
+        the workspace. ``exclude``: kinds the bound symbol must not have."""
         info = self.table.file(file_id)
         spec = self.languages.get(info.language)
         if spec is None:
             return None
+        sep = spec.separator
         module = spec.import_module(info.path, row.target)
         if module is None:
             return None
         if row.member is None or row.member == "*":
-            picked = self._pick(self.table.modules(module), "import")
-            return picked if isinstance(picked, Sym) else None
-        return self._module_member(module, row.member, use_bases, spec.separator, depth)
+            picked = self._scope(module, sep, info.language)
+            return picked if isinstance(picked, Sym) and picked.kind not in exclude else None
+        first, *rest = row.member.split(sep)
+        head_exclude = NOT_CONTAINERS if rest else exclude
+        if self.table.modules(module):
+            sym = self._module_member(module, first, use_bases, sep, depth, head_exclude)
+        else:
+            scope = self._scope(module, sep, info.language)
+            sym = (
+                self._namespace_member(scope, first, sep, head_exclude)
+                if isinstance(scope, Sym)
+                else None
+            )
+        for index, name in enumerate(rest):
+            if sym is None:
+                return None
+            inner = exclude if index == len(rest) - 1 else NOT_CONTAINERS
+            sym = self.member(sym, name, use_bases, sep, depth, inner)
+        return sym
+
+    # -- scopes
+
+    def owner_class(self, sym: Sym, sep: str) -> Sym | None:
+        """The class an adopted method belongs to, by its qualified name."""
+        if sym.id in self._owners:
+            return self._owners[sym.id]
+        owner = None
+        suffix = f"{sep}{sym.name}"
+        if sym.qname.endswith(suffix):
+            qname = sym.qname[: -len(suffix)]
+            language = self.table.file(sym.file_id).language
+            found = [
+                s
+                for s in self.table.qualified(qname, qname.rsplit(sep, 1)[-1])
+                if s.kind in CLASS_KINDS and self.table.file(s.file_id).language == language
+            ]
+            picked = self._pick(found, "self")
+            owner = picked if isinstance(picked, Sym) else None
+        self._owners[sym.id] = owner
+        return owner
+
+    def chain(self, source_id: int, sep: str) -> Chain:
+        """The scopes seen from inside ``source_id``: itself, its parents up to the
+        module, with an adopted method's class right after the method."""
+        found = self._chains.get(source_id)
+        if found is not None:
+            return found
+        scopes: list[Sym] = []
+        foreign = False
+        sym = self.table.by_id(source_id)
+        file_id = sym.file_id if sym is not None else None
+        while sym is not None:
+            scopes.append(sym)
+            if is_adopted(sym.kind, sym.parent_kind):
+                owner = self.owner_class(sym, sep)
+                if owner is not None:
+                    scopes.append(owner)
+                    foreign = foreign or owner.file_id != file_id
+            sym = self.table.by_id(sym.parent_id) if sym.parent_id is not None else None
+        found = self._chains[source_id] = Chain(tuple(scopes), foreign)
+        return found
 
     # -- rules
 
@@ -431,19 +666,20 @@ class Resolver:
         if edge.kind == "imports":
             return self._resolve_import_edge(edge, info, spec)
         segments = edge.target.split(spec.separator)
-        if not all(s.isidentifier() for s in segments):
+        if not all(spec.is_identifier(s) for s in segments):
             return UNRESOLVED
         use_bases = edge.kind not in INHERITANCE
+        final = NOT_TYPES if edge.kind in TYPE_EDGES else NOTHING
         try:
             if edge.via_self:
-                return self._rule_self(edge, segments, use_bases, spec)
+                return self._rule_self(edge, segments, use_bases, spec, final)
             for rule in (
                 self._rule_local,
                 self._rule_import,
                 self._rule_package,
                 self._rule_unique,
             ):
-                outcome = rule(edge, segments, use_bases, spec, info)
+                outcome = rule(edge, segments, use_bases, spec, info, final)
                 if outcome is not None:
                     return outcome
         except _Stop:
@@ -451,26 +687,40 @@ class Resolver:
         return UNRESOLVED
 
     def _resolve_import_edge(self, edge: EdgeRow, info: FileInfo, spec: LanguageSpec) -> Resolution:
-        row = ImportRow(edge.target, edge.member, edge.alias, 0, 0)
+        member = edge.member
+        if member is not None and member.endswith(f"{spec.separator}*"):
+            member = member[:-2]  # Java ``import static p.Util.*``: the class
+        row = ImportRow(edge.target, member, edge.alias, 0, 0)
         sym = self.binding(edge.file_id, row, True)
-        if sym is None and edge.member not in (None, "*"):
+        if sym is None and member not in (None, "*"):
             module = spec.import_module(info.path, edge.target)
-            picked = self._pick(self.table.modules(module), "import") if module else None
+            picked = self._scope(module, spec.separator, info.language) if module else None
             sym = picked if isinstance(picked, Sym) else None
         return Resolution(sym.id, "import", None, 1) if sym is not None else UNRESOLVED
 
+    @staticmethod
+    def _head_exclude(segments: list[str], final: frozenset[str]) -> frozenset[str]:
+        return final if len(segments) == 1 else NOT_CONTAINERS
+
     def _rule_self(
-        self, edge: EdgeRow, segments: list[str], use_bases: bool, spec: LanguageSpec
+        self,
+        edge: EdgeRow,
+        segments: list[str],
+        use_bases: bool,
+        spec: LanguageSpec,
+        final: frozenset[str],
     ) -> Resolution:
-        sym = self.table.by_id(edge.source_id)
-        while sym is not None and sym.kind not in CLASS_KINDS:
-            sym = self.table.by_id(sym.parent_id) if sym.parent_id is not None else None
-        if sym is None:
+        sep = spec.separator
+        cls = next(
+            (s for s in self.chain(edge.source_id, sep).scopes if s.kind in CLASS_KINDS), None
+        )
+        if cls is None:
             return UNRESOLVED
-        found = self._class_member(sym, segments[0], True, set())
+        exclude = self._head_exclude(segments, final)
+        found = self._class_member(cls, segments[0], True, set(), sep, exclude)
         if found is None:
             return UNRESOLVED
-        return self.follow(found, segments[1:], "self", use_bases, spec.separator)
+        return self.follow(found, segments[1:], "self", use_bases, sep, final)
 
     def _rule_local(
         self,
@@ -479,19 +729,25 @@ class Resolver:
         use_bases: bool,
         spec: LanguageSpec,
         info: FileInfo,
+        final: frozenset[str],
     ) -> Resolution | None:
-        head = segments[0]
-        if not self.table.in_file(edge.file_id, head):
+        head, sep, table = segments[0], spec.separator, self.table
+        chain = self.chain(edge.source_id, sep)
+        if not (table.in_file(edge.file_id, head) or chain.foreign or table.has_adopted(head)):
             return None
-        scope = self.table.by_id(edge.source_id)
-        first = True
-        while scope is not None:
-            if first or spec.members_in_scope or scope.kind not in CLASS_KINDS:
-                picked = self._pick(self.table.children(scope.id, head), "local")
-                if isinstance(picked, Sym):
-                    return self.follow(picked, segments[1:], "local", use_bases, spec.separator)
-            first = False
-            scope = self.table.by_id(scope.parent_id) if scope.parent_id is not None else None
+        exclude = self._head_exclude(segments, final)
+        for index, scope in enumerate(chain.scopes):
+            if scope.kind in CLASS_KINDS:
+                if index and not spec.members_in_scope:
+                    continue
+                found = self._class_member(scope, head, False, set(), sep, exclude)
+            else:
+                picked = self._pick(table.children(scope.id, head), "local", exclude)
+                if isinstance(picked, Resolution):
+                    continue  # several same-named in one scope: an outer one may still bind
+                found = picked
+            if found is not None:
+                return self.follow(found, segments[1:], "local", use_bases, sep, final)
         return None
 
     def _rule_import(
@@ -501,40 +757,42 @@ class Resolver:
         use_bases: bool,
         spec: LanguageSpec,
         info: FileInfo,
+        final: frozenset[str],
     ) -> Resolution | None:
         digest = self.table.file_imports(edge.file_id, spec)
         head, sep = segments[0], spec.separator
+        exclude = self._head_exclude(segments, final)
         row = digest.aliases.get(head)
         if row is not None:
-            target = self.binding(edge.file_id, row, use_bases)
+            target = self.binding(edge.file_id, row, use_bases, exclude=exclude)
             if target is None:
                 raise _Stop
-            return self.follow(target, segments[1:], "import", use_bases, sep)
+            return self.follow(target, segments[1:], "import", use_bases, sep, final)
         if digest.usable:
             for k in range(len(segments), 0, -1):
                 prefix = sep.join(segments[:k])
                 if prefix in digest.usable:
-                    picked = self._pick(self.table.modules(prefix), "import")
+                    picked = self._scope(prefix, sep, info.language)
                     if isinstance(picked, Resolution):
                         return picked
                     if picked is None:
                         raise _Stop  # the module is outside the workspace
-                    return self.follow(picked, segments[k:], "import", use_bases, sep)
-        if not digest.stars:
-            return None
-        external_star = False
+                    return self.follow(picked, segments[k:], "import", use_bases, sep, final)
         candidates: list[Sym] = []
+        external_star = False
         for module in digest.stars:
             mods = self.table.modules(module) if module else _EMPTY
             if not mods:
                 external_star = True
             for mod in mods:
                 candidates.extend(self.table.children(mod.id, head))
-        picked = self._pick(candidates, "import")
+        for ns in digest.opened:
+            candidates.extend(self._namespace_candidates(ns, head, sep, info.language))
+        picked = self._pick(candidates, "import", exclude)
         if isinstance(picked, Resolution):
             return picked
         if picked is not None:
-            return self.follow(picked, segments[1:], "import", use_bases, sep)
+            return self.follow(picked, segments[1:], "import", use_bases, sep, final)
         if external_star:
             raise _Stop
         return None
@@ -546,29 +804,34 @@ class Resolver:
         use_bases: bool,
         spec: LanguageSpec,
         info: FileInfo,
+        final: frozenset[str],
     ) -> Resolution | None:
-        head, sep = segments[0], spec.separator
-        if head in spec.builtins:
+        head, sep, table = segments[0], spec.separator, self.table
+        exclude = self._head_exclude(segments, final)
+        for scope in self.chain(edge.source_id, sep).scopes:
+            if scope.kind == "namespace":  # open: other blocks and files add to it
+                found = self._namespace_candidates(scope.qname, head, sep, info.language)
+                picked = self._pick(found, "package", exclude)
+                if isinstance(picked, Sym):
+                    return self.follow(picked, segments[1:], "package", use_bases, sep, final)
+        if spec.package_of is None or head in spec.builtins:
             return None
-        top = self.table.top_level(head)
+        top = table.top_level(head)
         if not top:
             return None
-        parent = info.module.rsplit(sep, 1)[0] if sep in info.module else ""
-        files = self.table.file
-        candidates = []
-        for sym in top:
-            if sym.file_id == edge.file_id:
-                continue
-            other = files(sym.file_id)
-            if other.language != info.language:
-                continue
-            other_parent = other.module.rsplit(sep, 1)[0] if sep in other.module else ""
-            if other.module == info.module or other_parent == parent:
-                candidates.append(sym)
-        picked = self._pick(candidates, "package")
+        key = table.package_key(edge.file_id, spec)
+        files = table.file
+        candidates = [
+            sym
+            for sym in top
+            if sym.file_id != edge.file_id
+            and files(sym.file_id).language == info.language
+            and table.package_key(sym.file_id, spec) == key
+        ]
+        picked = self._pick(candidates, "package", exclude)
         if picked is None or isinstance(picked, Resolution):
             return picked
-        return self.follow(picked, segments[1:], "package", use_bases, sep)
+        return self.follow(picked, segments[1:], "package", use_bases, sep, final)
 
     def _rule_unique(
         self,
@@ -577,23 +840,21 @@ class Resolver:
         use_bases: bool,
         spec: LanguageSpec,
         info: FileInfo,
+        final: frozenset[str],
     ) -> Resolution | None:
         sep = spec.separator
-        files = self.table.file
         if len(segments) == 1:
             if segments[0] in spec.builtins:
                 return None
-            pool = self.table.top_level(segments[0])
-            candidates = [s for s in pool if files(s.file_id).language == info.language]
+            candidates = self._same_language(self.table.top_level(segments[0]), info.language)
         else:
             suffix = sep + edge.target
             candidates = [
                 s
-                for s in self.table.named(segments[-1])
-                if (s.qname.endswith(suffix) or s.qname == edge.target)
-                and files(s.file_id).language == info.language
+                for s in self._same_language(self.table.named(segments[-1]), info.language)
+                if s.qname.endswith(suffix) or s.qname == edge.target
             ]
-        picked = self._pick(candidates, "unique")
+        picked = self._pick(candidates, "unique", final)
         if picked is None or isinstance(picked, Resolution):
             return picked
         return Resolution(picked.id, "unique", None, 1)
