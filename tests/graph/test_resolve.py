@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from sqry.graph.index import build_index
 
 
@@ -179,3 +181,215 @@ def test_chains_through_modules_classes_and_bases(workspace: Path) -> None:
     )
     assert edges[("main.run", "alias.Impl.create")] == ("pkg.base.Base.create", "import", None, 1)
     assert edges[("main.run", "alias.Nope.create")] == (None, None, None, 0)
+
+
+# -- what the facts say wins over what the path suggests ----------------------
+
+
+def test_java_files_are_stored_under_their_declared_package(workspace: Path) -> None:
+    """The path guesses ``odd`` and ``elsewhere``; the package clauses decide."""
+    edges = project(
+        workspace,
+        {
+            "odd/Shape.java": "package com.acme.model;\n\npublic class Shape {}\n",
+            "elsewhere/Circle.java": (
+                "package com.acme.model;\n\npublic class Circle extends Shape {}\n"
+            ),
+            "app/App.java": (
+                "package com.acme.app;\n\nimport com.acme.model.Shape;\n\n"
+                "class App {\n    Shape make() { return null; }\n}\n"
+            ),
+        },
+    )
+    assert edges[("com.acme.model.Circle", "Shape")] == (
+        "com.acme.model.Shape",
+        "package",
+        None,
+        1,
+    )
+    assert edges[("com.acme.app.App.make", "Shape")] == ("com.acme.model.Shape", "import", None, 1)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    modules = dict(conn.execute("SELECT path, module FROM files"))
+    conn.close()
+    assert modules["odd/Shape.java"] == "com.acme.model"
+
+
+HEADER = "#pragma once\nnamespace geo {\nclass Shape {\npublic:\n    int id() const { return 1; }\n"
+HEADER += "};\ninline int helper() { return 1; }\n}\n"
+
+
+def test_cpp_header_is_stored_and_resolved_as_cpp(workspace: Path) -> None:
+    """A ``.h`` the C grammar cannot read is C++: stored so, resolved with ``::``,
+    and not re-parsed by the next build just because discovery calls ``.h`` C."""
+    edges = project(
+        workspace,
+        {"geo.h": HEADER, "main.cpp": '#include "geo.h"\n\nint main() { return geo::helper(); }\n'},
+    )
+    assert edges[("main", "geo::helper")] == ("geo::helper", "unique", None, 1)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    languages = dict(conn.execute("SELECT path, language FROM files"))
+    symbol_languages = {r[0] for r in conn.execute("SELECT DISTINCT language FROM symbols")}
+    conn.close()
+    assert languages == {"geo.h": "cpp", "main.cpp": "cpp"}
+    assert symbol_languages == {"cpp"}
+    assert build_index(workspace).changed == 0
+
+
+# -- the package rule, per language -------------------------------------------
+
+
+def test_java_sibling_packages_are_not_visible_without_import(workspace: Path) -> None:
+    edges = project(
+        workspace,
+        {
+            "com/acme/a/A.java": "package com.acme.a;\n\nclass A {\n    void f() { new B(); }\n}\n",
+            "com/acme/b/B.java": "package com.acme.b;\n\nclass B {}\n",
+            "org/other/B.java": "package org.other;\n\nclass B {}\n",
+        },
+    )
+    assert edges[("com.acme.a.A.f", "B")] == (None, None, "unique", 2)
+
+
+def test_go_package_is_the_directory(workspace: Path) -> None:
+    edges = project(
+        workspace,
+        {
+            "go.mod": "module example.com/m\n",
+            "store/a.go": "package store\n\nfunc Use() {\n\thelper()\n}\n",
+            "store/b.go": "package store\n\nfunc helper() {}\n",
+            "other/c.go": "package other\n\nfunc helper() {}\n",
+        },
+    )
+    assert edges[("store.Use", "helper")] == ("store.helper", "package", None, 1)
+
+
+def test_javascript_has_no_package_rule(workspace: Path) -> None:
+    """A module sees what it imports; the rest is a `unique` guess, never `package`."""
+    edges = project(
+        workspace,
+        {
+            "src/a.js": "function run() {\n  helper();\n  only();\n}\n",
+            "src/b.js": "export function helper() {}\nexport function only() {}\n",
+            "lib/c.js": "export function helper() {}\n",
+        },
+    )
+    assert edges[("src/a.run", "helper")] == (None, None, "unique", 2)
+    assert edges[("src/a.run", "only")] == ("src/b.only", "unique", None, 1)
+
+
+def test_python_package_init_sees_its_own_package(workspace: Path) -> None:
+    """``pkg/__init__.py`` sits in ``pkg/``: its siblings are ``pkg``'s modules,
+    not the top-level modules next to ``pkg/``."""
+    edges = project(
+        workspace,
+        {
+            "pkg/__init__.py": "def main():\n    helper()\n",
+            "pkg/a.py": "def helper():\n    pass\n",
+            "other.py": "def helper():\n    pass\n",
+        },
+    )
+    assert edges[("pkg.main", "helper")] == ("pkg.a.helper", "package", None, 1)
+
+
+# -- names, namespaces, members ------------------------------------------------
+
+
+def test_javascript_dollar_names_resolve(workspace: Path) -> None:
+    edges = project(
+        workspace,
+        {
+            "src/dom.js": "export function $q(sel) {}\n",
+            "src/app.js": 'import { $q } from "./dom";\n\nfunction run() {\n  $q("x");\n}\n',
+        },
+    )
+    assert edges[("src/app.run", "$q")] == ("src/dom.$q", "import", None, 1)
+
+
+def test_cpp_type_edges_skip_the_constructor_named_like_the_class(workspace: Path) -> None:
+    edges = project(
+        workspace,
+        {
+            "circle.hpp": (
+                "namespace geo {\nclass Circle {\npublic:\n    Circle(double r) : r_(r) {}\n"
+                "    Circle twice() const { return Circle(r_ * 2); }\nprivate:\n"
+                "    double r_;\n};\n}\n"
+            )
+        },
+    )
+    del edges  # the call and the return type share source and text: look at both
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    found = conn.execute(
+        "SELECT e.kind, t.qualified_name, t.kind, e.resolved_via FROM edges e "
+        "JOIN symbols t ON t.id = e.target_id WHERE e.target_text = 'Circle' "
+        "AND e.kind != 'contains' ORDER BY e.kind"
+    ).fetchall()
+    conn.close()
+    # the call `Circle(...)` does call the constructor; the return type is the class
+    assert found == [
+        ("calls", "geo::Circle::Circle", "method", "local"),
+        ("returns", "geo::Circle", "class", "local"),
+    ]
+
+
+def test_cpp_namespace_members_and_using_namespace(workspace: Path) -> None:
+    edges = project(
+        workspace,
+        {
+            "a.hpp": "namespace ns {\nint f() { return 1; }\n}\n",
+            "b.hpp": "namespace ns {\nint g() { return f(); }\n}\nnamespace other {\nint f();\n}\n",
+            "main.cpp": (
+                '#include "a.hpp"\n#include "b.hpp"\nusing namespace ns;\nusing namespace std;\n\n'
+                "int main() { return g() + ns::f(); }\n"
+            ),
+        },
+    )
+    assert edges[("ns::g", "f")] == ("ns::f", "package", None, 1)
+    assert edges[("main", "g")] == ("ns::g", "import", None, 1)
+    assert edges[("main", "ns::f")] == ("ns::f", "import", None, 1)
+
+
+# -- incremental builds see the new lookups ------------------------------------
+
+
+def _same_as_fresh(root: Path, snapshot, fresh_snapshot) -> None:  # noqa: ANN001
+    incremental, fresh = snapshot(root), fresh_snapshot(root)
+    assert incremental[0] == fresh[0]
+    missing, extra = fresh[1] - incremental[1], incremental[1] - fresh[1]
+    assert not missing and not extra, f"only fresh: {sorted(missing)}\nonly incr: {sorted(extra)}"
+
+
+GO_STEPS = [
+    ("store/store.go", "package store\n\ntype Base struct{}\n\ntype Store struct {\n\tBase\n}\n"),
+    ("store/log.go", "package store\n\nfunc (s *Store) log() {\n\ts.Rename()\n}\n"),
+    ("store/base.go", "package store\n\nfunc (b *Base) Rename() {}\n"),
+    ("store/store.go", "package store\n\ntype Base struct{}\n\ntype Store struct{}\n"),
+    ("store/store.go", "package store\n\ntype Base struct{}\n\ntype Store struct {\n\tBase\n}\n"),
+    ("store/rename.go", "package store\n\nfunc (s *Store) Rename() {}\n"),
+    ("store/store.go", "package store\n\ntype Base struct{}\n"),
+]
+
+CPP_STEPS = [
+    ("shapes.hpp", "namespace geo {\nclass Shape {\npublic:\n    int name() { return describe(); }\n};\n}\n"),
+    ("shapes.cpp", '#include "shapes.hpp"\nnamespace geo {\nint Shape::describe() { return 1; }\n}\n'),
+    ("main.cpp", '#include "shapes.hpp"\nusing namespace geo;\nint main() { return Shape().name(); }\n'),
+    ("more.hpp", "namespace geo {\nclass Circle : public Shape {};\n}\n"),
+    ("shapes.cpp", '#include "shapes.hpp"\nnamespace geo {\nint Shape::other() { return 1; }\n}\n'),
+    ("shapes.hpp", "namespace geom {\nclass Shape {\npublic:\n    int name() { return describe(); }\n};\n}\n"),
+]  # fmt: skip
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("steps", [GO_STEPS, CPP_STEPS], ids=["go", "cpp"])
+def test_incremental_equals_fresh_for_adopted_members_and_namespaces(
+    steps,
+    workspace: Path,
+    snapshot,
+    fresh_snapshot,  # noqa: ANN001
+) -> None:
+    (workspace / "go.mod").write_text("module example.com/m\n")
+    for rel, text in steps:
+        path = workspace / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        build_index(workspace)
+        _same_as_fresh(workspace, snapshot, fresh_snapshot)
