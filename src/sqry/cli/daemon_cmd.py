@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~3 ms per call)
 if TYPE_CHECKING:
     from sqry.daemon.lifecycle.config import DaemonConfig
     from sqry.daemon.lifecycle.errors import DaemonError
@@ -70,7 +70,7 @@ def _run_start(args: argparse.Namespace) -> int:
 
     try:
         cfg = _config(args)
-        socket = cfg.paths(os.environ).socket
+        socket = cfg.socket_file(os.environ)
         was_running = daemon_answers(socket)
         if not was_running:
             start_detached(cfg, env=os.environ)
@@ -93,7 +93,7 @@ def _run_stop(args: argparse.Namespace) -> int:
         stop_daemon(cfg, timeout_secs=args.timeout_secs, force=args.force, env=os.environ)
     except DaemonError as err:
         return _fail(err)
-    print(f"sqryd stopped (socket {cfg.paths(os.environ).socket})")
+    print(f"sqryd stopped (socket {cfg.socket_file(os.environ)})")
     return 0
 
 

@@ -7,13 +7,11 @@ modules.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import time
-from typing import TYPE_CHECKING
 
 from sqry.client.errors import AutoStartFailed, ClientError, RpcError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~3 ms)
 if TYPE_CHECKING:
     from sqry.client.connection import DaemonClient
     from sqry.daemon.lifecycle.config import DaemonConfig
@@ -38,8 +36,8 @@ def config_for_socket(path: str, config: DaemonConfig | None) -> DaemonConfig:
             config = load_config()
         except DaemonError as err:
             raise AutoStartFailed(path, str(err), err.exit_code) from err
-    if os.fspath(config.paths().socket) != path:
-        config = dataclasses.replace(config, socket_path=path)
+    if config.socket_file() != path:
+        config = config.replace(socket_path=path)
     return config
 
 

@@ -84,7 +84,7 @@ class DaemonClient:
         """
         if socket_path is None:
             config = _load_config() if config is None else config
-            path = os.fspath(config.paths().socket)
+            path = config.socket_file()
         else:
             path = os.fspath(socket_path)
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,7 +99,7 @@ def test_every_key_has_its_spec_default(env: dict[str, str]) -> None:
 def test_empty_file_is_valid_and_means_defaults(tmp: Path, env: dict[str, str]) -> None:
     cfg = load_config(write(tmp, ""), env=env)
     assert cfg == DaemonConfig()
-    assert cfg.config_file == tmp / "daemon.toml"
+    assert cfg.config_file == str(tmp / "daemon.toml")
 
 
 def test_default_location_under_home(tmp: Path, env: dict[str, str]) -> None:
@@ -112,7 +114,7 @@ def test_default_location_prefers_xdg_config_home(tmp: Path, env: dict[str, str]
     (tmp / "xdg" / "sqry" / "daemon.toml").write_text("debounce_ms = 9\n")
     cfg = load_config(env={**env, "XDG_CONFIG_HOME": str(tmp / "xdg")})
     assert cfg.debounce_ms == 9
-    assert cfg.config_file == tmp / "xdg" / "sqry" / "daemon.toml"
+    assert cfg.config_file == str(tmp / "xdg" / "sqry" / "daemon.toml")
 
 
 def test_config_env_names_the_file(tmp: Path, env: dict[str, str]) -> None:
@@ -331,6 +333,12 @@ def test_default_paths_follow_the_runtime_dir(tmp: Path, env: dict[str, str]) ->
     assert cfg.paths(env).socket == tmp / "run" / "sqry" / "sqryd.sock"
 
 
+def test_socket_file_is_the_socket_of_paths(tmp: Path, env: dict[str, str]) -> None:
+    for cfg in (load_config(env=env), DaemonConfig(socket_path=str(tmp / "c.sock"))):
+        assert cfg.socket_file(env) == str(cfg.paths(env).socket)
+    assert load_config(env=env).socket_file(env) == str(tmp / "run" / "sqry" / "sqryd.sock")
+
+
 def test_workspaces_and_preload_roots(tmp: Path, env: dict[str, str]) -> None:
     text = (
         "[[workspaces]]\npath = '/src/a'\npinned = true\n\n"
@@ -364,6 +372,79 @@ def test_log_destination(
     full_env = {**env, **env_extra}
     want = cfg.paths(full_env).default_log if expected == "default" else expected
     assert cfg.log_destination(full_env) == want
+
+
+# --- the config value ------------------------------------------------------------------
+
+
+def test_replace_copies_with_changes_and_keeps_the_original() -> None:
+    cfg = DaemonConfig(memory_limit_mb=7, workspaces=[WorkspaceConfig("/w")], config_file="/c.toml")
+    moved = cfg.replace(socket_path="/s/x.sock")
+    assert moved.socket_path == "/s/x.sock" and cfg.socket_path is None
+    assert (moved.memory_limit_mb, moved.workspaces, moved.config_file) == (
+        7,
+        cfg.workspaces,
+        "/c.toml",
+    )
+    assert moved == DaemonConfig(
+        memory_limit_mb=7, socket_path="/s/x.sock", workspaces=[WorkspaceConfig("/w")]
+    )
+    with pytest.raises(TypeError, match="'memory_mb'"):
+        cfg.replace(memory_mb=1)
+
+
+def test_equality_covers_every_setting_but_config_file() -> None:
+    assert DaemonConfig(config_file="/a.toml") == DaemonConfig(config_file="/b.toml")
+    changed = {"log_file": "/l.log", "log_level": "warn", "socket_path": "/s.sock"}
+    changed["workspaces"] = [WorkspaceConfig("/w")]
+    for name in DaemonConfig.FIELDS[:-1]:
+        value = changed.get(name, getattr(DaemonConfig(), name))
+        if name not in changed:
+            value += 1
+        assert DaemonConfig().replace(**{name: value}) != DaemonConfig(), name
+    assert DaemonConfig() != "DaemonConfig()"
+    assert WorkspaceConfig("/w", pinned=True) != WorkspaceConfig("/w")
+    assert WorkspaceConfig("/w", exclude=True) == WorkspaceConfig("/w", False, True)
+
+
+def test_repr_names_every_setting() -> None:
+    text = repr(DaemonConfig(workspaces=[WorkspaceConfig("/w", pinned=True)]))
+    assert text.startswith("DaemonConfig(memory_limit_mb=2048, debounce_ms=2000, ")
+    assert "workspaces=[WorkspaceConfig(path='/w', pinned=True, exclude=False)]" in text
+    assert text.endswith("config_file=None)")
+
+
+def test_unknown_attributes_are_refused() -> None:
+    with pytest.raises(AttributeError):
+        DaemonConfig().memory_limit = 1  # type: ignore[attr-defined]
+
+
+HEAVY = {"dataclasses", "inspect", "typing", "pathlib", "re", "enum", "json", "socket"}
+
+
+def _modules_after_load(env: dict[str, str]) -> set[str]:
+    """Modules a fresh interpreter imports to load the config and find the socket."""
+    code = (
+        "import sys; from sqry.daemon.lifecycle.config import load_config; "
+        "print(load_config().socket_file()); print(' '.join(sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.splitlines()[1].split())
+
+
+def test_loading_without_a_file_imports_nothing_heavy(env: dict[str, str]) -> None:
+    modules = _modules_after_load({**os.environ, **env})
+    assert not HEAVY & modules and "tomllib" not in modules
+
+
+def test_loading_a_file_imports_tomllib_but_not_pathlib(tmp: Path, env: dict[str, str]) -> None:
+    path = write(tmp, "debounce_ms = 7\n")
+    modules = _modules_after_load({**os.environ, **env, "SQRY_DAEMON_CONFIG": str(path)})
+    assert "tomllib" in modules  # which itself imports typing, re and datetime
+    assert not {"dataclasses", "inspect", "pathlib"} & modules
 
 
 # --- round trip ------------------------------------------------------------------------

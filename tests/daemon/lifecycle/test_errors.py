@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,20 @@ def test_errors_are_single_line_and_unprefixed() -> None:
     for err in (e.AlreadyRunning(1, "/a", "/b"), e.NotRunning("/a"), e.StopTimeout.after(15)):
         assert "\n" not in str(err)
         assert not str(err).startswith("sqryd:")
+
+
+def test_error_paths_are_paths_whatever_was_given() -> None:
+    err = e.AlreadyRunning(7, "/r/s.sock", Path("/r/s.lock"))
+    assert (err.socket, err.lock) == (Path("/r/s.sock"), Path("/r/s.lock"))
+    assert e.NotRunning("/r/s.sock").socket == Path("/r/s.sock")
+
+
+def test_importing_the_errors_imports_nothing() -> None:
+    """Every client path imports this module; it must not pull pathlib or typing in."""
+    code = (
+        "import sys; before = set(sys.modules); import sqry.daemon.lifecycle.errors; "
+        "print(sorted(m for m in set(sys.modules) - before if not m.startswith('sqry')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['__future__']"

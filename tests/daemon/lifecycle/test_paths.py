@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import shutil
 import stat
 import tempfile
@@ -43,16 +45,16 @@ def mode_of(path: Path) -> int:
 
 def test_runtime_dir_prefers_xdg() -> None:
     env = {"XDG_RUNTIME_DIR": "/run/user/1234", "TMPDIR": "/var/tmp"}
-    assert lp.resolve_runtime_dir(env) == Path("/run/user/1234/sqry")
+    assert lp.resolve_runtime_dir(env) == "/run/user/1234/sqry"
 
 
 def test_runtime_dir_falls_back_to_tmpdir_with_real_uid() -> None:
-    assert lp.resolve_runtime_dir({"TMPDIR": "/var/tmp"}) == Path(f"/var/tmp/sqry-{os.getuid()}")
+    assert lp.resolve_runtime_dir({"TMPDIR": "/var/tmp"}) == f"/var/tmp/sqry-{os.getuid()}"
 
 
 def test_runtime_dir_last_resort_is_tmp_and_ignores_user() -> None:
     env = {"USER": "mallory", "XDG_RUNTIME_DIR": "", "TMPDIR": ""}
-    assert lp.resolve_runtime_dir(env) == Path(f"/tmp/sqry-{os.getuid()}")
+    assert lp.resolve_runtime_dir(env) == f"/tmp/sqry-{os.getuid()}"
 
 
 # --- RuntimePaths ------------------------------------------------------------
@@ -109,6 +111,41 @@ def test_empty_socket_override_means_default() -> None:
     assert RuntimePaths.resolve("", env) == RuntimePaths.resolve(None, env)
 
 
+@pytest.mark.parametrize(
+    "override", [None, "", "/x/foo.sock", "/x/foo.lock", "/foo.sock", "sub/../d.sock", "~/s.sock"]
+)
+def test_socket_file_is_the_socket_of_the_family(
+    override: str | None, tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pathlib-free shortcut of the status path never disagrees with RuntimePaths."""
+    monkeypatch.chdir(tmp)
+    env = {"XDG_RUNTIME_DIR": "/run/user/7"}
+    assert lp.socket_file(override, env) == str(RuntimePaths.resolve(override, env).socket)
+
+
+def test_socket_file_defaults_to_the_runtime_dir_socket() -> None:
+    assert lp.socket_file(None, {"XDG_RUNTIME_DIR": "/run/user/7"}) == "/run/user/7/sqry/sqryd.sock"
+
+
+def test_runtime_paths_is_an_immutable_value() -> None:
+    a = RuntimePaths.resolve("/x/a.sock")
+    assert a == RuntimePaths.resolve("/x/a.sock") and hash(a) == hash(
+        RuntimePaths.resolve("/x/a.sock")
+    )
+    assert a != RuntimePaths.resolve("/x/b.sock")
+    assert all(isinstance(getattr(a, name), Path) for name in RuntimePaths.__slots__)
+    with pytest.raises(AttributeError, match="immutable"):
+        a.socket = Path("/y/evil.sock")  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        del a.lock
+    assert a.socket == Path("/x/a.sock")
+    assert copy.deepcopy(a) == a and pickle.loads(pickle.dumps(a)) == a
+    assert repr(a).startswith(
+        "RuntimePaths(runtime_dir=PosixPath('/x'), socket=PosixPath('/x/a.sock'), "
+        "lock=PosixPath('/x/a.lock')"
+    )
+
+
 # --- check_socket_path -------------------------------------------------------
 
 
@@ -156,6 +193,11 @@ def test_existing_own_dir_is_tightened_to_0700(tmp: Path) -> None:
     os.chmod(target, 0o775)
     lp.ensure_runtime_dir(target)
     assert mode_of(target) == 0o700
+
+
+def test_runtime_dir_given_as_a_string(tmp: Path) -> None:
+    lp.ensure_runtime_dir(str(tmp / "s" / "sqry"))
+    assert mode_of(tmp / "s" / "sqry") == 0o700 and mode_of(tmp / "s") == 0o700
 
 
 def test_existing_private_dir_is_left_alone(tmp: Path) -> None:

@@ -16,21 +16,27 @@ Decisions (lifecycle.md §7 leaves them open):
   expanded. Paths are stored absolute, so the effective config is the same in
   a detached daemon whatever its working directory.
 
-Imported by the client path (it resolves the socket the way the daemon does):
-``tomllib`` is imported only when a file is actually read.
+* ``config_file`` (like every other path here) is an absolute ``str``.
+
+Imported by the client path (it resolves the socket the way the daemon does),
+so the module imports nothing the interpreter has not already loaded:
+``tomllib`` only when a file is actually read, ``pathlib`` only for the
+daemon-side helpers, and the config classes are written by hand because
+``dataclasses`` alone costs ~12 ms (it imports ``inspect``) per ``sqry`` call.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import Any
 
 from sqry.daemon.lifecycle.errors import ConfigError
-from sqry.daemon.lifecycle.paths import RuntimePaths, absolute_path
+from sqry.daemon.lifecycle.paths import RuntimePaths, absolute_path, socket_file
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~3 ms per call)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
 
 MIB = 1024 * 1024
 
@@ -44,35 +50,125 @@ LOG_FILE_ENV = "SQRY_DAEMON_LOG_FILE"
 LOG_LEVEL_ENV = "SQRY_DAEMON_LOG_LEVEL"
 
 
-@dataclass
 class WorkspaceConfig:
     """One ``[[workspaces]]`` entry; preloaded at startup when pinned and not excluded."""
 
-    path: str
-    pinned: bool = False
-    exclude: bool = False
+    __slots__ = ("path", "pinned", "exclude")
+
+    def __init__(self, path: str, pinned: bool = False, exclude: bool = False) -> None:
+        self.path = path
+        self.pinned = pinned
+        self.exclude = exclude
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not WorkspaceConfig:
+            return NotImplemented
+        return (self.path, self.pinned, self.exclude) == (other.path, other.pinned, other.exclude)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkspaceConfig(path={self.path!r}, pinned={self.pinned!r}, exclude={self.exclude!r})"
+        )
 
 
-@dataclass
 class DaemonConfig:
-    """Effective daemon settings; field names are the ``daemon.toml`` keys."""
+    """Effective daemon settings; field names are the ``daemon.toml`` keys.
 
-    memory_limit_mb: int = 2048
-    debounce_ms: int = 2000
-    incremental_threshold: int = 20
-    closure_limit_percent: int = 30
-    stale_serve_max_age_hours: int = 24
-    ipc_shutdown_drain_secs: int = 5
-    tool_timeout_secs: int = 60
-    auto_start_ready_timeout_secs: int = 10
-    idle_shutdown_minutes: int = 0
-    log_file: str | None = None
-    log_level: str = "info"
-    log_max_size_mb: int = 50
-    log_keep_rotations: int = 5
-    socket_path: str | None = None
-    workspaces: list[WorkspaceConfig] = field(default_factory=list)
-    config_file: Path | None = field(default=None, compare=False)
+    Mutable (the loader fills it in layers). Equality compares every setting but
+    ``config_file``, which says where the settings came from, not what they are:
+    a config printed by ``print-config`` and loaded back equals the original.
+    """
+
+    FIELDS = (
+        "memory_limit_mb",
+        "debounce_ms",
+        "incremental_threshold",
+        "closure_limit_percent",
+        "stale_serve_max_age_hours",
+        "ipc_shutdown_drain_secs",
+        "tool_timeout_secs",
+        "auto_start_ready_timeout_secs",
+        "idle_shutdown_minutes",
+        "log_file",
+        "log_level",
+        "log_max_size_mb",
+        "log_keep_rotations",
+        "socket_path",
+        "workspaces",
+        "config_file",
+    )
+    """Every setting, in ``daemon.toml`` order (``print-config`` writes them so)."""
+    _COMPARED = FIELDS[:-1]
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        memory_limit_mb: int = 2048,
+        debounce_ms: int = 2000,
+        incremental_threshold: int = 20,
+        closure_limit_percent: int = 30,
+        stale_serve_max_age_hours: int = 24,
+        ipc_shutdown_drain_secs: int = 5,
+        tool_timeout_secs: int = 60,
+        auto_start_ready_timeout_secs: int = 10,
+        idle_shutdown_minutes: int = 0,
+        log_file: str | None = None,
+        log_level: str = "info",
+        log_max_size_mb: int = 50,
+        log_keep_rotations: int = 5,
+        socket_path: str | None = None,
+        workspaces: list[WorkspaceConfig] | None = None,
+        config_file: str | None = None,
+    ) -> None:
+        self.memory_limit_mb = memory_limit_mb
+        self.debounce_ms = debounce_ms
+        self.incremental_threshold = incremental_threshold
+        self.closure_limit_percent = closure_limit_percent
+        self.stale_serve_max_age_hours = stale_serve_max_age_hours
+        self.ipc_shutdown_drain_secs = ipc_shutdown_drain_secs
+        self.tool_timeout_secs = tool_timeout_secs
+        self.auto_start_ready_timeout_secs = auto_start_ready_timeout_secs
+        self.idle_shutdown_minutes = idle_shutdown_minutes
+        self.log_file = log_file
+        self.log_level = log_level
+        self.log_max_size_mb = log_max_size_mb
+        self.log_keep_rotations = log_keep_rotations
+        self.socket_path = socket_path
+        self.workspaces: list[WorkspaceConfig] = [] if workspaces is None else workspaces
+        self.config_file = config_file
+
+    def replace(self, **changes: Any) -> DaemonConfig:
+        """A copy with ``changes`` applied (what ``dataclasses.replace`` did); ``self`` is kept.
+
+        The copy is shallow: the ``workspaces`` list is shared unless replaced.
+        """
+        unknown = sorted(set(changes) - set(self.FIELDS))
+        if unknown:
+            raise TypeError(f"DaemonConfig has no setting {', '.join(map(repr, unknown))}")
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        values.update(changes)
+        return DaemonConfig(**values)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not DaemonConfig:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self._COMPARED)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: equal configs may change later
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"DaemonConfig({fields})"
+
+    def socket_file(self, env: Mapping[str, str] = os.environ) -> str:
+        """The daemon's socket path, without building the whole file family.
+
+        Same answer as ``self.paths(env).socket``; the status and client paths use
+        it because they need nothing else (and ``paths`` imports pathlib).
+        """
+        return socket_file(self.socket_path, env)
 
     def paths(self, env: Mapping[str, str] = os.environ) -> RuntimePaths:
         """The daemon's file family (``SQRY_DAEMON_SOCKET`` is already in ``socket_path``)."""
@@ -87,6 +183,8 @@ class DaemonConfig:
         if self.log_file in STDERR_LOG_VALUES or env.get("NOTIFY_SOCKET"):
             return None
         if self.log_file:
+            from pathlib import Path
+
             return Path(self.log_file)
         return self.paths(env).default_log
 
@@ -105,14 +203,16 @@ class DaemonConfig:
         return [ws.path for ws in self.workspaces if ws.pinned and not ws.exclude]
 
 
-@dataclass(frozen=True)
 class _IntKey:
     """An integer key: its env variable (if any) and inclusive range (None = open)."""
 
-    name: str
-    env: str | None
-    low: int
-    high: int | None
+    __slots__ = ("name", "env", "low", "high")
+
+    def __init__(self, name: str, env: str | None, low: int, high: int | None) -> None:
+        self.name = name
+        self.env = env
+        self.low = low
+        self.high = high
 
     def rule(self) -> str:
         if self.high is not None:
@@ -146,19 +246,21 @@ def normalize_log_level(value: str) -> str | None:
     return lowered if lowered in LOG_LEVELS else None
 
 
-def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
+def default_config_path(env: Mapping[str, str] = os.environ) -> str:
     """``$XDG_CONFIG_HOME/sqry/daemon.toml``, else ``~/.config/sqry/daemon.toml``."""
     xdg = env.get("XDG_CONFIG_HOME")
     if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore relative values
-        return Path(xdg) / "sqry" / "daemon.toml"
-    return _home(env) / ".config" / "sqry" / "daemon.toml"
+        return os.path.normpath(os.path.join(xdg, "sqry", "daemon.toml"))
+    return os.path.normpath(os.path.join(_home(env), ".config", "sqry", "daemon.toml"))
 
 
-def _home(env: Mapping[str, str]) -> Path:
+def _home(env: Mapping[str, str]) -> str:
     home = env.get("HOME")
     if home:
-        return Path(home)
-    return Path(pwd.getpwuid(os.getuid()).pw_dir)
+        return home
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_dir
 
 
 def load_config(
@@ -187,7 +289,7 @@ def load_config(
     return cfg
 
 
-def _locate(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+def _locate(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> str | None:
     """Pick the config file; None when the default file does not exist."""
     if path is not None and os.fspath(path) != "":
         return _require_file(absolute_path(path), "--config")
@@ -198,19 +300,20 @@ def _locate(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path
     return default if os.path.lexists(default) else None
 
 
-def _require_file(path: Path, origin: str) -> Path:
-    if not path.exists():
+def _require_file(path: str, origin: str) -> str:
+    if not os.path.exists(path):
         raise ConfigError(
             f"config file {path} (from {origin}) does not exist; create it or fix the path"
         )
     return path
 
 
-def _read_toml(file_path: Path) -> dict[str, Any]:
+def _read_toml(file_path: str) -> dict[str, Any]:
     import tomllib
 
     try:
-        data = file_path.read_bytes()
+        with open(file_path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {file_path}: {exc.strerror or exc}") from exc
     try:
@@ -223,10 +326,10 @@ def _read_toml(file_path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {file_path} is not valid TOML: {exc}") from exc
 
 
-def _apply_file(cfg: DaemonConfig, sources: dict[str, str], file_path: Path) -> None:
+def _apply_file(cfg: DaemonConfig, sources: dict[str, str], file_path: str) -> None:
     table = _read_toml(file_path)
     where = f"config file {file_path}"
-    base = file_path.parent
+    base = os.path.dirname(file_path)
     _reject_unknown(table, _TOP_LEVEL_KEYS, "", where)
     for name, value in table.items():
         if name in _INT_KEY_BY_NAME:
@@ -244,7 +347,7 @@ def _apply_file(cfg: DaemonConfig, sources: dict[str, str], file_path: Path) -> 
         sources["socket_path"] = where
 
 
-def _socket_table(value: object, where: str, base: Path) -> str | None:
+def _socket_table(value: object, where: str, base: str) -> str | None:
     if not isinstance(value, dict):
         raise ConfigError(f"'socket' in {where} must be a table ([socket]), got {_kind(value)}")
     _reject_unknown(value, _SOCKET_KEYS, "socket.", where)
@@ -253,7 +356,7 @@ def _socket_table(value: object, where: str, base: Path) -> str | None:
     return _path_value(_expect_str(value["path"], "socket.path", where), "socket.path", where, base)
 
 
-def _workspace_list(value: object, where: str, base: Path) -> list[WorkspaceConfig]:
+def _workspace_list(value: object, where: str, base: str) -> list[WorkspaceConfig]:
     if not isinstance(value, list):
         raise ConfigError(
             f"'workspaces' in {where} must be an array of tables ([[workspaces]]), "
@@ -319,7 +422,7 @@ def _validate(cfg: DaemonConfig, sources: Mapping[str, str]) -> None:
     cfg.log_level = level
 
 
-def _path_value(raw: str, key: str, where: str, base: Path | None) -> str:
+def _path_value(raw: str, key: str, where: str, base: str | None) -> str:
     """Validate a path-like string and make it absolute (``-``/``stderr`` kept for logs)."""
     if raw == "":
         raise ConfigError(f"{key} in {where} must not be empty")
@@ -327,7 +430,7 @@ def _path_value(raw: str, key: str, where: str, base: Path | None) -> str:
         raise ConfigError(f"{key} in {where} contains a NUL character; paths cannot")
     if key in ("log_file", LOG_FILE_ENV) and raw in STDERR_LOG_VALUES:
         return raw
-    return str(absolute_path(raw, base))
+    return absolute_path(raw, base)
 
 
 def _reject_unknown(
@@ -376,12 +479,12 @@ def to_toml(cfg: DaemonConfig) -> str:
     """
     lines = ["# sqryd effective configuration (sqryd print-config)"]
     if cfg.config_file is not None:
-        lines.append(f"# loaded from {toml_string(str(cfg.config_file), 'config_file')}")
-    for spec in fields(cfg):
-        value = getattr(cfg, spec.name)
-        if spec.name in ("socket_path", "workspaces", "config_file") or value is None:
+        lines.append(f"# loaded from {toml_string(os.fspath(cfg.config_file), 'config_file')}")
+    for name in cfg.FIELDS:
+        value = getattr(cfg, name)
+        if name in ("socket_path", "workspaces", "config_file") or value is None:
             continue
-        lines.append(f"{spec.name} = {_toml_scalar(value, spec.name)}")
+        lines.append(f"{name} = {_toml_scalar(value, name)}")
     if cfg.socket_path is not None:
         lines += ["", "[socket]", f"path = {toml_string(cfg.socket_path, 'socket.path')}"]
     for index, ws in enumerate(cfg.workspaces):

@@ -42,7 +42,7 @@ def daemon_status(cfg: DaemonConfig, *, env: Mapping[str, str]) -> dict[str, Any
 
     Takes no lock and touches no file.
     """
-    socket_path = cfg.paths(env).socket
+    socket_path = cfg.socket_file(env)
     return _unwrap(_call(socket_path, "daemon/status"))
 
 

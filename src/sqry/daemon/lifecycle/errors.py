@@ -6,12 +6,17 @@ on one line and exit with ``err.exit_code`` without a traceback. The exit codes
 follow ``sysexits.h`` so scripts and service managers can tell "retry later"
 (75) from "fix your config" (78).
 
-This module is imported by the client path: it must stay free of heavy imports.
+This module is imported by the client path (``sqryd status`` pays for every
+import here), so it imports nothing at all: ``pathlib`` alone costs more than
+the rest of a status call. The ``Path`` attributes below are built on access.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~3 ms per call)
+if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
 
 EX_OK = 0
 EX_USAGE = 2
@@ -52,7 +57,7 @@ class ReadyTimeout(DaemonError):
     exit_code = EX_UNAVAILABLE
 
     @classmethod
-    def after(cls, seconds: float, socket: Path | str) -> ReadyTimeout:
+    def after(cls, seconds: float, socket: PathLike[str] | str) -> ReadyTimeout:
         """Build the standard message so every caller words it the same way."""
         return cls(f"daemon did not become ready within {_secs(seconds)}s on socket {socket}")
 
@@ -97,9 +102,13 @@ class NotRunning(DaemonError):
 
     exit_code = EX_CANTCREAT
 
-    def __init__(self, socket: Path | str) -> None:
-        self.socket = Path(socket)
+    def __init__(self, socket: PathLike[str] | str) -> None:
+        self._socket = socket
         super().__init__(f"daemon is not running (socket {socket})")
+
+    @property
+    def socket(self) -> Path:
+        return _as_path(self._socket)
 
 
 class AlreadyRunning(DaemonError):
@@ -111,14 +120,24 @@ class AlreadyRunning(DaemonError):
 
     exit_code = EX_TEMPFAIL
 
-    def __init__(self, owner_pid: int | None, socket: Path | str, lock: Path | str) -> None:
+    def __init__(
+        self, owner_pid: int | None, socket: PathLike[str] | str, lock: PathLike[str] | str
+    ) -> None:
         self.owner_pid = owner_pid
-        self.socket = Path(socket)
-        self.lock = Path(lock)
+        self._socket = socket
+        self._lock = lock
         pid_text = "?" if owner_pid is None else str(owner_pid)
         super().__init__(
             f"sqryd is already running (pid={pid_text}) on socket {socket} (lock: {lock})"
         )
+
+    @property
+    def socket(self) -> Path:
+        return _as_path(self._socket)
+
+    @property
+    def lock(self) -> Path:
+        return _as_path(self._lock)
 
 
 class RuntimeDirUnsafe(DaemonError):
@@ -137,6 +156,13 @@ class UnsupportedPlatform(DaemonError):
     """The daemon needs POSIX primitives (flock, Unix sockets, setsid)."""
 
     exit_code = EX_UNAVAILABLE
+
+
+def _as_path(value: PathLike[str] | str) -> Path:
+    """``Path(value)``, importing pathlib only when someone asks for a Path."""
+    from pathlib import Path
+
+    return Path(value)
 
 
 def _secs(seconds: float) -> str:

@@ -5,7 +5,12 @@ sit in one runtime dir so that one ``0700`` directory fences all of them. A
 custom socket moves the whole family beside it, named after the socket, so two
 daemons with private sockets in one directory never share a lock or a log.
 
-Imported by the client path: only cheap stdlib modules at module level.
+Imported by the client path (``sqryd status``, every ``sqry`` call): it
+imports only modules the interpreter has already loaded at start-up (os, stat,
+sys). Paths are computed as strings; :class:`RuntimePaths` turns them into
+``pathlib.Path`` objects (pathlib costs ~7 ms to import) only for the callers
+that need the whole file family, which are the daemon and ``stop``.
+``socket_file`` is the status/client shortcut to the socket alone.
 """
 
 from __future__ import annotations
@@ -13,9 +18,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from sqry.daemon.lifecycle.errors import (
     ConfigError,
@@ -23,6 +25,11 @@ from sqry.daemon.lifecycle.errors import (
     RuntimeDirUnsafe,
     UnsupportedPlatform,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~3 ms per call)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 SOCKET_SUFFIX = ".sock"
 DEFAULT_STEM = "sqryd"
@@ -49,7 +56,7 @@ def _env_value(env: Mapping[str, str], name: str) -> str | None:
     return value if value else None
 
 
-def resolve_runtime_dir(env: Mapping[str, str] = os.environ) -> Path:
+def resolve_runtime_dir(env: Mapping[str, str] = os.environ) -> str:
     """Return the default runtime dir: XDG first, then TMPDIR, then /tmp.
 
     The uid is the real uid, never ``$USER``, so a stale or forged ``$USER``
@@ -57,13 +64,13 @@ def resolve_runtime_dir(env: Mapping[str, str] = os.environ) -> Path:
     """
     xdg = _env_value(env, "XDG_RUNTIME_DIR")
     if xdg is not None:
-        return Path(os.path.abspath(xdg)) / "sqry"
+        return os.path.join(os.path.abspath(xdg), "sqry")
     tmpdir = _env_value(env, "TMPDIR")
-    base = Path(os.path.abspath(tmpdir)) if tmpdir is not None else Path("/tmp")
-    return base / f"sqry-{os.getuid()}"
+    base = os.path.abspath(tmpdir) if tmpdir is not None else "/tmp"
+    return os.path.join(base, f"sqry-{os.getuid()}")
 
 
-def absolute_path(value: str | os.PathLike[str], base: Path | None = None) -> Path:
+def absolute_path(value: str | os.PathLike[str], base: str | os.PathLike[str] | None = None) -> str:
     """Make a user-given path absolute: expand ``~``, then join onto ``base`` or the cwd.
 
     ``..`` components are normalised away textually (no symlink resolution), so
@@ -72,12 +79,39 @@ def absolute_path(value: str | os.PathLike[str], base: Path | None = None) -> Pa
     text = os.path.expanduser(os.fspath(value))
     if not os.path.isabs(text):
         text = os.path.join(os.fspath(base) if base is not None else os.getcwd(), text)
-    return Path(os.path.normpath(text))
+    return os.path.normpath(text)
 
 
-@dataclass(frozen=True)
+def _family_names(
+    socket_override: str | os.PathLike[str] | None, env: Mapping[str, str]
+) -> tuple[str, str, str]:
+    """``(directory, stem, socket)`` of one daemon's file family, as strings.
+
+    The single place the family is derived; :class:`RuntimePaths` and
+    :func:`socket_file` both build on it, so they can never disagree.
+    """
+    if socket_override is None or os.fspath(socket_override) == "":
+        directory = resolve_runtime_dir(env)
+        return directory, DEFAULT_STEM, os.path.join(directory, DEFAULT_STEM + SOCKET_SUFFIX)
+    socket = absolute_path(socket_override)
+    directory, name = os.path.split(socket)
+    stem = name[: -len(SOCKET_SUFFIX)] if name.endswith(SOCKET_SUFFIX) else name
+    return directory, stem or name, socket
+
+
+def socket_file(
+    socket_override: str | os.PathLike[str] | None, env: Mapping[str, str] = os.environ
+) -> str:
+    """The socket path alone (what ``RuntimePaths.resolve(...).socket`` holds), as a string.
+
+    For the status and client paths, which need nothing else and should not pay
+    for importing pathlib.
+    """
+    return _family_names(socket_override, env)[2]
+
+
 class RuntimePaths:
-    """Every file of one daemon instance.
+    """Every file of one daemon instance (immutable; ``pathlib.Path`` attributes).
 
     With a custom socket ``/x/foo.sock`` the siblings are ``/x/foo.lock``,
     ``/x/foo.pid``, ``/x/foo.bootstrap.lock``, ``/x/foo.ready`` and the default
@@ -85,8 +119,12 @@ class RuntimePaths:
     interleave logs), and ``runtime_dir`` is ``/x``. Only a ``.sock`` suffix is
     stripped to form the stem: ``/x/foo.lock`` as a socket would otherwise make
     the lock file and the socket the same path, so it gets ``/x/foo.lock.lock``.
+
+    A hand-written value class rather than a frozen dataclass: ``dataclasses``
+    costs ~12 ms to import on the status path.
     """
 
+    __slots__ = ("runtime_dir", "socket", "lock", "pid", "bootstrap_lock", "ready", "default_log")
     runtime_dir: Path
     socket: Path
     lock: Path
@@ -95,6 +133,23 @@ class RuntimePaths:
     ready: Path
     default_log: Path
 
+    def __init__(
+        self,
+        runtime_dir: Path,
+        socket: Path,
+        lock: Path,
+        pid: Path,
+        bootstrap_lock: Path,
+        ready: Path,
+        default_log: Path,
+    ) -> None:
+        for name, value in zip(
+            self.__slots__,
+            (runtime_dir, socket, lock, pid, bootstrap_lock, ready, default_log),
+            strict=True,
+        ):
+            object.__setattr__(self, name, value)
+
     @classmethod
     def resolve(
         cls,
@@ -102,25 +157,43 @@ class RuntimePaths:
         env: Mapping[str, str] = os.environ,
     ) -> RuntimePaths:
         """Resolve the file family from a socket path, or the defaults when None."""
-        if socket_override is None or os.fspath(socket_override) == "":
-            directory = resolve_runtime_dir(env)
-            return cls._family(directory, DEFAULT_STEM, directory / f"{DEFAULT_STEM}.sock")
-        socket = absolute_path(socket_override)
-        name = socket.name
-        stem = name[: -len(SOCKET_SUFFIX)] if name.endswith(SOCKET_SUFFIX) else name
-        return cls._family(socket.parent, stem or name, socket)
+        from pathlib import Path
 
-    @classmethod
-    def _family(cls, directory: Path, stem: str, socket: Path) -> RuntimePaths:
+        directory, stem, socket = _family_names(socket_override, env)
+        folder = Path(directory)
         return cls(
-            runtime_dir=directory,
-            socket=socket,
-            lock=directory / f"{stem}.lock",
-            pid=directory / f"{stem}.pid",
-            bootstrap_lock=directory / f"{stem}.bootstrap.lock",
-            ready=directory / f"{stem}.ready",
-            default_log=directory / f"{stem}.log",
+            runtime_dir=folder,
+            socket=Path(socket),
+            lock=folder / f"{stem}.lock",
+            pid=folder / f"{stem}.pid",
+            bootstrap_lock=folder / f"{stem}.bootstrap.lock",
+            ready=folder / f"{stem}.ready",
+            default_log=folder / f"{stem}.log",
         )
+
+    def _values(self) -> tuple[Path, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RuntimePaths is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"RuntimePaths is immutable (cannot delete {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not RuntimePaths:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[type[RuntimePaths], tuple[Path, ...]]:
+        return (RuntimePaths, self._values())  # copy/pickle cannot use the blocked setattr
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"RuntimePaths({fields})"
 
 
 def socket_path_limit() -> int:
@@ -128,7 +201,7 @@ def socket_path_limit() -> int:
     return _SUN_PATH_LIMITS.get(sys.platform, _DEFAULT_SUN_PATH_LIMIT)
 
 
-def check_socket_path(path: Path) -> None:
+def check_socket_path(path: str | os.PathLike[str]) -> None:
     """Reject a socket path the kernel would truncate, before anything is spawned."""
     length = len(os.fsencode(path))
     limit = socket_path_limit()
@@ -140,7 +213,7 @@ def check_socket_path(path: Path) -> None:
         )
 
 
-def ensure_runtime_dir(directory: Path) -> None:
+def ensure_runtime_dir(directory: str | os.PathLike[str]) -> None:
     """Create the runtime dir 0700 (parents too), or prove an existing one is private.
 
     Refuses (exit 77) a directory owned by another uid, a sticky shared
@@ -152,30 +225,31 @@ def ensure_runtime_dir(directory: Path) -> None:
     it would lock every other user out of the system directory.
     """
     require_posix()
-    directory = Path(os.path.abspath(directory))
+    path = os.path.abspath(directory)
     try:
-        _make_private_dirs(directory)
-        _check_and_tighten(directory)
+        _make_private_dirs(path)
+        _check_and_tighten(path)
     except OSError as exc:
         raise DaemonIoError(
-            f"cannot prepare runtime directory {directory}: {exc.strerror or exc}"
+            f"cannot prepare runtime directory {path}: {exc.strerror or exc}"
         ) from exc
 
 
-def _make_private_dirs(directory: Path) -> None:
+def _make_private_dirs(directory: str) -> None:
     """mkdir each missing component with mode 0700.
 
     ``os.makedirs`` gives intermediate directories the umask default mode;
     we want every directory we create to be private. The umask can only
     clear bits, so a 0700 mkdir never exposes more than 0700.
     """
-    missing: list[Path] = []
+    missing: list[str] = []
     current = directory
     while not os.path.lexists(current):
         missing.append(current)
-        if current.parent == current:
+        parent = os.path.dirname(current)
+        if parent == current:
             break
-        current = current.parent
+        current = parent
     for path in reversed(missing):
         try:
             os.mkdir(path, 0o700)
@@ -183,7 +257,7 @@ def _make_private_dirs(directory: Path) -> None:
             pass  # Created concurrently by another starter: checked below like any other.
 
 
-def _check_and_tighten(directory: Path) -> None:
+def _check_and_tighten(directory: str) -> None:
     euid = os.geteuid()
     link = os.lstat(directory)
     if stat.S_ISLNK(link.st_mode) and link.st_uid not in (euid, 0):
@@ -226,7 +300,7 @@ def _check_and_tighten(directory: Path) -> None:
         )
 
 
-def is_on_nfs(directory: Path | str) -> bool:
+def is_on_nfs(directory: str | os.PathLike[str]) -> bool:
     """Best-effort NFS detection: flock is unreliable there. Never raises.
 
     ``os.statvfs`` does not expose the file-system type, so ask libc's
