@@ -1,17 +1,23 @@
 """Synchronous client for sqryd: connect, handshake, request/reply (ipc.md §8).
 
 Plain blocking sockets and no event loop, so any script or CLI command can use it.
-Import cost matters (every ``sqry`` invocation pays it): only os, socket and the
-stdlib-only framing module are imported at module level; config loading and
-auto-start are imported inside the functions that need them.
+Import cost matters (every ``sqry`` invocation pays it): only os, json, the C
+``_socket`` module and the stdlib-only framing module are imported at module level;
+config loading and auto-start are imported inside the functions that need them.
+
+The connection is a ``_socket.socket``, the C type that ``socket.socket`` extends.
+Importing the ``socket`` module costs ~4 ms per process (it builds four IntEnum
+classes and imports ``selectors``), and the client uses none of what it adds:
+``connect``, ``settimeout``, ``sendall``, ``recv`` and ``close`` are the C type's own.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import time
+from _socket import AF_UNIX, SOCK_STREAM
+from _socket import socket as _Socket
 
 from sqry import __version__
 from sqry.client.errors import (
@@ -54,8 +60,8 @@ class DaemonClient:
     open more clients.
     """
 
-    def __init__(self, sock: socket.socket, socket_path: str, hello: dict[str, Any]) -> None:
-        self._sock: socket.socket | None = sock
+    def __init__(self, sock: _Socket, socket_path: str, hello: dict[str, Any]) -> None:
+        self._sock: _Socket | None = sock
         self.socket_path = socket_path
         self.daemon_version: str = hello.get("daemon_version", "")
         self.hello = hello
@@ -106,7 +112,7 @@ class DaemonClient:
     @classmethod
     def open(cls, path: str, connect_timeout: float, handshake_timeout: float) -> DaemonClient:
         """Connect to exactly ``path`` and handshake (no auto-start, no restart)."""
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _Socket(AF_UNIX, SOCK_STREAM)
         try:
             _connect(sock, path, connect_timeout)
             hello = _handshake(sock, path, handshake_timeout)
@@ -223,7 +229,7 @@ class DaemonClient:
         except ValueError:
             raise self._protocol_error(f"reply to {method} is not valid JSON") from None
 
-    def _require_open(self) -> socket.socket:
+    def _require_open(self) -> _Socket:
         if self._sock is None:
             raise ConnectionLost(
                 f"the connection to sqryd on socket {self.socket_path} is closed",
@@ -272,7 +278,7 @@ def _load_config() -> Any:
         raise ClientError(f"cannot locate the sqryd socket: {err}") from err
 
 
-def _connect(sock: socket.socket, path: str, timeout: float) -> None:
+def _connect(sock: _Socket, path: str, timeout: float) -> None:
     """connect() within ``timeout``, retrying while the daemon's accept queue is full.
 
     A Unix socket in timeout (non-blocking) mode fails at once with EAGAIN when the
@@ -307,7 +313,7 @@ def _raise_connect_error(exc: OSError, path: str, timeout: float) -> None:
     raise NotRunning(path, detail) from None
 
 
-def _handshake(sock: socket.socket, path: str, timeout: float) -> dict[str, Any]:
+def _handshake(sock: _Socket, path: str, timeout: float) -> dict[str, Any]:
     """Send the DaemonHello and validate the reply (envelope version first)."""
     sock.settimeout(timeout)
     hello = {"client_version": __version__, "protocol_version": PROTOCOL_VERSION}

@@ -9,8 +9,11 @@ incremental parsing but shares the constants and the encoder defined here.
 from __future__ import annotations
 
 import json
-import socket
 import struct
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing; socket costs ~4 ms
+if TYPE_CHECKING:
+    import socket
 
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 """Largest body a frame may carry (64 MiB); larger lengths are a protocol violation."""
