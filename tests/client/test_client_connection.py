@@ -247,7 +247,8 @@ def test_import_is_light() -> None:
     code = (
         "import sys; import sqry.client; "
         "heavy = {'asyncio', 'sqlite3', 'tree_sitter', 'logging', 'threading', 'concurrent', "
-        "'dataclasses', 'typing_extensions', 'pathlib', 'tomllib', 'sqry.daemon.lifecycle'}; "
+        "'dataclasses', 'typing_extensions', 'pathlib', 'tomllib', 'sqry.daemon.lifecycle', "
+        "'typing', 'inspect', 'socket', 'selectors'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -1,7 +1,7 @@
 """Client library for sqryd (ipc.md §8): ``from sqry.client import DaemonClient``.
 
-Cheap to import on purpose — socket, struct, json, os and nothing else at module level —
-because every ``sqry`` CLI invocation imports it.
+Cheap to import on purpose — the C ``_socket`` module, struct, json, os and nothing else
+at module level — because every ``sqry`` CLI invocation imports it.
 """
 
 from sqry.client.connection import DaemonClient
