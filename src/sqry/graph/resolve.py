@@ -67,8 +67,11 @@ incremental one (only the names dirty edges need are read).
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
@@ -133,6 +136,7 @@ class Resolution(NamedTuple):
 
 
 UNRESOLVED = Resolution(None)
+new_edge = tuple.__new__  # ``new_edge(EdgeRow, row)``: a row as an EdgeRow, no per-field call
 EDGE_COLUMNS = "id, kind, source_id, target_text, file_id, member, alias, via_self, bound_locally"
 _SYM_SELECT = (
     "SELECT s.id, s.kind, s.name, s.qualified_name, s.file_id, s.parent_id, p.kind, "
@@ -154,9 +158,13 @@ class Chain(NamedTuple):
 
     scopes: tuple[Sym, ...]
     foreign: bool  # some scope (an adopted method's class) lives in another file
+    namespaces: bool  # some scope is a namespace (the ``package`` rule searches it)
+    self_class: Sym | None  # the first class of the chain: what ``self`` means
 
 
 _EMPTY: list[Sym] = []
+_NO_CHAIN = Chain((), False, False, None)
+_QUALIFIED_KINDS = CLASS_KINDS | {"namespace"}
 
 
 class SymbolTable:
@@ -164,21 +172,24 @@ class SymbolTable:
 
     ``preload=True`` reads everything once (full builds); otherwise each name is
     read on first use and cached (incremental builds touch few names). Symbols
-    are indexed by name, by (parent, name), by (file, name), by qualified name
-    and, for top-level definitions, by name — the ways the rules look them up.
+    are indexed by name, by (parent, name), by qualified name and, for top-level
+    definitions, by name — the ways the rules look them up — and (file, name)
+    pairs are kept for the ``local`` rule's quick "not defined here" exit.
     Adopted members (see the module doc) are left out of the (parent, name) and
-    top-level indexes: they are reached by qualified name only.
+    top-level indexes: they are reached by qualified name only. Only what the
+    qualified lookups ask for is indexed by qualified name: classes (an adopted
+    method's owner), namespaces and what they define, adopted members.
     """
 
     def __init__(self, conn: sqlite3.Connection, *, preload: bool) -> None:
         self.conn = conn
         self.complete = preload
         self._loaded: set[str] = set()
-        self._named: dict[str, list[Sym]] = {}
-        self._children: dict[tuple[int | None, str], list[Sym]] = {}
-        self._in_file: dict[tuple[int, str], list[Sym]] = {}
-        self._top: dict[str, list[Sym]] = {}
-        self._qualified: dict[str, list[Sym]] = {}
+        self._named: defaultdict[str, list[Sym]] = defaultdict(list)
+        self._children: defaultdict[tuple[int | None, str], list[Sym]] = defaultdict(list)
+        self._file_names: set[tuple[int, str]] = set()
+        self._top: defaultdict[str, list[Sym]] = defaultdict(list)
+        self._qualified: defaultdict[str, list[Sym]] = defaultdict(list)
         self._adopted: set[str] = set()  # names of adopted members
         self._by_id: dict[int, Sym] = {}
         self._files: dict[int, FileInfo] = {}
@@ -196,32 +207,54 @@ class SymbolTable:
             self._preload()
 
     def _preload(self) -> None:
+        """Everything at once: :meth:`_add` inlined, since it runs per symbol."""
+        new, files, modules = tuple.__new__, self._files, self._modules
+        named, children, top = self._named, self._children, self._top
+        qualified, by_id, file_names = self._qualified, self._by_id, self._file_names
         for row in self.conn.execute(_SYM_SELECT):
-            sym = Sym(*row)
-            self._add(sym)
-            if sym.parent_id is None:
-                self._modules.setdefault(self._files[sym.file_id].module, []).append(sym)
-        for fid in self._files:
-            self._imports[fid] = []
-        for fid, *rest in self.conn.execute(
+            sym = new(Sym, row)
+            sym_id, kind, name, qname, file_id, parent_id, parent_kind = row[:7]
+            by_id[sym_id] = sym
+            named[name].append(sym)
+            file_names.add((file_id, name))
+            if parent_kind is None:
+                modules.setdefault(files[file_id].module, []).append(sym)
+                continue
+            if kind == "method" and parent_kind in SCOPE_KINDS:  # adopted
+                self._adopted.add(name)
+                qualified[qname].append(sym)
+                continue
+            children[parent_id, name].append(sym)
+            if parent_kind in SCOPE_KINDS:
+                top[name].append(sym)
+            if kind in _QUALIFIED_KINDS or parent_kind == "namespace":
+                qualified[qname].append(sym)
+        imports = self._imports
+        for file_id in files:
+            imports[file_id] = []
+        for row in self.conn.execute(
             "SELECT file_id, target_text, member, alias, line, column FROM edges "
             "WHERE kind = 'imports' ORDER BY file_id, line, column"
         ):
-            self._imports[fid].append(ImportRow(*rest))
+            imports[row[0]].append(new(ImportRow, row[1:]))
 
     def _add(self, sym: Sym) -> None:
-        name = sym.name
-        self._named.setdefault(name, []).append(sym)
-        self._in_file.setdefault((sym.file_id, name), []).append(sym)
-        if sym.parent_kind is not None:
-            self._qualified.setdefault(sym.qname, []).append(sym)
-        if is_adopted(sym.kind, sym.parent_kind):
-            self._adopted.add(name)
-        else:
-            self._children.setdefault((sym.parent_id, name), []).append(sym)
-            if sym.parent_kind in SCOPE_KINDS:
-                self._top.setdefault(name, []).append(sym)
+        """Index one symbol (read by name in an incremental build); see :meth:`_preload`."""
+        name, kind, parent_kind = sym.name, sym.kind, sym.parent_kind
         self._by_id[sym.id] = sym
+        self._named[name].append(sym)
+        self._file_names.add((sym.file_id, name))
+        if parent_kind is None:
+            return
+        if is_adopted(kind, parent_kind):
+            self._adopted.add(name)
+            self._qualified[sym.qname].append(sym)
+            return
+        self._children[sym.parent_id, name].append(sym)
+        if parent_kind in SCOPE_KINDS:
+            self._top[name].append(sym)
+        if kind in _QUALIFIED_KINDS or parent_kind == "namespace":
+            self._qualified[sym.qname].append(sym)
 
     def _ensure(self, name: str) -> None:
         if self.complete or name in self._loaded:
@@ -238,18 +271,27 @@ class SymbolTable:
         self._ensure(name)
         return self._children.get((parent_id, name), _EMPTY)
 
-    def in_file(self, file_id: int, name: str) -> list[Sym]:
+    def defines(self, file_id: int, name: str) -> bool:
+        """Whether the file defines something named ``name`` (anywhere in it)."""
         self._ensure(name)
-        return self._in_file.get((file_id, name), _EMPTY)
+        return (file_id, name) in self._file_names
 
     def top_level(self, name: str) -> list[Sym]:
         self._ensure(name)
         return self._top.get(name, _EMPTY)
 
     def qualified(self, qname: str, name: str) -> list[Sym]:
-        """Every definition (no module) whose qualified name is ``qname``, named ``name``."""
+        """The classes, namespaces, namespace definitions and adopted members whose
+        qualified name is ``qname`` (their name being ``name``)."""
         self._ensure(name)
         return self._qualified.get(qname, _EMPTY)
+
+    def may_define_locally(self, file_id: int, name: str) -> bool:
+        """Whether the ``local`` rule could bind ``name`` in the file: the file
+        defines it, or some adopted member (whose class may be in scope) has it."""
+        if not self.complete:
+            self._ensure(name)
+        return (file_id, name) in self._file_names or name in self._adopted
 
     def has_adopted(self, name: str) -> bool:
         """Whether some adopted member (see the module doc) is named ``name``."""
@@ -390,12 +432,14 @@ class Resolver:
         self._memo: dict[tuple, Resolution] = {}
         self._chains: dict[int, Chain] = {}
         self._owners: dict[int, Sym | None] = {}
+        self._separators: dict[int, str] = {}
 
     def forget(self) -> None:
         """Drop memoised answers (bounded memory: called between batches)."""
         self._memo.clear()
         self._chains.clear()
         self._owners.clear()
+        self._separators.clear()
 
     # -- candidates
 
@@ -620,43 +664,82 @@ class Resolver:
 
     def chain(self, source_id: int, sep: str) -> Chain:
         """The scopes seen from inside ``source_id``: itself, its parents up to the
-        module, with an adopted method's class right after the method."""
+        module, with an adopted method's class right after the method. Built on
+        the (cached) chain of the parent: siblings share everything above them."""
         found = self._chains.get(source_id)
         if found is not None:
             return found
-        scopes: list[Sym] = []
-        foreign = False
         sym = self.table.by_id(source_id)
-        file_id = sym.file_id if sym is not None else None
-        while sym is not None:
-            scopes.append(sym)
-            if is_adopted(sym.kind, sym.parent_kind):
-                owner = self.owner_class(sym, sep)
-                if owner is not None:
-                    scopes.append(owner)
-                    foreign = foreign or owner.file_id != file_id
-            sym = self.table.by_id(sym.parent_id) if sym.parent_id is not None else None
-        found = self._chains[source_id] = Chain(tuple(scopes), foreign)
+        if sym is None:
+            return _NO_CHAIN
+        above = _NO_CHAIN if sym.parent_id is None else self.chain(sym.parent_id, sep)
+        scopes: tuple[Sym, ...] = (sym,)
+        foreign, namespaces, self_class = above.foreign, above.namespaces, above.self_class
+        kind = sym.kind
+        if kind in CLASS_KINDS:
+            self_class = sym
+        elif kind == "namespace":
+            namespaces = True
+        elif is_adopted(kind, sym.parent_kind):
+            owner = self.owner_class(sym, sep)
+            if owner is not None:
+                scopes = (sym, owner)
+                self_class = owner
+                foreign = foreign or owner.file_id != sym.file_id
+        found = Chain(scopes + above.scopes, foreign, namespaces, self_class)
+        self._chains[source_id] = found
         return found
 
     # -- rules
 
-    def resolve(self, edge: EdgeRow) -> Resolution:
-        if edge.bound_locally and edge.kind != "imports":
-            return UNRESOLVED
-        key = (
-            edge.kind,
-            edge.source_id,
-            edge.target,
-            edge.member,
-            edge.alias,
-            edge.via_self,
-            edge.file_id,
-        )
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = self._resolve(edge)
-        return found
+    def resolve_rows(self, rows: list[tuple], *, keep_unresolved: bool) -> list[tuple]:
+        """Resolve a batch of ``EDGE_COLUMNS`` rows into ``UPDATE`` parameters:
+        ``(*resolution, edge id)`` per edge (without the edges that stay plainly
+        unresolved unless ``keep_unresolved``).
+
+        Edges are memoised by what their resolution depends on, so each distinct
+        question is answered once: an import by (file, specifier, member, alias);
+        a ``self`` reference by (class, kind, target); any other reference by
+        (source, kind, target) when its first segment might be bound by the
+        ``local`` rule or a namespace around it, else by (file, kind, target) —
+        the ``import``, ``package`` and ``unique`` rules only look at the file.
+        This loop runs once per edge of the workspace: it stays flat on purpose.
+        """
+        memo, resolve, chains, seps = self._memo, self._resolve, self._chains, self._separators
+        table = self.table
+        may_be_local = table.may_define_locally
+        out: list[tuple] = []
+        for row in rows:
+            edge_id, kind, source_id, target, file_id, member, alias, via_self, local = row
+            if kind == "imports":
+                key: tuple = (file_id, target, member, alias)
+            elif local:
+                if keep_unresolved:
+                    out.append((*UNRESOLVED, edge_id))
+                continue
+            else:
+                sep = seps.get(file_id) or self._separator(file_id)
+                scopes = chains.get(source_id) or self.chain(source_id, sep)
+                if via_self:
+                    owner = scopes.self_class
+                    key = (kind, target, -1 if owner is None else owner.id, True)
+                elif scopes.foreign or scopes.namespaces:
+                    key = (kind, target, source_id)
+                elif may_be_local(file_id, target.split(sep, 1)[0]):
+                    key = (kind, target, source_id)
+                else:
+                    key = (kind, target, file_id, False)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = resolve(new_edge(EdgeRow, row))
+            if keep_unresolved or found.target_id is not None or found.ambiguous_via is not None:
+                out.append((*found, edge_id))
+        return out
+
+    def _separator(self, file_id: int) -> str:
+        spec = self.languages.get(self.table.file(file_id).language)
+        sep = self._separators[file_id] = spec.separator if spec is not None else "."
+        return sep
 
     def _resolve(self, edge: EdgeRow) -> Resolution:
         info = self.table.file(edge.file_id)
@@ -666,7 +749,7 @@ class Resolver:
         if edge.kind == "imports":
             return self._resolve_import_edge(edge, info, spec)
         segments = edge.target.split(spec.separator)
-        if not all(spec.is_identifier(s) for s in segments):
+        if not all(map(spec.is_identifier, segments)):
             return UNRESOLVED
         use_bases = edge.kind not in INHERITANCE
         final = NOT_TYPES if edge.kind in TYPE_EDGES else NOTHING
@@ -711,9 +794,7 @@ class Resolver:
         final: frozenset[str],
     ) -> Resolution:
         sep = spec.separator
-        cls = next(
-            (s for s in self.chain(edge.source_id, sep).scopes if s.kind in CLASS_KINDS), None
-        )
+        cls = self.chain(edge.source_id, sep).self_class
         if cls is None:
             return UNRESOLVED
         exclude = self._head_exclude(segments, final)
@@ -733,7 +814,7 @@ class Resolver:
     ) -> Resolution | None:
         head, sep, table = segments[0], spec.separator, self.table
         chain = self.chain(edge.source_id, sep)
-        if not (table.in_file(edge.file_id, head) or chain.foreign or table.has_adopted(head)):
+        if not (table.defines(edge.file_id, head) or chain.foreign or table.has_adopted(head)):
             return None
         exclude = self._head_exclude(segments, final)
         for index, scope in enumerate(chain.scopes):
@@ -863,8 +944,9 @@ class Resolver:
 # -- driving a build's resolution
 
 
-def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[EdgeRow]]:  # noqa: ANN001
-    """Edges matching ``where`` in id order, a batch at a time (bounded memory)."""
+def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[tuple]]:  # noqa: ANN001
+    """Edge rows (``EDGE_COLUMNS``) matching ``where`` in id order, a batch at a
+    time (bounded memory)."""
     last = 0
     while True:
         rows = conn.execute(
@@ -873,32 +955,30 @@ def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[EdgeRow
         ).fetchall()
         if not rows:
             return
-        yield [EdgeRow(*r) for r in rows]
+        yield rows
         last = rows[-1][0]
 
 
-def _write_resolutions(conn, results: list[tuple[Resolution, int]], *, all_rows: bool) -> None:  # noqa: ANN001
+def _write_resolutions(conn, params: list[tuple]) -> None:  # noqa: ANN001
+    """Store ``Resolver.resolve_rows`` output, one ``UPDATE`` per edge."""
     conn.executemany(
         "UPDATE edges SET target_id = ?, resolved_via = ?, ambiguous_via = ?, candidates = ? "
         "WHERE id = ?",
-        [
-            (res.target_id, res.via, res.ambiguous_via, res.candidates, edge_id)
-            for res, edge_id in results
-            if all_rows or res.target_id is not None or res.ambiguous_via is not None
-        ],
+        params,
     )
 
 
 def _resolve_edges(
-    conn, resolver: Resolver, batches: Iterator[list[EdgeRow]], *, fresh: bool
+    conn, resolver: Resolver, batches: Iterator[list[tuple]], *, fresh: bool
 ) -> set[int]:  # noqa: ANN001
-    """Resolve and store every edge of ``batches``; return the source ids seen."""
+    """Resolve and store every edge of ``batches``; return the source ids seen
+    (only when not ``fresh``: a fresh build has no use for them)."""
     sources: set[int] = set()
     for batch in batches:
         resolver.forget()
-        results = [(resolver.resolve(edge), edge.id) for edge in batch]
-        sources.update(edge.source_id for edge in batch)
-        _write_resolutions(conn, results, all_rows=not fresh)
+        _write_resolutions(conn, resolver.resolve_rows(batch, keep_unresolved=not fresh))
+        if not fresh:
+            sources.update(row[2] for row in batch)
     return sources
 
 
@@ -920,8 +1000,31 @@ def _subclass_closure(conn, classes: set[int]) -> set[int]:  # noqa: ANN001
     return seen
 
 
+@contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """Pause Python's cycle collector for the block.
+
+    Resolution allocates millions of short-lived tuples next to a symbol table of
+    every definition; each full collection re-traverses that table (about a
+    third of the CPU time on the stdlib). Nothing here builds reference cycles,
+    so reference counting alone frees what the block drops.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def resolve_full(conn: sqlite3.Connection) -> None:
     """Resolve every edge of a freshly written index (nothing resolved yet)."""
+    with _without_cycle_collector():
+        _resolve_full(conn)
+
+
+def _resolve_full(conn: sqlite3.Connection) -> None:
     resolver = Resolver(SymbolTable(conn, preload=True), all_languages())
     kinds = "kind IN ('inherits', 'implements')"
     _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
@@ -937,6 +1040,11 @@ def resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: 
     ``new_classes``: ids of the class symbols the build wrote (their subclasses'
     ``self`` lookups may bind differently now).
     """
+    with _without_cycle_collector():
+        _resolve_incremental(conn, dirty, new_classes)
+
+
+def _resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: list[int]) -> None:
     table = SymbolTable(conn, preload=len(dirty) > PRELOAD_MIN)
     resolver = Resolver(table, all_languages())
     ids = temp_ids(conn, "t_dirty", dirty)
