@@ -28,7 +28,7 @@ from sqry.graph.languages.base import LanguageSpec, all_languages, using_workspa
 if TYPE_CHECKING:
     import tree_sitter
 
-    from sqry.graph.model import FileFacts
+    from sqry.graph.model import FileFacts, Reference
 
 TIME_BUDGET_ENV = "SQRY_FILE_TIME_BUDGET_SECS"
 DEFAULT_TIME_BUDGET = 20.0
@@ -185,34 +185,51 @@ def lookup_names(
     method, its class — see :func:`is_adopted`), and the modules this file
     star-imports (their appearance changes what an unbound name means). Empty for
     references that can never resolve (locally bound, not a plain name).
+
+    A file repeats the same references many times (``len``, ``self.assertEqual``),
+    so results are memoised on what they depend on; equal references then also
+    share one tuple, which pickles once.
     """
-    sep = spec.separator
     out: list[tuple[str, ...]] = []
+    memo: dict[tuple, tuple[str, ...]] = {}
+    members_in_scope = spec.members_in_scope
     for ref in facts.references:
         if ref.bound_locally:
             out.append(())
             continue
-        names: set[str] = set(stars)
-        if ref.kind == "imports":
-            module = spec.import_module(facts.path, ref.target)
-            if module:
-                names.update(module.split(sep))
-            if ref.member and ref.member != "*":
-                names.update(ref.member.split(sep))  # Java ``Circle.Builder``
-        else:
-            segments = ref.target.split(sep)
-            if not all(spec.is_identifier(s) for s in segments):
-                out.append(())
-                continue
-            names.update(segments)
-        if ref.via_self or spec.members_in_scope:
-            owner = _owner_class(facts, ref.source, sep)
-            if owner is not None and (ref.via_self or owner[1]):
-                names.add(owner[0])
-        names.discard("")
-        names.discard("*")
-        out.append(tuple(sorted(names)))
+        owner_source = ref.source if ref.via_self or members_in_scope else -1
+        key = (ref.kind == "imports", ref.target, ref.member, ref.via_self, owner_source)
+        names = memo.get(key)
+        if names is None:
+            names = memo[key] = _reference_names(spec, facts, ref, stars)
+        out.append(names)
     return out
+
+
+def _reference_names(
+    spec: LanguageSpec, facts: FileFacts, ref: Reference, stars: tuple[str, ...]
+) -> tuple[str, ...]:
+    """:func:`lookup_names` of one reference that is not locally bound."""
+    sep = spec.separator
+    names: set[str] = set(stars)
+    if ref.kind == "imports":
+        module = spec.import_module(facts.path, ref.target)
+        if module:
+            names.update(module.split(sep))
+        if ref.member and ref.member != "*":
+            names.update(ref.member.split(sep))  # Java ``Circle.Builder``
+    else:
+        segments = ref.target.split(sep)
+        if not all(spec.is_identifier(s) for s in segments):
+            return ()
+        names.update(segments)
+    if ref.via_self or spec.members_in_scope:
+        owner = _owner_class(facts, ref.source, sep)
+        if owner is not None and (ref.via_self or owner[1]):
+            names.add(owner[0])
+    names.discard("")
+    names.discard("*")
+    return tuple(sorted(names))
 
 
 def _star_modules(spec: LanguageSpec, facts: FileFacts) -> tuple[str, ...]:
