@@ -40,8 +40,10 @@ _CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTIL
 #  parent_local_id, signature, visibility, is_async, is_static, doc)
 SymbolRow = tuple
 # (kind, source_local_id, target, line, column, member, alias, via_self,
-#  bound_locally, lookup_names)
+#  bound_locally, lookup) -- ``lookup``: the reference's lookup names joined by
+#  LOOKUP_SEPARATOR (names are one line), stored in ``edges.lookup``
 RefRow = tuple
+LOOKUP_SEPARATOR = "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ class FileResult:
     error: str | None = None
     symbols: list[SymbolRow] = field(default_factory=list)
     refs: list[RefRow] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # union of the refs' lookup names
 
 
 class BudgetExceeded(Exception):
@@ -181,7 +184,8 @@ def lookup_names(
     """Per reference, the names its resolution may look up (for incremental re-indexing).
 
     The segments of the target, the import member, the segments of the imported
-    module, the enclosing class for ``via_self`` calls (and, for an adopted
+    module (also for a reference whose first segment an import alias binds), the
+    enclosing class for ``via_self`` calls (and, for an adopted
     method, its class — see :func:`is_adopted`), and the modules this file
     star-imports (their appearance changes what an unbound name means). Empty for
     references that can never resolve (locally bound, not a plain name).
@@ -193,6 +197,7 @@ def lookup_names(
     out: list[tuple[str, ...]] = []
     memo: dict[tuple, tuple[str, ...]] = {}
     members_in_scope = spec.members_in_scope
+    bindings = _import_bindings(spec, facts)
     for ref in facts.references:
         if ref.bound_locally:
             out.append(())
@@ -201,13 +206,17 @@ def lookup_names(
         key = (ref.kind == "imports", ref.target, ref.member, ref.via_self, owner_source)
         names = memo.get(key)
         if names is None:
-            names = memo[key] = _reference_names(spec, facts, ref, stars)
+            names = memo[key] = _reference_names(spec, facts, ref, stars, bindings)
         out.append(names)
     return out
 
 
 def _reference_names(
-    spec: LanguageSpec, facts: FileFacts, ref: Reference, stars: tuple[str, ...]
+    spec: LanguageSpec,
+    facts: FileFacts,
+    ref: Reference,
+    stars: tuple[str, ...],
+    bindings: dict[str, set[str]],
 ) -> tuple[str, ...]:
     """:func:`lookup_names` of one reference that is not locally bound."""
     sep = spec.separator
@@ -223,6 +232,9 @@ def _reference_names(
         if not all(spec.is_identifier(s) for s in segments):
             return ()
         names.update(segments)
+        # bound by an import alias: what that import names matters too (the
+        # module of ``from . import a`` disappearing unbinds ``a.Base``)
+        names.update(bindings.get(segments[0], ()))
     if ref.via_self or spec.members_in_scope:
         owner = _owner_class(facts, ref.source, sep)
         if owner is not None and (ref.via_self or owner[1]):
@@ -230,6 +242,21 @@ def _reference_names(
     names.discard("")
     names.discard("*")
     return tuple(sorted(names))
+
+
+def _import_bindings(spec: LanguageSpec, facts: FileFacts) -> dict[str, set[str]]:
+    """Per name an import binds (its alias), the names that import looks up."""
+    sep = spec.separator
+    found: dict[str, set[str]] = {}
+    for ref in facts.references:
+        if ref.kind == "imports" and ref.alias is not None:
+            names = found.setdefault(ref.alias, set())
+            module = spec.import_module(facts.path, ref.target)
+            if module:
+                names.update(module.split(sep))
+            if ref.member:
+                names.update(ref.member.split(sep))
+    return found
 
 
 def _star_modules(spec: LanguageSpec, facts: FileFacts) -> tuple[str, ...]:
@@ -243,8 +270,15 @@ def _star_modules(spec: LanguageSpec, facts: FileFacts) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def facts_to_rows(spec: LanguageSpec, facts: FileFacts) -> tuple[list[SymbolRow], list[RefRow]]:
-    """Flatten :class:`FileFacts` into the tuples the writer inserts."""
+def facts_to_rows(
+    spec: LanguageSpec, facts: FileFacts
+) -> tuple[list[SymbolRow], list[RefRow], list[str]]:
+    """Flatten :class:`FileFacts` into the tuples the writer inserts.
+
+    Also returns every name the file's references look up: the index keeps those
+    per file (``file_names``, a few per file) and each edge's own in a column,
+    instead of one row per edge and name (several per edge).
+    """
     symbols = [
         (
             s.kind,
@@ -264,6 +298,10 @@ def facts_to_rows(spec: LanguageSpec, facts: FileFacts) -> tuple[list[SymbolRow]
         for s in facts.symbols
     ]
     names = lookup_names(spec, facts, _star_modules(spec, facts))
+    joined: dict[tuple[str, ...], str] = {}
+    for keys in names:
+        if keys not in joined:
+            joined[keys] = LOOKUP_SEPARATOR.join(keys)
     refs = [
         (
             r.kind,
@@ -275,11 +313,11 @@ def facts_to_rows(spec: LanguageSpec, facts: FileFacts) -> tuple[list[SymbolRow]
             r.alias,
             int(r.via_self),
             int(r.bound_locally),
-            keys,
+            joined[keys],
         )
         for r, keys in zip(facts.references, names, strict=True)
     ]
-    return symbols, refs
+    return symbols, refs, sorted({name for keys in joined for name in keys})
 
 
 def process_file(job: FileJob, budget: float) -> FileResult:
@@ -312,7 +350,7 @@ def process_file(job: FileJob, budget: float) -> FileResult:
             # header the C extractor handed to the C++ one (then resolved as C++).
             spec = all_languages().get(facts.language, spec)
             result.module, result.language = facts.module_name, spec.name
-            result.symbols, result.refs = facts_to_rows(spec, facts)
+            result.symbols, result.refs, result.names = facts_to_rows(spec, facts)
     except BudgetExceeded:
         result.error = f"took longer than the {budget:g}s per-file budget; skipped"
         return result
