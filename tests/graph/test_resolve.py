@@ -393,3 +393,22 @@ def test_incremental_equals_fresh_for_adopted_members_and_namespaces(
         path.write_text(text)
         build_index(workspace)
         _same_as_fresh(workspace, snapshot, fresh_snapshot)
+
+
+@pytest.mark.timeout(120)
+def test_incremental_sees_the_module_behind_an_import_alias_vanish(
+    workspace: Path,
+    snapshot,
+    fresh_snapshot,  # noqa: ANN001
+) -> None:
+    """``a.Base`` goes through ``from . import a``; without ``pkg/__init__.py``
+    there is no package ``pkg`` for that import to name any more."""
+    (workspace / "pkg").mkdir()
+    (workspace / "pkg" / "__init__.py").write_text("")
+    (workspace / "pkg" / "a.py").write_text(
+        "from . import a\n\nclass Child(a.Base):\n    pass\n\nclass Base:\n    pass\n"
+    )
+    build_index(workspace)
+    (workspace / "pkg" / "__init__.py").unlink()
+    build_index(workspace)
+    _same_as_fresh(workspace, snapshot, fresh_snapshot)

@@ -195,6 +195,7 @@ class SymbolTable:
         self._files: dict[int, FileInfo] = {}
         self._package_keys: dict[int, str | None] = {}
         self._imports: dict[int, list[ImportRow]] = {}
+        self._import_targets: dict[tuple[int, str], str | None] = {}
         self._digested: dict[int, FileImports] = {}
         self._modules: dict[str, list[Sym]] = {}
         self._bases: dict[int, list[int]] = {}
@@ -270,11 +271,6 @@ class SymbolTable:
     def children(self, parent_id: int, name: str) -> list[Sym]:
         self._ensure(name)
         return self._children.get((parent_id, name), _EMPTY)
-
-    def defines(self, file_id: int, name: str) -> bool:
-        """Whether the file defines something named ``name`` (anywhere in it)."""
-        self._ensure(name)
-        return (file_id, name) in self._file_names
 
     def top_level(self, name: str) -> list[Sym]:
         self._ensure(name)
@@ -357,24 +353,35 @@ class SymbolTable:
             self._imports[file_id] = found
         return found
 
+    def module_of(self, file_id: int, spec: LanguageSpec, target: str) -> str | None:
+        """``spec.import_module`` for an import written in the file, asked once."""
+        key = (file_id, target)
+        try:
+            return self._import_targets[key]
+        except KeyError:
+            found = self._import_targets[key] = spec.import_module(
+                self._files[file_id].path, target
+            )
+            return found
+
     def file_imports(self, file_id: int, spec: LanguageSpec) -> FileImports:
         """The file's imports digested once: aliases, usable module prefixes, stars."""
         found = self._digested.get(file_id)
         if found is not None:
             return found
         info = self._files[file_id]
-        path, sep = info.path, spec.separator
+        sep = spec.separator
         aliases: dict[str, ImportRow] = {}
         usable: set[str] = set()
         stars: list[str | None] = []
         opened: list[str] = []
         for row in self.imports(file_id):
             if row.member == "*":
-                stars.append(spec.import_module(path, row.target))
+                stars.append(self.module_of(file_id, spec, row.target))
             elif row.alias is not None:
                 aliases[row.alias] = row
             elif row.member is None:
-                module = spec.import_module(path, row.target)
+                module = self.module_of(file_id, spec, row.target)
                 parts = module.split(sep) if module else []
                 usable.update(sep.join(parts[:k]) for k in range(1, len(parts) + 1))
                 if (
@@ -433,6 +440,8 @@ class Resolver:
         self._chains: dict[int, Chain] = {}
         self._owners: dict[int, Sym | None] = {}
         self._separators: dict[int, str] = {}
+        self._specs: dict[int, tuple[FileInfo, LanguageSpec | None]] = {}
+        self._rules = (self._rule_local, self._rule_import, self._rule_package, self._rule_unique)
 
     def forget(self) -> None:
         """Drop memoised answers (bounded memory: called between batches)."""
@@ -612,12 +621,11 @@ class Resolver:
         """What an import binds: the module (or namespace), or its member — which
         may be dotted (Java ``Circle.Builder``, ``Shape.EPSILON``); None if outside
         the workspace. ``exclude``: kinds the bound symbol must not have."""
-        info = self.table.file(file_id)
-        spec = self.languages.get(info.language)
+        info, spec = self._file_spec(file_id)
         if spec is None:
             return None
         sep = spec.separator
-        module = spec.import_module(info.path, row.target)
+        module = self.table.module_of(file_id, spec, row.target)
         if module is None:
             return None
         if row.member is None or row.member == "*":
@@ -737,13 +745,20 @@ class Resolver:
         return out
 
     def _separator(self, file_id: int) -> str:
-        spec = self.languages.get(self.table.file(file_id).language)
+        spec = self._file_spec(file_id)[1]
         sep = self._separators[file_id] = spec.separator if spec is not None else "."
         return sep
 
+    def _file_spec(self, file_id: int) -> tuple[FileInfo, LanguageSpec | None]:
+        """The file and its language's spec (asked for every edge resolved)."""
+        found = self._specs.get(file_id)
+        if found is None:
+            info = self.table.file(file_id)
+            found = self._specs[file_id] = (info, self.languages.get(info.language))
+        return found
+
     def _resolve(self, edge: EdgeRow) -> Resolution:
-        info = self.table.file(edge.file_id)
-        spec = self.languages.get(info.language)
+        info, spec = self._file_spec(edge.file_id)
         if spec is None:
             return UNRESOLVED
         if edge.kind == "imports":
@@ -756,12 +771,7 @@ class Resolver:
         try:
             if edge.via_self:
                 return self._rule_self(edge, segments, use_bases, spec, final)
-            for rule in (
-                self._rule_local,
-                self._rule_import,
-                self._rule_package,
-                self._rule_unique,
-            ):
+            for rule in self._rules:
                 outcome = rule(edge, segments, use_bases, spec, info, final)
                 if outcome is not None:
                     return outcome
@@ -776,7 +786,7 @@ class Resolver:
         row = ImportRow(edge.target, member, edge.alias, 0, 0)
         sym = self.binding(edge.file_id, row, True)
         if sym is None and member not in (None, "*"):
-            module = spec.import_module(info.path, edge.target)
+            module = self.table.module_of(edge.file_id, spec, edge.target)
             picked = self._scope(module, spec.separator, info.language) if module else None
             sym = picked if isinstance(picked, Sym) else None
         return Resolution(sym.id, "import", None, 1) if sym is not None else UNRESOLVED
@@ -814,7 +824,7 @@ class Resolver:
     ) -> Resolution | None:
         head, sep, table = segments[0], spec.separator, self.table
         chain = self.chain(edge.source_id, sep)
-        if not (table.defines(edge.file_id, head) or chain.foreign or table.has_adopted(head)):
+        if not (chain.foreign or table.may_define_locally(edge.file_id, head)):
             return None
         exclude = self._head_exclude(segments, final)
         for index, scope in enumerate(chain.scopes):
