@@ -191,7 +191,7 @@ def _build(
 ) -> None:  # noqa: ANN001
     lap = time.monotonic()
     if force:
-        for table in ("edge_names", "edges", "symbols", "files"):
+        for table in ("file_names", "edges", "symbols", "files"):
             conn.execute(f"DELETE FROM {table}")
     writer = IndexWriter(conn, track=bool(conn.execute("SELECT 1 FROM files LIMIT 1").fetchone()))
     report.full = not writer.track

@@ -4,7 +4,7 @@ Bump :data:`SCHEMA_VERSION` whenever the DDL or the meaning of a column changes;
 an index with another version is refused with a hint to run ``sqry index --force``.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -61,18 +61,22 @@ CREATE TABLE IF NOT EXISTS edges (
     bound_locally INTEGER NOT NULL DEFAULT 0,  -- see model.Reference.bound_locally
     resolved_via  TEXT,               -- local import self package unique, NULL if unresolved
     ambiguous_via TEXT,               -- rule that found several candidates, NULL otherwise
-    candidates    INTEGER NOT NULL DEFAULT 0  -- distinct candidates at that rule (1 if resolved)
+    candidates    INTEGER NOT NULL DEFAULT 0, -- distinct candidates at that rule (1 if resolved)
+    lookup        TEXT NOT NULL DEFAULT ''    -- engine-internal, see file_names
 );
 CREATE INDEX IF NOT EXISTS edges_source ON edges(source_id, kind);
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target_id, kind);
 CREATE INDEX IF NOT EXISTS edges_file ON edges(file_id);
--- Engine-internal: every name an edge's resolution looks up (the segments of its
--- target, its import member, its enclosing class for `self` calls). Incremental
--- re-indexing uses it to find the edges a changed definition could rebind.
-CREATE TABLE IF NOT EXISTS edge_names (
-    edge_id INTEGER NOT NULL,
+-- Engine-internal: every name the resolution of an edge of the file looks up (the
+-- segments of its target, its import member, its enclosing class for `self`
+-- calls); each edge lists its own in `edges.lookup`, newline-separated.
+-- Incremental re-indexing uses them to find the edges a changed definition could
+-- rebind: files by name here, then their edges by `lookup`. (Per file, not per
+-- edge and name: a few rows per file instead of several per edge.)
+CREATE TABLE IF NOT EXISTS file_names (
+    file_id INTEGER NOT NULL,
     name    TEXT NOT NULL,
-    PRIMARY KEY (edge_id, name)
+    PRIMARY KEY (file_id, name)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS edge_names_name ON edge_names(name);
+CREATE INDEX IF NOT EXISTS file_names_name ON file_names(name);
 """

@@ -11,10 +11,12 @@ re-resolution (:meth:`IndexWriter.dirty_edges`):
   alias binds, when a file's imports changed (re-exports);
 - the files whose content changed (all their edges are new and unresolved).
 
-Every resolvable edge lists the names its resolution may look up in the
-``edge_names`` table (computed by :func:`sqry.graph.parse.lookup_names`), so the
-edges a changed definition could rebind are found by name, not by rescanning
-the workspace. Class hierarchies are handled in :mod:`sqry.graph.index`.
+Every resolvable edge lists the names its resolution may look up in its
+``lookup`` column, and every file the union of its edges' names in the
+``file_names`` table (computed by :func:`sqry.graph.parse.lookup_names`), so the
+edges a changed definition could rebind are found by name — files first, then
+their edges — not by rescanning the workspace. Class hierarchies are handled in
+:mod:`sqry.graph.resolve`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 
-from sqry.graph.parse import CLASS_KINDS, FileResult
+from sqry.graph.parse import CLASS_KINDS, LOOKUP_SEPARATOR, FileResult
 
 _INSERT_SYMBOL = (
     "INSERT INTO symbols (id, file_id, kind, name, qualified_name, language, start_line, "
@@ -32,7 +34,7 @@ _INSERT_SYMBOL = (
 )
 _INSERT_EDGE = (
     "INSERT INTO edges (id, kind, source_id, target_text, file_id, line, column, member, "
-    "alias, via_self, bound_locally) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "alias, via_self, bound_locally, lookup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _OLD_DESCRIPTORS = (
     "SELECT s.name, s.qualified_name, s.kind, p.kind, f.path, f.module, f.language "
@@ -94,10 +96,7 @@ class IndexWriter:
             self.removed_symbols.extend(
                 r[0] for r in conn.execute("SELECT id FROM symbols WHERE file_id = ?", (file_id,))
             )
-        conn.execute(
-            "DELETE FROM edge_names WHERE edge_id IN (SELECT id FROM edges WHERE file_id = ?)",
-            (file_id,),
-        )
+        conn.execute("DELETE FROM file_names WHERE file_id = ?", (file_id,))
         conn.execute("DELETE FROM edges WHERE file_id = ?", (file_id,))
         conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
 
@@ -209,6 +208,7 @@ class IndexWriter:
                     alias,
                     via_self,
                     local,
+                    lookup,
                 )
                 for i, (
                     kind,
@@ -220,13 +220,13 @@ class IndexWriter:
                     alias,
                     via_self,
                     local,
-                    _keys,
+                    lookup,
                 ) in enumerate(refs)
             ],
         )
         self.conn.executemany(
-            "INSERT INTO edge_names (edge_id, name) VALUES (?, ?)",
-            [(edge_base + i, name) for i, ref in enumerate(refs) for name in ref[9]],
+            "INSERT INTO file_names (file_id, name) VALUES (?, ?)",
+            [(file_id, name) for name in result.names],
         )
         if self.track:
             path, module = result.path, result.module
@@ -292,11 +292,17 @@ class IndexWriter:
 
 
 def edges_naming(conn: sqlite3.Connection, names: Iterable[str]) -> set[int]:
-    """Edges whose resolution looks up any of ``names``."""
-    table = temp_names(conn, names)
+    """Edges whose resolution looks up any of ``names``.
+
+    The files that look any of them up come from ``file_names``; their edges are
+    then picked by their own ``lookup`` list.
+    """
+    wanted = set(names)
+    table = temp_names(conn, wanted)
+    rows = conn.execute(
+        "SELECT id, lookup FROM edges WHERE lookup != '' AND file_id IN "
+        f"(SELECT DISTINCT n.file_id FROM {table} t JOIN file_names n ON n.name = t.name)"
+    )
     return {
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT n.edge_id FROM {table} t JOIN edge_names n ON n.name = t.name"
-        )
+        edge_id for edge_id, lookup in rows if not wanted.isdisjoint(lookup.split(LOOKUP_SEPARATOR))
     }
