@@ -4,7 +4,9 @@ Each method declares its params as a plain dataclass; this module turns the raw 
 value into an instance or raises ``RpcFailure(-32602, {"reason"})`` naming the field and
 what was wrong. Supported field types: ``str``, ``int`` (not bool), ``float`` (int or
 float, not bool), ``bool``, ``Literal[...]`` of strings/ints, ``list[T]``,
-``dict[str, T]``, ``T | None`` and nested dataclasses. Fields with defaults are
+``dict[str, T]``, ``T | None`` and nested dataclasses (an integer literal too long to
+convert arrives as ``protocol.HugeInt`` and fits no numeric field; an ``Any`` field
+passes it through to the handler). Fields with defaults are
 optional; unknown fields are rejected. Deliberately small: no pydantic dependency, and
 decoders are built once per dataclass and cached.
 """
@@ -20,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqry.daemon.ipc.protocol import RpcFailure
+from sqry.daemon.ipc.protocol import HugeInt, RpcFailure
 
 Decoder = Callable[[Any, str], Any]
 
@@ -40,6 +42,8 @@ class _Invalid(Exception):
 
 
 def _describe(value: Any) -> str:
+    if type(value) is HugeInt:
+        return f"an integer of {len(value.digits.lstrip('-'))} digits (too large to use)"
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 

@@ -8,6 +8,7 @@ this module decides *what* a valid message is and what the replies look like.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -125,42 +126,130 @@ class Request:
 # JSON decoding
 # ---------------------------------------------------------------------------
 
+MAX_JSON_VALUES: Final = 1_000_000
+"""Most JSON values one frame may hold; a larger request is refused before it is parsed.
+
+A 64 MiB frame is legal, but decoded JSON costs far more than its text: ``[[],[],...]``
+becomes ~21 million list objects, about 1.6 GiB for one 64 MiB frame. Counting
+``,``, ``[`` and ``{`` bounds the number of values from above (every value is the
+top-level one, the first in a container, or follows a comma) in a few milliseconds
+per MiB, without parsing. The count includes those characters inside strings, so
+a request carrying text with more than a million commas is refused too; no sqryd
+method takes such text. One million values cost at most ~100 MB once decoded.
+"""
+
+_VALUE_MARKS: Final = (b",", b"[", b"{")
+
+
+class HugeInt:
+    """An integer literal longer than Python converts (``sys.get_int_max_str_digits()``).
+
+    Valid JSON, so it must not be a parse error: the decoder keeps its digits as this
+    marker instead. An ``id`` holding one is out of the i64/u64 range (-32600); inside
+    ``params`` it is the handler's business (the params decoder refuses it for any
+    numeric field with -32602). Converting it is deliberately never attempted: the
+    digit limit exists because int() on millions of digits takes quadratic time.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"HugeInt({len(self.digits.lstrip('-'))} digits)"
+
+
+class RequestRejected(Exception):
+    """A correctly framed request we refuse to decode (too many values, nested too deep).
+
+    Answered with one -32600 whose ``data.reason`` is ``reason``; unlike a parse error
+    the framing is intact, so the connection stays open.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 def _reject_constant(token: str) -> Any:
     """json accepts NaN/Infinity by default; they are not JSON, so refuse them."""
     raise ValueError(f"{token} is not valid JSON")
 
 
+def _int_or_huge(token: str) -> int | HugeInt:
+    try:
+        return int(token)
+    except ValueError:  # over the int() digit limit
+        return HugeInt(token)
+
+
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
-_scan_once = _decoder.scan_once
+# Used only after the fast decoder hit the int() digit limit: a Python hook per integer
+# would slow every request down, so the common case never pays for it.
+_huge_int_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_int_or_huge)
 _JSON_WHITESPACE = " \t\n\r"
 
 
-def parse_json(body: bytes) -> Any:
-    """Decode a frame body as strict UTF-8 JSON; raise ValueError with a reason on failure.
+def check_value_count(body: bytes) -> None:
+    """Raise RequestRejected when ``body`` may hold more than MAX_JSON_VALUES values.
 
-    The body is decoded as UTF-8 ourselves (``json.loads`` on bytes would also accept
-    UTF-16/32). Integers stay ``int`` and anything with a fraction or exponent becomes
-    ``float`` — that type split is exactly what the id rules need (``1`` valid,
-    ``1.0``/``1e3``/``42.0E0`` invalid), so no custom number hook is required.
+    Free for ordinary requests: a body shorter than the limit cannot exceed it.
     """
+    if len(body) <= MAX_JSON_VALUES:
+        return
+    bound = 1 + sum(body.count(mark) for mark in _VALUE_MARKS)
+    if bound > MAX_JSON_VALUES:
+        raise RequestRejected(
+            f"request too large to decode: up to {bound} JSON values (counting the "
+            f"commas and brackets in its {len(body)} bytes), limit {MAX_JSON_VALUES}; "
+            "send smaller requests"
+        )
+
+
+def parse_json(body: bytes) -> Any:
+    """Decode a frame body as strict UTF-8 JSON.
+
+    Raises ValueError (with a reason) when the body is not JSON, and RequestRejected
+    when it is JSON we will not decode (see MAX_JSON_VALUES; nesting deeper than the
+    interpreter's recursion limit). The body is decoded as UTF-8 ourselves
+    (``json.loads`` on bytes would also accept UTF-16/32). Integers stay ``int`` (or
+    HugeInt past the digit limit) and anything with a fraction or exponent becomes
+    ``float`` — that type split is exactly what the id rules need (``1`` valid,
+    ``1.0``/``1e3``/``42.0E0`` invalid).
+    """
+    check_value_count(body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"frame is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
+        return _scan_text(text, _decoder)
+    except json.JSONDecodeError as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError:  # an integer over the int() digit limit: valid JSON, keep its digits
+        try:
+            return _scan_text(text, _huge_int_decoder)
+        except json.JSONDecodeError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def _scan_text(text: str, decoder: json.JSONDecoder) -> Any:
+    """One JSON document from ``text``; JSONDecodeError if it is not one."""
+    try:
         try:
             # Fast path: the C scanner directly, skipping decode()'s two regex matches.
-            obj, end = _scan_once(text, 0)
+            obj, end = decoder.scan_once(text, 0)
         except StopIteration:
-            return _decoder.decode(text)  # raises JSONDecodeError with a good message
+            return decoder.decode(text)  # raises JSONDecodeError with a good message
         if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-            return _decoder.decode(text)  # trailing garbage: let decode() word the error
+            return decoder.decode(text)  # trailing garbage: let decode() word the error
         return obj
     except RecursionError:
-        raise ValueError("JSON nesting is too deep") from None
-    except ValueError as exc:  # json.JSONDecodeError and the int-digits limit
-        raise ValueError(str(exc)) from None
+        raise RequestRejected(
+            "request nested too deeply to decode (arrays/objects inside each other "
+            f"more than ~{sys.getrecursionlimit()} levels); flatten it"
+        ) from None
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,11 @@ microseconds. Each connection goes through:
    connection. Parallelism comes from more connections (ipc.md §3).
 
 Framing violations (oversize length, EOF inside a frame) close only that connection.
+A correctly framed request that is too big to decode (``protocol.MAX_JSON_VALUES``,
+nesting) gets one -32600 and the connection stays open; batch limits live in
+``dispatch.py``. Memory held per connection is bounded: reading pauses once 64
+frames or 16 MiB of unanswered frames are queued, so a connection holds at most
+the queue, one partly received frame and the frame being served.
 ``shutdown(drain_secs)`` stops accepting, lets each connection finish the request it is
 serving, waits up to ``drain_secs`` and then force-closes whatever is left (ipc.md §7).
 """
@@ -23,13 +28,14 @@ import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sqry.daemon.ipc.dispatch import AfterSend, Dispatcher, encode_reply
+from sqry.daemon.ipc.dispatch import AfterSend, Dispatcher
 from sqry.daemon.ipc.eager import start_eagerly
 from sqry.daemon.ipc.framing import HEADER, HEADER_SIZE, MAX_FRAME_BYTES, encode_frame
 from sqry.daemon.ipc.peercred import refusal_reason
 from sqry.daemon.ipc.protocol import (
     REASON_FIRST_FRAME_NOT_JSON,
     REASON_NOT_HELLO,
+    RequestRejected,
     decode_hello,
     hello_reply,
     invalid_request,
@@ -48,6 +54,9 @@ log = logging.getLogger("sqry.daemon.ipc")
 _READ_PAUSE_FRAMES = 64
 """Stop reading from a client that pipelines this many unanswered frames (backpressure)."""
 _READ_RESUME_FRAMES = 8
+_READ_PAUSE_BYTES = 16 * 1024 * 1024
+"""...or this many bytes of them: 64 frames of 64 MiB would otherwise be 4 GiB held."""
+_READ_RESUME_BYTES = 4 * 1024 * 1024
 _RECV_BUFFER_BYTES = 256 * 1024
 _FAIRNESS_BATCH = 16
 """Yield to the event loop after this many pipelined frames served back to back."""
@@ -147,6 +156,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._transport: asyncio.Transport | None = None
         self._buf = bytearray()
         self._frames: deque[bytes] = deque()
+        self._queued_bytes = 0  # total size of the frames in _frames
         self._worker: asyncio.Task[None] | None = None  # set only while suspended
         self._running = False  # a worker (eager or Task) is serving frames
         self._greeted = False
@@ -185,6 +195,7 @@ class _Connection(asyncio.BufferedProtocol):
             (length,) = HEADER.unpack_from(data)
             if len(data) == HEADER_SIZE + length and length <= MAX_FRAME_BYTES:
                 self._frames.append(data[HEADER_SIZE:])
+                self._queued_bytes += length
                 self._kick()
                 return
         buf = self._buf
@@ -199,7 +210,10 @@ class _Connection(asyncio.BufferedProtocol):
             end = offset + HEADER_SIZE + length
             if len(buf) < end:
                 break
-            self._frames.append(bytes(buf[offset + HEADER_SIZE : end]))
+            # One copy through a memoryview (a bytearray slice would copy twice: a
+            # 64 MiB frame would briefly cost three times its size).
+            self._frames.append(bytes(memoryview(buf)[offset + HEADER_SIZE : end]))
+            self._queued_bytes += length
             offset = end
         if offset:
             del buf[:offset]
@@ -256,7 +270,9 @@ class _Connection(asyncio.BufferedProtocol):
         """
         if not self._frames:
             return
-        if len(self._frames) >= _READ_PAUSE_FRAMES and not self._read_paused:
+        if not self._read_paused and (
+            len(self._frames) >= _READ_PAUSE_FRAMES or self._queued_bytes >= _READ_PAUSE_BYTES
+        ):
             self._read_paused = True
             self._transport.pause_reading()  # type: ignore[union-attr]
         if not self._running and not self._draining:
@@ -268,11 +284,9 @@ class _Connection(asyncio.BufferedProtocol):
         served = 0
         try:
             while self._frames and not self._closing and not self._draining:
-                frame = self._frames.popleft()
-                if self._read_paused and len(self._frames) <= _READ_RESUME_FRAMES:
-                    self._read_paused = False
-                    self._transport.resume_reading()  # type: ignore[union-attr]
-                if not await self._serve_frame(frame):
+                # The popped frame is passed straight in: _serve_frame holds the only
+                # reference, so a big body is freed as soon as it has been decoded.
+                if not await self._serve_frame(self._pop_frame()):
                     self._close()
                     return
                 if self._write_ready is not None:
@@ -289,6 +303,19 @@ class _Connection(asyncio.BufferedProtocol):
             self._running = False
             self._worker = None
 
+    def _pop_frame(self) -> bytes:
+        """Take the next queued frame, resuming reads once the queue is short again."""
+        frame = self._frames.popleft()
+        self._queued_bytes -= len(frame)
+        if (
+            self._read_paused
+            and len(self._frames) <= _READ_RESUME_FRAMES
+            and self._queued_bytes <= _READ_RESUME_BYTES
+        ):
+            self._read_paused = False
+            self._transport.resume_reading()  # type: ignore[union-attr]
+        return frame
+
     async def _serve_frame(self, frame: bytes) -> bool:
         """Answer one frame; False means close the connection afterwards."""
         self._server.ctx.touch()
@@ -296,13 +323,18 @@ class _Connection(asyncio.BufferedProtocol):
             return self._serve_first_frame(frame)
         try:
             doc = parse_json(frame)
+        except RequestRejected as rejected:  # framing is intact: answer and go on
+            self._write(encode_frame(invalid_request(rejected.reason)))
+            return True
         except ValueError as exc:
-            self._write(encode_reply(parse_error(str(exc))))
+            self._write(encode_frame(parse_error(str(exc))))
             return False
+        del frame  # a big body need not outlive its decoded document
         after_send = AfterSend()
-        reply = await self._server.dispatcher.handle_document(doc, after_send)
+        reply = await self._server.dispatcher.reply_frame(doc, after_send)
+        del doc
         if reply is not None and not self._closing:
-            self._write(encode_reply(reply))
+            self._write(reply)
         for callback in after_send.callbacks:
             try:
                 callback()
@@ -314,7 +346,7 @@ class _Connection(asyncio.BufferedProtocol):
         """Route the first frame: DaemonHello, ShimRegister, or a -32600 and close."""
         try:
             doc = parse_json(frame)
-        except ValueError:
+        except (ValueError, RequestRejected):
             self._write(encode_frame(invalid_request(REASON_FIRST_FRAME_NOT_JSON)))
             return False
         if is_shim_register(doc):
@@ -365,6 +397,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._input_open = False
         self._buf.clear()
         self._frames.clear()
+        self._queued_bytes = 0
 
     def _wake_writer(self) -> None:
         waiter, self._write_ready = self._write_ready, None
