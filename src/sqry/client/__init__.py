@@ -18,6 +18,7 @@ from sqry.client.errors import (
     ProtocolError,
     RequestTimeout,
     RpcError,
+    SocketPathTooLong,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "ProtocolError",
     "RequestTimeout",
     "RpcError",
+    "SocketPathTooLong",
 ]

@@ -32,6 +32,7 @@ from sqry.client.errors import (
     ProtocolError,
     RequestTimeout,
     RpcError,
+    SocketPathTooLong,
 )
 from sqry.daemon.ipc.framing import (
     HEADER,
@@ -306,11 +307,28 @@ def _raise_connect_error(exc: OSError, path: str, timeout: float) -> None:
     """Map a failed connect() to the client's typed errors."""
     if isinstance(exc, TimeoutError):
         raise ConnectTimeout(path, timeout) from None
+    _check_path_length(path)
     if isinstance(exc, PermissionError):
         detail = "permission denied: the socket belongs to another user"
     else:  # ENOENT, ECONNREFUSED (stale socket or a plain file), ENOTDIR, ...
         detail = exc.strerror or str(exc)
     raise NotRunning(path, detail) from None
+
+
+def _check_path_length(path: str) -> None:
+    """Raise SocketPathTooLong when ``path`` is over the platform's Unix socket limit.
+
+    Only called once connect() has failed, so a working connection never pays for the
+    import; the rule itself is the lifecycle's (the daemon refuses to bind such paths,
+    so "not running" would be misleading and an auto-start could only fail).
+    """
+    from sqry.daemon.lifecycle.errors import ConfigError
+    from sqry.daemon.lifecycle.paths import check_socket_path
+
+    try:
+        check_socket_path(path)
+    except ConfigError as err:
+        raise SocketPathTooLong(path, str(err)) from None
 
 
 def _handshake(sock: _Socket, path: str, timeout: float) -> dict[str, Any]:

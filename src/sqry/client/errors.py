@@ -30,6 +30,21 @@ class NotRunning(ClientError):
         )
 
 
+class SocketPathTooLong(ClientError):
+    """The socket path does not fit in a Unix socket address: a configuration error.
+
+    Never reported as NotRunning (so ``auto_start`` never tries to start a daemon
+    that could not bind there either). The message is the lifecycle's own
+    (``paths.check_socket_path``): the path, its length and the platform limit.
+    ``exit_code`` is EX_CONFIG (78), what ``sqryd`` uses for the same mistake.
+    """
+
+    exit_code = 78
+
+    def __init__(self, socket_path: str, message: str) -> None:
+        super().__init__(message, socket_path)
+
+
 class ConnectTimeout(ClientError):
     """connect() did not complete in time (the daemon's accept backlog is full)."""
 
