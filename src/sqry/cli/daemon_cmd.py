@@ -33,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     start = verbs.add_parser("start", help="start sqryd in the background unless it is running")
     start.set_defaults(run=_run_start)
     stop = verbs.add_parser("stop", help="stop the running sqryd")
-    stop.add_argument("--timeout-secs", type=float, default=15.0, metavar="N")
+    stop.add_argument(
+        "--timeout-secs",
+        default="15",
+        metavar="N",
+        help="how long to wait, 0 < N <= 86400 (default 15)",
+    )
     stop.add_argument(
         "--force", action="store_true", help="signal the proven lock owner at the deadline"
     )
@@ -83,14 +88,15 @@ def _run_start(args: argparse.Namespace) -> int:
 
 
 def _run_stop(args: argparse.Namespace) -> int:
+    from sqry.daemon.lifecycle.cli import parse_timeout_secs
     from sqry.daemon.lifecycle.control import stop_daemon
-    from sqry.daemon.lifecycle.errors import DaemonError, UsageError
+    from sqry.daemon.lifecycle.errors import DaemonError
 
     try:
-        if not args.timeout_secs > 0:
-            raise UsageError(f"--timeout-secs must be positive, got {args.timeout_secs:g}")
+        hint = f"(see '{PROG} daemon stop --help')"
+        timeout = parse_timeout_secs(args.timeout_secs, "--timeout-secs", hint)
         cfg = _config(args)
-        stop_daemon(cfg, timeout_secs=args.timeout_secs, force=args.force, env=os.environ)
+        stop_daemon(cfg, timeout_secs=timeout, force=args.force, env=os.environ)
     except DaemonError as err:
         return _fail(err)
     print(f"sqryd stopped (socket {cfg.socket_file(os.environ)})")

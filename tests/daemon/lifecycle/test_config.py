@@ -36,32 +36,25 @@ DEFAULTS = {
     "workspaces": [],
 }
 
-# key -> (env variable or None, smallest invalid values, largest valid value, smallest valid)
+# key -> (env variable or None, invalid values, largest valid, smallest valid, rule)
 INT_RULES = {
-    "memory_limit_mb": ("SQRY_DAEMON_MEMORY_MB", [0, -1], None, 1, "> 0"),
-    "debounce_ms": (None, [0], None, 1, "> 0"),
-    "incremental_threshold": (None, [-1], None, 0, ">= 0"),
-    "closure_limit_percent": (None, [0, 101], 100, 1, "between 1 and 100"),
-    "stale_serve_max_age_hours": ("SQRY_DAEMON_STALE_MAX_AGE_HOURS", [-1], None, 0, ">= 0"),
-    "ipc_shutdown_drain_secs": (None, [0, 3601], 3600, 1, "between 1 and 3600"),
-    "tool_timeout_secs": (
-        "SQRY_DAEMON_TOOL_TIMEOUT_SECS",
-        [0, 3601],
-        3600,
-        1,
-        "between 1 and 3600",
-    ),
-    "auto_start_ready_timeout_secs": (
-        "SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS",
-        [0, 61],
-        60,
-        1,
-        "between 1 and 60",
-    ),
-    "idle_shutdown_minutes": ("SQRY_DAEMON_IDLE_SHUTDOWN_MINUTES", [-1], None, 0, ">= 0"),
-    "log_max_size_mb": (None, [0], None, 1, "> 0"),
-    "log_keep_rotations": ("SQRY_DAEMON_LOG_KEEP_ROTATIONS", [0, 101], 100, 1, "between 1 and 100"),
+    "memory_limit_mb": ("SQRY_DAEMON_MEMORY_MB", [0, -1, 1_048_577], 1_048_576, 1),
+    "debounce_ms": (None, [0, 3_600_001], 3_600_000, 1),
+    "incremental_threshold": (None, [-1, 1_000_001], 1_000_000, 0),
+    "closure_limit_percent": (None, [0, 101], 100, 1),
+    "stale_serve_max_age_hours": ("SQRY_DAEMON_STALE_MAX_AGE_HOURS", [-1, 8761], 8760, 0),
+    "ipc_shutdown_drain_secs": (None, [0, 3601], 3600, 1),
+    "tool_timeout_secs": ("SQRY_DAEMON_TOOL_TIMEOUT_SECS", [0, 3601], 3600, 1),
+    "auto_start_ready_timeout_secs": ("SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS", [0, 61], 60, 1),
+    "idle_shutdown_minutes": ("SQRY_DAEMON_IDLE_SHUTDOWN_MINUTES", [-1, 525_601], 525_600, 0),
+    "log_max_size_mb": (None, [0, 65_537], 65_536, 1),
+    "log_keep_rotations": ("SQRY_DAEMON_LOG_KEEP_ROTATIONS", [0, 101], 100, 1),
 }
+INT_RULES = {
+    key: (var, bad, high, low, f"between {low} and {high}")
+    for key, (var, bad, high, low) in INT_RULES.items()
+}
+I64_MAX = 2**63 - 1
 
 
 @pytest.fixture
@@ -232,18 +225,17 @@ def test_int_key_range_is_validated_with_key_and_range_named(
         assert msg.startswith(f"{key} = {bad} (from config file {path})"), msg
         assert f"must be {rule}" in msg
     assert getattr(load_config(write(tmp, f"{key} = {smallest}\n"), env=env), key) == smallest
-    if largest is not None:
-        assert getattr(load_config(write(tmp, f"{key} = {largest}\n"), env=env), key) == largest
+    assert getattr(load_config(write(tmp, f"{key} = {largest}\n"), env=env), key) == largest
 
 
 @pytest.mark.parametrize("key", sorted(k for k, r in INT_RULES.items() if r[0]))
 def test_int_env_overrides_file_and_is_validated(tmp: Path, env: dict[str, str], key: str) -> None:
     var, invalid, _largest, smallest, rule = INT_RULES[key]
     path = write(tmp, f"{key} = {smallest + 1}\n")
-    assert getattr(load_config(path, env={**env, var: f" {smallest} "}), key) == smallest
+    assert getattr(load_config(path, env={**env, var: str(smallest)}), key) == smallest
     assert getattr(load_config(path, env={**env, var: ""}), key) == smallest + 1  # empty = unset
     with pytest.raises(ConfigError) as info:
-        load_config(path, env={**env, var: str(invalid[0])})
+        load_config(path, env={**env, var: str(max(invalid))})
     assert f"(from environment variable {var})" in str(info.value)
     assert f"must be {rule}" in str(info.value)
 
@@ -254,8 +246,53 @@ def test_malformed_env_value_names_the_variable(env: dict[str, str], key: str) -
     with pytest.raises(ConfigError) as info:
         load_config(env={**env, var: "12abc"})
     msg = str(info.value)
-    assert msg.startswith(f"environment variable {var}='12abc' is not an integer")
-    assert key in msg
+    assert msg.startswith(f"environment variable {var}='12abc' is not a whole number")
+    assert "digits 0-9" in msg and key in msg and "between" in msg
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["1_000", "+5", "-5", " 5", "5 ", "5\n", "\u0665", "\uff15", "0x10", "1e3", "5.0", "٣"],
+)
+def test_env_integers_are_ascii_digits_only(env: dict[str, str], raw: str) -> None:
+    """int() accepts all of these; an env value must be plain ASCII digits."""
+    with pytest.raises(ConfigError) as info:
+        load_config(env={**env, "SQRY_DAEMON_MEMORY_MB": raw})
+    msg = str(info.value)
+    assert msg.startswith(f"environment variable SQRY_DAEMON_MEMORY_MB={raw!r} is not a whole")
+    assert "\n" not in msg.replace("\\n", "")
+
+
+@pytest.mark.parametrize("raw", [str(10**23), "9" * 5000, str(I64_MAX + 1), "1048577"])
+def test_huge_env_integers_are_out_of_range_not_accepted(env: dict[str, str], raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(env={**env, "SQRY_DAEMON_MEMORY_MB": raw})
+    msg = str(info.value)
+    assert "SQRY_DAEMON_MEMORY_MB" in msg and "between 1 and 1048576" in msg
+
+
+def test_leading_zeros_are_still_a_number(env: dict[str, str]) -> None:
+    assert load_config(env={**env, "SQRY_DAEMON_MEMORY_MB": "000512"}).memory_limit_mb == 512
+
+
+@pytest.mark.parametrize("text", [f"memory_limit_mb = {I64_MAX}\n", "debounce_ms = 10_000_000\n"])
+def test_huge_file_integers_are_out_of_range(tmp: Path, env: dict[str, str], text: str) -> None:
+    with pytest.raises(ConfigError, match="is out of range: must be between"):
+        load_config(write(tmp, text), env=env)
+
+
+@pytest.mark.parametrize("value", ["true", "1.0", "'5'", "inf", "[5]"])
+def test_file_integers_must_be_toml_integers(tmp: Path, env: dict[str, str], value: str) -> None:
+    with pytest.raises(ConfigError, match="'memory_limit_mb' in config file .* must be an integer"):
+        load_config(write(tmp, f"memory_limit_mb = {value}\n"), env=env)
+
+
+def test_every_largest_value_prints_as_a_toml_i64(tmp: Path, env: dict[str, str]) -> None:
+    """print-config never writes an integer TOML (and so systemd) cannot hold."""
+    largest = {key: rule[2] for key, rule in INT_RULES.items()}
+    text = to_toml(DaemonConfig(**largest))  # type: ignore[arg-type]
+    assert load_config(write(tmp, text), env=env) == DaemonConfig(**largest)  # type: ignore[arg-type]
+    assert all(value <= I64_MAX for value in largest.values())
 
 
 # --- strings: log level, log file, socket, workspaces ----------------------------------
@@ -461,7 +498,7 @@ _abs_path = st.lists(_segment, min_size=1, max_size=4).map(lambda parts: "/" + "
 def configs(draw: st.DrawFn) -> DaemonConfig:
     values: dict[str, object] = {}
     for key, (_var, _bad, largest, smallest, _rule) in INT_RULES.items():
-        values[key] = draw(st.integers(smallest, largest if largest is not None else 2**40))
+        values[key] = draw(st.integers(smallest, largest))
     values["log_level"] = draw(st.sampled_from(lc.LOG_LEVELS))
     values["log_file"] = draw(st.one_of(st.none(), st.sampled_from(["-", "stderr"]), _abs_path))
     values["socket_path"] = draw(st.one_of(st.none(), _abs_path))

@@ -163,11 +163,9 @@ def test_socket_path_too_long_is_78_before_anything_is_spawned(sqryd_env: SqrydE
     assert list(deep.iterdir()) == [], "nothing was created beside the socket"
 
 
-def _fifo_log(env: SqrydEnv) -> dict[str, str]:
-    """A FIFO as the log file: the child blocks opening it, a startup that never finishes."""
-    fifo = env.dir / "log.fifo"
-    os.mkfifo(fifo)
-    return env.with_env(SQRY_DAEMON_LOG_FILE=str(fifo))
+def _stalled(env: SqrydEnv) -> dict[str, str]:
+    """A child whose startup stalls for a minute (the runner's documented testing knob)."""
+    return env.with_env(SQRYD_TEST_STARTUP_DELAY_SECS="60")
 
 
 def _children(env: SqrydEnv) -> list[int]:
@@ -184,7 +182,7 @@ def _children(env: SqrydEnv) -> list[int]:
 
 @pytest.mark.timeout(60)
 def test_ready_timeout_kills_the_child_and_releases_everything(sqryd_env: SqrydEnv) -> None:
-    env = _fifo_log(sqryd_env)
+    env = _stalled(sqryd_env)
     env["SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS"] = "1"
     done = sqryd_env.run("start", "--detach", env=env)
     assert done.returncode == 69, done.stderr
@@ -198,7 +196,7 @@ def test_ready_timeout_kills_the_child_and_releases_everything(sqryd_env: SqrydE
 
 @pytest.mark.timeout(60)
 def test_child_death_before_ready_is_reported_with_its_status(sqryd_env: SqrydEnv) -> None:
-    parent = sqryd_env.spawn("start", "--detach", env=_fifo_log(sqryd_env))
+    parent = sqryd_env.spawn("start", "--detach", env=_stalled(sqryd_env))
     (child,) = wait_until(lambda: _children(sqryd_env), 20, message="the daemon child to exist")
     os.kill(child, signal.SIGKILL)
     _, err = parent.communicate(timeout=30)

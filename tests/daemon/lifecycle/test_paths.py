@@ -133,7 +133,8 @@ def test_runtime_paths_is_an_immutable_value() -> None:
         RuntimePaths.resolve("/x/a.sock")
     )
     assert a != RuntimePaths.resolve("/x/b.sock")
-    assert all(isinstance(getattr(a, name), Path) for name in RuntimePaths.__slots__)
+    assert all(isinstance(getattr(a, name), Path) for name in RuntimePaths.PATH_FIELDS)
+    assert a.custom is True and RuntimePaths.resolve(None).custom is False
     with pytest.raises(AttributeError, match="immutable"):
         a.socket = Path("/y/evil.sock")  # type: ignore[misc]
     with pytest.raises(AttributeError, match="immutable"):

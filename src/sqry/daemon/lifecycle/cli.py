@@ -99,15 +99,41 @@ class Args:
         self.user: str | None = None
 
 
-def _positive_seconds(text: str, option: str) -> float:
-    """``--timeout-secs`` value: a positive, finite number of seconds."""
-    try:
+MAX_TIMEOUT_SECS = 86400.0
+"""Upper bound of ``--timeout-secs`` (one day): larger values overflow socket timeouts."""
+
+
+def parse_timeout_secs(text: str, option: str, hint: str = HELP_HINT) -> float:
+    """A ``--timeout-secs`` value: decimal seconds, 0 < t <= 86400, else UsageError (2).
+
+    Only plain ASCII decimals (``15``, ``2.5``, ``.5``) are accepted: ``float()``
+    alone also takes ``inf``, ``nan``, ``1e10`` (which overflows
+    ``socket.settimeout``), ``1_0`` and non-ASCII digits. Shared by ``sqryd stop``
+    and ``sqry daemon stop``.
+    """
+    whole, _, fraction = text.partition(".")
+    digits = whole + fraction
+    if digits and set(digits) <= set("0123456789") and len(whole) <= 6:
         value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise UsageError(f"{option} expects a positive number of seconds, got {text!r} {HELP_HINT}")
-    return value
+        if 0 < value <= MAX_TIMEOUT_SECS:
+            return value
+    raise UsageError(
+        f"{option} expects a number of seconds greater than 0 and at most "
+        f"{MAX_TIMEOUT_SECS:g}, got {text!r} {hint}"
+    )
+
+
+def _log_level(text: str, option: str) -> str:
+    """``--log-level``: a bad value on the command line is a usage error (2), not 78."""
+    from sqry.daemon.lifecycle.config import LOG_LEVELS, normalize_log_level
+
+    level = normalize_log_level(text)
+    if level is None:
+        raise UsageError(
+            f"{option} expects one of {', '.join(LOG_LEVELS)} (or warning), got {text!r} "
+            f"{HELP_HINT}"
+        )
+    return level
 
 
 GLOBAL_OPTIONS = (
@@ -116,7 +142,12 @@ GLOBAL_OPTIONS = (
         "daemon.toml to use (default: $SQRY_DAEMON_CONFIG, then ~/.config/sqry/daemon.toml)",
         "FILE",
     ),
-    Option("log-level", "log level; beats $SQRY_DAEMON_LOG_LEVEL and the config file", "LEVEL"),
+    Option(
+        "log-level",
+        "log level; beats $SQRY_DAEMON_LOG_LEVEL and the config file",
+        "LEVEL",
+        _log_level,
+    ),
 )
 
 
@@ -246,7 +277,12 @@ def _commands() -> dict[str, Command]:
             _cmd_stop,
             "ask the running daemon to stop and wait until it has",
             (
-                Option("timeout-secs", "how long to wait (default 15)", "N", _positive_seconds),
+                Option(
+                    "timeout-secs",
+                    "how long to wait, 0 < N <= 86400 (default 15)",
+                    "N",
+                    parse_timeout_secs,
+                ),
                 Option("force", "at the deadline, SIGTERM then SIGKILL the proven lock owner"),
             ),
         ),

@@ -204,35 +204,37 @@ class DaemonConfig:
 
 
 class _IntKey:
-    """An integer key: its env variable (if any) and inclusive range (None = open)."""
+    """An integer key: its env variable (if any) and inclusive range."""
 
     __slots__ = ("name", "env", "low", "high")
 
-    def __init__(self, name: str, env: str | None, low: int, high: int | None) -> None:
+    def __init__(self, name: str, env: str | None, low: int, high: int) -> None:
         self.name = name
         self.env = env
         self.low = low
         self.high = high
 
     def rule(self) -> str:
-        if self.high is not None:
-            return f"between {self.low} and {self.high}"
-        return "> 0" if self.low == 1 else f">= {self.low}"
+        return f"between {self.low} and {self.high}"
 
 
+# Every integer has an upper bound: unbounded values used to reach print-config
+# (beyond TOML's i64) and the unit files (MemoryMax= that systemd rejects). The
+# bounds are far beyond any sensible setting, so they only stop typos.
 _INT_KEYS = (
-    _IntKey("memory_limit_mb", "SQRY_DAEMON_MEMORY_MB", 1, None),
-    _IntKey("debounce_ms", None, 1, None),
-    _IntKey("incremental_threshold", None, 0, None),
+    _IntKey("memory_limit_mb", "SQRY_DAEMON_MEMORY_MB", 1, 1_048_576),  # 1 TiB
+    _IntKey("debounce_ms", None, 1, 3_600_000),  # 1 hour
+    _IntKey("incremental_threshold", None, 0, 1_000_000),
     _IntKey("closure_limit_percent", None, 1, 100),
-    _IntKey("stale_serve_max_age_hours", "SQRY_DAEMON_STALE_MAX_AGE_HOURS", 0, None),
+    _IntKey("stale_serve_max_age_hours", "SQRY_DAEMON_STALE_MAX_AGE_HOURS", 0, 8_760),  # 1 year
     _IntKey("ipc_shutdown_drain_secs", None, 1, 3600),
     _IntKey("tool_timeout_secs", "SQRY_DAEMON_TOOL_TIMEOUT_SECS", 1, 3600),
     _IntKey("auto_start_ready_timeout_secs", "SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS", 1, 60),
-    _IntKey("idle_shutdown_minutes", "SQRY_DAEMON_IDLE_SHUTDOWN_MINUTES", 0, None),
-    _IntKey("log_max_size_mb", None, 1, None),
+    _IntKey("idle_shutdown_minutes", "SQRY_DAEMON_IDLE_SHUTDOWN_MINUTES", 0, 525_600),  # 1 year
+    _IntKey("log_max_size_mb", None, 1, 65_536),  # 64 GiB
     _IntKey("log_keep_rotations", "SQRY_DAEMON_LOG_KEEP_ROTATIONS", 1, 100),
 )
+_ASCII_DIGITS = frozenset("0123456789")
 _INT_KEY_BY_NAME = {key.name: key for key in _INT_KEYS}
 _TOP_LEVEL_KEYS = (*_INT_KEY_BY_NAME, "log_file", "log_level", "socket", "workspaces")
 _SOCKET_KEYS = ("path",)
@@ -395,13 +397,21 @@ def _apply_env(cfg: DaemonConfig, sources: dict[str, str], env: Mapping[str, str
 
 
 def _env_int(key: _IntKey, raw: str) -> int:
-    try:
-        return int(raw.strip(), 10)
-    except ValueError:
+    """ASCII digits only: ``int()`` alone would take ``1_000``, ``+5``, `` 7`` and ``٥``.
+
+    No key allows a negative value, so no sign is accepted either. Values with
+    more digits than any bound get the range message without being converted.
+    """
+    if not raw or not set(raw) <= _ASCII_DIGITS:
         raise ConfigError(
-            f"environment variable {key.env}={raw!r} is not an integer "
-            f"(it sets {key.name}, which must be {key.rule()})"
-        ) from None
+            f"environment variable {key.env}={raw!r} is not a whole number written with the "
+            f"digits 0-9 (it sets {key.name}, which must be {key.rule()})"
+        )
+    if len(raw.lstrip("0")) > len(str(key.high)):
+        raise ConfigError(
+            f"environment variable {key.env}={raw} is out of range: {key.name} must be {key.rule()}"
+        )
+    return int(raw, 10)
 
 
 def _validate(cfg: DaemonConfig, sources: Mapping[str, str]) -> None:

@@ -49,6 +49,15 @@ ENV_LOCKFILE_PATH = "SQRYD_LOCKFILE_PATH"
 HANDOFF_VARS = (ENV_LOCK_FD, ENV_READY_PIPE_FD, ENV_PIDFILE_PATH, ENV_LOCKFILE_PATH)
 
 CONFIG_ENV_PREFIX = "SQRY_DAEMON_"
+SERVICE_MANAGER_VARS = (
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "LISTEN_FDS",
+    "LISTEN_PID",
+    "LISTEN_FDNAMES",
+)
+"""What systemd gives its service's main process; never meant for a detached daemon."""
 MAX_READY_LINE = 64 * 1024
 REAP_SECS = 5.0
 LOG_TAIL_LINES = 3
@@ -137,11 +146,11 @@ def run_parent(
     Raises AlreadyRunning (75) when the lock is held, ChildFailed with the
     child's own code when its startup failed, ReadyTimeout (69) on timeout.
     """
-    from sqry.daemon.lifecycle.paths import check_socket_path
+    from sqry.daemon.lifecycle.paths import prepare_start
     from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
 
     paths = cfg.paths(env)
-    check_socket_path(paths.socket)
+    prepare_start(paths)
     lock = acquire_pidfile_lock(paths)
     try:
         return _spawn_and_wait(cfg, lock, paths, config_path, log_level, env)
@@ -196,7 +205,7 @@ def _spawn_child(lock_fd: int, pipe_w: int, paths, config_path, log_level, env) 
         argv += ["--config", os.path.abspath(config_path)]
     if log_level:
         argv += ["--log-level", log_level]
-    child_env = dict(env)
+    child_env = detached_child_env(env)
     child_env.update(
         {
             ENV_LOCK_FD: str(lock_fd),
@@ -218,6 +227,19 @@ def _spawn_child(lock_fd: int, pipe_w: int, paths, config_path, log_level, env) 
         )
     except OSError as err:
         raise DaemonIoError(f"cannot start the daemon process {sys.executable}: {err}") from err
+
+
+def detached_child_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The detached daemon's environment: ``env`` without the service manager's variables.
+
+    A client auto-starting the daemon from inside a systemd service (or a user
+    running ``start --detach`` there) carries that service's NOTIFY_SOCKET.
+    The detached daemon is not the service's main process: with it, it would
+    log to a stderr that is /dev/null instead of its log file, and send
+    READY/MAINPID/STOPPING to someone else's service manager. Socket
+    activation variables (LISTEN_*) name fds it does not have.
+    """
+    return {k: v for k, v in env.items() if k not in SERVICE_MANAGER_VARS}
 
 
 def _read_ready_line(fd: int, deadline: float) -> ReadyLine | None:
@@ -267,7 +289,7 @@ def _describe_exit(status: int) -> str:
 
 def _log_tail_note(cfg: DaemonConfig, env: Mapping[str, str]) -> str:
     """``; last log lines (<path>): a | b | c`` or an empty string when there is no log."""
-    dest = cfg.log_destination(env)
+    dest = cfg.log_destination(detached_child_env(env))  # where the child logs
     if dest is None:
         return ""
     try:
@@ -449,12 +471,11 @@ def start_detached(cfg: DaemonConfig, *, env: Mapping[str, str] | None = None) -
     client and never becomes its zombie), the rest find the socket answering.
     Raises a DaemonError when no daemon answers in the end.
     """
-    from sqry.daemon.lifecycle.paths import check_socket_path, ensure_runtime_dir
+    from sqry.daemon.lifecycle.paths import prepare_start
 
     env = os.environ if env is None else env
     paths = cfg.paths(env)
-    check_socket_path(paths.socket)
-    ensure_runtime_dir(paths.runtime_dir)
+    prepare_start(paths)
     timeout = float(cfg.auto_start_ready_timeout_secs)
     with _bootstrap_lock(str(paths.bootstrap_lock)):
         if daemon_answers(paths.socket):

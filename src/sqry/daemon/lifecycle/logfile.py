@@ -38,7 +38,12 @@ _LEVEL_NAMES |= {logging.WARNING: "warn", logging.ERROR: "error", logging.CRITIC
 
 _ROOT_LOGGER = "sqry"
 _LOG_MODE = 0o600
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+# O_NONBLOCK: opening a FIFO for writing would otherwise block until a reader
+# appears (forever, hanging startup); the regular-file check comes after the open.
+# O_NOFOLLOW: a symlink is refused, not followed. Rotation renames the path, so a
+# symlinked log would rotate the link, not the file; and in a shared directory a
+# planted link could aim our appends at another of the user's files.
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -117,18 +122,41 @@ class TextFormatter(logging.Formatter):
 
 
 def _open_log_fd(path: Path) -> int:
-    """Open ``path`` for appending, 0600 whatever the umask, refusing symlinks."""
-    fd = os.open(path, _OPEN_FLAGS, _LOG_MODE)
+    """Open ``path`` for appending, 0600 whatever the umask; regular files only.
+
+    Never blocks (see ``_OPEN_FLAGS``). A symlink, FIFO, socket or device at
+    the path raises OSError whose ``strerror`` says what is wrong, for the
+    caller's one-line warning.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS, _LOG_MODE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(exc.errno, "it is a symlink; point log_file at the real file") from exc
+        if exc.errno == errno.ENXIO:  # a FIFO without a reader (or a socket)
+            raise OSError(exc.errno, "it is a FIFO or socket, not a regular file") from exc
+        raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, f"{path} is not a regular file")
+            raise OSError(errno.EINVAL, f"it is not a regular file ({_file_kind(info.st_mode)})")
         if stat.S_IMODE(info.st_mode) != _LOG_MODE:
             os.fchmod(fd, _LOG_MODE)
+        os.set_blocking(fd, True)  # it is a regular file: the flag is moot, keep fds 1/2 plain
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a file"
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -11,6 +11,19 @@ sys). Paths are computed as strings; :class:`RuntimePaths` turns them into
 ``pathlib.Path`` objects (pathlib costs ~7 ms to import) only for the callers
 that need the whole file family, which are the daemon and ``stop``.
 ``socket_file`` is the status/client shortcut to the socket alone.
+
+Two kinds of directory, two policies (``ensure_runtime_dir``):
+
+* The **default runtime dir** (``$XDG_RUNTIME_DIR/sqry``, ``sqry-<uid>``) is
+  ours by name: created 0700, and chmod'ed to 0700 if it is not.
+* The directory of a **custom socket** (``SQRY_DAEMON_SOCKET``, ``[socket]
+  path``) may be any directory the user already has, such as ``$HOME``: we
+  must never chmod it (``SQRY_DAEMON_SOCKET=$HOME/sqryd.sock`` would otherwise
+  lock everyone out of a home directory). A missing one is created 0700; an
+  existing one is used as it is if we own it and nobody else can write to it
+  (the socket is 0600 and the lock 0600, so a readable directory leaks
+  nothing); one owned by someone else or group/world-writable is refused
+  (exit 77) with the fix, because another user could replace our socket.
 """
 
 from __future__ import annotations
@@ -124,7 +137,8 @@ class RuntimePaths:
     costs ~12 ms to import on the status path.
     """
 
-    __slots__ = ("runtime_dir", "socket", "lock", "pid", "bootstrap_lock", "ready", "default_log")
+    PATH_FIELDS = ("runtime_dir", "socket", "lock", "pid", "bootstrap_lock", "ready", "default_log")
+    __slots__ = (*PATH_FIELDS, "custom")
     runtime_dir: Path
     socket: Path
     lock: Path
@@ -132,6 +146,8 @@ class RuntimePaths:
     bootstrap_lock: Path
     ready: Path
     default_log: Path
+    custom: bool
+    """True when the family sits beside a custom socket, not in the default runtime dir."""
 
     def __init__(
         self,
@@ -142,10 +158,11 @@ class RuntimePaths:
         bootstrap_lock: Path,
         ready: Path,
         default_log: Path,
+        custom: bool = False,
     ) -> None:
         for name, value in zip(
             self.__slots__,
-            (runtime_dir, socket, lock, pid, bootstrap_lock, ready, default_log),
+            (runtime_dir, socket, lock, pid, bootstrap_lock, ready, default_log, custom),
             strict=True,
         ):
             object.__setattr__(self, name, value)
@@ -161,6 +178,7 @@ class RuntimePaths:
 
         directory, stem, socket = _family_names(socket_override, env)
         folder = Path(directory)
+        custom = socket_override is not None and os.fspath(socket_override) != ""
         return cls(
             runtime_dir=folder,
             socket=Path(socket),
@@ -169,9 +187,10 @@ class RuntimePaths:
             bootstrap_lock=folder / f"{stem}.bootstrap.lock",
             ready=folder / f"{stem}.ready",
             default_log=folder / f"{stem}.log",
+            custom=custom,
         )
 
-    def _values(self) -> tuple[Path, ...]:
+    def _values(self) -> tuple[Path | bool, ...]:
         return tuple(getattr(self, name) for name in self.__slots__)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -188,7 +207,7 @@ class RuntimePaths:
     def __hash__(self) -> int:
         return hash(self._values())
 
-    def __reduce__(self) -> tuple[type[RuntimePaths], tuple[Path, ...]]:
+    def __reduce__(self) -> tuple[type[RuntimePaths], tuple[Path | bool, ...]]:
         return (RuntimePaths, self._values())  # copy/pickle cannot use the blocked setattr
 
     def __repr__(self) -> str:
@@ -213,7 +232,19 @@ def check_socket_path(path: str | os.PathLike[str]) -> None:
         )
 
 
-def ensure_runtime_dir(directory: str | os.PathLike[str]) -> None:
+def prepare_start(paths: RuntimePaths) -> None:
+    """The checks every start path runs first, before it creates any file.
+
+    ``sqryd start``/``foreground``, ``start --detach`` and the clients'
+    auto-start all call this one function, so a socket path the kernel would
+    truncate (78) or an unsafe directory (77) is reported the same way by each,
+    and before a lock, log or pidfile exists.
+    """
+    check_socket_path(paths.socket)
+    ensure_runtime_dir(paths.runtime_dir, custom=paths.custom)
+
+
+def ensure_runtime_dir(directory: str | os.PathLike[str], *, custom: bool = False) -> None:
     """Create the runtime dir 0700 (parents too), or prove an existing one is private.
 
     Refuses (exit 77) a directory owned by another uid, a sticky shared
@@ -223,12 +254,18 @@ def ensure_runtime_dir(directory: str | os.PathLike[str]) -> None:
     is not already 0700 (``/``, ``/run``, ``/home`` when root points
     SQRY_DAEMON_SOCKET at it) is refused too rather than chmod'ed: tightening
     it would lock every other user out of the system directory.
+
+    ``custom`` (the directory of a custom socket) never chmods an existing
+    directory: see the module docstring for why.
     """
     require_posix()
     path = os.path.abspath(directory)
     try:
         _make_private_dirs(path)
-        _check_and_tighten(path)
+        if custom:
+            _check_custom_dir(path)
+        else:
+            _check_and_tighten(path)
     except OSError as exc:
         raise DaemonIoError(
             f"cannot prepare runtime directory {path}: {exc.strerror or exc}"
@@ -257,7 +294,8 @@ def _make_private_dirs(directory: str) -> None:
             pass  # Created concurrently by another starter: checked below like any other.
 
 
-def _check_and_tighten(directory: str) -> None:
+def _check_owned_dir(directory: str) -> int:
+    """Refuse a foreign symlink, a non-directory or a foreign owner; return the mode."""
     euid = os.geteuid()
     link = os.lstat(directory)
     if stat.S_ISLNK(link.st_mode) and link.st_uid not in (euid, 0):
@@ -276,13 +314,36 @@ def _check_and_tighten(directory: str) -> None:
             f"runtime directory {directory} is owned by uid {info.st_uid}, not by you "
             f"(uid {euid}); use a directory you own (set XDG_RUNTIME_DIR or SQRY_DAEMON_SOCKET)"
         )
-    mode = stat.S_IMODE(info.st_mode)
+    return stat.S_IMODE(info.st_mode)
+
+
+def _refuse_shared_sticky(directory: str, mode: int) -> None:
+    """A sticky shared directory (/tmp) is never used directly, nor chmod'ed."""
     if mode & stat.S_ISVTX and mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise RuntimeDirUnsafe(
             f"runtime directory {directory} is a shared sticky directory (mode {mode:04o}); "
             "refusing to use or chmod it: put the socket in a private directory, e.g. "
             "SQRY_DAEMON_SOCKET=/path/to/private-dir/sqryd.sock"
         )
+
+
+def _check_custom_dir(directory: str) -> None:
+    """A custom socket's directory: ours and not writable by others, used without chmod."""
+    mode = _check_owned_dir(directory)
+    _refuse_shared_sticky(directory, mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise RuntimeDirUnsafe(
+            f"socket directory {directory} is group/world-writable (mode {mode:04o}), so "
+            "another user could replace the socket; sqryd does not chmod a directory it did "
+            f"not create: run 'chmod go-w {directory}' or set SQRY_DAEMON_SOCKET to a path in "
+            "a private directory"
+        )
+
+
+def _check_and_tighten(directory: str) -> None:
+    """The default runtime dir: ours by name, so tightened to 0700 when it is not."""
+    mode = _check_owned_dir(directory)
+    _refuse_shared_sticky(directory, mode)
     if mode != 0o700:
         if os.path.ismount(directory):
             raise RuntimeDirUnsafe(

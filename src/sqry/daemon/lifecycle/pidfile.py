@@ -47,6 +47,7 @@ log = logging.getLogger("sqry.daemon.lifecycle")
 _PIDFILE_MODE = 0o644  # world-readable: diagnostics need no privileges
 _LOCKFILE_MODE = 0o600
 _MAX_PIDFILE_BYTES = 64
+_MAX_PID = 0xFFFF_FFFF  # the seed reads a u32
 
 
 class PidfileOwnership(enum.Enum):
@@ -232,7 +233,7 @@ def acquire_pidfile_lock(paths: RuntimePaths) -> PidfileLock:
     RuntimeDirUnsafe (77) for an unsafe runtime dir, DaemonIoError (73)
     for any other OS failure.
     """
-    ensure_runtime_dir(paths.runtime_dir)
+    ensure_runtime_dir(paths.runtime_dir, custom=paths.custom)
     fd = _open_lockfile(paths.lock)
     try:
         _warn_if_nfs(paths.runtime_dir)
@@ -343,10 +344,14 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def read_pid(path: Path) -> int | None:
-    """The pid in ``path``, or None when missing, unreadable or not a positive integer.
+    """The pid in ``path``, or None when missing, unreadable or not a valid pid.
 
-    Opens non-blocking and checks for a regular file, so a FIFO planted at the
-    path cannot hang ``status``.
+    The seed's ``text.trim().parse::<u32>()``, made stricter: surrounding
+    whitespace is trimmed, then only ASCII digits are accepted (``int()``
+    would also take ``1_0``, ``+5`` and non-ASCII digits), the value must fit
+    a u32 (<= 4294967295) and be > 0 (pid 0 would mean "our process group" to
+    ``kill``). Opens non-blocking and checks for a regular file, so a FIFO
+    planted at the path cannot hang ``status``.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
@@ -355,13 +360,23 @@ def read_pid(path: Path) -> int | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        text = os.read(fd, _MAX_PIDFILE_BYTES).decode("ascii").strip()
-        pid = int(text, 10)
-    except (OSError, ValueError):
+        data = os.read(fd, _MAX_PIDFILE_BYTES)
+    except OSError:
         return None
     finally:
         os.close(fd)
-    return pid if pid > 0 else None
+    return parse_pid(data)
+
+
+def parse_pid(data: bytes) -> int | None:
+    """Decode pidfile content (see :func:`read_pid`); None for anything but a valid pid."""
+    text = data.strip(b" \t\n\r\x0b\x0c")
+    if not text or not text.isdigit():  # bytes.isdigit() is ASCII-only
+        return None
+    if len(text.lstrip(b"0")) > len(str(_MAX_PID)):
+        return None
+    pid = int(text, 10)
+    return pid if 0 < pid <= _MAX_PID else None
 
 
 def is_would_block(exc: OSError) -> bool:

@@ -5,20 +5,26 @@ config (78, done by the caller) → logging (warning only) → runtime dir + loc
 (75/77) → components + signal handlers (70) → preload pinned workspaces (logged,
 never fatal) → bind the socket (78 for a non-socket file, 70 for an unusable
 directory) → signal ready (systemd, ready marker, ready pipe) → accept. One
-deviation: the runtime dir is checked (77) *before* logging, because the
-default log file lives in it and must not be created in someone else's dir.
+deviation: the socket path length (78) and the runtime dir (77) are checked
+*before* logging (``paths.prepare_start``, shared by every start path), because
+the default log file lives in the runtime dir and nothing may be created before
+those checks pass. ``faulthandler`` is enabled once logging is set up, so a hard
+crash dumps its traceback to fd 2: the log file after a detached start.
 
-Shutdown reverses it: ``STOPPING=1``, cancel background work, stop accepting and
+Shutdown (§5 order): stop accepting, ``STOPPING=1``, cancel background work,
 drain connections (``IpcServer.shutdown``), unlink the socket *while still
 holding the lock* (only if it is still the file we bound), remove the ready
 marker, and release the lock last (closing the lock handle removes the pidfile
 first). Whoever holds the lock may clean up the name; nobody else.
 
-Testing knobs (environment, read once at startup):
+Testing knobs (environment, read once at startup; not for production use):
 
 - ``SQRYD_SELF_CHECK_SECS``: period of the self-check (default 5 s).
 - ``SQRYD_IDLE_SHUTDOWN_SECS``: idle-shutdown threshold in seconds; overrides
   ``idle_shutdown_minutes`` so tests need not wait minutes. ``0`` disables.
+- ``SQRYD_TEST_STARTUP_DELAY_SECS``: stall startup this long before binding the
+  socket, standing in for a slow preload, so tests can exercise the ready
+  timeout and a child dying before it is ready.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import os
 import signal
 import socket
 import stat
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +62,7 @@ log = logging.getLogger(__name__)
 
 SELF_CHECK_ENV = "SQRYD_SELF_CHECK_SECS"
 IDLE_SECS_ENV = "SQRYD_IDLE_SHUTDOWN_SECS"
+STARTUP_DELAY_ENV = "SQRYD_TEST_STARTUP_DELAY_SECS"
 DEFAULT_SELF_CHECK_SECS = 5.0
 LISTEN_BACKLOG = 128
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -77,15 +85,17 @@ def run_foreground(
     while the parent still believes it owns the name).
     """
     from sqry.daemon.lifecycle.logfile import setup_logging
-    from sqry.daemon.lifecycle.paths import ensure_runtime_dir
+    from sqry.daemon.lifecycle.paths import prepare_start
     from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
 
     knobs = Knobs.from_env(cfg, env)
     paths = cfg.paths(env)
-    # The default log file lives in the runtime dir: prove the dir is ours (77)
-    # before logging creates a file in it, a step earlier than §5 lists it.
-    ensure_runtime_dir(paths.runtime_dir)
+    # Socket path length (78) and the runtime dir (77) are checked before anything
+    # is created: the default log file lives in the runtime dir, so this comes a
+    # step earlier than §5 lists it.
+    prepare_start(paths)
     setup_logging(cfg, detached=ready_pipe is not None, env=env)  # warns, never raises
+    _enable_faulthandler()
     owns_cleanup = lock is None
     if lock is None:
         lock = acquire_pidfile_lock(paths)
@@ -110,6 +120,7 @@ class Knobs:
     drain_secs: float
     self_check_secs: float
     idle_secs: float
+    startup_delay_secs: float = 0.0
 
     @classmethod
     def from_env(cls, cfg: DaemonConfig, env: Mapping[str, str]) -> Knobs:
@@ -119,7 +130,10 @@ class Knobs:
         check = DEFAULT_SELF_CHECK_SECS
         if env.get(SELF_CHECK_ENV):
             check = _env_seconds(env, SELF_CHECK_ENV, allow_zero=False)
-        return cls(float(cfg.ipc_shutdown_drain_secs), check, idle)
+        delay = 0.0
+        if env.get(STARTUP_DELAY_ENV):
+            delay = _env_seconds(env, STARTUP_DELAY_ENV, allow_zero=True)
+        return cls(float(cfg.ipc_shutdown_drain_secs), check, idle, delay)
 
 
 def _env_seconds(env: Mapping[str, str], name: str, *, allow_zero: bool) -> float:
@@ -133,6 +147,23 @@ def _env_seconds(env: Mapping[str, str], name: str, *, allow_zero: bool) -> floa
         lowest = "0" if allow_zero else "a positive number"
         raise ConfigError(f"{name}={text!r} is not a number of seconds (expected {lowest} or more)")
     return value
+
+
+def _enable_faulthandler() -> None:
+    """Dump the Python traceback of a hard crash (SIGSEGV, SIGABRT, ...) to fd 2.
+
+    After a detached start fd 2 is the log file, and rotation keeps it there
+    (``logfile`` re-points fds 1/2 at the fresh file), so the dump lands in the
+    current log; in the foreground it goes to the terminal or the journal.
+    """
+    import faulthandler
+
+    try:
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+    except (OSError, ValueError, RuntimeError) as err:  # e.g. stderr closed
+        log.warning("cannot enable faulthandler: %s", err)
+        return
+    log.info("faulthandler enabled: a hard crash dumps its traceback to fd 2")
 
 
 def _log_startup_failure(err: BaseException) -> None:
@@ -168,7 +199,7 @@ class Daemon:
         notifier.status("starting")
         ctx, server = self._build_components()
         self._install_signal_handlers(loop)
-        self._preload_pinned_workspaces()
+        await self._preload_pinned_workspaces()
         try:
             listener = self._bind()
             self._signal_ready(notifier)
@@ -221,8 +252,11 @@ class Daemon:
             return
         self.request_shutdown(f"received {name}")
 
-    def _preload_pinned_workspaces(self) -> None:
+    async def _preload_pinned_workspaces(self) -> None:
         """Step 5: nothing to load until the graph engine serves workspaces."""
+        if self.knobs.startup_delay_secs:
+            log.info("testing knob: stalling startup %gs", self.knobs.startup_delay_secs)
+            await asyncio.sleep(self.knobs.startup_delay_secs)
         roots = self.cfg.preload_roots()
         if roots:
             log.info("pinned workspaces not preloaded (no graph engine yet): %s", ", ".join(roots))
@@ -249,6 +283,7 @@ class Daemon:
             self._tasks.append(asyncio.create_task(_watchdog(notifier, interval)))
         self._tasks.append(asyncio.create_task(self._self_check_loop()))
         if self.knobs.idle_secs > 0:
+            log.info("idle shutdown after %gs without clients", self.knobs.idle_secs)
             self._tasks.append(asyncio.create_task(self._idle_loop(ctx)))
 
     # -- running -----------------------------------------------------------
@@ -263,13 +298,16 @@ class Daemon:
 
     async def _self_check_loop(self) -> None:
         """Shut down when our name was taken away (beyond): see :func:`self_check`."""
+        runs = 0
         while True:
             await asyncio.sleep(self.knobs.self_check_secs)
             problem = self_check(self.paths, os.getpid(), self._bound)
+            runs += 1
             if problem:
                 log.warning("self-check failed: %s", problem)
                 self.request_shutdown(f"self-check: {problem}")
                 return
+            log.debug("self-check #%d passed", runs)
 
     async def _idle_loop(self, ctx) -> None:
         """Shut down after ``idle_secs`` without a connection or any activity."""
@@ -278,6 +316,7 @@ class Daemon:
         while True:
             await asyncio.sleep(tick)
             quiet_for = ctx.idle_seconds()  # 0 while any connection is open
+            log.debug("idle check: quiet for %.2fs (limit %gs)", quiet_for, idle)
             if quiet_for >= idle:
                 self.request_shutdown(f"idle for {quiet_for:.0f}s (limit {idle:g}s)")
                 return
@@ -285,13 +324,25 @@ class Daemon:
     # -- shutdown ----------------------------------------------------------
 
     async def _shutdown(self, notifier: Notifier, server) -> None:
-        """Stop accepting and drain (IpcServer.shutdown), with STOPPING=1 sent first."""
+        """§5 order: stop accepting, STOPPING=1, cancel background work, drain.
+
+        ``IpcServer.shutdown`` is one call for the first and the last step (stop
+        accepting, then drain). Started eagerly, it runs synchronously up to its
+        first wait: the listener is closed (new clients are refused) and idle
+        connections are closed before STOPPING=1 goes out; the drain then
+        proceeds while background work is cancelled, and is awaited last.
+        """
+        from sqry.daemon.ipc.eager import start_eagerly
+
+        drain = start_eagerly(server.shutdown(self.knobs.drain_secs))
+        log.info("stopped accepting; draining connections (up to %gs)", self.knobs.drain_secs)
         notifier.stopping()
         notifier.status(f"stopping: {self._stop_reason}")
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await server.shutdown(self.knobs.drain_secs)
+        if drain is not None:
+            await drain
 
     def _remove_name(self) -> None:
         """Unlink our socket and ready marker, each only if it is still the file we made.
