@@ -42,6 +42,17 @@ def test_version_and_help(sqryd_env: SqrydEnv) -> None:
         ["frobnicate"],
         ["stop", "--timeout-secs", "soon"],
         ["stop", "--timeout-secs", "-1"],
+        ["stop", "--timeout-secs", "0"],
+        ["stop", "--timeout-secs", "inf"],
+        ["stop", "--timeout-secs", "nan"],
+        ["stop", "--timeout-secs", "1e10"],
+        ["stop", "--timeout-secs", "86400.5"],
+        ["stop", "--timeout-secs", "1_0"],
+        ["stop", "--timeout-secs", "\u0665"],
+        ["stop", "--timeout-secs", " 5"],
+        ["--log-level", "bogus", "status"],
+        ["status", "--log-level", ""],
+        ["start", "--log-level", "verbose"],
         ["start", "--print-pid"],
         ["start", "--spawned-by-client"],
         ["install-systemd-system"],
@@ -50,6 +61,28 @@ def test_version_and_help(sqryd_env: SqrydEnv) -> None:
 def test_usage_errors_exit_2_with_one_line(sqryd_env: SqrydEnv, argv: list[str]) -> None:
     line = one_line_error(sqryd_env.run(*argv), 2)
     assert "sqryd --help" in line
+    assert not sqryd_env.runtime.exists(), "a usage error creates nothing"
+
+
+@pytest.mark.timeout(30)
+def test_bad_numeric_flag_names_the_option_and_the_range(sqryd_env: SqrydEnv) -> None:
+    line = one_line_error(sqryd_env.run("stop", "--timeout-secs", "inf"), 2)
+    assert (
+        "--timeout-secs" in line and "greater than 0 and at most 86400" in line and "'inf'" in line
+    )
+
+
+@pytest.mark.timeout(30)
+def test_bad_log_level_flag_names_the_choices(sqryd_env: SqrydEnv) -> None:
+    line = one_line_error(sqryd_env.run("--log-level", "bogus", "status"), 2)
+    assert "--log-level" in line and "'bogus'" in line and "trace, debug, info, warn, error" in line
+
+
+@pytest.mark.timeout(30)
+def test_bad_log_level_from_the_environment_stays_a_config_error(sqryd_env: SqrydEnv) -> None:
+    env = sqryd_env.with_env(SQRY_DAEMON_LOG_LEVEL="bogus")
+    line = one_line_error(sqryd_env.run("status", env=env), 78)
+    assert "SQRY_DAEMON_LOG_LEVEL" in line
 
 
 @pytest.mark.timeout(30)

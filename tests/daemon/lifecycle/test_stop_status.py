@@ -17,6 +17,7 @@ from helpers import (
     lock_is_held,
     pid_alive,
     read_pidfile,
+    socket_accepts,
     wait_until,
 )
 
@@ -96,6 +97,31 @@ def test_sqry_daemon_start_then_stop(sqryd_env: SqrydEnv) -> None:
     # stop returns once the lock is free; the process exits right after releasing it
     wait_until(lambda: not pid_alive(pid), 5, message="the daemon process to exit")
     assert not lock_is_held(sqryd_env.lock)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cmd", ["sqryd", "sqry"])
+@pytest.mark.parametrize("value", ["inf", "1e10", "nan", "86401"])
+def test_stop_timeout_out_of_range_is_a_usage_error_and_stops_nothing(
+    live_daemon: LiveDaemon, cmd: str, value: str
+) -> None:
+    """Once a traceback (OverflowError in settimeout) after daemon/stop had been sent."""
+    prefix, runner = ([], {}) if cmd == "sqryd" else (["daemon"], {"cmd": SQRY})
+    done = live_daemon.env.run(*prefix, "stop", "--timeout-secs", value, **runner)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{cmd}: --timeout-secs expects a number of seconds")
+    assert f"{cmd} " in done.stderr.split("(see ", 1)[1], "the hint names the right command"
+    assert socket_accepts(live_daemon.socket) and pid_alive(live_daemon.pid)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cmd", ["sqryd", "sqry"])
+def test_stop_accepts_the_largest_timeout(live_daemon: LiveDaemon, cmd: str) -> None:
+    prefix, runner = ([], {}) if cmd == "sqryd" else (["daemon"], {"cmd": SQRY})
+    done = live_daemon.env.run(*prefix, "stop", "--timeout-secs", "86400", **runner)
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: not pid_alive(live_daemon.pid), 10, message="the daemon to exit")
 
 
 @pytest.fixture
