@@ -14,7 +14,7 @@ import socket
 import struct
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +60,24 @@ class Gate:
             self._opened.set_result(None)
 
 
+class Probe:
+    """Counts ``test/tick`` calls; ``on_tick`` runs once, on the server's loop, at the next tick.
+
+    Lets a test act *from inside* a running batch (e.g. send a request on another
+    connection) and then read how far the batch had got when that request was served,
+    which proves interleaving without any timing.
+    """
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self.on_tick: Callable[[], None] | None = None
+
+
+@dataclass
+class BigParams:
+    size: int
+
+
 @dataclass
 class Inner:
     flag: bool
@@ -80,10 +98,11 @@ class EchoParams:
     value: Any = None
 
 
-def build_registry(gate: Gate) -> MethodRegistry:
+def build_registry(gate: Gate, probe: Probe | None = None) -> MethodRegistry:
     """Management methods plus test-only methods (never registered in the daemon)."""
     registry = MethodRegistry()
     register_management_methods(registry)
+    probe = Probe() if probe is None else probe
 
     async def echo(ctx: Any, params: EchoParams) -> Any:
         return params.value
@@ -110,6 +129,23 @@ def build_registry(gate: Gate) -> MethodRegistry:
     async def unencodable(ctx: Any, params: None) -> Any:
         return {"a set": {1, 2}}
 
+    async def tick(ctx: Any, params: None) -> int:
+        probe.ticks += 1
+        action, probe.on_tick = probe.on_tick, None
+        if action is not None:
+            action()
+        return probe.ticks
+
+    async def ticks(ctx: Any, params: None) -> int:
+        return probe.ticks
+
+    async def gate_then_ticks(ctx: Any, params: None) -> int:
+        await gate.wait()
+        return probe.ticks
+
+    async def big(ctx: Any, params: BigParams) -> str:
+        return "x" * params.size
+
     registry.register("test/echo", echo, EchoParams)
     registry.register("test/boom", boom)
     registry.register("test/gate", gated)
@@ -117,6 +153,10 @@ def build_registry(gate: Gate) -> MethodRegistry:
     registry.register("test/meta", with_meta)
     registry.register("test/fail", typed_failure)
     registry.register("test/unencodable", unencodable)
+    registry.register("test/tick", tick)
+    registry.register("test/ticks", ticks)
+    registry.register("test/gate_ticks", gate_then_ticks)
+    registry.register("test/big", big, BigParams)
     return registry
 
 
@@ -127,6 +167,7 @@ class Harness:
     server: ThreadedServer
     gate: Gate
     socket_path: str
+    probe: Probe
 
     def connect(self, *, hello: bool = True) -> RawConn:
         conn = RawConn(self.socket_path)
@@ -144,12 +185,13 @@ class Harness:
 def running_server(drain_secs: float = 5.0, **kwargs: Any) -> Iterator[Harness]:
     """Start a ThreadedServer with the test registry in its own short dir; always stop it."""
     gate = Gate()
+    probe = Probe()
     with short_dir() as directory:
         path = str(directory / "s.sock")
-        server = ThreadedServer(path, build_registry(gate), drain_secs=drain_secs, **kwargs)
+        server = ThreadedServer(path, build_registry(gate, probe), drain_secs=drain_secs, **kwargs)
         server.start()
         try:
-            yield Harness(server, gate, path)
+            yield Harness(server, gate, path, probe)
         finally:
             gate.open()
             server.close()
@@ -186,6 +228,11 @@ class RawConn:
         self.send(obj)
         return self.recv()
 
+    def call_body(self, body: bytes) -> Any:
+        """Send raw JSON bytes as one frame and return the decoded reply."""
+        self.send_body(body)
+        return self.recv()
+
     def request(self, method: str, params: Any = None, request_id: Any = 1) -> Any:
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
@@ -208,6 +255,21 @@ class RawConn:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def request(method: str, request_id: Any = 1, params: Any = None) -> dict[str, Any]:
+    """A JSON-RPC request object (``request_id=None`` leaves the id out: a notification)."""
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        message["id"] = request_id
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+def fd_count(pid: int) -> int:
+    """Open file descriptors of ``pid`` (``/proc/<pid>/fd``)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def header(length: int) -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from ipc_testkit import HELLO, Harness, RawConn, header, is_error
+from ipc_testkit import HELLO, Harness, RawConn, header, is_error, request
 
-from sqry.daemon.ipc.framing import MAX_FRAME_BYTES
+from sqry.daemon.ipc.framing import MAX_FRAME_BYTES, encode_frame
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -527,17 +527,18 @@ def test_connections_are_served_in_parallel(ipc: Harness) -> None:
 
 
 def test_one_connection_is_served_in_order_one_at_a_time(ipc: Harness) -> None:
+    """Positive proof, no negative wait: both frames go out in one write, so the server
+    holds id 2 queued while id 1 waits at the gate; id 1 reports how many ticks ran
+    before it was released. A server running id 2 alongside id 1 would have ticked."""
     with ipc.connect() as conn:
-        conn.send({"jsonrpc": "2.0", "id": 1, "method": "test/gate"})
-        conn.send({"jsonrpc": "2.0", "id": 2, "method": "daemon/status"})
+        conn.send_raw(
+            encode_frame(request("test/gate_ticks", 1)) + encode_frame(request("test/tick", 2))
+        )
         assert ipc.gate.entered.wait(5)
-        conn.sock.settimeout(0.2)
-        with pytest.raises(TimeoutError):  # id 2 must wait behind the gated id 1
-            conn.sock.recv(1)
-        conn.sock.settimeout(5)
         ipc.gate.open()
-        assert conn.recv()["id"] == 1
-        assert conn.recv()["id"] == 2
+        first, second = conn.recv(), conn.recv()
+    assert first["id"] == 1 and first["result"]["result"] == 0  # id 2 had not run
+    assert second["id"] == 2 and second["result"]["result"] == 1
 
 
 def test_activity_counters(ipc: Harness) -> None:

@@ -191,7 +191,7 @@ _huge_int_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=
 _JSON_WHITESPACE = " \t\n\r"
 
 
-def check_value_count(body: bytes) -> None:
+def check_value_count(body: bytes | bytearray) -> None:
     """Raise RequestRejected when ``body`` may hold more than MAX_JSON_VALUES values.
 
     Free for ordinary requests: a body shorter than the limit cannot exceed it.
@@ -207,22 +207,36 @@ def check_value_count(body: bytes) -> None:
         )
 
 
-def parse_json(body: bytes) -> Any:
-    """Decode a frame body as strict UTF-8 JSON.
+def parse_json(body: bytes | bytearray) -> Any:
+    """Decode a frame body as strict UTF-8 JSON: ``parse_text(frame_text(body))``.
 
     Raises ValueError (with a reason) when the body is not JSON, and RequestRejected
     when it is JSON we will not decode (see MAX_JSON_VALUES; nesting deeper than the
-    interpreter's recursion limit). The body is decoded as UTF-8 ourselves
-    (``json.loads`` on bytes would also accept UTF-16/32). Integers stay ``int`` (or
-    HugeInt past the digit limit) and anything with a fraction or exponent becomes
-    ``float`` — that type split is exactly what the id rules need (``1`` valid,
-    ``1.0``/``1e3``/``42.0E0`` invalid).
+    interpreter's recursion limit). Integers stay ``int`` (or HugeInt past the digit
+    limit) and anything with a fraction or exponent becomes ``float`` — that type
+    split is exactly what the id rules need (``1`` valid, ``1.0``/``1e3``/``42.0E0``
+    invalid).
+    """
+    return parse_text(frame_text(body))
+
+
+def frame_text(body: bytes | bytearray) -> str:
+    """The body as text, after the value-count check; ValueError if not UTF-8.
+
+    A separate step so the server can drop a big body before the text is parsed (the
+    body, its text and the decoded values would otherwise all be alive at once). The
+    body is decoded as UTF-8 ourselves: ``json.loads`` on bytes would also accept
+    UTF-16/32.
     """
     check_value_count(body)
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"frame is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def parse_text(text: str) -> Any:
+    """One JSON document from a frame's text (see parse_json for what it raises)."""
     try:
         return _scan_text(text, _decoder)
     except json.JSONDecodeError as exc:

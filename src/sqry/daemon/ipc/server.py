@@ -37,11 +37,13 @@ from sqry.daemon.ipc.protocol import (
     REASON_NOT_HELLO,
     RequestRejected,
     decode_hello,
+    frame_text,
     hello_reply,
     invalid_request,
     is_shim_register,
     parse_error,
     parse_json,
+    parse_text,
     shim_reply,
 )
 
@@ -58,6 +60,8 @@ _READ_PAUSE_BYTES = 16 * 1024 * 1024
 """...or this many bytes of them: 64 frames of 64 MiB would otherwise be 4 GiB held."""
 _READ_RESUME_BYTES = 4 * 1024 * 1024
 _RECV_BUFFER_BYTES = 256 * 1024
+_ADOPT_BUFFER_BYTES = 64 * 1024
+"""A buffered frame at least this big is handed over without copying (see data_received)."""
 _FAIRNESS_BATCH = 16
 """Yield to the event loop after this many pipelined frames served back to back."""
 _FORCE_CLOSE_GRACE_SECS = 1.0
@@ -155,7 +159,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._server = server
         self._transport: asyncio.Transport | None = None
         self._buf = bytearray()
-        self._frames: deque[bytes] = deque()
+        self._frames: deque[bytes | bytearray] = deque()
         self._queued_bytes = 0  # total size of the frames in _frames
         self._worker: asyncio.Task[None] | None = None  # set only while suspended
         self._running = False  # a worker (eager or Task) is serving frames
@@ -210,10 +214,19 @@ class _Connection(asyncio.BufferedProtocol):
             end = offset + HEADER_SIZE + length
             if len(buf) < end:
                 break
-            # One copy through a memoryview (a bytearray slice would copy twice: a
-            # 64 MiB frame would briefly cost three times its size).
-            self._frames.append(bytes(memoryview(buf)[offset + HEADER_SIZE : end]))
             self._queued_bytes += length
+            if offset == 0 and end == len(buf) and length >= _ADOPT_BUFFER_BYTES:
+                # A big frame that fills the buffer exactly: hand the buffer itself over
+                # (dropping the prefix from a bytearray's front is O(1)) instead of
+                # holding the frame twice.
+                del buf[:HEADER_SIZE]
+                self._frames.append(buf)
+                self._buf = bytearray()
+                del buf  # the worker may run inside _kick: hold no reference here
+                self._kick()
+                return
+            # One copy through a memoryview (a bytearray slice would copy twice).
+            self._frames.append(bytes(memoryview(buf)[offset + HEADER_SIZE : end]))
             offset = end
         if offset:
             del buf[:offset]
@@ -303,7 +316,7 @@ class _Connection(asyncio.BufferedProtocol):
             self._running = False
             self._worker = None
 
-    def _pop_frame(self) -> bytes:
+    def _pop_frame(self) -> bytes | bytearray:
         """Take the next queued frame, resuming reads once the queue is short again."""
         frame = self._frames.popleft()
         self._queued_bytes -= len(frame)
@@ -316,20 +329,22 @@ class _Connection(asyncio.BufferedProtocol):
             self._transport.resume_reading()  # type: ignore[union-attr]
         return frame
 
-    async def _serve_frame(self, frame: bytes) -> bool:
+    async def _serve_frame(self, frame: bytes | bytearray) -> bool:
         """Answer one frame; False means close the connection afterwards."""
         self._server.ctx.touch()
         if not self._greeted:
             return self._serve_first_frame(frame)
         try:
-            doc = parse_json(frame)
+            text = frame_text(frame)
+            del frame  # a big body need not stay alive while its text is parsed
+            doc = parse_text(text)
+            del text
         except RequestRejected as rejected:  # framing is intact: answer and go on
             self._write(encode_frame(invalid_request(rejected.reason)))
             return True
         except ValueError as exc:
             self._write(encode_frame(parse_error(str(exc))))
             return False
-        del frame  # a big body need not outlive its decoded document
         after_send = AfterSend()
         reply = await self._server.dispatcher.reply_frame(doc, after_send)
         del doc
@@ -342,7 +357,7 @@ class _Connection(asyncio.BufferedProtocol):
                 log.exception("after-send callback failed")
         return not after_send.close
 
-    def _serve_first_frame(self, frame: bytes) -> bool:
+    def _serve_first_frame(self, frame: bytes | bytearray) -> bool:
         """Route the first frame: DaemonHello, ShimRegister, or a -32600 and close."""
         try:
             doc = parse_json(frame)

@@ -1,0 +1,284 @@
+"""Limits that keep one request from freezing or flooding the daemon (dispatch.py, protocol.py).
+
+Batch size, batch fairness, over-size replies, the JSON value cap, deep nesting,
+integers past Python's digit limit and read backpressure by bytes — all over real
+sockets against the in-process server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import pytest
+from ipc_testkit import Harness, RawConn, is_error, request
+
+from helpers import wait_until
+from sqry.daemon.ipc.dispatch import BATCH_YIELD_EVERY, MAX_BATCH_ELEMENTS
+from sqry.daemon.ipc.framing import MAX_FRAME_BYTES, encode_frame
+from sqry.daemon.ipc.protocol import MAX_JSON_VALUES
+
+pytestmark = pytest.mark.timeout(60)
+
+MIB = 1024 * 1024
+
+
+def status_ok(conn: RawConn, request_id: int = 7) -> None:
+    reply = conn.request("daemon/status", request_id=request_id)
+    assert reply["id"] == request_id and reply["result"]["result"]["pid"] > 0
+
+
+def ipc_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "sqry.daemon.ipc" and r.levelno >= logging.ERROR]
+
+
+# --- batch size ----------------------------------------------------------------------
+
+
+def test_huge_batch_is_one_error_and_nothing_runs(ipc: Harness) -> None:
+    """The reviewer's frame: 600,000 elements in 1.2 MB. It used to take ~40 s and
+    ~900 MB and closed the connection with no reply."""
+    body = b"[" + b",".join([b"0"] * 600_000) + b"]"
+    with ipc.connect() as conn, ipc.connect() as bystander:
+        conn.send_body(body)
+        status_ok(bystander)  # answered meanwhile (IO timeout: 5 s)
+        reply = conn.recv()
+        assert type(reply) is dict and is_error(reply, -32600)
+        assert reply["error"]["data"] == {
+            "reason": f"batch too large (600000 elements, limit {MAX_BATCH_ELEMENTS}); "
+            "split it into smaller batches"
+        }
+        status_ok(conn)  # the connection stays open
+
+
+def test_batch_at_the_limit_is_served_one_over_is_not(ipc: Harness) -> None:
+    with ipc.connect() as conn:
+        full = conn.call([request("test/tick", i) for i in range(MAX_BATCH_ELEMENTS)])
+        assert [r["id"] for r in full] == list(range(MAX_BATCH_ELEMENTS))
+        assert ipc.probe.ticks == MAX_BATCH_ELEMENTS
+        over = conn.call([request("test/tick", i) for i in range(MAX_BATCH_ELEMENTS + 1)])
+        assert is_error(over, -32600)
+        assert (
+            f"({MAX_BATCH_ELEMENTS + 1} elements, limit {MAX_BATCH_ELEMENTS})"
+            in (over["error"]["data"]["reason"])
+        )
+        assert ipc.probe.ticks == MAX_BATCH_ELEMENTS  # nothing of the refused batch ran
+
+
+def test_other_connections_are_served_while_a_batch_runs(ipc: Harness) -> None:
+    """The first element of a batch sends a request on another connection (from the
+    server's loop, so it is queued while the batch is mid-way); that request must be
+    answered before the batch ends: it sees fewer ticks than the batch holds."""
+    with ipc.connect() as conn, ipc.connect() as other:
+        ipc.probe.on_tick = lambda: other.send(request("test/ticks", "probe"))
+        conn.send([request("test/tick", i) for i in range(MAX_BATCH_ELEMENTS)])
+        seen = other.recv()
+        batch = conn.recv()
+    assert seen["id"] == "probe"
+    assert 1 <= seen["result"]["result"] < MAX_BATCH_ELEMENTS
+    # It was served at the first yield point, not at some arbitrary later one.
+    assert seen["result"]["result"] <= 2 * BATCH_YIELD_EVERY
+    assert [r["result"]["result"] for r in batch] == list(range(1, MAX_BATCH_ELEMENTS + 1))
+
+
+def test_batch_of_notifications_and_requests_keeps_order_across_yields(ipc: Harness) -> None:
+    items = [request("test/tick", i if i % 3 else None) for i in range(300)]
+    with ipc.connect() as conn:
+        reply = conn.call(items)
+    assert [r["id"] for r in reply] == [i for i in range(300) if i % 3]
+    assert ipc.probe.ticks == 300
+
+
+# --- replies over the frame limit --------------------------------------------------------
+
+
+def test_batch_reply_over_the_frame_limit_is_one_small_error(
+    ipc: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    third = MAX_FRAME_BYTES // 3
+    items = [request("test/big", i, {"size": third}) for i in range(1, 4)]
+    items.append(request("test/tick", 4))
+    with ipc.connect() as conn:
+        conn.send(items)
+        body = conn.recv_body()
+        assert body is not None and len(body) < 1024
+        reply = json.loads(body)
+        assert type(reply) is dict and is_error(reply, -32603)
+        reason = reply["error"]["data"]["reason"]
+        assert "at element 3 of 4" in reason and "elements 4-4 were not run" in reason
+        status_ok(conn)
+    assert ipc.probe.ticks == 0  # the element after the overflow never ran
+    assert len(ipc_errors(caplog)) == 1
+
+
+def test_single_reply_over_the_frame_limit_keeps_its_id(
+    ipc: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ipc.connect() as conn:
+        reply = conn.request("test/big", {"size": MAX_FRAME_BYTES + 1}, request_id=9)
+        assert is_error(reply, -32603, 9)
+        assert "frame limit" in reply["error"]["data"]["reason"]
+        status_ok(conn)
+    assert len(ipc_errors(caplog)) == 1
+
+
+def test_unencodable_batch_entries_are_logged_once(
+    ipc: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ipc.connect() as conn:
+        reply = conn.call([request("test/unencodable", i) for i in range(200)])
+    assert [r["id"] for r in reply] == list(range(200))
+    assert all(is_error(r, -32603, r["id"]) for r in reply)
+    errors = ipc_errors(caplog)
+    assert len(errors) == 1 and "and 199 more" in errors[0].getMessage()
+
+
+# --- what a frame may hold ------------------------------------------------------------
+
+
+def test_frame_with_too_many_values_is_refused_and_the_connection_stays_open(
+    ipc: Harness,
+) -> None:
+    values = b"[" + b",".join([b"[]"] * MAX_JSON_VALUES) + b"]"
+    body = b'{"jsonrpc":"2.0","id":1,"method":"test/echo","params":{"value":' + values + b"}}"
+    with ipc.connect() as conn:
+        reply = conn.call_body(body)
+        assert is_error(reply, -32600)
+        assert f"limit {MAX_JSON_VALUES}" in reply["error"]["data"]["reason"]
+        status_ok(conn)
+
+
+def test_many_values_under_the_cap_are_decoded(ipc: Harness) -> None:
+    count = MAX_JSON_VALUES // 2
+    with ipc.connect() as conn:
+        reply = conn.request("test/echo", {"value": [0] * count})
+    assert reply["result"]["result"] == [0] * count
+
+
+def test_big_string_full_of_commas_under_the_cap_is_decoded(ipc: Harness) -> None:
+    text = "a," * (MAX_JSON_VALUES // 2)
+    with ipc.connect() as conn:
+        assert conn.request("test/echo", {"value": text})["result"]["result"] == text
+
+
+def test_deep_nesting_is_refused_without_closing(ipc: Harness) -> None:
+    depth = 100_000
+    with ipc.connect() as conn:
+        reply = conn.call_body(b"[" * depth + b"]" * depth)
+        assert is_error(reply, -32600)
+        assert "nested too deeply" in reply["error"]["data"]["reason"]
+        status_ok(conn)
+
+
+# --- integers past int()'s digit limit (4,300) ---------------------------------------------
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("token", [HUGE, "-" + HUGE], ids=["positive", "negative"])
+def test_huge_integer_id_is_invalid_request_and_the_connection_stays_open(
+    ipc: Harness, token: str
+) -> None:
+    with ipc.connect() as conn:
+        reply = conn.call_body(
+            b'{"jsonrpc":"2.0","method":"daemon/status","id":' + token.encode() + b"}"
+        )
+        assert is_error(reply, -32600)
+        assert '"id"' in reply["error"]["data"]["reason"]
+        status_ok(conn)
+
+
+def test_huge_integer_in_a_typed_field_is_invalid_params(ipc: Harness) -> None:
+    with ipc.connect() as conn:
+        reply = conn.call_body(
+            b'{"jsonrpc":"2.0","id":3,"method":"test/typed","params":{"name":"n","count":'
+            + HUGE.encode()
+            + b"}}"
+        )
+        assert is_error(reply, -32602, 3)
+        assert reply["error"]["data"]["reason"] == (
+            "field 'count' must be an integer, got an integer of 5000 digits (too large to use)"
+        )
+        status_ok(conn)
+
+
+def test_huge_integer_in_untyped_params_reaches_the_handler(ipc: Harness) -> None:
+    """``test/echo`` takes Any: the handler gets the marker, and echoing it back cannot
+    be encoded, which is answered -32603 for that id (the handler's business)."""
+    with ipc.connect() as conn:
+        reply = conn.call_body(
+            b'{"jsonrpc":"2.0","id":4,"method":"test/echo","params":{"value":[1,'
+            + HUGE.encode()
+            + b"]}}"
+        )
+        assert is_error(reply, -32603, 4)
+        assert "HugeInt" in reply["error"]["data"]["reason"]
+        status_ok(conn)
+
+
+def test_huge_integer_in_a_batch_element_id(ipc: Harness) -> None:
+    with ipc.connect() as conn:
+        reply = conn.call_body(
+            b'[{"jsonrpc":"2.0","method":"test/tick","id":'
+            + HUGE.encode()
+            + b'},{"jsonrpc":"2.0","method":"test/tick","id":2}]'
+        )
+    assert is_error(reply[0], -32600) and reply[1]["id"] == 2
+    assert ipc.probe.ticks == 1
+
+
+def test_huge_integer_with_a_syntax_error_is_still_a_parse_error(ipc: Harness) -> None:
+    with ipc.connect() as conn:
+        conn.send_body(b'{"jsonrpc":"2.0","id":' + HUGE.encode() + b",}")
+        reply = conn.recv()
+        assert is_error(reply, -32700)
+        assert "Exceeds the limit" not in reply["error"]["data"]["reason"]
+        conn.assert_closed()
+
+
+def test_huge_integer_in_the_hello_is_not_a_hello(ipc: Harness) -> None:
+    with ipc.connect(hello=False) as conn:
+        conn.send_body(b'{"client_version":"x","protocol_version":' + HUGE.encode() + b"}")
+        reply = conn.recv()
+        assert is_error(reply, -32600)
+        assert reply["error"]["data"] == {"reason": "first frame must be a DaemonHello handshake"}
+        conn.assert_closed()
+
+
+# --- memory held per connection -----------------------------------------------------------
+
+
+def test_reading_pauses_on_queued_bytes_not_only_on_frame_count(ipc: Harness) -> None:
+    """A client pipelining big frames behind a busy request: the server stops reading
+    once 16 MiB are queued (4 frames here, far below the 64-frame pause), and serves
+    everything in order once the busy request finishes."""
+    from sqry.daemon.ipc import server as server_module
+
+    value = "v" * (5 * MIB)
+    frames = encode_frame(request("test/gate", 0)) + b"".join(
+        encode_frame(request("test/echo", i, {"value": value})) for i in range(1, 9)
+    )
+
+    def paused_with_queued_bytes() -> int | None:
+        """Queued bytes of the connection once it has paused reading (read on the loop)."""
+
+        async def read() -> int | None:
+            for connection in ipc.server.server._connections:
+                if connection._read_paused:
+                    return connection._queued_bytes
+            return None
+
+        return ipc.server.call(read(), timeout=5)
+
+    with ipc.connect() as conn:
+        sender = threading.Thread(target=conn.send_raw, args=(frames,), daemon=True)
+        sender.start()
+        assert ipc.gate.entered.wait(10)
+        queued = wait_until(paused_with_queued_bytes, 20, message="the server to pause reading")
+        assert server_module._READ_PAUSE_BYTES <= queued < server_module._READ_PAUSE_BYTES + 6 * MIB
+        ipc.gate.open()
+        replies = [conn.recv() for _ in range(9)]
+        sender.join(10)
+    assert [r["id"] for r in replies] == list(range(9))
+    assert all(r["result"]["result"] == value for r in replies[1:])
