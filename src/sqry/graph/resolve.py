@@ -159,11 +159,14 @@ class Chain(NamedTuple):
     scopes: tuple[Sym, ...]
     foreign: bool  # some scope (an adopted method's class) lives in another file
     namespaces: bool  # some scope is a namespace (the ``package`` rule searches it)
+    adopted: bool  # some scope is an adopted method (its class is inserted after it)
     self_class: Sym | None  # the first class of the chain: what ``self`` means
+    by_source: bool  # namespaces or adopted: results are memoised per source
 
 
 _EMPTY: list[Sym] = []
-_NO_CHAIN = Chain((), False, False, None)
+SOURCE = object()  # :meth:`SymbolTable.binding_scope`: "key this reference by its source"
+_NO_CHAIN = Chain((), False, False, False, None, False)
 _QUALIFIED_KINDS = CLASS_KINDS | {"namespace"}
 
 
@@ -194,6 +197,7 @@ class SymbolTable:
         self._by_id: dict[int, Sym] = {}
         self._files: dict[int, FileInfo] = {}
         self._package_keys: dict[int, str | None] = {}
+        self._by_package: dict[tuple[str, str], defaultdict[tuple[str, str | None], list[Sym]]] = {}
         self._imports: dict[int, list[ImportRow]] = {}
         self._import_targets: dict[tuple[int, str], str | None] = {}
         self._digested: dict[int, FileImports] = {}
@@ -288,6 +292,42 @@ class SymbolTable:
         if not self.complete:
             self._ensure(name)
         return (file_id, name) in self._file_names or name in self._adopted
+
+    def top_level_by_package(
+        self, name: str, spec: LanguageSpec
+    ) -> dict[tuple[str, str | None], list[Sym]]:
+        """:meth:`top_level` of ``spec``'s language grouped by (language, package
+        key), computed once per name and language."""
+        found = self._by_package.get((name, spec.name))
+        if found is None:
+            found = self._by_package[name, spec.name] = defaultdict(list)
+            for sym in self.top_level(name):
+                language = self._files[sym.file_id].language
+                if language == spec.name:
+                    found[language, self.package_key(sym.file_id, spec)].append(sym)
+        return found
+
+    def binding_scope(
+        self, file_id: int, name: str, scopes: tuple[Sym, ...], outer_classes: bool
+    ) -> int | object | None:
+        """Where the ``local`` rule would look ``name`` up first, for memo keys:
+        the id of the innermost scope of ``scopes`` with a child so named (outer
+        class scopes only if ``outer_classes``); None when the file defines no
+        such name; :data:`SOURCE` when an adopted member has it (then the class
+        scopes of the chain may hold it without it being their child)."""
+        if not self.complete:
+            self._ensure(name)
+        if name in self._adopted:
+            return SOURCE
+        if (file_id, name) not in self._file_names:
+            return None
+        children = self._children
+        for index, scope in enumerate(scopes):
+            if index and not outer_classes and scope.kind in CLASS_KINDS:
+                continue
+            if (scope.id, name) in children:
+                return scope.id
+        return None
 
     def has_adopted(self, name: str) -> bool:
         """Whether some adopted member (see the module doc) is named ``name``."""
@@ -439,16 +479,19 @@ class Resolver:
         self._memo: dict[tuple, Resolution] = {}
         self._chains: dict[int, Chain] = {}
         self._owners: dict[int, Sym | None] = {}
-        self._separators: dict[int, str] = {}
+        self._file_keys: dict[int, tuple[str, bool]] = {}
         self._specs: dict[int, tuple[FileInfo, LanguageSpec | None]] = {}
         self._rules = (self._rule_local, self._rule_import, self._rule_package, self._rule_unique)
+        # a function of the table alone: kept across batches (one entry per target)
+        self._unique: dict[tuple[str, str, frozenset[str]], Resolution | None] = {}
 
     def forget(self) -> None:
-        """Drop memoised answers (bounded memory: called between batches)."""
+        """Drop memoised answers (bounded memory: called between batches).
+
+        Scope chains, owners and per-file facts stay: there is at most one per
+        symbol or file, like the table itself, and every batch needs them again.
+        """
         self._memo.clear()
-        self._chains.clear()
-        self._owners.clear()
-        self._separators.clear()
 
     # -- candidates
 
@@ -466,14 +509,10 @@ class Resolver:
             candidates = [c for c in candidates if c.kind not in exclude]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
-        by_qname: dict[str, Sym] = {}
-        for sym in candidates:
-            kept = by_qname.get(sym.qname)
-            if kept is None or self._order(sym) < self._order(kept):
-                by_qname[sym.qname] = sym
-        if len(by_qname) > 1:
-            return Resolution(None, None, rule, len(by_qname))
-        return next(iter(by_qname.values()))
+        qnames = {sym.qname for sym in candidates}
+        if len(qnames) > 1:
+            return Resolution(None, None, rule, len(qnames))
+        return min(candidates, key=self._order)
 
     def _same_language(self, candidates: list[Sym], language: str) -> list[Sym]:
         files = self.table.file
@@ -683,18 +722,22 @@ class Resolver:
         above = _NO_CHAIN if sym.parent_id is None else self.chain(sym.parent_id, sep)
         scopes: tuple[Sym, ...] = (sym,)
         foreign, namespaces, self_class = above.foreign, above.namespaces, above.self_class
+        adopted = above.adopted
         kind = sym.kind
         if kind in CLASS_KINDS:
             self_class = sym
         elif kind == "namespace":
             namespaces = True
         elif is_adopted(kind, sym.parent_kind):
+            adopted = True
             owner = self.owner_class(sym, sep)
             if owner is not None:
                 scopes = (sym, owner)
                 self_class = owner
                 foreign = foreign or owner.file_id != sym.file_id
-        found = Chain(scopes + above.scopes, foreign, namespaces, self_class)
+        found = Chain(
+            scopes + above.scopes, foreign, namespaces, adopted, self_class, namespaces or adopted
+        )
         self._chains[source_id] = found
         return found
 
@@ -706,16 +749,22 @@ class Resolver:
         unresolved unless ``keep_unresolved``).
 
         Edges are memoised by what their resolution depends on, so each distinct
-        question is answered once: an import by (file, specifier, member, alias);
-        a ``self`` reference by (class, kind, target); any other reference by
-        (source, kind, target) when its first segment might be bound by the
-        ``local`` rule or a namespace around it, else by (file, kind, target) —
-        the ``import``, ``package`` and ``unique`` rules only look at the file.
+        question is answered once:
+
+        - an import by (file, specifier, member, alias);
+        - a ``self`` reference by (kind, target, class);
+        - another reference by (kind, target, the innermost visible scope with a
+          child named like its first segment): the ``local`` rule binds there,
+          and every chain reaching that scope first sees the same scopes beyond
+          it. With no such scope, by (kind, target, file): the ``import``,
+          ``package`` and ``unique`` rules look at the file only. Chains with
+          namespaces (searched by ``package``) or adopted methods (their class
+          inserted), and names of adopted members, are keyed by the source.
+
         This loop runs once per edge of the workspace: it stays flat on purpose.
         """
-        memo, resolve, chains, seps = self._memo, self._resolve, self._chains, self._separators
-        table = self.table
-        may_be_local = table.may_define_locally
+        memo, resolve, chains, files = self._memo, self._resolve, self._chains, self._file_keys
+        binding_scope = self.table.binding_scope
         out: list[tuple] = []
         for row in rows:
             edge_id, kind, source_id, target, file_id, member, alias, via_self, local = row
@@ -726,28 +775,37 @@ class Resolver:
                     out.append((*UNRESOLVED, edge_id))
                 continue
             else:
-                sep = seps.get(file_id) or self._separator(file_id)
+                sep, outer_classes = files.get(file_id) or self._file_key(file_id)
                 scopes = chains.get(source_id) or self.chain(source_id, sep)
                 if via_self:
                     owner = scopes.self_class
-                    key = (kind, target, -1 if owner is None else owner.id, True)
-                elif scopes.foreign or scopes.namespaces:
-                    key = (kind, target, source_id)
-                elif may_be_local(file_id, target.split(sep, 1)[0]):
-                    key = (kind, target, source_id)
+                    key = (kind, target, -1 if owner is None else owner.id, "self")
+                elif scopes.by_source:
+                    key = (kind, target, source_id, "source")
                 else:
-                    key = (kind, target, file_id, False)
+                    scope = binding_scope(
+                        file_id, target.split(sep, 1)[0], scopes.scopes, outer_classes
+                    )
+                    if scope is None:
+                        key = (kind, target, file_id, "file")
+                    elif scope is SOURCE:
+                        key = (kind, target, source_id, "source")
+                    else:
+                        key = (kind, target, scope, "scope")
             found = memo.get(key)
             if found is None:
                 found = memo[key] = resolve(new_edge(EdgeRow, row))
-            if keep_unresolved or found.target_id is not None or found.ambiguous_via is not None:
+            if keep_unresolved or found is not UNRESOLVED:
                 out.append((*found, edge_id))
         return out
 
-    def _separator(self, file_id: int) -> str:
+    def _file_key(self, file_id: int) -> tuple[str, bool]:
+        """(separator, whether outer class scopes are visible) of the file's language."""
         spec = self._file_spec(file_id)[1]
-        sep = self._separators[file_id] = spec.separator if spec is not None else "."
-        return sep
+        found = self._file_keys[file_id] = (
+            (spec.separator, spec.members_in_scope) if spec is not None else (".", False)
+        )
+        return found
 
     def _file_spec(self, file_id: int) -> tuple[FileInfo, LanguageSpec | None]:
         """The file and its language's spec (asked for every edge resolved)."""
@@ -907,17 +965,11 @@ class Resolver:
                     return self.follow(picked, segments[1:], "package", use_bases, sep, final)
         if spec.package_of is None or head in spec.builtins:
             return None
-        top = table.top_level(head)
-        if not top:
-            return None
-        key = table.package_key(edge.file_id, spec)
-        files = table.file
+        key = (info.language, table.package_key(edge.file_id, spec))
         candidates = [
             sym
-            for sym in top
+            for sym in table.top_level_by_package(head, spec).get(key, _EMPTY)
             if sym.file_id != edge.file_id
-            and files(sym.file_id).language == info.language
-            and table.package_key(sym.file_id, spec) == key
         ]
         picked = self._pick(candidates, "package", exclude)
         if picked is None or isinstance(picked, Resolution):
@@ -933,6 +985,21 @@ class Resolver:
         info: FileInfo,
         final: frozenset[str],
     ) -> Resolution | None:
+        key = (info.language, edge.target, final)
+        found = self._unique.get(key, self)
+        if found is self:
+            found = self._unique[key] = self._unique_rule(edge, segments, spec, info, final)
+        return found
+
+    def _unique_rule(
+        self,
+        edge: EdgeRow,
+        segments: list[str],
+        spec: LanguageSpec,
+        info: FileInfo,
+        final: frozenset[str],
+    ) -> Resolution | None:
+        """The ``unique`` rule proper: a function of (language, target, kinds) only."""
         sep = spec.separator
         if len(segments) == 1:
             if segments[0] in spec.builtins:
