@@ -743,10 +743,13 @@ class Resolver:
 
     # -- rules
 
-    def resolve_rows(self, rows: list[tuple], *, keep_unresolved: bool) -> list[tuple]:
-        """Resolve a batch of ``EDGE_COLUMNS`` rows into ``UPDATE`` parameters:
-        ``(*resolution, edge id)`` per edge (without the edges that stay plainly
-        unresolved unless ``keep_unresolved``).
+    def resolve_rows(
+        self, rows: list[tuple], *, keep_unresolved: bool
+    ) -> tuple[list[tuple], list[tuple]]:
+        """Resolve a batch of ``EDGE_COLUMNS`` rows into ``UPDATE`` parameters
+        (see :func:`_write_resolutions`): ``(target id, rule, edge id)`` per bound
+        edge, ``(ambiguous rule, candidates, edge id)`` per unbound one — only the
+        ambiguous ones unless ``keep_unresolved``.
 
         Edges are memoised by what their resolution depends on, so each distinct
         question is answered once:
@@ -765,14 +768,15 @@ class Resolver:
         """
         memo, resolve, chains, files = self._memo, self._resolve, self._chains, self._file_keys
         binding_scope = self.table.binding_scope
-        out: list[tuple] = []
+        bound: list[tuple] = []
+        unbound: list[tuple] = []
         for row in rows:
             edge_id, kind, source_id, target, file_id, member, alias, via_self, local = row
             if kind == "imports":
                 key: tuple = (file_id, target, member, alias)
             elif local:
                 if keep_unresolved:
-                    out.append((*UNRESOLVED, edge_id))
+                    unbound.append((None, 0, edge_id))
                 continue
             else:
                 sep, outer_classes = files.get(file_id) or self._file_key(file_id)
@@ -795,9 +799,11 @@ class Resolver:
             found = memo.get(key)
             if found is None:
                 found = memo[key] = resolve(new_edge(EdgeRow, row))
-            if keep_unresolved or found is not UNRESOLVED:
-                out.append((*found, edge_id))
-        return out
+            if found.target_id is not None:
+                bound.append((found.target_id, found.via, edge_id))
+            elif keep_unresolved or found is not UNRESOLVED:
+                unbound.append((found.ambiguous_via, found.candidates, edge_id))
+        return bound, unbound
 
     def _file_key(self, file_id: int) -> tuple[str, bool]:
         """(separator, whether outer class scopes are visible) of the file's language."""
@@ -1036,12 +1042,18 @@ def _edge_batches(conn, where: str, params: tuple = ()) -> Iterator[list[tuple]]
         last = rows[-1][0]
 
 
-def _write_resolutions(conn, params: list[tuple]) -> None:  # noqa: ANN001
-    """Store ``Resolver.resolve_rows`` output, one ``UPDATE`` per edge."""
+def _write_resolutions(conn, bound: list[tuple], unbound: list[tuple]) -> None:  # noqa: ANN001
+    """Store ``Resolver.resolve_rows`` output, one ``UPDATE`` per edge (bound and
+    unbound edges apart: fewer parameters to bind for the many bound ones)."""
     conn.executemany(
-        "UPDATE edges SET target_id = ?, resolved_via = ?, ambiguous_via = ?, candidates = ? "
-        "WHERE id = ?",
-        params,
+        "UPDATE edges SET target_id = ?, resolved_via = ?, ambiguous_via = NULL, "
+        "candidates = 1 WHERE id = ?",
+        bound,
+    )
+    conn.executemany(
+        "UPDATE edges SET target_id = NULL, resolved_via = NULL, ambiguous_via = ?, "
+        "candidates = ? WHERE id = ?",
+        unbound,
     )
 
 
@@ -1053,7 +1065,7 @@ def _resolve_edges(
     sources: set[int] = set()
     for batch in batches:
         resolver.forget()
-        _write_resolutions(conn, resolver.resolve_rows(batch, keep_unresolved=not fresh))
+        _write_resolutions(conn, *resolver.resolve_rows(batch, keep_unresolved=not fresh))
         if not fresh:
             sources.update(row[2] for row in batch)
     return sources
