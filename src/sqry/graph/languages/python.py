@@ -148,7 +148,8 @@ def _one_line(text: str) -> str:
 
 
 def _text(node: Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+    text = node.text  # each access copies the bytes out of the tree: read it once
+    return text.decode("utf-8", "replace") if text is not None else ""
 
 
 def dotted(node: Node) -> str | None:
@@ -215,13 +216,14 @@ def _parameter_names(params: Node | None) -> list[str]:
         return []
     names: list[str] = []
     for child in params.named_children:
-        if child.type == "identifier":
+        kind = child.type
+        if kind == "identifier":
             names.append(_text(child))
-        elif child.type in ("default_parameter", "typed_default_parameter"):
+        elif kind in ("default_parameter", "typed_default_parameter"):
             name = child.child_by_field_name("name")
             if name is not None:
                 names.append(_text(name))
-        elif child.type in ("typed_parameter", "list_splat_pattern", "dictionary_splat_pattern"):
+        elif kind in ("typed_parameter", "list_splat_pattern", "dictionary_splat_pattern"):
             for sub in child.named_children:
                 if sub.type == "identifier":
                     names.append(_text(sub))
@@ -565,8 +567,13 @@ class _Extractor:
 
     def finish_calls(self) -> None:
         """Decide ``via_self`` and ``bound_locally`` now that all locals are known."""
+        binders: dict[tuple[_Scope, str], _Scope | None] = {}  # most calls share a head
         for ref, scope, head, receiver in self.pending:
-            binder = _binding_scope(scope, head)
+            key = (scope, head)
+            if key in binders:
+                binder = binders[key]
+            else:
+                binder = binders[key] = _binding_scope(scope, head)
             if binder is None:
                 continue
             if receiver is not None and binder.self_name == head:
