@@ -27,6 +27,8 @@ from collections.abc import Iterable
 
 from sqry.graph.parse import CLASS_KINDS, LOOKUP_SEPARATOR, FileResult
 
+_LF = ord(LOOKUP_SEPARATOR)  # the lookup names separator, as SQL char() takes it
+
 _INSERT_SYMBOL = (
     "INSERT INTO symbols (id, file_id, kind, name, qualified_name, language, start_line, "
     "start_column, end_line, end_column, signature, visibility, is_async, is_static, doc, "
@@ -294,15 +296,18 @@ class IndexWriter:
 def edges_naming(conn: sqlite3.Connection, names: Iterable[str]) -> set[int]:
     """Edges whose resolution looks up any of ``names``.
 
-    The files that look any of them up come from ``file_names``; their edges are
-    then picked by their own ``lookup`` list.
+    Per name, the files that look it up come from ``file_names``; their edges are
+    then picked by their own ``lookup`` list. CROSS JOIN fixes that order (names,
+    then files, then edges by ``edges_file``); the planner would otherwise scan
+    every edge.
     """
-    wanted = set(names)
-    table = temp_names(conn, wanted)
-    rows = conn.execute(
-        "SELECT id, lookup FROM edges WHERE lookup != '' AND file_id IN "
-        f"(SELECT DISTINCT n.file_id FROM {table} t JOIN file_names n ON n.name = t.name)"
-    )
+    table = temp_names(conn, names)
     return {
-        edge_id for edge_id, lookup in rows if not wanted.isdisjoint(lookup.split(LOOKUP_SEPARATOR))
+        r[0]
+        for r in conn.execute(
+            f"SELECT e.id FROM {table} t CROSS JOIN file_names n CROSS JOIN edges e "
+            "WHERE n.name = t.name AND e.file_id = n.file_id AND e.lookup != '' "
+            f"AND instr(char({_LF}) || e.lookup || char({_LF}), "
+            f"char({_LF}) || t.name || char({_LF})) > 0"
+        )
     }
