@@ -272,6 +272,37 @@ def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def idle_fd_count(path: str, pid: int) -> int:
+    """Descriptors of the server process ``pid`` with none of our connections open.
+
+    Measured around a connection of our own: once the server has closed its side (and
+    we ours), the count is below what it was while the connection was open. Works for
+    a live daemon and for the in-process server (then ``pid`` is this process).
+    """
+    from helpers import wait_until
+
+    with RawConn(path) as conn:
+        assert conn.call(HELLO)["compatible"] is True
+        assert "result" in conn.request("daemon/status")
+        with_one = fd_count(pid)
+    return wait_until(
+        lambda: (n := fd_count(pid)) < with_one and n,
+        10,
+        message="the server to close our connection",
+    )
+
+
+def assert_no_fd_growth(pid: int, baseline: int) -> None:
+    """Wait (bounded) until ``pid`` holds no more descriptors than ``baseline``."""
+    from helpers import wait_until
+
+    wait_until(
+        lambda: fd_count(pid) <= baseline,
+        10,
+        message=lambda: f"server descriptors back to {baseline} (now {fd_count(pid)})",
+    )
+
+
 def header(length: int) -> bytes:
     return struct.pack("<I", length)
 

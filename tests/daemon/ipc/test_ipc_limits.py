@@ -12,6 +12,7 @@ import logging
 import threading
 
 import pytest
+from ipc_cases import HUGE_DIGITS
 from ipc_testkit import Harness, RawConn, is_error, request
 
 from helpers import wait_until
@@ -173,7 +174,7 @@ def test_deep_nesting_is_refused_without_closing(ipc: Harness) -> None:
 
 # --- integers past int()'s digit limit (4,300) ---------------------------------------------
 
-HUGE = "9" * 5000
+HUGE = HUGE_DIGITS
 
 
 @pytest.mark.parametrize("token", [HUGE, "-" + HUGE], ids=["positive", "negative"])

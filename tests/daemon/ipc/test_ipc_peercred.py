@@ -6,9 +6,10 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
-from ipc_testkit import running_server
+from ipc_testkit import HELLO, RawConn, running_server
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -51,38 +52,66 @@ def _unprivileged_python() -> str | None:
     return None
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another uid")
-def test_foreign_uid_is_refused_before_anything_is_read() -> None:
+def _run_as_nobody(socket_path: str) -> dict:
+    """Run CLIENT as uid 65534 against ``socket_path``; what it saw, decoded."""
     python = _unprivileged_python()
     if python is None:
         pytest.skip("no python interpreter executable by uid 65534")
+    done = subprocess.run(
+        [python, "-c", CLIENT, socket_path],
+        user=NOBODY_UID,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _open_first_fence(socket_path: str, *dirs: str) -> None:
+    """Let another uid reach the socket (dirs 0711, socket 0666): the uid check remains."""
+    for directory in dirs:
+        os.chmod(directory, 0o711)
+    os.chmod(socket_path, 0o666)
+
+
+REFUSAL = {
+    "frame": {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32600,
+            "message": "Invalid Request",
+            "data": {"reason": f"peer uid {NOBODY_UID} is not the daemon owner"},
+        },
+    },
+    "trailing": 0,  # no hello reply: the hello was never read
+}
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="needs root to run a client as another uid"
+)
+
+
+@needs_root
+def test_foreign_uid_is_refused_before_anything_is_read() -> None:
     with running_server() as ipc:
-        # Open the first fence (dir 0700, socket 0600) so the second one is what refuses.
-        os.chmod(os.path.dirname(ipc.socket_path), 0o711)
-        os.chmod(ipc.socket_path, 0o666)
-        done = subprocess.run(
-            [python, "-c", CLIENT, ipc.socket_path],
-            user=NOBODY_UID,
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        assert done.returncode == 0, done.stderr
-        out = json.loads(done.stdout)
-        assert out == {
-            "frame": {
-                "jsonrpc": "2.0",
-                "id": None,
-                "error": {
-                    "code": -32600,
-                    "message": "Invalid Request",
-                    "data": {"reason": f"peer uid {NOBODY_UID} is not the daemon owner"},
-                },
-            },
-            "trailing": 0,  # no hello reply: the hello was never read
-        }
+        _open_first_fence(ipc.socket_path, os.path.dirname(ipc.socket_path))
+        assert _run_as_nobody(ipc.socket_path) == REFUSAL
         with ipc.connect() as owner:  # the owner is still served
             assert "result" in owner.request("daemon/status")
+
+
+@needs_root
+def test_live_daemon_refuses_a_foreign_uid(live_daemon: Any) -> None:
+    env = live_daemon.env
+    _open_first_fence(str(env.socket), str(env.dir), str(env.runtime))
+    assert _run_as_nobody(str(env.socket)) == REFUSAL
+    with RawConn(str(env.socket)) as owner:
+        assert owner.call(HELLO)["compatible"] is True
+        assert owner.request("daemon/status")["result"]["result"]["pid"] == live_daemon.pid
+    log = env.log.read_text()
+    assert f"refused connection: peer uid {NOBODY_UID} is not the daemon owner" in log
 
 
 def test_owner_uid_is_accepted() -> None:

@@ -2,13 +2,17 @@
 
 Each example opens a fresh connection, throws arbitrary bytes or JSON at it and reads
 everything the server sends until it closes; then a new connection must still get a
-``daemon/status`` reply. Runs against the in-process server and against a live
-``sqryd`` (tests/conftest.py's ``live_daemon``).
+``daemon/status`` reply, and the server must hold no more file descriptors than before
+the example (a leaked socket per bad connection would slowly kill a long-lived daemon).
+Batches come small (up to 4 elements, mixed with other documents) and large (hundreds
+of elements, each reply entry checked against its request). Runs against the
+in-process server and against a live ``sqryd`` (tests/conftest.py's ``live_daemon``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ipc_conformance import check_first_reply, check_rpc_reply, read_all_frames
-from ipc_testkit import HELLO, RawConn, running_server
+from ipc_testkit import HELLO, RawConn, assert_no_fd_growth, idle_fd_count, running_server
 
 from sqry.daemon.ipc.framing import encode_frame, frame_bytes
 
@@ -28,6 +32,7 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+BIG_SETTINGS = settings(SETTINGS, max_examples=40)
 
 # Methods that are safe to hit at random: never stop the server, never block forever.
 SAFE_METHODS = [
@@ -66,6 +71,43 @@ request_like = st.fixed_dictionaries(
 
 documents = request_like | st.lists(request_like | json_values, max_size=4) | json_values
 
+# Big batches: mostly well-formed requests (so most elements are served), with invalid
+# elements of every kind in between. Drawn from flat strategies: hundreds of recursive
+# json_values per example would make hypothesis spend seconds generating each one.
+INVALID_ELEMENTS = [
+    None,
+    0,
+    -1,
+    1.5,
+    "",
+    "x",
+    True,
+    [],
+    [{}],
+    {},
+    {"jsonrpc": "2.0"},
+    {"jsonrpc": "1.0", "id": 1, "method": "daemon/status"},
+    {"jsonrpc": "2.0", "id": 1.5, "method": "daemon/status"},
+    {"jsonrpc": "2.0", "id": True, "method": "daemon/status"},
+    {"jsonrpc": "2.0", "id": 2**64, "method": "daemon/status"},
+    {"jsonrpc": "2.0", "id": 1, "method": ""},
+    {"jsonrpc": "2.0", "id": 1, "method": 5},
+    {"jsonrpc": "2.0", "id": 1, "method": "x", "params": 3},
+    [{"jsonrpc": "2.0", "id": 1, "method": "daemon/status"}],
+]
+batch_elements = st.builds(
+    lambda method, request_id, params: {
+        "jsonrpc": "2.0",
+        "method": method,
+        **({} if request_id is None else {"id": request_id}),
+        **({} if params is None else {"params": params}),
+    },
+    st.sampled_from(SAFE_METHODS),
+    st.none() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.text(max_size=8),
+    st.sampled_from([None, {}, [], {"value": 1}, {"name": "n", "count": 1}, {"bad": 1}]),
+) | st.sampled_from(INVALID_ELEMENTS)
+big_batches = st.lists(batch_elements, min_size=100, max_size=400)
+
 
 def _write_then_half_close(sock: socket.socket, data: bytes) -> None:
     try:
@@ -75,24 +117,34 @@ def _write_then_half_close(sock: socket.socket, data: bytes) -> None:
         pass  # the server may already have closed on a bad length: that is allowed
 
 
-def _still_serving(path: str) -> None:
-    with RawConn(path) as conn:
-        assert conn.call(HELLO)["compatible"] is True
-        reply = conn.request("daemon/status", request_id=424242)
-        assert reply["id"] == 424242 and reply["result"]["result"]["pid"] > 0
+class Target:
+    """A server under test: its socket, its process, and its descriptor count at rest."""
+
+    def __init__(self, path: str, pid: int) -> None:
+        self.path = path
+        self.pid = pid
+        self.baseline = idle_fd_count(path, pid)
+
+    def check_after_example(self) -> None:
+        """Still serving, and no descriptor left behind by the example."""
+        with RawConn(self.path) as conn:
+            assert conn.call(HELLO)["compatible"] is True
+            reply = conn.request("daemon/status", request_id=424242)
+            assert reply["id"] == 424242 and reply["result"]["result"]["pid"] > 0
+        assert_no_fd_growth(self.pid, self.baseline)
 
 
-def _garbage_after_hello(path: str, data: bytes) -> None:
-    with RawConn(path) as conn:
+def _garbage_after_hello(target: Target, data: bytes) -> None:
+    with RawConn(target.path) as conn:
         assert conn.call(HELLO)["compatible"] is True
         _write_then_half_close(conn.sock, data)
         for reply in read_all_frames(conn.sock):
             check_rpc_reply(reply)
-    _still_serving(path)
+    target.check_after_example()
 
 
-def _garbage_as_first_frame(path: str, data: bytes) -> None:
-    with RawConn(path) as conn:
+def _garbage_as_first_frame(target: Target, data: bytes) -> None:
+    with RawConn(target.path) as conn:
         _write_then_half_close(conn.sock, data)
         frames = read_all_frames(conn.sock)
         assert len(frames) <= 1 or frames[0].get("compatible") is True
@@ -100,12 +152,12 @@ def _garbage_as_first_frame(path: str, data: bytes) -> None:
             check_first_reply(frames[0])
         for reply in frames[1:]:
             check_rpc_reply(reply)
-    _still_serving(path)
+    target.check_after_example()
 
 
-def _documents_after_hello(path: str, docs: list[Any]) -> None:
+def _documents_after_hello(target: Target, docs: list[Any]) -> None:
     """Framed JSON documents; a sentinel request proves what was (not) answered."""
-    with RawConn(path) as conn:
+    with RawConn(target.path) as conn:
         assert conn.call(HELLO)["compatible"] is True
         for doc in docs:
             conn.send(doc)
@@ -115,7 +167,48 @@ def _documents_after_hello(path: str, docs: list[Any]) -> None:
             if type(first) is list or first.get("id") != "sentinel":
                 sentinel = conn.recv()
                 assert type(sentinel) is dict and sentinel.get("id") == "sentinel", sentinel
-    _still_serving(path)
+    target.check_after_example()
+
+
+def check_batch_reply(items: list[Any], reply: Any) -> None:
+    """A batch reply is conformant *and* matches its request, entry by entry.
+
+    Entries come in request order, one per element that is not a notification; an
+    entry with a non-null id answers the next element carrying that id; null-id
+    entries are the -32600s of invalid elements.
+    """
+    check_rpc_reply(reply)
+    assert type(reply) is list and len(reply) <= len(items), (len(reply), len(items))
+    position = 0
+    for entry in reply:
+        if entry["id"] is None:
+            assert entry["error"]["code"] == -32600, entry
+            continue
+        while position < len(items) and not (
+            type(items[position]) is dict
+            and items[position].get("id") == entry["id"]
+            and type(items[position].get("id")) is type(entry["id"])
+        ):
+            position += 1
+        assert position < len(items), f"reply id {entry['id']!r} matches no request in order"
+        position += 1
+
+
+def _big_batch(target: Target, items: list[Any]) -> None:
+    with RawConn(target.path) as conn:
+        assert conn.call(HELLO)["compatible"] is True
+        conn.send(items)
+        conn.send({"jsonrpc": "2.0", "id": "sentinel", "method": "daemon/status"})
+        first = conn.recv()
+        if type(first) is dict and first.get("id") == "sentinel":
+            assert all(
+                type(i) is dict and i.get("id") is None and i.get("jsonrpc") == "2.0" for i in items
+            ), "a batch with answerable elements got no reply"
+        else:
+            check_batch_reply(items, first)
+            sentinel = conn.recv()
+            assert sentinel.get("id") == "sentinel", sentinel
+    target.check_after_example()
 
 
 frame_streams = st.lists(
@@ -134,22 +227,39 @@ def module_server() -> Iterator[str]:
         yield harness.socket_path
 
 
+@pytest.fixture
+def in_process(module_server: str) -> Target:
+    """The in-process server lives in this very process: its descriptors are ours."""
+    return Target(module_server, os.getpid())
+
+
+@pytest.fixture
+def live(live_daemon: Any) -> Target:
+    return Target(str(live_daemon.socket), live_daemon.pid)
+
+
 @SETTINGS
 @given(data=frame_streams)
-def test_in_process_garbage_after_hello(module_server: str, data: bytes) -> None:
-    _garbage_after_hello(module_server, data)
+def test_in_process_garbage_after_hello(in_process: Target, data: bytes) -> None:
+    _garbage_after_hello(in_process, data)
 
 
 @SETTINGS
 @given(data=frame_streams | st.binary(max_size=128))
-def test_in_process_garbage_as_first_frame(module_server: str, data: bytes) -> None:
-    _garbage_as_first_frame(module_server, data)
+def test_in_process_garbage_as_first_frame(in_process: Target, data: bytes) -> None:
+    _garbage_as_first_frame(in_process, data)
 
 
 @SETTINGS
 @given(docs=st.lists(documents, min_size=1, max_size=4))
-def test_in_process_json_documents(module_server: str, docs: list[Any]) -> None:
-    _documents_after_hello(module_server, docs)
+def test_in_process_json_documents(in_process: Target, docs: list[Any]) -> None:
+    _documents_after_hello(in_process, docs)
+
+
+@BIG_SETTINGS
+@given(items=big_batches)
+def test_in_process_big_batches(in_process: Target, items: list[Any]) -> None:
+    _big_batch(in_process, items)
 
 
 # --- the same properties against a live sqryd -------------------------------------------
@@ -159,20 +269,26 @@ LIVE_SETTINGS = settings(SETTINGS, max_examples=60)
 
 @LIVE_SETTINGS
 @given(data=frame_streams)
-def test_live_garbage_after_hello(live_daemon: Any, data: bytes) -> None:
-    _garbage_after_hello(str(live_daemon.socket), data)
+def test_live_garbage_after_hello(live: Target, data: bytes) -> None:
+    _garbage_after_hello(live, data)
 
 
 @LIVE_SETTINGS
 @given(data=frame_streams | st.binary(max_size=128))
-def test_live_garbage_as_first_frame(live_daemon: Any, data: bytes) -> None:
-    _garbage_as_first_frame(str(live_daemon.socket), data)
+def test_live_garbage_as_first_frame(live: Target, data: bytes) -> None:
+    _garbage_as_first_frame(live, data)
 
 
 @LIVE_SETTINGS
 @given(docs=st.lists(documents, min_size=1, max_size=4))
-def test_live_json_documents(live_daemon: Any, docs: list[Any]) -> None:
-    _documents_after_hello(str(live_daemon.socket), docs)
+def test_live_json_documents(live: Target, docs: list[Any]) -> None:
+    _documents_after_hello(live, docs)
+
+
+@BIG_SETTINGS
+@given(items=big_batches)
+def test_live_big_batches(live: Target, items: list[Any]) -> None:
+    _big_batch(live, items)
 
 
 def test_encode_frame_is_what_tests_send() -> None:

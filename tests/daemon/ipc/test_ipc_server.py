@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ipc_cases import INVALID_IDS, VALID_IDS, VALIDATION_ORDER
 from ipc_testkit import HELLO, Harness, RawConn, header, is_error, request
 
 from sqry.daemon.ipc.framing import MAX_FRAME_BYTES, encode_frame
@@ -245,16 +246,6 @@ def test_non_object_non_array_is_invalid_and_connection_stays_open(
         status_ok(conn)
 
 
-VALID_IDS = [
-    ("0", 0),
-    ("1", 1),
-    ("-1", -1),
-    ("9223372036854775807", 2**63 - 1),
-    ("18446744073709551615", 2**64 - 1),
-    ('"abc"', "abc"),
-]
-
-
 @pytest.mark.parametrize(("token", "value"), VALID_IDS, ids=[t for t, _ in VALID_IDS])
 def test_valid_ids_are_echoed_exactly(ipc: Harness, token: str, value: object) -> None:
     with ipc.connect() as conn:
@@ -266,22 +257,6 @@ def test_valid_ids_are_echoed_exactly(ipc: Harness, token: str, value: object) -
     assert "result" in reply
 
 
-INVALID_IDS = [
-    "1.5",
-    "1e3",
-    "42.0E0",
-    "1.0",
-    "-0.0",
-    "true",
-    "false",
-    "{}",
-    "[]",
-    '{"a":1}',
-    "18446744073709551616",
-    "-9223372036854775809",
-]
-
-
 @pytest.mark.parametrize("token", INVALID_IDS)
 def test_invalid_ids_are_rejected(ipc: Harness, token: str) -> None:
     with ipc.connect() as conn:
@@ -291,27 +266,6 @@ def test_invalid_ids_are_rejected(ipc: Harness, token: str) -> None:
         assert reply["error"]["message"] == "Invalid Request"
         assert '"id"' in reply["error"]["data"]["reason"]
         status_ok(conn)
-
-
-# Each request fails exactly one rule, and also breaks every later rule, to prove the
-# order in which the rules are checked (the first failing rule names the reason).
-VALIDATION_ORDER = [
-    ({"method": "", "id": 1.5, "params": 3}, 'missing "jsonrpc"', None),
-    ({"jsonrpc": 2.0, "method": "", "id": 1.5, "params": 3}, '"jsonrpc" must be the string', None),
-    ({"jsonrpc": None, "method": "", "id": 1.5, "params": 3}, '"jsonrpc" must be the string', None),
-    (
-        {"jsonrpc": "1.0", "method": "", "id": 1.5, "params": 3},
-        'unsupported "jsonrpc" version',
-        "1.0",
-    ),
-    ({"jsonrpc": "2.0", "id": 1.5, "params": 3}, 'missing "method"', None),
-    ({"jsonrpc": "2.0", "method": 5, "id": 1.5, "params": 3}, '"method" must be a string', None),
-    ({"jsonrpc": "2.0", "method": None, "id": 1.5, "params": 3}, '"method" must be a string', None),
-    ({"jsonrpc": "2.0", "method": "", "id": 1.5, "params": 3}, '"method" must not be empty', None),
-    ({"jsonrpc": "2.0", "method": "x", "id": 1.5, "params": 3}, '"id" must be', None),
-    ({"jsonrpc": "2.0", "method": "x", "id": 1, "params": 3}, '"params" must be', None),
-    ({"jsonrpc": "2.0", "method": "x", "id": 1, "params": "s"}, '"params" must be', None),
-]
 
 
 @pytest.mark.parametrize(("request_obj", "reason", "context"), VALIDATION_ORDER)
