@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import select
 import signal
 import socket
+import struct
+import subprocess
 
 import pytest
 
@@ -123,3 +128,92 @@ def test_socket_modes_and_pidfile(sqryd_env: SqrydEnv) -> None:
     assert pid_alive(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert finish(proc, DRAIN_SECS + 2)[0] == 0
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", ["start", "foreground"])
+def test_socket_path_too_long_is_78_before_anything_is_created(
+    sqryd_env: SqrydEnv, command: str
+) -> None:
+    deep = sqryd_env.dir / ("d" * 60)
+    deep.mkdir(mode=0o700)
+    long_socket = deep / ("s" * 55 + ".sock")
+    assert len(os.fsencode(long_socket)) > 107
+    done = sqryd_env.run(command, env=sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(long_socket)))
+    assert done.returncode == 78, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sqryd: "), done.stderr
+    assert f"is {len(os.fsencode(long_socket))} bytes" in lines[0]
+    assert "107-byte limit" in lines[0] and "SQRY_DAEMON_SOCKET" in lines[0]
+    assert list(deep.iterdir()) == [], "no lock, log or pidfile was created"
+
+
+def _frame(doc: object) -> bytes:
+    body = json.dumps(doc).encode()
+    return struct.pack("<I", len(body)) + body
+
+
+def _log_text(env: SqrydEnv) -> str:
+    return env.log.read_text() if env.log.exists() else ""
+
+
+def _stuck_connection(env: SqrydEnv) -> socket.socket:
+    """A client whose replies the daemon cannot finish writing: it never reads them.
+
+    Eight batches of 1000 ``daemon/status`` calls make ~2 MB of replies, far
+    beyond the socket buffers, so the connection's worker waits for the peer to
+    read and the drain has to wait for it (up to ``ipc_shutdown_drain_secs``).
+    """
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(10)
+    conn.connect(str(env.socket))
+    conn.sendall(_frame({"client_version": "test", "protocol_version": 1}))
+    (length,) = struct.unpack("<I", conn.recv(4))
+    assert json.loads(conn.recv(length))["compatible"] is True
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "daemon/status"} for i in range(1000)]
+    conn.sendall(_frame(batch) * 8)
+    readable, _, _ = select.select([conn], [], [], 10)
+    assert readable, "the daemon started answering the batches"
+    return conn
+
+
+@pytest.mark.timeout(60)
+def test_second_sigterm_during_a_slow_drain_is_logged_and_ignored(sqryd_env: SqrydEnv) -> None:
+    config = sqryd_env.dir / "daemon.toml"
+    config.write_text("ipc_shutdown_drain_secs = 120\n")
+    proc = start_foreground(sqryd_env, "--config", str(config))
+    lock_inode = os.stat(sqryd_env.lock).st_ino
+    conn = _stuck_connection(sqryd_env)
+    try:
+        proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: "stopped accepting" in _log_text(sqryd_env), 10, message="the drain")
+        proc.send_signal(signal.SIGTERM)
+        wait_until(
+            lambda: "received SIGTERM while already shutting down; ignored" in _log_text(sqryd_env),
+            10,
+            message="the second SIGTERM to be logged",
+        )
+        assert proc.poll() is None, "still draining the stuck connection"
+        assert "sqryd stopped" not in _log_text(sqryd_env)
+    finally:
+        conn.close()  # lets the drain finish
+    code, err = finish(proc, 20)
+    assert code == 0, err
+    assert not sqryd_env.socket.exists() and not sqryd_env.pidfile.exists()
+    assert os.stat(sqryd_env.lock).st_ino == lock_inode and not lock_is_held(sqryd_env.lock)
+    assert json.loads(_log_text(sqryd_env).splitlines()[-1])["msg"] == "sqryd stopped"
+
+
+@pytest.mark.timeout(60)
+def test_sigterm_after_the_drain_cannot_kill_the_exiting_daemon(sqryd_env: SqrydEnv) -> None:
+    """Once the loop is gone its handlers are too: the signals must stay ignored, not fatal."""
+    proc = start_foreground(sqryd_env)
+    proc.send_signal(signal.SIGTERM)
+    # Fire SIGTERMs until the process is gone: some land during and after the drain.
+    while proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(0.001)
+    assert proc.returncode == 0
+    assert not sqryd_env.socket.exists() and not sqryd_env.pidfile.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +27,29 @@ class NotifyListener:
             self.sock.bind(path)
             self.address = path
         self.sock.settimeout(20)
+        self.raw_address = "\0" + self.address[1:] if abstract else self.address
+        self._fillers: list[socket.socket] = []
+
+    def fill_queue(self) -> None:
+        """Fill our receive queue so the daemon's next notification blocks until we read.
+
+        A datagram to a full AF_UNIX queue blocks the (blocking) sender, which
+        freezes the daemon at that exact step of its shutdown. Each filler stops
+        at its own send buffer or at the queue limit; a fresh filler that cannot
+        send even once proves the queue itself is full.
+        """
+        while True:
+            filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            filler.setblocking(False)
+            filler.connect(self.raw_address)
+            self._fillers.append(filler)
+            sent = 0
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    filler.send(b"filler")
+                    sent += 1
+            if sent == 0:
+                return
 
     def next_message(self) -> dict[str, str]:
         data = self.sock.recv(65536).decode()
@@ -41,6 +65,8 @@ class NotifyListener:
             seen.append(msg)
 
     def close(self) -> None:
+        for filler in self._fillers:
+            filler.close()
         self.sock.close()
 
 
@@ -90,3 +116,45 @@ def test_status_lines_and_watchdog(sqryd_env: SqrydEnv, notify: NotifyListener) 
     proc.communicate(timeout=10)
     assert proc.returncode == 0
     wait_until(lambda: not os.path.exists(sqryd_env.socket), 5, message="socket removal")
+
+
+def connect_refused(path) -> bool:
+    """True when a connect() to ``path`` is refused: the file is there, nobody listens."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1)  # a full listen backlog would otherwise block the connect
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return False
+
+
+@pytest.mark.timeout(60)
+def test_stops_accepting_before_sending_stopping(
+    sqryd_env: SqrydEnv, notify: NotifyListener
+) -> None:
+    """§5: stop accepting first, then STOPPING=1.
+
+    The daemon is frozen inside its STOPPING=1 send (our queue is full), so if it
+    still accepted connections at that point the probe would never be refused.
+    """
+    proc = sqryd_env.spawn("foreground", env=sqryd_env.with_env(NOTIFY_SOCKET=notify.address))
+    notify.wait_for("READY")
+    notify.fill_queue()
+    proc.send_signal(signal.SIGTERM)
+    wait_until(
+        lambda: connect_refused(sqryd_env.socket),
+        15,
+        interval=0.05,
+        message="connections to be refused while STOPPING=1 is still unsent",
+    )
+    assert sqryd_env.socket.exists(), "the socket is unlinked only after the drain"
+    stopping, _ = notify.wait_for("STOPPING")  # reading unblocks the daemon
+    assert stopping["STOPPING"] == "1"
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert not sqryd_env.socket.exists()

@@ -343,6 +343,7 @@ class Daemon:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if drain is not None:
             await drain
+        _ignore_shutdown_signals(asyncio.get_running_loop())
 
     def _remove_name(self) -> None:
         """Unlink our socket and ready marker, each only if it is still the file we made.
@@ -352,6 +353,25 @@ class Daemon:
         """
         _unlink_if_same(self.paths.socket, self._bound)
         _unlink_if_same(self.paths.ready, self._ready_marker)
+
+
+def _ignore_shutdown_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """Keep ignoring SIGTERM/SIGINT/SIGHUP for the rest of the process's life.
+
+    Closing the event loop resets its signal handlers to the defaults, so a
+    second SIGTERM during the final cleanup (socket, pidfile, lock) would kill
+    the process with status -15 instead of letting it exit 0. The main thread
+    blocks the signals while the loop's handler is swapped for SIG_IGN, so no
+    signal meets the default disposition in between (a pending one is then
+    discarded by SIG_IGN).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, SHUTDOWN_SIGNALS)
+    try:
+        for sig in SHUTDOWN_SIGNALS:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_IGN)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SHUTDOWN_SIGNALS)
 
 
 def self_check(paths: RuntimePaths, pid: int, bound: tuple[int, int] | None) -> str | None:
