@@ -307,6 +307,12 @@ class SymbolTable:
                     found[language, self.package_key(sym.file_id, spec)].append(sym)
         return found
 
+    def local_names(self) -> tuple[set[tuple[int, str]], set[str]]:
+        """The (file, name) pairs defined and the names of adopted members, for
+        :meth:`binding_scope`'s quick exits (complete tables only)."""
+        assert self.complete
+        return self._file_names, self._adopted
+
     def binding_scope(
         self, file_id: int, name: str, scopes: tuple[Sym, ...], outer_classes: bool
     ) -> int | object | None:
@@ -479,9 +485,9 @@ class Resolver:
         self._memo: dict[tuple, Resolution] = {}
         self._chains: dict[int, Chain] = {}
         self._owners: dict[int, Sym | None] = {}
-        self._file_keys: dict[int, tuple[str, bool]] = {}
+        self._file_keys: dict[int, tuple[str, bool, frozenset[str]]] = {}
+        self._bindings: dict[tuple, Sym | None] = {}  # what an import alias binds, per batch
         self._specs: dict[int, tuple[FileInfo, LanguageSpec | None]] = {}
-        self._rules = (self._rule_local, self._rule_import, self._rule_package, self._rule_unique)
         # a function of the table alone: kept across batches (one entry per target)
         self._unique: dict[tuple[str, str, frozenset[str]], Resolution | None] = {}
 
@@ -492,6 +498,7 @@ class Resolver:
         symbol or file, like the table itself, and every batch needs them again.
         """
         self._memo.clear()
+        self._bindings.clear()
 
     # -- candidates
 
@@ -768,6 +775,9 @@ class Resolver:
         """
         memo, resolve, chains, files = self._memo, self._resolve, self._chains, self._file_keys
         binding_scope = self.table.binding_scope
+        # complete table: names no file defines and no adopted member has are
+        # answered here, without a call (most references name something elsewhere)
+        file_names, adopted = self.table.local_names() if self.table.complete else (None, None)
         bound: list[tuple] = []
         unbound: list[tuple] = []
         for row in rows:
@@ -779,7 +789,7 @@ class Resolver:
                     unbound.append((None, 0, edge_id))
                 continue
             else:
-                sep, outer_classes = files.get(file_id) or self._file_key(file_id)
+                sep, outer_classes, free_builtins = files.get(file_id) or self._file_key(file_id)
                 scopes = chains.get(source_id) or self.chain(source_id, sep)
                 if via_self:
                     owner = scopes.self_class
@@ -787,10 +797,20 @@ class Resolver:
                 elif scopes.by_source:
                     key = (kind, target, source_id, "source")
                 else:
-                    scope = binding_scope(
-                        file_id, target.split(sep, 1)[0], scopes.scopes, outer_classes
-                    )
+                    head = target.split(sep, 1)[0]
+                    if (
+                        file_names is not None
+                        and (file_id, head) not in file_names
+                        and head not in adopted
+                    ):
+                        scope = None
+                    else:
+                        scope = binding_scope(file_id, head, scopes.scopes, outer_classes)
                     if scope is None:
+                        if target in free_builtins:  # every rule would pass it by
+                            if keep_unresolved:
+                                unbound.append((None, 0, edge_id))
+                            continue
                         key = (kind, target, file_id, "file")
                     elif scope is SOURCE:
                         key = (kind, target, source_id, "source")
@@ -805,12 +825,21 @@ class Resolver:
                 unbound.append((found.ambiguous_via, found.candidates, edge_id))
         return bound, unbound
 
-    def _file_key(self, file_id: int) -> tuple[str, bool]:
-        """(separator, whether outer class scopes are visible) of the file's language."""
+    def _file_key(self, file_id: int) -> tuple[str, bool, frozenset[str]]:
+        """What :meth:`resolve_rows` needs of a file: its language's separator,
+        whether outer class scopes are visible, and the builtins the file leaves
+        alone — no import binds them and no ``*``/namespace import could: a
+        reference naming one of those, defined nowhere in the file, can only stay
+        unresolved (``package`` and ``unique`` never bind builtins)."""
         spec = self._file_spec(file_id)[1]
-        found = self._file_keys[file_id] = (
-            (spec.separator, spec.members_in_scope) if spec is not None else (".", False)
-        )
+        if spec is None:
+            found = self._file_keys[file_id] = (".", False, NOTHING)
+            return found
+        digest = self.table.file_imports(file_id, spec)
+        free = NOTHING
+        if not (digest.stars or digest.opened):
+            free = spec.builtins - digest.aliases.keys() - digest.usable
+        found = self._file_keys[file_id] = (spec.separator, spec.members_in_scope, free)
         return found
 
     def _file_spec(self, file_id: int) -> tuple[FileInfo, LanguageSpec | None]:
@@ -835,8 +864,8 @@ class Resolver:
         try:
             if edge.via_self:
                 return self._rule_self(edge, segments, use_bases, spec, final)
-            for rule in self._rules:
-                outcome = rule(edge, segments, use_bases, spec, info, final)
+            for rule in _RULES:
+                outcome = rule(self, edge, segments, use_bases, spec, info, final)
                 if outcome is not None:
                     return outcome
         except _Stop:
@@ -919,13 +948,18 @@ class Resolver:
         exclude = self._head_exclude(segments, final)
         row = digest.aliases.get(head)
         if row is not None:
-            target = self.binding(edge.file_id, row, use_bases, exclude=exclude)
+            key = (edge.file_id, row, use_bases, exclude)
+            target = self._bindings.get(key, self)
+            if target is self:
+                target = self._bindings[key] = self.binding(
+                    edge.file_id, row, use_bases, exclude=exclude
+                )
             if target is None:
                 raise _Stop
             return self.follow(target, segments[1:], "import", use_bases, sep, final)
         if digest.usable:
             for k in range(len(segments), 0, -1):
-                prefix = sep.join(segments[:k])
+                prefix = sep.join(segments[:k]) if k > 1 else head
                 if prefix in digest.usable:
                     picked = self._scope(prefix, sep, info.language)
                     if isinstance(picked, Resolution):
@@ -933,6 +967,8 @@ class Resolver:
                     if picked is None:
                         raise _Stop  # the module is outside the workspace
                     return self.follow(picked, segments[k:], "import", use_bases, sep, final)
+        if not (digest.stars or digest.opened):
+            return None
         candidates: list[Sym] = []
         external_star = False
         for module in digest.stars:
@@ -963,7 +999,8 @@ class Resolver:
     ) -> Resolution | None:
         head, sep, table = segments[0], spec.separator, self.table
         exclude = self._head_exclude(segments, final)
-        for scope in self.chain(edge.source_id, sep).scopes:
+        chain = self.chain(edge.source_id, sep)
+        for scope in chain.scopes if chain.namespaces else ():
             if scope.kind == "namespace":  # open: other blocks and files add to it
                 found = self._namespace_candidates(scope.qname, head, sep, info.language)
                 picked = self._pick(found, "package", exclude)
@@ -1022,6 +1059,16 @@ class Resolver:
         if picked is None or isinstance(picked, Resolution):
             return picked
         return Resolution(picked.id, "unique", None, 1)
+
+
+# The rules after ``self``, in order (plain functions: bound methods kept on the
+# resolver would make it a reference cycle, freed only by the cycle collector).
+_RULES = (
+    Resolver._rule_local,
+    Resolver._rule_import,
+    Resolver._rule_package,
+    Resolver._rule_unique,
+)
 
 
 # -- driving a build's resolution
