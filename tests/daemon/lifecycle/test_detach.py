@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import resource
 import signal
+import socket
 
 import pytest
 
@@ -119,7 +121,11 @@ def test_config_error_in_detach_is_78_before_spawning(sqryd_env: SqrydEnv) -> No
     done = sqryd_env.run("--config", str(bad), "start", "--detach")
     assert done.returncode == 78
     assert done.stderr.count("\n") == 1 and "no_such_key" in done.stderr
-    assert not sqryd_env.runtime.exists() or not sqryd_env.pidfile.exists()
+    # A child is spawned only after the parent took the lock, which creates the
+    # runtime dir; its absence proves no lock, pidfile, socket or ready file ever
+    # existed, so no child can have run.
+    assert not sqryd_env.runtime.exists(), "the config was rejected before any file was made"
+    assert processes_mentioning(str(sqryd_env.dir)) == [], "no daemon process exists"
 
 
 @pytest.mark.timeout(60)
@@ -205,3 +211,58 @@ def test_child_death_before_ready_is_reported_with_its_status(sqryd_env: SqrydEn
     assert "was killed by SIGKILL before it was ready" in err and str(sqryd_env.socket) in err
     assert not sqryd_env.pidfile.exists()
     assert not lock_is_held(sqryd_env.lock)
+
+
+@pytest.mark.timeout(60)
+def test_detach_inside_a_systemd_service_does_not_inherit_its_notify_socket(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """A client auto-starting from inside a service: the daemon is not the service."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify_path = sqryd_env.dir / "notify.sock"
+    listener.bind(str(notify_path))
+    try:
+        env = sqryd_env.with_env(
+            NOTIFY_SOCKET=str(notify_path),
+            WATCHDOG_USEC="1000000",
+            WATCHDOG_PID="1",
+            LISTEN_FDS="1",
+            LISTEN_PID="1",
+        )
+        done = sqryd_env.run("start", "--detach", "--print-pid", env=env)
+        assert done.returncode == 0, done.stderr
+        pid = int(done.stdout)
+        sqryd_env.track(pid)
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            names = {item.split(b"=", 1)[0] for item in fh.read().split(b"\0") if item}
+        for name in (b"NOTIFY_SOCKET", b"WATCHDOG_USEC", b"WATCHDOG_PID", b"LISTEN_FDS"):
+            assert name not in names, f"{name.decode()} leaked into the detached daemon"
+        # The parent returned after READY on the pipe, which the daemon writes after
+        # it would have notified: anything sent to the service's socket is queued now.
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.recv(4096)
+        log = sqryd_env.log
+        wait_until(lambda: log.exists() and "ready (pid" in log.read_text(), 10, message="log")
+    finally:
+        listener.close()
+
+
+def _no_core_dumps() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+@pytest.mark.timeout(60)
+def test_a_hard_crash_leaves_its_traceback_in_the_log(sqryd_env: SqrydEnv) -> None:
+    """faulthandler is on and fd 2 of a detached daemon is its log file."""
+    parent = sqryd_env.spawn("start", "--detach", "--print-pid", preexec_fn=_no_core_dumps)
+    out, err = parent.communicate(timeout=30)
+    assert parent.returncode == 0, err
+    pid = int(out)
+    sqryd_env.track(pid)
+    os.kill(pid, signal.SIGABRT)  # what abort() in a C extension would do
+    wait_until(lambda: not pid_alive(pid), 10, message="the daemon to die of SIGABRT")
+    text = sqryd_env.log.read_text()
+    assert "Fatal Python error: Aborted" in text
+    assert "most recent call first" in text and 'File "' in text
+    assert "faulthandler enabled" in text

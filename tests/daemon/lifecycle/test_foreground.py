@@ -25,11 +25,11 @@ from helpers import (
 DRAIN_SECS = 5
 
 
-def start_foreground(env: SqrydEnv, *args: str, **kw):
+def start_foreground(sqryd: SqrydEnv, *args: str, **kw):
     """Start ``sqryd start`` and wait until its socket accepts."""
-    proc = env.spawn("start", *args, **kw)
+    proc = sqryd.spawn("start", *args, **kw)
     wait_until(
-        lambda: socket_accepts(env.socket) or proc.poll() is not None,
+        lambda: socket_accepts(sqryd.socket) or proc.poll() is not None,
         20,
         message="the foreground daemon's socket",
     )
@@ -217,3 +217,32 @@ def test_sigterm_after_the_drain_cannot_kill_the_exiting_daemon(sqryd_env: Sqryd
             proc.wait(0.001)
     assert proc.returncode == 0
     assert not sqryd_env.socket.exists() and not sqryd_env.pidfile.exists()
+
+
+@pytest.mark.timeout(60)
+def test_fifo_log_file_warns_and_serves_instead_of_hanging(sqryd_env: SqrydEnv) -> None:
+    fifo = sqryd_env.dir / "log.fifo"
+    os.mkfifo(fifo)
+    env = sqryd_env.with_env(SQRY_DAEMON_LOG_FILE=str(fifo))
+    proc = start_foreground(sqryd_env, env=env)
+    proc.send_signal(signal.SIGTERM)
+    code, err = finish(proc, DRAIN_SECS + 2)
+    assert code == 0, err
+    first = err.splitlines()[0]
+    assert first == (
+        f"sqryd: warning: cannot open log file {fifo}: it is a FIFO or socket, not a regular "
+        "file; logging to stderr instead (set log_file or SQRY_DAEMON_LOG_FILE)"
+    )
+    assert "ready (pid" in err, "the log went to stderr"
+
+
+@pytest.mark.timeout(60)
+def test_fifo_log_file_does_not_hang_a_detached_start(sqryd_env: SqrydEnv) -> None:
+    fifo = sqryd_env.dir / "log.fifo"
+    os.mkfifo(fifo)
+    env = sqryd_env.with_env(SQRY_DAEMON_LOG_FILE=str(fifo))
+    done = sqryd_env.run("start", "--detach", "--print-pid", env=env)
+    assert done.returncode == 0, done.stderr
+    sqryd_env.track(int(done.stdout))
+    assert socket_accepts(sqryd_env.socket)
+    assert sqryd_env.run("stop", env=env).returncode == 0

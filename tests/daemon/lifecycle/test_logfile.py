@@ -163,6 +163,52 @@ def test_setup_failure_falls_back_to_stderr_with_a_warning(
     assert "still logging" in err
 
 
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("reader", [False, True], ids=["no-reader", "with-reader"])
+def test_fifo_as_log_file_falls_back_to_stderr_without_blocking(
+    tmp: Path, sqry_logger: logging.Logger, capfd: pytest.CaptureFixture[str], reader: bool
+) -> None:
+    """An O_WRONLY open of a FIFO blocks until a reader comes: it must not even try."""
+    fifo = tmp / "d.log"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if reader else None
+    try:
+        setup_logging(DaemonConfig(log_file=str(fifo)), detached=False, env={})
+        logging.getLogger("sqry.x").warning("still logging")
+    finally:
+        if held is not None:
+            os.close(held)
+    err = capfd.readouterr().err
+    assert f"warning: cannot open log file {fifo}: it is " in err
+    assert "not a regular file" in err and "logging to stderr instead" in err
+    assert "still logging" in err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO is left as it was"
+
+
+def test_symlink_as_log_file_is_refused_not_followed(
+    tmp: Path, sqry_logger: logging.Logger, capfd: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp / "elsewhere.txt"
+    target.write_text("precious\n")
+    link = tmp / "d.log"
+    link.symlink_to(target)
+    setup_logging(DaemonConfig(log_file=str(link)), detached=False, env={})
+    logging.getLogger("sqry.x").warning("still logging")
+    err = capfd.readouterr().err
+    assert f"cannot open log file {link}: it is a symlink; point log_file at the real file" in err
+    assert target.read_text() == "precious\n"
+
+
+def test_device_as_log_file_falls_back_to_stderr(
+    sqry_logger: logging.Logger, capfd: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging(DaemonConfig(log_file="/dev/null"), detached=False, env={})
+    logging.getLogger("sqry.x").warning("still logging")
+    err = capfd.readouterr().err
+    assert "cannot open log file /dev/null: it is not a regular file (a device)" in err
+    assert "still logging" in err
+
+
 # --- rotation -------------------------------------------------------------------------
 
 
