@@ -36,7 +36,7 @@ from sqry.graph import store
 from sqry.graph.discovery import PathWarning, discover
 from sqry.graph.languages.base import all_languages, using_workspace
 from sqry.graph.parse import FileJob, FileResult, process_chunk, process_file, time_budget
-from sqry.graph.resolve import resolve_full, resolve_incremental
+from sqry.graph.resolve import SymbolTable, resolve_full, resolve_incremental
 from sqry.graph.writer import IndexWriter
 
 # A file modified within this window before the previous build started may have
@@ -193,8 +193,10 @@ def _build(
     if force:
         for table in ("file_names", "edges", "symbols", "files"):
             conn.execute(f"DELETE FROM {table}")
-    writer = IndexWriter(conn, track=bool(conn.execute("SELECT 1 FROM files LIMIT 1").fetchone()))
-    report.full = not writer.track
+    full = not conn.execute("SELECT 1 FROM files LIMIT 1").fetchone()
+    table = SymbolTable(conn, preload=True, streamed=True) if full else None
+    writer = IndexWriter(conn, track=not full, sink=table.add_file if table else None)
+    report.full = full
     dropped_indexes = _drop_indexes(conn) if report.full else []
     seen: set[str] = set()
     jobs: list[FileJob] = []
@@ -229,7 +231,7 @@ def _build(
         if writer.track:
             resolve_incremental(conn, writer.dirty_edges(), writer.new_classes)
         else:
-            resolve_full(conn)
+            resolve_full(conn, table)
     lap = report.lap("resolve", lap)
     for statement in dropped_indexes:
         conn.execute(statement)

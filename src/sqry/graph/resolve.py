@@ -75,7 +75,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
-from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, is_adopted
+from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, FileResult, is_adopted
 from sqry.graph.writer import edges_naming, temp_ids
 
 INHERITANCE = ("inherits", "implements")
@@ -184,9 +184,11 @@ class SymbolTable:
     method's owner), namespaces and what they define, adopted members.
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, preload: bool) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, preload: bool, streamed: bool = False) -> None:
+        """``streamed``: start empty; the build's writer adds every file it writes
+        (:meth:`add_file`), so a full build never reads its symbols back."""
         self.conn = conn
-        self.complete = preload
+        self.complete = preload or streamed
         self._loaded: set[str] = set()
         self._named: defaultdict[str, list[Sym]] = defaultdict(list)
         self._children: defaultdict[tuple[int | None, str], list[Sym]] = defaultdict(list)
@@ -204,12 +206,57 @@ class SymbolTable:
         self._modules: dict[str, list[Sym]] = {}
         self._bases: dict[int, list[int]] = {}
         self._bases_complete = False
+        if streamed:
+            return
         for fid, path, module, language in conn.execute(
             "SELECT id, path, module, language FROM files"
         ):
             self._files[fid] = FileInfo(path, module, language)
         if preload:
             self._preload()
+
+    def add_file(self, file_id: int, result: FileResult, base: int) -> None:
+        """Index a file the writer just wrote (symbol ids ``base + local id``);
+        the streamed twin of :meth:`_preload`, same indexes in the same order."""
+        module = result.module
+        self._files[file_id] = FileInfo(result.path, module, result.language)
+        new, symbols = tuple.__new__, result.symbols
+        named, children, top = self._named, self._children, self._top
+        qualified, by_id, file_names = self._qualified, self._by_id, self._file_names
+        for local_id, (kind, name, qname, line, column, _el, _ec, parent, *_rest) in enumerate(
+            symbols
+        ):
+            sym_id = base + local_id
+            if parent is None:
+                sym = new(Sym, (sym_id, kind, name, qname, file_id, None, None, line, column))
+                by_id[sym_id] = sym
+                named[name].append(sym)
+                file_names.add((file_id, name))
+                self._modules.setdefault(module, []).append(sym)
+                continue
+            parent_kind = symbols[parent][0]
+            sym = new(
+                Sym, (sym_id, kind, name, qname, file_id, base + parent, parent_kind, line, column)
+            )
+            by_id[sym_id] = sym
+            named[name].append(sym)
+            file_names.add((file_id, name))
+            if kind == "method" and parent_kind in SCOPE_KINDS:  # adopted
+                self._adopted.add(name)
+                qualified[qname].append(sym)
+                continue
+            children[base + parent, name].append(sym)
+            if parent_kind in SCOPE_KINDS:
+                top[name].append(sym)
+            if kind in _QUALIFIED_KINDS or parent_kind == "namespace":
+                qualified[qname].append(sym)
+        imports = sorted(
+            (ref for ref in result.refs if ref[0] == "imports"), key=lambda ref: (ref[3], ref[4])
+        )
+        self._imports[file_id] = [
+            ImportRow(target, member, alias, line, column)
+            for _kind, _src, target, line, column, member, alias, *_rest in imports
+        ]
 
     def _preload(self) -> None:
         """Everything at once: :meth:`_add` inlined, since it runs per symbol."""
@@ -1154,14 +1201,18 @@ def _without_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
-def resolve_full(conn: sqlite3.Connection) -> None:
-    """Resolve every edge of a freshly written index (nothing resolved yet)."""
+def resolve_full(conn: sqlite3.Connection, table: SymbolTable | None = None) -> None:
+    """Resolve every edge of a freshly written index (nothing resolved yet).
+
+    ``table``: the symbols, if the writer streamed them into one (see
+    :meth:`SymbolTable.add_file`); else they are read from the index.
+    """
     with _without_cycle_collector():
-        _resolve_full(conn)
+        _resolve_full(conn, table or SymbolTable(conn, preload=True))
 
 
-def _resolve_full(conn: sqlite3.Connection) -> None:
-    resolver = Resolver(SymbolTable(conn, preload=True), all_languages())
+def _resolve_full(conn: sqlite3.Connection, table: SymbolTable) -> None:
+    resolver = Resolver(table, all_languages())
     kinds = "kind IN ('inherits', 'implements')"
     _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
     resolver.table.load_all_bases()

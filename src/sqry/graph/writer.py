@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqry.graph.parse import CLASS_KINDS, LOOKUP_SEPARATOR, FileResult
 
@@ -67,9 +67,18 @@ def temp_names(conn: sqlite3.Connection, names: Iterable[str]) -> str:
 class IndexWriter:
     """Writes results into the open transaction of ``conn`` and tracks the changes."""
 
-    def __init__(self, conn: sqlite3.Connection, *, track: bool) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        track: bool,
+        sink: Callable[[int, FileResult, int], None] | None = None,
+    ) -> None:
         self.conn = conn
         self.track = track  # False for a build from empty: everything is dirty anyway
+        # told (file id, result, first symbol id) of every file written: a full
+        # build streams the symbols into the resolver's table instead of re-reading
+        self.sink = sink
         self.next_symbol = (conn.execute("SELECT max(id) FROM symbols").fetchone()[0] or 0) + 1
         self.next_edge = (conn.execute("SELECT max(id) FROM edges").fetchone()[0] or 0) + 1
         self.old_files: dict[str, tuple[int, int, int, str, str]] = {
@@ -151,6 +160,8 @@ class IndexWriter:
 
     def _insert_facts(self, file_id: int, result: FileResult) -> None:
         base = self.next_symbol
+        if self.sink is not None:
+            self.sink(file_id, result, base)
         language = result.language
         symbols = result.symbols
         self.next_symbol += len(symbols)
