@@ -472,7 +472,7 @@ def test_write_pidfile_failure_is_an_io_error_and_cleans_up(tmp: Path) -> None:
     assert sorted(p.name for p in tmp.iterdir()) == ["x.pid"]
 
 
-@pytest.mark.parametrize("bad", [0, -5, True, "12"])
+@pytest.mark.parametrize("bad", [0, -5, True, "12", 2**32])
 def test_write_pidfile_rejects_non_pids(tmp: Path, bad: object) -> None:
     with pytest.raises(ValueError):
         write_pidfile_atomic(tmp / "x.pid", bad)  # type: ignore[arg-type]
@@ -480,7 +480,27 @@ def test_write_pidfile_rejects_non_pids(tmp: Path, bad: object) -> None:
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(b"77\n", 77), (b"  88  ", 88), (b"", None), (b"abc\n", None), (b"0\n", None), (b"-3", None)],
+    [
+        (b"77\n", 77),
+        (b"  88  ", 88),
+        (b"\t99\r\n", 99),
+        (b"0042\n", 42),
+        (b"4294967295\n", 4294967295),  # u32::MAX, like the seed
+        (b"4294967296\n", None),  # u32 overflow
+        (b"99999999999999999999999999\n", None),
+        (b"", None),
+        (b"abc\n", None),
+        (b"0\n", None),
+        (b"-3", None),
+        (b"+5\n", None),
+        (b"1_0\n", None),  # int() reads 10
+        ("\u0665\n".encode(), None),  # Arabic-Indic five: int() reads 5
+        ("\uff17".encode(), None),  # fullwidth seven
+        (b"1 2\n", None),
+        (b"12\n13\n", None),
+        (b"0x10", None),
+        (b"\xff\xfe", None),
+    ],
 )
 def test_read_pid(tmp: Path, content: bytes, expected: int | None) -> None:
     (tmp / "p").write_bytes(content)

@@ -294,8 +294,8 @@ def write_pidfile_atomic(path: Path, pid: int) -> None:
     Readers see the old content or the new, never a torn or empty file. The
     mode is set with fchmod before writing, so the umask cannot change it.
     """
-    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-        raise ValueError(f"pid must be a positive integer, got {pid!r}")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= _MAX_PID:
+        raise ValueError(f"pid must be an integer between 1 and {_MAX_PID}, got {pid!r}")
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
