@@ -185,6 +185,7 @@ def _int_or_huge(token: str) -> int | HugeInt:
 
 
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_scan_once = _decoder.scan_once
 # Used only after the fast decoder hit the int() digit limit: a Python hook per integer
 # would slow every request down, so the common case never pays for it.
 _huge_int_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_int_or_huge)
@@ -228,7 +229,8 @@ def frame_text(body: bytes | bytearray) -> str:
     body is decoded as UTF-8 ourselves: ``json.loads`` on bytes would also accept
     UTF-16/32.
     """
-    check_value_count(body)
+    if len(body) > MAX_JSON_VALUES:
+        check_value_count(body)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -238,27 +240,27 @@ def frame_text(body: bytes | bytearray) -> str:
 def parse_text(text: str) -> Any:
     """One JSON document from a frame's text (see parse_json for what it raises)."""
     try:
-        return _scan_text(text, _decoder)
-    except json.JSONDecodeError as exc:
-        raise ValueError(str(exc)) from None
-    except ValueError:  # an integer over the int() digit limit: valid JSON, keep its digits
-        try:
-            return _scan_text(text, _huge_int_decoder)
-        except json.JSONDecodeError as exc:
-            raise ValueError(str(exc)) from None
+        # Fast path: the C scanner directly, skipping decode()'s two regex matches.
+        obj, end = _scan_once(text, 0)
+        if end == len(text) or not text[end:].strip(_JSON_WHITESPACE):
+            return obj
+    except (StopIteration, ValueError, RecursionError):
+        pass
+    return _parse_slowly(text)
 
 
-def _scan_text(text: str, decoder: json.JSONDecoder) -> Any:
-    """One JSON document from ``text``; JSONDecodeError if it is not one."""
+def _parse_slowly(text: str) -> Any:
+    """Everything but the clean fast path: word errors, keep huge integers, refuse depth."""
     try:
         try:
-            # Fast path: the C scanner directly, skipping decode()'s two regex matches.
-            obj, end = decoder.scan_once(text, 0)
-        except StopIteration:
-            return decoder.decode(text)  # raises JSONDecodeError with a good message
-        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-            return decoder.decode(text)  # trailing garbage: let decode() word the error
-        return obj
+            return _decoder.decode(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(str(exc)) from None
+        except ValueError:  # an integer over the int() digit limit: valid JSON, keep it
+            try:
+                return _huge_int_decoder.decode(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(str(exc)) from None
     except RecursionError:
         raise RequestRejected(
             "request nested too deeply to decode (arrays/objects inside each other "
