@@ -287,6 +287,76 @@ def test_windows_is_refused_with_the_platform_named(monkeypatch: pytest.MonkeyPa
         lp.require_posix()
 
 
+# --- custom socket directories (never chmod'ed) ------------------------------
+
+
+def test_custom_socket_dir_that_is_ours_and_not_writable_by_others_is_used_as_is(
+    tmp: Path,
+) -> None:
+    home = tmp / "home"
+    home.mkdir()
+    os.chmod(home, 0o755)  # like $HOME: others may read it, which is fine
+    lp.ensure_runtime_dir(home, custom=True)
+    assert mode_of(home) == 0o755, "a directory we did not create is never chmod'ed"
+    lp.prepare_start(RuntimePaths.resolve(str(home / "sqryd.sock")))
+    assert mode_of(home) == 0o755
+
+
+def test_missing_custom_socket_dir_is_created_private(tmp: Path) -> None:
+    lp.prepare_start(RuntimePaths.resolve(str(tmp / "new" / "deeper" / "d.sock")))
+    assert mode_of(tmp / "new" / "deeper") == 0o700 and mode_of(tmp / "new") == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o757, 0o777])
+def test_group_or_world_writable_custom_socket_dir_is_refused_untouched(
+    tmp: Path, mode: int
+) -> None:
+    shared = tmp / "shared"
+    shared.mkdir()
+    os.chmod(shared, mode)
+    with pytest.raises(RuntimeDirUnsafe) as info:
+        lp.prepare_start(RuntimePaths.resolve(str(shared / "sqryd.sock")))
+    msg = str(info.value)
+    assert info.value.exit_code == 77
+    assert str(shared) in msg and f"{mode:04o}" in msg and f"chmod go-w {shared}" in msg
+    assert mode_of(shared) == mode
+
+
+def test_sticky_shared_custom_socket_dir_gets_no_chmod_advice(tmp: Path) -> None:
+    sticky = tmp / "sticky"
+    sticky.mkdir()
+    os.chmod(sticky, 0o1777)
+    with pytest.raises(RuntimeDirUnsafe, match="shared sticky directory") as info:
+        lp.prepare_start(RuntimePaths.resolve(str(sticky / "sqryd.sock")))
+    assert "chmod" not in str(info.value).split("refusing to use or chmod it")[1]
+    assert mode_of(sticky) == 0o1777
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to chown a directory to another uid")
+def test_custom_socket_dir_owned_by_another_uid_is_refused(tmp: Path) -> None:
+    foreign = tmp / "foreign"
+    foreign.mkdir(mode=0o755)
+    os.chown(foreign, OTHER_UID, OTHER_UID)
+    with pytest.raises(RuntimeDirUnsafe, match=f"owned by uid {OTHER_UID}"):
+        lp.prepare_start(RuntimePaths.resolve(str(foreign / "sqryd.sock")))
+    assert mode_of(foreign) == 0o755
+
+
+def test_the_default_runtime_dir_is_still_tightened(tmp: Path) -> None:
+    runtime = tmp / "sqry"
+    runtime.mkdir()
+    os.chmod(runtime, 0o755)
+    lp.prepare_start(RuntimePaths.resolve(None, {"XDG_RUNTIME_DIR": str(tmp)}))
+    assert mode_of(runtime) == 0o700
+
+
+def test_prepare_start_checks_the_socket_length_before_creating_the_dir(tmp: Path) -> None:
+    missing = tmp / ("d" * 100)
+    with pytest.raises(ConfigError, match="bytes, over the"):
+        lp.prepare_start(RuntimePaths.resolve(str(missing / "sqryd.sock")))
+    assert not missing.exists()
+
+
 # --- is_on_nfs ---------------------------------------------------------------
 
 

@@ -183,3 +183,33 @@ def test_runtime_dir_owned_by_someone_else_is_77(sqryd_env: SqrydEnv) -> None:
         line = one_line_error(sqryd_env.run(*argv), 77)
         assert str(sqryd_env.runtime) in line and "owned by uid" in line
     assert list(sqryd_env.runtime.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_custom_socket_in_a_readable_home_leaves_its_mode_alone(sqryd_env: SqrydEnv) -> None:
+    """SQRY_DAEMON_SOCKET=$HOME/sqryd.sock must not chmod $HOME to 0700."""
+    home = sqryd_env.dir / "home"
+    home.mkdir()
+    os.chmod(home, 0o755)
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(home / "sqryd.sock"))
+    done = sqryd_env.run("start", "--detach", "--print-pid", env=env)
+    assert done.returncode == 0, done.stderr
+    sqryd_env.track(int(done.stdout))
+    assert os.stat(home).st_mode & 0o7777 == 0o755
+    assert os.stat(home / "sqryd.sock").st_mode & 0o777 == 0o600
+    assert sqryd_env.run("stop", env=env).returncode == 0
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", [["start"], ["start", "--detach"]])
+def test_custom_socket_in_a_world_writable_dir_is_77(
+    sqryd_env: SqrydEnv, command: list[str]
+) -> None:
+    shared = sqryd_env.dir / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(shared / "sqryd.sock"))
+    line = one_line_error(sqryd_env.run(*command, env=env), 77)
+    assert str(shared) in line and "world-writable" in line and f"chmod go-w {shared}" in line
+    assert os.stat(shared).st_mode & 0o7777 == 0o777
+    assert list(shared.iterdir()) == []
