@@ -403,7 +403,8 @@ class CFamilyExtractor:
             return ctx
         kind = node.child_by_field_name("type")
         names = [self.declarator_name(d) for d in node.children_by_field_name("declarator")]
-        names = [n for n in names if n is not None]
+        # Error recovery can hand back a "declarator" that swallowed code: keep real names only.
+        names = [n for n in names if n is not None and _NAME_PART.fullmatch(self.b.text(n))]
         follow: list[tuple[Node, _Ctx]] = []
         anonymous_record = (
             kind is not None
@@ -418,8 +419,6 @@ class CFamilyExtractor:
             names = names[1:]  # the first name *is* the record's name
         for name_node in names:
             name = self.b.text(name_node)
-            if not name:  # a name the parser had to invent (syntax error)
-                continue
             written = (
                 header_text(self.b.source, kind, kind.child_by_field_name("body")) if kind else ""
             )
