@@ -16,10 +16,8 @@ killed) before the script exits, and each run uses its own runtime dir.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -86,12 +84,16 @@ def process_cpu_ms(pid: int) -> float:
 
 
 def stop_quietly(base: Path, env: dict[str, str]) -> None:
-    """Stop the daemon of ``base``; SIGKILL it if stop fails; remove the dir."""
+    """Stop the daemon of ``base``; if stop fails, SIGKILL the proven lock owner; remove the dir.
+
+    Forced through ``stop --force``: it signals the pidfile's pid only while that
+    pid provably holds the lock (``pidfile.pid_holds_lock``, via a pidfd), never
+    a pid from the pidfile alone, which may have been reused.
+    """
     done = subprocess.run([SQRYD, "stop"], env=env, capture_output=True, text=True)
     if done.returncode not in (0, 73):
-        pidfile = base / "sqry" / "sqryd.pid"
-        with contextlib.suppress(OSError, ValueError):
-            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+        forced = [SQRYD, "stop", "--force", "--timeout-secs", "1"]
+        subprocess.run(forced, env=env, capture_output=True, text=True)
     shutil.rmtree(base, ignore_errors=True)
 
 

@@ -250,22 +250,79 @@ class SqrydEnv:
         """Kill ``pid`` at teardown too (a detached daemon is not our child)."""
         self.pids.add(pid)
 
-    def cleanup(self) -> None:
-        """SIGKILL everything this test started or that uses its runtime dir; remove the dir."""
+    def cleanup(self, deadline_secs: float = 20.0) -> None:
+        """SIGKILL everything this test started or that uses its runtime dir; remove the dir.
+
+        Order matters. First the processes we started directly (and the sessions
+        of tracked daemons) die and are reaped, so no ``start --detach`` parent is
+        left to spawn a daemon after we looked. Then scan again and again until
+        no process mentions the dir and no lock file under it is held: a daemon
+        born between two scans is caught by the next one. Only then is the dir
+        removed, so ``rmtree`` never races a live daemon.
+        """
         for proc in self.procs:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
             with contextlib.suppress(Exception):
                 proc.communicate(timeout=5)
-        strays = self.pids | set(processes_mentioning(str(self.dir)))
-        for pid in strays:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        for pid in strays:
-            with contextlib.suppress(WaitTimeout):
-                wait_until(lambda p=pid: not pid_alive(p), 5, message=f"pid {pid} to die")
+        marker = str(self.dir)
+        # Tracked daemons (and their sessions) go first, but only while they still
+        # carry our dir: a pid that died long ago may belong to anyone by now.
+        for pid in self.pids & set(processes_mentioning(marker)):
+            _kill_session(pid)
+        deadline = time.monotonic() + deadline_secs
+        while True:
+            held = self.held_locks()
+            strays = set(processes_mentioning(marker)) | lock_holders(held)
+            for pid in strays:
+                _kill_session(pid)
+            for pid in strays:
+                with contextlib.suppress(WaitTimeout):
+                    wait_until(lambda p=pid: not pid_alive(p), 5, message=f"pid {pid} to die")
+            if not strays and not held:
+                break
+            if time.monotonic() >= deadline:
+                break  # rmtree anyway; whatever is left is reported by the next test's scan
+            time.sleep(0.01)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def held_locks(self) -> list[Path]:
+        """Lock files under the dir that some process still holds (sockets' families)."""
+        held = []
+        for lock in self.dir.rglob("*.lock"):
+            with contextlib.suppress(OSError):
+                if lock.is_file() and lock_is_held(lock):
+                    held.append(lock)
+        return held
+
+
+def lock_holders(locks: Sequence[Path]) -> set[int]:
+    """Pids (ours excluded) with an open fd on any of ``locks``, found through /proc/*/fd."""
+    inodes = set()
+    for lock in locks:
+        with contextlib.suppress(OSError):
+            st = os.stat(lock)
+            inodes.add((st.st_dev, st.st_ino))
+    if not inodes:
+        return set()
+    holders = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if fd_targets(int(entry)) & inodes:
+                holders.add(int(entry))
+    return holders
+
+
+def _kill_session(pid: int) -> None:
+    """SIGKILL ``pid`` and, if it leads its own session (a detached daemon), its session."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getsid(pid) == pid and pid != os.getsid(0):
+            os.killpg(pid, signal.SIGKILL)  # a session leader's pgid is its pid
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
 
 
 @dataclass

@@ -119,3 +119,23 @@ def test_auto_start_honours_an_explicit_socket_over_the_environment(sqryd_env: S
     assert not (sqryd_env.dir / "other.sock").exists()
     stop_env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(explicit))
     assert sqryd_env.run("stop", env=stop_env).returncode == 0
+
+
+@pytest.mark.timeout(120)
+def test_fixture_cleanup_mid_start_leaves_no_process_and_no_dir() -> None:
+    """SqrydEnv.cleanup while detached starts are half way: nothing may survive it.
+
+    Parents are still waiting on their ready pipes (the children stall in
+    startup), so each has a child in its own session that the parent's SIGKILL
+    does not reach; cleanup must find and kill those too before removing the dir.
+    """
+    env = SqrydEnv.create()
+    try:
+        stalled = env.with_env(SQRYD_TEST_STARTUP_DELAY_SECS="60")
+        for _ in range(4):
+            env.spawn("start", "--detach", env=stalled)
+        wait_until(lambda: _running_daemons(env), 30, message="a daemon child mid-startup")
+    finally:
+        env.cleanup()
+    assert processes_mentioning(str(env.dir)) == [], "a daemon escaped the cleanup"
+    assert not env.dir.exists()
