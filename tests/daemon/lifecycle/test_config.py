@@ -295,6 +295,37 @@ def test_every_largest_value_prints_as_a_toml_i64(tmp: Path, env: dict[str, str]
     assert all(value <= I64_MAX for value in largest.values())
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("15", 15.0), ("2.5", 2.5), (".5", 0.5), ("1.", 1.0), ("007", 7.0), ("0", 0.0)],
+)
+def test_parse_decimal_reads_plain_decimals(text: str, value: float) -> None:
+    assert lc.parse_decimal(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        ".",
+        "inf",
+        "nan",
+        "1e3",
+        "1_0",
+        "-1",
+        "+1",
+        " 1",
+        "1 ",
+        "\u0665",
+        "1.2.3",
+        "0x1",
+        "9" * 10,
+    ],
+)
+def test_parse_decimal_refuses_everything_else(text: str) -> None:
+    assert lc.parse_decimal(text) is None
+
+
 # --- strings: log level, log file, socket, workspaces ----------------------------------
 
 

@@ -68,8 +68,9 @@ def test_healthy_daemon_survives_many_checks(sqryd_env: SqrydEnv) -> None:
 
 
 @pytest.mark.timeout(30)
-def test_bad_self_check_knob_is_a_config_error(sqryd_env: SqrydEnv) -> None:
-    done = sqryd_env.run("foreground", env=sqryd_env.with_env(SQRYD_SELF_CHECK_SECS="soon"))
+@pytest.mark.parametrize("value", ["soon", "0", "inf", "nan", "1e3", "1_0", "-1", " 1"])
+def test_bad_self_check_knob_is_a_config_error(sqryd_env: SqrydEnv, value: str) -> None:
+    done = sqryd_env.run("foreground", env=sqryd_env.with_env(SQRYD_SELF_CHECK_SECS=value))
     assert done.returncode == 78
     assert "SQRYD_SELF_CHECK_SECS" in done.stderr and done.stderr.count("\n") == 1
 

@@ -106,17 +106,16 @@ MAX_TIMEOUT_SECS = 86400.0
 def parse_timeout_secs(text: str, option: str, hint: str = HELP_HINT) -> float:
     """A ``--timeout-secs`` value: decimal seconds, 0 < t <= 86400, else UsageError (2).
 
-    Only plain ASCII decimals (``15``, ``2.5``, ``.5``) are accepted: ``float()``
-    alone also takes ``inf``, ``nan``, ``1e10`` (which overflows
-    ``socket.settimeout``), ``1_0`` and non-ASCII digits. Shared by ``sqryd stop``
-    and ``sqry daemon stop``.
+    Only plain ASCII decimals (``15``, ``2.5``, ``.5``; ``config.parse_decimal``)
+    are accepted: ``float()`` alone also takes ``inf``, ``nan``, ``1e10`` (which
+    overflows ``socket.settimeout``), ``1_0`` and non-ASCII digits. Shared by
+    ``sqryd stop`` and ``sqry daemon stop``.
     """
-    whole, _, fraction = text.partition(".")
-    digits = whole + fraction
-    if digits and set(digits) <= set("0123456789") and len(whole) <= 6:
-        value = float(text)
-        if 0 < value <= MAX_TIMEOUT_SECS:
-            return value
+    from sqry.daemon.lifecycle.config import parse_decimal
+
+    value = parse_decimal(text)
+    if value is not None and 0 < value <= MAX_TIMEOUT_SECS:
+        return value
     raise UsageError(
         f"{option} expects a number of seconds greater than 0 and at most "
         f"{MAX_TIMEOUT_SECS:g}, got {text!r} {hint}"

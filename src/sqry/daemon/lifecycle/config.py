@@ -396,6 +396,21 @@ def _apply_env(cfg: DaemonConfig, sources: dict[str, str], env: Mapping[str, str
         sources["socket_path"] = f"environment variable {SOCKET_ENV}"
 
 
+def parse_decimal(text: str, max_int_digits: int = 9) -> float | None:
+    """``15``, ``2.5``, ``.5``, ``1.`` as a float; None for anything else.
+
+    Plain ASCII decimals only, for numbers users type (CLI flags, knobs):
+    ``float()`` alone also takes ``inf``, ``nan``, ``1e10``, ``1_0``, padding
+    and non-ASCII digits. ``max_int_digits`` bounds the integer part, so the
+    result is always finite.
+    """
+    whole, _, fraction = text.partition(".")
+    digits = whole + fraction
+    if not digits or not set(digits) <= _ASCII_DIGITS or len(whole) > max_int_digits:
+        return None
+    return float(text)
+
+
 def _env_int(key: _IntKey, raw: str) -> int:
     """ASCII digits only: ``int()`` alone would take ``1_000``, ``+5``, `` 7`` and ``٥``.
 

@@ -138,12 +138,11 @@ class Knobs:
 
 def _env_seconds(env: Mapping[str, str], name: str, *, allow_zero: bool) -> float:
     """Parse a seconds knob; a bad value is a config error naming the variable."""
+    from sqry.daemon.lifecycle.config import parse_decimal
+
     text = env[name]
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value != value or value < 0 or (value == 0 and not allow_zero) or value > 86400 * 365:
+    value = parse_decimal(text)
+    if value is None or (value == 0 and not allow_zero) or value > 86400 * 365:
         lowest = "0" if allow_zero else "a positive number"
         raise ConfigError(f"{name}={text!r} is not a number of seconds (expected {lowest} or more)")
     return value
