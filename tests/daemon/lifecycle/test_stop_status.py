@@ -82,6 +82,27 @@ def test_not_running_is_73_with_one_line(sqryd_env: SqrydEnv, cmd: str) -> None:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "argv",
+    [["status"], ["stop"], ["daemon", "status"], ["daemon", "stop"], ["daemon", "start"]],
+    ids=" ".join,
+)
+def test_socket_path_too_long_is_a_config_error_not_not_running(
+    sqryd_env: SqrydEnv, argv: list[str]
+) -> None:
+    deep = sqryd_env.dir / ("d" * 80)
+    deep.mkdir(mode=0o700)
+    path = deep / ("s" * 40 + ".sock")
+    runner = {"cmd": SQRY} if argv[0] == "daemon" else {}
+    done = sqryd_env.run(*argv, env=sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(path)), **runner)
+    prog = "sqry" if argv[0] == "daemon" else "sqryd"
+    assert done.returncode == 78, done.stderr
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"{prog}: socket path {path} is {len(str(path))} bytes, over")
+    assert list(deep.iterdir()) == [], "nothing was created or started"
+
+
+@pytest.mark.timeout(60)
 def test_sqry_daemon_start_then_stop(sqryd_env: SqrydEnv) -> None:
     started = sqryd_env.run("daemon", "start", cmd=SQRY)
     assert started.returncode == 0, started.stderr

@@ -17,7 +17,7 @@ import json
 import os
 import time
 
-from sqry.daemon.lifecycle.errors import DaemonIoError, NotRunning, StopTimeout
+from sqry.daemon.lifecycle.errors import ConfigError, DaemonIoError, NotRunning, StopTimeout
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms per call
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def _call(socket_path, method: str, timeout: float | None = None, wait_secs: flo
     answers), so ``stop --timeout-secs 1`` does not wait out the 5 s default.
     """
     from sqry.client import DaemonClient
-    from sqry.client.errors import ClientError
+    from sqry.client.errors import ClientError, SocketPathTooLong
     from sqry.client.errors import NotRunning as ClientNotRunning
 
     try:
@@ -248,6 +248,8 @@ def _call(socket_path, method: str, timeout: float | None = None, wait_secs: flo
         )
     except ClientNotRunning as err:
         raise NotRunning(socket_path) from err
+    except SocketPathTooLong as err:  # the client words it like paths.check_socket_path
+        raise ConfigError(str(err)) from err
     except ClientError as err:  # handshake timeout, version mismatch, ...
         raise DaemonIoError(str(err)) from err
     try:

@@ -549,15 +549,23 @@ def _run_detach_subprocess(
 
 
 def daemon_answers(socket_path) -> bool:
-    """True when something completes a hello on the socket (even an incompatible daemon)."""
+    """True when something completes a hello on the socket (even an incompatible daemon).
+
+    A path too long for a Unix socket raises ConfigError (78): nothing can
+    listen there, and calling that "not running" would invite a doomed start.
+    """
     from sqry.client import DaemonClient
-    from sqry.client.errors import ClientError
+    from sqry.client.errors import ClientError, SocketPathTooLong
     from sqry.client.errors import NotRunning as ClientNotRunning
 
     try:
         client = DaemonClient.connect(socket_path=socket_path, auto_start=False)
     except ClientNotRunning:
         return False
+    except SocketPathTooLong as err:  # nothing can listen there: a config error, not "up"
+        from sqry.daemon.lifecycle.errors import ConfigError
+
+        raise ConfigError(str(err)) from err
     except ClientError:  # timeouts, version mismatch: a daemon is there, just not usable
         return True
     client.close()
