@@ -344,6 +344,8 @@ def run_child(config_path: str | None, log_level: str | None, *, env: Mapping[st
         raise
     pipe = ReadyPipe(handoff.pipe_fd)
     scrub_handoff(handoff)
+    for name in SERVICE_MANAGER_VARS:  # the parent drops them; a hand-made child must too
+        os.environ.pop(name, None)
     try:
         lock, cfg = _adopt_and_configure(handoff, config_path, log_level)
         from sqry.daemon.lifecycle.runner import run_foreground
