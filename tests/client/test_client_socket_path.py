@@ -90,11 +90,6 @@ def test_status_reports_one_line_naming_length_and_limit(
     assert "not running" not in lines[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lifecycle/control.py _call maps every ClientError but NotRunning to DaemonIoError "
-    "(73); SocketPathTooLong needs to become ConfigError (78) there (lifecycle owner)",
-)
 def test_sqryd_status_exits_with_the_config_error_code(sqryd_env: SqrydEnv) -> None:
     path = long_socket(sqryd_env.dir, 137)
     done = sqryd_env.run("status", env=sqryd_env.with_env(SQRY_DAEMON_SOCKET=path))
