@@ -160,3 +160,25 @@ def test_corrupt_or_foreign_index(workspace: Path, sqry, kind: str) -> None:
     rebuilt = sqry("index", "--force", str(workspace))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert indexed_names(workspace) == {"good", "good.fine"}
+
+
+@pytest.mark.timeout(120)
+def test_non_utf8_file_and_directory_names_are_skipped_with_a_warning(
+    workspace: Path, sqry
+) -> None:
+    (workspace / "good.py").write_text(GOOD)
+    base = os.fsencode(workspace)
+    with open(base + b"/caf\xe9.py", "wb") as handle:
+        handle.write(b"def latin():\n    pass\n")
+    os.mkdir(base + b"/d\xff")
+    with open(base + b"/d\xff/inner.py", "wb") as handle:
+        handle.write(b"def inner():\n    pass\n")
+    result = sqry("index", str(workspace))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "caf\\xe9.py: name is not valid UTF-8; skipped" in result.stderr
+    assert "d\\xff: name is not valid UTF-8; skipped" in result.stderr
+    assert indexed_names(workspace) >= {"good.fine"}
+    assert not {"latin", "inner"} & {n.rsplit(".", 1)[-1] for n in indexed_names(workspace)}
+    again = sqry("index", str(workspace))  # the incremental path skips them the same way
+    assert again.returncode == 0 and "caf\\xe9.py" in again.stderr

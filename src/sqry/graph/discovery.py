@@ -18,6 +18,13 @@ Rules, in the order they are applied to each directory entry:
    the size cap (:func:`max_source_file_size`) and the binary check (a NUL byte
    in the first 8 KiB).
 
+Names that are not valid UTF-8 (a source file or directory named ``café.py``
+in Latin-1) are skipped with a warning that shows the raw bytes escaped
+(``caf\\xe9.py``): the index stores paths as UTF-8 text and every
+output format prints them, so such a name cannot be stored faithfully. Skipping
+it with a visible warning is honest; mangling it would index a path that does
+not exist.
+
 Results are sorted by path, so two walks of the same tree agree.
 """
 
@@ -109,6 +116,20 @@ def _shebang_language(head: bytes) -> LanguageSpec | None:
     return None
 
 
+def display_path(path: str) -> str:
+    """``path`` printable as UTF-8: undecodable bytes (surrogate escapes) as ``\\xNN``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(name: str) -> bool:
+    """Whether ``name`` (as ``os.fsdecode`` gave it) was valid UTF-8 on disk."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _read_head(abspath: str) -> bytes:
     with open(abspath, "rb") as handle:
         return handle.read(SNIFF_BYTES)
@@ -134,7 +155,12 @@ class _Walker:
         self.result = Discovery()
 
     def warn(self, rel: str, message: str) -> None:
-        self.result.warnings.append(PathWarning(rel or ".", message))
+        """Record a warning; the path is made printable (see :func:`display_path`)."""
+        self.result.warnings.append(PathWarning(display_path(rel) or ".", message))
+
+    def warn_undecodable(self, rel: str) -> None:
+        """Skip a path whose name is not UTF-8 (see the module docstring), saying so."""
+        self.warn(rel, "name is not valid UTF-8; skipped (rename it to index it)")
 
     def level_for(self, abspath: str, rel: str) -> IgnoreLevel:
         """The ignore rules a directory adds, lowest precedence first."""
@@ -198,6 +224,9 @@ class _Walker:
                 if key in ancestors:
                     self.warn(child_rel, "symlink loop (links to its own ancestor); not followed")
                     continue
+                if not _is_utf8(name):
+                    self.warn_undecodable(child_rel)
+                    continue
                 subdirs.append((entry.path, child_rel, ancestors | {key}))
             elif stat.S_ISREG(st.st_mode) and not ignores.ignored(child_rel, False):
                 self.consider_file(entry.path, child_rel, name, st)
@@ -242,6 +271,9 @@ class _Walker:
             spec = _shebang_language(head)
             if spec is None:
                 return
+        if not _is_utf8(name):
+            self.warn_undecodable(rel)
+            return
         self.result.files.append(SourceFile(rel, abspath, spec.name, st.st_size, st.st_mtime_ns))
 
 
