@@ -158,3 +158,55 @@ def test_other_schema_version_needs_force(workspace: Path, sqry) -> None:
     with open_index(workspace) as index:
         assert index.meta()["schema_version"] == str(SCHEMA_VERSION)
         assert index.counts()["files"] == 3
+
+
+def _read_stderr_until(proc: subprocess.Popen, needle: bytes, seconds: float) -> bytes:
+    """What ``proc`` wrote on stderr until ``needle`` appeared (deadline polling)."""
+    import select
+    import time
+
+    seen = b""
+    deadline = time.monotonic() + seconds
+    fd = proc.stderr.fileno()
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.timeout(120)
+def test_second_index_waits_for_the_build_lock(workspace: Path) -> None:
+    import fcntl
+
+    small_project(workspace)
+    (workspace / ".sqry").mkdir()
+    lock = os.open(workspace / ".sqry" / "index.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # before the build starts: it must find the lock held
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sqry.cli.main", "index", str(workspace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        message = (
+            f"sqry: another 'sqry index' is running on {workspace.resolve()}; "
+            "waiting for it to finish\n"
+        ).encode()
+        seen = _read_stderr_until(proc, message, 60)
+        assert seen == message, seen
+        assert proc.poll() is None  # still waiting: the lock is held
+        assert not (workspace / ".sqry" / "index.db").exists()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        os.close(lock)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert err == b"" and SUMMARY.match(out.decode().strip()).groups()[:2] == ("3", "3")
+    assert (workspace / ".sqry" / "index.lock").exists()  # never deleted

@@ -16,8 +16,10 @@ Imported by every ``sqry`` call, so the engine is imported inside :func:`run`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Callable
 
 EXIT_USAGE = 2
 EXIT_NO_INDEX = 3
@@ -69,7 +71,32 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _sqlite_failure(path: str, exc: Exception) -> str:
+    """One line for a write SQLite refused; a lock held outside sqry is the usual cause."""
+    where = os.path.join(os.path.realpath(path), ".sqry", "index.db")
+    if "locked" in str(exc):
+        return (
+            f"the index {where} is locked by another program ({exc}); "
+            "close whatever holds it open for writing and run 'sqry index' again"
+        )
+    return f"cannot write the index {where}: {exc}; check its permissions and free space"
+
+
+def _say_waiting(root: str) -> Callable[[], None]:
+    """The ``on_wait`` of a build: one line saying why ``sqry index`` seems to hang."""
+
+    def say() -> None:
+        sys.stderr.write(
+            f"sqry: another 'sqry index' is running on {root}; waiting for it to finish\n"
+        )
+        sys.stderr.flush()
+
+    return say
+
+
 def run(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from sqry.graph.discovery import DiscoveryConfigError
     from sqry.graph.index import build_index
     from sqry.graph.store import IncompatibleIndex
@@ -77,7 +104,12 @@ def run(args: argparse.Namespace) -> int:
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
         report = build_index(
-            args.path, force=args.force, hidden=args.hidden, follow=args.follow, progress=bar
+            args.path,
+            force=args.force,
+            hidden=args.hidden,
+            follow=args.follow,
+            progress=bar,
+            on_wait=_say_waiting(os.path.realpath(args.path)),
         )
     except (FileNotFoundError, NotADirectoryError) as exc:
         return _fail(f"cannot index {args.path!r}: {exc.args[-1] if exc.args else exc}", EXIT_USAGE)
@@ -85,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except IncompatibleIndex as exc:
         return _fail(str(exc), EXIT_NO_INDEX)
+    except sqlite3.OperationalError as exc:
+        return _fail(_sqlite_failure(args.path, exc), EXIT_NO_INDEX)
     except OSError as exc:
         where = exc.filename or args.path
         return _fail(

@@ -143,6 +143,7 @@ def build_index(
     follow: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> BuildReport:
     """Build or update the index of ``root``; see the module docstring.
 
@@ -150,6 +151,10 @@ def build_index(
     :class:`~sqry.graph.store.IncompatibleIndex` for an unusable index without
     ``force``, :class:`~sqry.graph.discovery.DiscoveryConfigError` for a malformed
     setting and ``OSError`` when ``.sqry`` cannot be written.
+
+    Builds of one root run one at a time (:func:`~sqry.graph.store.build_lock`):
+    when another holds the lock, ``on_wait`` is called and this blocks until it
+    is done, then builds incrementally on top of its result.
     """
     started = time.monotonic()
     started_ns = time.time_ns()
@@ -160,7 +165,7 @@ def build_index(
         raise NotADirectoryError(f"{root} is not a directory")
     workers = workers or os.cpu_count() or 1
     report = BuildReport(root)
-    with using_workspace(str(root)):
+    with store.build_lock(root, on_wait), using_workspace(str(root)):
         found = discover(str(root), hidden=hidden, follow=follow)
         report.lap("discover", started)
         report.warnings = found.warnings

@@ -26,14 +26,20 @@ Reader API (for the query engine, the CLI and the daemon)::
   means a file is there but unusable (corrupt, not a sqry index, another schema
   version); ``str(exc)`` tells the user to run ``sqry index --force``.
 
-The writer side (:func:`open_writer`) is used by :mod:`sqry.graph.index` only.
+The writer side (:func:`build_lock`, :func:`open_writer`) is used by
+:mod:`sqry.graph.index` only. Builds of one root are serialised by an exclusive
+``flock`` on ``<root>/.sqry/index.lock`` (never deleted: deleting a lock file
+lets two processes hold "the" lock on two different inodes), so a second build
+waits for the first instead of timing out on SQLite's write lock.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqry import __version__
@@ -41,6 +47,7 @@ from sqry.graph.schema import DDL, SCHEMA_VERSION
 
 INDEX_DIR = ".sqry"
 INDEX_FILE = "index.db"
+LOCK_FILE = "index.lock"
 
 
 class NoIndex(Exception):
@@ -170,6 +177,30 @@ def remove_index_files(root: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{path}{suffix}")
+
+
+@contextlib.contextmanager
+def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold ``root``'s exclusive build lock (``.sqry/index.lock``) for the block.
+
+    If another build holds it, ``on_wait`` is called once (so the user learns why
+    nothing happens) and this blocks until it is released. The lock is an
+    ``flock``: the kernel drops it when its holder exits, even on SIGKILL, so a
+    crashed build never leaves a stale lock behind.
+    """
+    directory = root / INDEX_DIR
+    directory.mkdir(exist_ok=True)
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
