@@ -153,3 +153,20 @@ def test_no_daemon_is_accepted_and_gives_the_same_answer(workspace):
     plain = run_sqry("search", "helper", cwd=workspace)
     forced = run_sqry("search", "helper", "--no-daemon", cwd=workspace)
     assert (forced.returncode, forced.stdout) == (plain.returncode, plain.stdout)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("a{99999999999}", "invalid regex: the repetition number is too large"),
+        (
+            "(" * 600 + "a" + ")" * 600,
+            "invalid regex: nested too deeply for Python's regex compiler",
+        ),
+    ],
+)
+def test_absurd_regex_is_a_usage_error_not_a_traceback(workspace, pattern, message):
+    done = run_sqry("search", pattern, cwd=workspace)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[0] == f"sqry: pattern error at column 1: {message}"
+    assert "Traceback" not in done.stderr

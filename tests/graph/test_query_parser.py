@@ -208,6 +208,12 @@ ERRORS = [
     ("name~=a[b", 8, "invalid regex: unterminated character set"),
     ('name~="a("', 9, "invalid regex: missing ), unterminated subpattern"),
     ("a[b", 2, "invalid regex: unterminated character set"),
+    ("name~=/a{99999999999}/", 8, "invalid regex: the repetition number is too large"),
+    (
+        "name~=/" + "(" * 600 + "a" + ")" * 600 + "/",
+        8,
+        "invalid regex: nested too deeply for Python's regex compiler",
+    ),
     ("lines~=4", 6, "'~=' matches text and 'lines' is a number"),
     ("lines>x", 7, "expected a whole number after 'lines>'"),
     ("lines>-1", 7, "expected a whole number after 'lines>'"),

@@ -19,8 +19,6 @@ are compiled, enum values are checked, limits are enforced.
 
 from __future__ import annotations
 
-import re
-
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.fields import (
     ENUM_VALUES,
@@ -51,7 +49,7 @@ from sqry.graph.query.nodes import (
     Stage,
     Top,
 )
-from sqry.graph.query.regex import compile_regex, flag_bits
+from sqry.graph.query.regex import flag_bits, regex_problem
 
 _GLOB_CHARS = frozenset("*?[")
 _TERM = "a predicate (FIELD:VALUE, a name, NOT or '(')"
@@ -309,17 +307,10 @@ class _Parser:
         return Pattern(mode, tok.text)
 
     def check_regex(self, pattern: str, flags: str, offset: int) -> None:
-        try:
-            compile_regex(pattern, flag_bits(flags))
-        except re.error as exc:
-            at = offset + (exc.pos or 0)
-            raise self.fail(
-                f"invalid regex: {exc.msg}", at, "a valid Python regular expression"
-            ) from None
-        except (OverflowError, RecursionError, ValueError) as exc:
-            raise self.fail(
-                f"invalid regex: {exc}", offset, "a valid Python regular expression"
-            ) from None
+        problem = regex_problem(pattern, flag_bits(flags))
+        if problem is not None:
+            message, at = problem
+            raise self.fail(message, offset + at, "a valid Python regular expression")
 
     def check_enum(self, field: str, value: str, tok: Token) -> None:
         allowed = ENUM_VALUES.get(field)

@@ -32,6 +32,26 @@ def compile_regex(pattern: str, bits: int = 0) -> re.Pattern[str]:
         return re.compile(pattern, bits)
 
 
+def regex_problem(pattern: str, bits: int = 0) -> tuple[str, int] | None:
+    """Why ``pattern`` is not a usable regex, as (message, 0-based offset), or None.
+
+    The one place a user's regex is validated (query ``/.../`` values and ``sqry
+    search``): besides ``re.error``, which knows the offending position, absurd
+    patterns make ``re`` raise OverflowError (a repeat count over its limit) or
+    RecursionError (groups nested hundreds deep), which carry no position and
+    must not reach the user as tracebacks either.
+    """
+    try:
+        compile_regex(pattern, bits)
+    except re.error as exc:
+        return f"invalid regex: {exc.msg}", exc.pos or 0
+    except RecursionError:
+        return "invalid regex: nested too deeply for Python's regex compiler", 0
+    except (OverflowError, ValueError) as exc:
+        return f"invalid regex: {exc}", 0
+    return None
+
+
 _SPECIAL = frozenset(".^$*+?{}[]\\|()")
 _OPTIONAL_AFTER = frozenset("*?{")
 

@@ -18,7 +18,7 @@ from sqry.graph.query.compiler import FROM, F, S, SqlFilter, regex_filter, scope
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.execute import ORDER, fetch_counted
 from sqry.graph.query.record import Record
-from sqry.graph.query.regex import IGNORECASE, compile_regex
+from sqry.graph.query.regex import IGNORECASE, regex_problem
 from sqry.graph.query.rows import SYMBOL_COLUMN_COUNT, SymbolRow, symbol_columns
 
 SearchMode = Literal["regex", "exact", "fuzzy"]
@@ -41,17 +41,13 @@ class SearchResult(Record):
 
 
 def check_pattern(pattern: str, *, ignore_case: bool = False) -> None:
-    """Raise QueryError (with the 1-based column) if ``pattern`` is not a valid regex."""
-    try:
-        compile_regex(pattern, IGNORECASE if ignore_case else 0)
-    except re.error as exc:
+    """Raise QueryError (with the 1-based column) if ``pattern`` is not a usable regex."""
+    problem = regex_problem(pattern, IGNORECASE if ignore_case else 0)
+    if problem is not None:
+        message, at = problem
         raise QueryError(
-            f"invalid regex: {exc.msg}",
-            (exc.pos or 0) + 1,
-            "a valid Python regular expression",
-            pattern,
-            subject="pattern",
-        ) from None
+            message, at + 1, "a valid Python regular expression", pattern, subject="pattern"
+        )
 
 
 def search_symbols(
