@@ -63,13 +63,26 @@ def test_usage_errors_are_one_line_exit_2(workspace: Path, sqry) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_unwritable_index_dir_is_a_clear_error(workspace: Path, sqry) -> None:
+def test_index_dir_of_the_wrong_kind_is_one_line_exit_3(workspace: Path, sqry) -> None:
+    """``.sqry`` a file, or ``.sqry/index.db`` a directory: no usable index (3), never a
+    traceback, and the message names the path and what to do; the read commands agree."""
     small_project(workspace)
-    (workspace / ".sqry").write_text("a file where the index directory should be\n")
-    result = sqry("index", str(workspace))
-    assert result.returncode == 73
-    assert result.stderr.startswith("sqry: cannot write the index under")
-    assert "Traceback" not in result.stderr
+    dot = workspace / ".sqry"
+    dot.write_text("a file where the index directory should be\n")
+    for command in (("index", str(workspace)), ("search", "run", str(workspace))):
+        result = sqry(*command)
+        assert result.returncode == 3, result.stderr
+        assert result.stderr == f"sqry: {dot} is not a directory: remove or rename it\n"
+    dot.unlink()
+    (dot / "index.db").mkdir(parents=True)
+    for command in (("index", str(workspace)), ("search", "run", str(workspace / "pkg"))):
+        result = sqry(*command)
+        assert result.returncode == 3, result.stderr
+        assert result.stderr == (
+            f"sqry: {dot / 'index.db'} is not a regular file: remove or rename it\n"
+        )
+    (dot / "index.db").rmdir()
+    assert sqry("index", str(workspace)).returncode == 0
 
 
 @pytest.mark.timeout(120)

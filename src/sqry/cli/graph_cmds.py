@@ -229,19 +229,28 @@ def _open_workspace(path_arg: str) -> _Workspace:
     from pathlib import Path
 
     from sqry.cli.output import EXIT_NO_INDEX, EXIT_USAGE
-    from sqry.graph.store import IncompatibleIndex, NoIndex, find_index_root, open_index
+    from sqry.graph.store import (
+        BadIndexLocation,
+        IncompatibleIndex,
+        NoIndex,
+        find_index_root,
+        open_index,
+    )
 
     target = Path(path_arg).resolve()
     if not target.exists():
         raise _Fail(EXIT_USAGE, f"no such file or directory: {path_arg}")
-    root = find_index_root(target)
+    try:
+        root = find_index_root(target)
+    except BadIndexLocation as exc:
+        raise _Fail(EXIT_NO_INDEX, str(exc)) from None
     if root is None:
         raise _Fail(
             EXIT_NO_INDEX, f"no index at {target}: run 'sqry index {shlex.quote(str(target))}'"
         )
     try:
         reader = open_index(root)
-    except (NoIndex, IncompatibleIndex) as exc:
+    except (NoIndex, IncompatibleIndex, BadIndexLocation) as exc:
         raise _Fail(EXIT_NO_INDEX, str(exc)) from None
     scope = target.relative_to(reader.root).as_posix()
     return _Workspace(reader.root, reader.conn, None if scope == "." else scope)

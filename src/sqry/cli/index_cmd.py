@@ -7,8 +7,11 @@ on stdout::
 
 followed (on stderr) by the first few per-file errors and discovery warnings,
 each with its path. Exit codes: 0 built (per-file errors do not fail a build), 2
-usage errors (bad PATH, malformed setting), 3 an unusable index without
-``--force``, 73 when ``.sqry`` cannot be created or written.
+usage errors (bad PATH, malformed setting), 3 no usable index: an incompatible
+one without ``--force``, or ``.sqry``/``.sqry/index.db`` being the wrong kind of
+file or not writable (the message names the path and what to do). These are
+sqry's documented codes (0 results, 1 none, 2 usage, 3 no usable index, 4
+ambiguous); a system-style 73 would be one more code for the same "no index".
 
 Imported by every ``sqry`` call, so the engine is imported inside :func:`run`.
 """
@@ -23,7 +26,6 @@ from collections.abc import Callable
 
 EXIT_USAGE = 2
 EXIT_NO_INDEX = 3
-EXIT_CANTCREAT = 73
 SHOW_ERRORS = 5
 
 
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sqry.graph.discovery import DiscoveryConfigError
     from sqry.graph.index import build_index
-    from sqry.graph.store import IncompatibleIndex
+    from sqry.graph.store import BadIndexLocation, IncompatibleIndex
 
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot index {args.path!r}: {exc.args[-1] if exc.args else exc}", EXIT_USAGE)
     except DiscoveryConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    except IncompatibleIndex as exc:
+    except (IncompatibleIndex, BadIndexLocation) as exc:
         return _fail(str(exc), EXIT_NO_INDEX)
     except sqlite3.OperationalError as exc:
         return _fail(_sqlite_failure(args.path, exc), EXIT_NO_INDEX)
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(
             f"cannot write the index under {where}: {exc.strerror or exc}; "
             "check the directory's permissions or free space",
-            EXIT_CANTCREAT,
+            EXIT_NO_INDEX,
         )
     finally:
         if bar is not None:

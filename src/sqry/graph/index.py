@@ -150,7 +150,8 @@ def build_index(
     Raises ``NotADirectoryError``/``FileNotFoundError`` for a bad root,
     :class:`~sqry.graph.store.IncompatibleIndex` for an unusable index without
     ``force``, :class:`~sqry.graph.discovery.DiscoveryConfigError` for a malformed
-    setting and ``OSError`` when ``.sqry`` cannot be written.
+    setting and :class:`~sqry.graph.store.BadIndexLocation` when ``.sqry`` or its
+    index file is the wrong kind of file or cannot be written.
 
     Builds of one root run one at a time (:func:`~sqry.graph.store.build_lock`):
     when another holds the lock, ``on_wait`` is called and this blocks until it

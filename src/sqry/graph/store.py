@@ -72,6 +72,30 @@ class IncompatibleIndex(Exception):
         )
 
 
+class BadIndexLocation(Exception):
+    """``.sqry`` or ``.sqry/index.db`` is the wrong kind of file, or cannot be written.
+
+    Not something ``--force`` can fix (sqry never deletes what it did not create),
+    so ``str(exc)`` names the path, what is wrong and what the user must do; the
+    CLI exits 3 ("no usable index") with it.
+    """
+
+    def __init__(self, path: Path, problem: str, remedy: str) -> None:
+        self.path = path
+        super().__init__(f"{path} {problem}: {remedy}")
+
+
+def check_location(root: Path) -> None:
+    """Raise :class:`BadIndexLocation` if ``root``'s ``.sqry`` or index file is not
+    the kind of file it must be (whatever does not exist yet is fine)."""
+    directory = root / INDEX_DIR
+    if os.path.lexists(directory) and not directory.is_dir():
+        raise BadIndexLocation(directory, "is not a directory", "remove or rename it")
+    path = directory / INDEX_FILE
+    if os.path.lexists(path) and not path.is_file():
+        raise BadIndexLocation(path, "is not a regular file", "remove or rename it")
+
+
 def _quote(path: Path) -> str:
     text = str(path)
     return f"'{text}'" if any(c in text for c in " \t'\"$`\\") else text
@@ -83,11 +107,17 @@ def index_path(root: Path | str) -> Path:
 
 
 def find_index_root(start: Path | str) -> Path | None:
-    """The nearest directory at or above ``start`` that holds an index, or None."""
+    """The nearest directory at or above ``start`` that holds an index, or None.
+
+    A ``.sqry`` on the way that is the wrong kind of file raises
+    :class:`BadIndexLocation` rather than being passed over: the user meant an
+    index there, and "no index" would send them to a ``sqry index`` that fails.
+    """
     path = Path(start).resolve()
     if path.is_file():
         path = path.parent
     for candidate in (path, *path.parents):
+        check_location(candidate)
         if index_path(candidate).is_file():
             return candidate
     return None
@@ -144,6 +174,7 @@ class IndexReader:
 def open_index(root: Path | str) -> IndexReader:
     """Open the index of ``root`` for reading; NoIndex / IncompatibleIndex otherwise."""
     root = Path(root).resolve()
+    check_location(root)
     path = index_path(root)
     if not path.is_file():
         raise NoIndex(root)
@@ -179,6 +210,19 @@ def remove_index_files(root: Path) -> None:
             os.unlink(f"{path}{suffix}")
 
 
+def _make_index_dir(root: Path) -> Path:
+    """``root/.sqry``, created if missing; :class:`BadIndexLocation` if impossible."""
+    check_location(root)
+    directory = root / INDEX_DIR
+    try:
+        directory.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise BadIndexLocation(
+            directory, f"cannot be created ({exc.strerror or exc})", "check its permissions"
+        ) from None
+    return directory
+
+
 @contextlib.contextmanager
 def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold ``root``'s exclusive build lock (``.sqry/index.lock``) for the block.
@@ -188,9 +232,13 @@ def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterato
     ``flock``: the kernel drops it when its holder exits, even on SIGKILL, so a
     crashed build never leaves a stale lock behind.
     """
-    directory = root / INDEX_DIR
-    directory.mkdir(exist_ok=True)
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    lock = _make_index_dir(root) / LOCK_FILE
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise BadIndexLocation(
+            lock, f"cannot be created ({exc.strerror or exc})", "check its permissions"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -208,12 +256,17 @@ def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
 
     An unusable existing file raises :class:`IncompatibleIndex`, unless ``force``:
     then it is deleted and a fresh index is created (there is nothing to keep).
-    ``OSError`` escapes when ``.sqry`` cannot be created or written.
+    :class:`BadIndexLocation` when ``.sqry`` or the index file is the wrong kind
+    of file or cannot be created.
     """
-    directory = root / INDEX_DIR
-    directory.mkdir(exist_ok=True)
+    _make_index_dir(root)
     path = index_path(root)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise BadIndexLocation(
+            path, f"cannot be opened ({exc})", "check its permissions and the free space"
+        ) from None
     try:
         fresh = not conn.execute("SELECT name FROM sqlite_master").fetchall()
     except sqlite3.DatabaseError as exc:
