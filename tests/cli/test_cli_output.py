@@ -146,3 +146,32 @@ def test_closing_the_pipe_early_is_not_an_error(tmp_path):
     assert first.startswith(b"big.py:")
     assert b"Traceback" not in err and b"Exception ignored" not in err
     assert proc.returncode in (0, 1, -13)  # 0 from sqry, or killed by SIGPIPE
+
+
+@pytest.fixture
+def control_chars(tmp_path):
+    """An index whose paths, names and doc hold an escape sequence and newlines."""
+    b = IndexBuilder(tmp_path)
+    b.symbol("m", "module", "e\x1b[31mred.py", (1, 9))
+    b.symbol("m.two\nlines", "function", "e\x1b[31mred.py", (2, 3), parent="m",
+             name="two\nlines", doc="first\nsecond\x07")  # fmt: skip
+    b.write()
+    return tmp_path
+
+
+def test_text_output_escapes_control_characters(control_chars):
+    done = run_sqry("search", "lines", cwd=control_chars)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "e\\x1b[31mred.py:2:1  function  m.two\\nlines\n"
+    explain = run_sqry("explain", "m.two\nlines", cwd=control_chars)
+    assert explain.returncode == 0, explain.stderr
+    assert "\x1b" not in explain.stdout and "\x07" not in explain.stdout
+    assert "  doc         first\\nsecond\\x07\n" in explain.stdout
+    assert "  defined at  e\\x1b[31mred.py:2:1-3:1\n" in explain.stdout
+
+
+def test_json_and_csv_keep_control_characters_as_stored(control_chars):
+    items = json.loads(run_sqry("search", "lines", "--json", cwd=control_chars).stdout)["items"]
+    assert [(i["file_path"], i["name"]) for i in items] == [("e\x1b[31mred.py", "two\nlines")]
+    rows = parse_csv(run_sqry("search", "lines", "--csv", cwd=control_chars).stdout)
+    assert [(r["file_path"], r["name"]) for r in rows] == [("e\x1b[31mred.py", "two\nlines")]

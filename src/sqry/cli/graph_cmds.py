@@ -364,7 +364,7 @@ def _emit_groups(args: argparse.Namespace, result: QueryResult) -> int:
 
     def text(painter: Painter) -> list[str]:
         return [
-            f"{painter.number(str(g.count).rjust(width))}  {_group_label(g.value)}"
+            f"{painter.number(str(g.count).rjust(width))}  {painter.plain(_group_label(g.value))}"
             for g in result.groups
         ]
 
@@ -456,7 +456,7 @@ def _site_line(painter: Painter, site: CallSite) -> str:
 
 def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
     """The one symbol ``args.symbol`` names (with ``--in``/``--line``), or exit 1/4."""
-    from sqry.cli.output import EXIT_AMBIGUOUS, EXIT_NO_RESULTS
+    from sqry.cli.output import EXIT_AMBIGUOUS, EXIT_NO_RESULTS, escape_control
     from sqry.graph.query.symbols import find_symbols
 
     in_file = _workspace_relative(ws, args.in_file) if args.in_file else None
@@ -475,7 +475,9 @@ def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
             f"no symbol named '{args.symbol}'{where} in the index at {ws.root};"
             f" try 'sqry search {args.symbol}'",
         )
-    candidates = tuple(f"  {s.path}:{s.start_line} {s.kind} {s.qualified_name}" for s in found)
+    candidates = tuple(
+        escape_control(f"  {s.path}:{s.start_line} {s.kind} {s.qualified_name}") for s in found
+    )
     raise _Fail(
         EXIT_AMBIGUOUS,
         f"'{args.symbol}'{where} is ambiguous: {len(found)} symbols match",
@@ -586,23 +588,25 @@ class _ExplainView:
         traits = [s.language, s.visibility]
         traits += [t for t, on in (("async", s.is_async), ("static", s.is_static)) if on]
         lines = [
-            f"{painter.kind(s.kind)} {painter.name(s.qualified_name)}  ({', '.join(traits)})",
+            f"{painter.kind(s.kind)} {painter.name(s.qualified_name)}"
+            f"  ({painter.plain(', '.join(traits))})",
             f"  defined at  {painter.location(s.path, s.start_line, s.start_column)}"
             f"-{s.end_line}:{s.end_column + 1}",
         ]
         if s.signature:
-            lines.append(f"  signature   {s.signature}")
+            lines.append(f"  signature   {painter.plain(s.signature)}")
         if s.doc:
-            lines.append(f"  doc         {s.doc}")
+            lines.append(f"  doc         {painter.plain(s.doc)}")
         if self.parent:
-            lines.append(f"  parent      {self.parent.kind} {self.parent.qualified_name}")
+            parent = f"{self.parent.kind} {self.parent.qualified_name}"
+            lines.append(f"  parent      {painter.plain(parent)}")
         for title, sites in (("callers", self.callers), ("callees", self.callees)):
             lines.append(painter.heading(self.title(title, sites)))
             lines += ["  " + _site_line(painter, site) for site in self.shown(sites)]
         if self.unresolved:
             lines.append(painter.heading(self.title("unresolved calls", self.unresolved)))
             lines += [
-                f"  {painter.location(u.path, u.line, u.column)}  {u.target_text}"
+                f"  {painter.location(u.path, u.line, u.column)}  {painter.plain(u.target_text)}"
                 for u in self.shown(self.unresolved)
             ]
         return lines

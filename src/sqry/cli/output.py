@@ -11,6 +11,14 @@ JSON/CSV fields the stored 0-based ``start_column``/``call_column`` are kept
 unchanged, so machine consumers get the index's values. Colour only on a TTY and
 never when ``NO_COLOR`` is set to anything non-empty.
 
+Text output escapes control characters in everything taken from the index
+(:func:`escape_control`: newline as ``\\n``, ESC as ``\\x1b``): a file named
+``e\\x1b[31mred.py`` in an untrusted repository must not drive the terminal, and
+a newline in a name must not split one result into two lines. Every painted
+field is escaped by :class:`Painter`; unpainted index text goes through
+:meth:`Painter.plain`. JSON and CSV keep the values as stored (their own quoting
+makes them unambiguous).
+
 CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return) are prefixed with ``'``: a symbol name or
 docstring from an untrusted repository must not execute on a double-click.
@@ -38,6 +46,16 @@ EXIT_NO_INDEX = 3
 EXIT_AMBIGUOUS = 4
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+    ord("\r"): "\\r",
+}
+
+
+def escape_control(text: str) -> str:
+    """``text`` with C0/C1 control characters and DEL shown as backslash escapes."""
+    return text.translate(_ESCAPES)
 
 
 def add_format_flags(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +85,12 @@ class Painter:
         return cls(bool(isatty and isatty()) and not os.environ.get("NO_COLOR"))
 
     def _sgr(self, code: str, text: str) -> str:
+        text = escape_control(text)
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def plain(self, text: str) -> str:
+        """Uncoloured index text, escaped like every painted field."""
+        return escape_control(text)
 
     def path(self, text: str) -> str:
         return self._sgr("35", text)
