@@ -64,10 +64,20 @@ def test_kind_and_lang_filters(workspace):
 
 
 def test_a_language_the_index_lacks_is_named(workspace):
-    done = run_sqry("search", ".", "-l", "pyhton", cwd=workspace)
+    done = run_sqry("search", ".", "-l", "Rust", cwd=workspace)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
-        f"sqry: no 'pyhton' files in the index at {workspace} (it holds: go, python)\n"
+        f"sqry: no 'Rust' files in the index at {workspace} (it holds: go, python)\n"
+    )
+
+
+@pytest.mark.parametrize("lang", ["cobol", "pyhton"])
+def test_an_unknown_language_is_a_usage_error_listing_the_known_ones(workspace, lang):
+    done = run_sqry("search", ".", "-l", lang, cwd=workspace)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"sqry: unknown language '{lang}' for --lang; expected one of "
+        "c, cpp, go, java, javascript, python, rust, typescript\n"
     )
 
 

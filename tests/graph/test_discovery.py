@@ -11,6 +11,7 @@ import pytest
 
 from sqry.graph.discovery import DiscoveryConfigError, discover
 from sqry.graph.ignore import IgnoreLevel, IgnoreStack, parse_rules
+from sqry.graph.languages.base import all_languages, language_names
 
 
 def write(root: Path, rel: str, text: str = "x = 1\n") -> Path:
@@ -211,3 +212,11 @@ def test_results_sorted_with_stat(workspace: Path) -> None:
     assert [f.path for f in files] == ["a.py", "b/a.py", "b/z.py", "c.py"]
     st = os.stat(workspace / "a.py")
     assert (files[0].size, files[0].mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+def test_language_names_match_the_language_modules() -> None:
+    """``language_names()`` lists modules without importing them; each must hold the
+    spec of its own name, or ``--lang`` checks would reject a supported language."""
+    specs = all_languages()
+    assert language_names() == set(specs)
+    assert all(d in specs for spec in specs.values() for d in spec.dialects)

@@ -294,10 +294,19 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _check_language(ws: _Workspace, lang: str) -> None:
-    """An unknown ``--lang`` is named as such, not answered with a silent "no results"."""
-    from sqry.cli.output import EXIT_NO_RESULTS
+    """A ``--lang`` sqry does not support is a usage error (2) listing those it does;
+    a supported one the index holds no files of is named as such (1), not answered
+    with a silent "no results"."""
+    from sqry.cli.output import EXIT_NO_RESULTS, EXIT_USAGE
+    from sqry.graph.languages.base import language_names
     from sqry.graph.query.search import indexed_languages
 
+    supported = language_names()
+    if lang.lower() not in supported:
+        raise _Fail(
+            EXIT_USAGE,
+            f"unknown language '{lang}' for --lang; expected one of {', '.join(sorted(supported))}",
+        )
     known = indexed_languages(ws.conn)
     if lang.lower() not in known:
         raise _Fail(

@@ -133,6 +133,24 @@ def all_languages() -> dict[str, LanguageSpec]:
 
 
 @cache
+def language_names() -> frozenset[str]:
+    """The names of the supported languages, without importing their modules.
+
+    A language's module is named after it (``python.py`` holds the ``python``
+    spec; ``tests/graph/test_discovery.py`` checks this matches
+    :func:`all_languages`), so listing the package is enough. For checking a
+    user's ``--lang`` cheaply: importing the modules loads every grammar.
+    """
+    import sqry.graph.languages as pkg
+
+    return frozenset(
+        info.name
+        for info in pkgutil.iter_modules(pkg.__path__)
+        if not info.name.startswith("_") and info.name != "base"
+    )
+
+
+@cache
 def language_for_extension(ext: str) -> LanguageSpec | None:
     """The language that claims file extension ``ext`` (with the dot, lower case)."""
     for spec in all_languages().values():
