@@ -86,6 +86,12 @@ def test_query_error_is_reported_even_without_an_index(tmp_path):
     assert done.stderr.startswith("sqry: query error at column 6: expected a value after 'kind:'")
 
 
+def test_repeated_regex_flag_is_a_query_error(workspace):
+    done = run_sqry("query", "name~=/auth/ii", cwd=workspace)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[0] == "sqry: query error at column 14: repeated regex flag 'i'"
+
+
 def test_no_results_exit_1(workspace):
     done = run_sqry("query", "callers:helper kind:class", cwd=workspace)
     assert (done.returncode, done.stdout) == (1, "")

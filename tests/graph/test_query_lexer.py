@@ -88,6 +88,8 @@ def test_keywords_are_plain_words_to_the_lexer():
         ("name:'abc", 6, "unterminated string starting at column 6"),
         ("name~=/abc", 7, "unterminated regex starting at column 7"),
         ("name~=/abc/ig", 13, "unknown regex flag 'g'"),
+        ("name~=/abc/ii", 13, "repeated regex flag 'i'"),
+        ("name~=/abc/imxm", 15, "repeated regex flag 'm'"),
         ("name=foo", 5, "unexpected '=': use ':' for equality, e.g. name:main"),
     ],
 )

@@ -170,7 +170,9 @@ class _Lexer:
                 raise self.fail(
                     f"unknown regex flag '{q[i]}'", i, f"one of the flags {', '.join(REGEX_FLAGS)}"
                 )
+            if q[i] in q[flags_start:i]:  # /a/ii is a typo, not a stronger flag
+                raise self.fail(f"repeated regex flag '{q[i]}'", i, "each flag at most once")
             i += 1
         self.i = i
-        flags = "".join(sorted(set(q[flags_start:i])))
+        flags = "".join(sorted(q[flags_start:i]))
         return Token("REGEX", pattern, start, i, flags)
