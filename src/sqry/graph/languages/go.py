@@ -561,6 +561,8 @@ def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> Fi
     package = ""
     if clause is not None and clause.named_children:
         package = node_text(source, clause.named_children[0])
+        if not package.isidentifier():  # error recovery can swallow junk into the name
+            package = ""
     doc = ""
     if clause is not None:
         comments = leading_comments(clause)
