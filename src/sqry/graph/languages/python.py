@@ -54,6 +54,7 @@ import re
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from sqry.graph.languages._facts_builder import syntax_error
 from sqry.graph.languages.base import LanguageSpec, package_is_directory
 from sqry.graph.model import FileFacts, Reference, Symbol
 
@@ -644,24 +645,8 @@ def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> Fi
     ex.sweep(items)
     ex.finish_calls()
     if root.has_error:
-        ex.facts.error = _syntax_error(root)
+        ex.facts.error = syntax_error(root)
     return ex.facts
-
-
-def _syntax_error(root: Node) -> str:
-    """Where the first syntax error is (tree-sitter recovers; what parsed is kept)."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            row, col = node.start_point
-            what = f" (missing '{node.type}')" if node.is_missing else ""
-            return (
-                f"syntax error at line {row + 1}, column {col + 1}{what}; "
-                "the rest of the file is indexed"
-            )
-        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
-    return "syntax error; the rest of the file is indexed"
 
 
 LANGUAGE = LanguageSpec(
