@@ -10,6 +10,7 @@ complete build or a complete build of the changed tree does; a following
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from helpers import WaitTimeout, wait_until
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 PACKAGES = ("email", "json", "http", "xml", "asyncio", "unittest", "logging", "importlib")
@@ -43,9 +46,17 @@ def _integrity(root: Path) -> str:
 
 
 def _poll_until(proc: subprocess.Popen, deadline: float) -> None:
-    """Wait until ``deadline`` (monotonic) or until the process ends, whichever first."""
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.005)
+    """Wait until ``deadline`` (monotonic) or until the process ends, whichever first.
+
+    Reaching the deadline is the point (it is the random kill moment), not a failure.
+    """
+    with contextlib.suppress(WaitTimeout):
+        wait_until(
+            lambda: proc.poll() is not None,
+            max(0.0, deadline - time.monotonic()),
+            interval=0.005,
+            message="the build to end",
+        )
 
 
 def _change_tree(root: Path, step: int) -> None:
