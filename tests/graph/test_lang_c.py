@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lang_facts import mangled
 from lang_kit import (
     FIXTURES,
     check_invariants,
     docs,
     extract_fixture,
     extract_source,
+    mangled,
     reference_lines,
     signatures,
     spec,

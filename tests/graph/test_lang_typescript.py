@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lang_facts import (
+from lang_kit import (
     assert_well_formed,
     check_resolution,
-    extract_file,
-    indexed_edges,
+    extract_fixture,
+    indexed_edge_rows,
     mangled,
 )
-from lang_facts import reference_rows as references
-from lang_facts import symbol_rows as symbols
+from lang_kit import reference_rows as references
+from lang_kit import symbol_rows as symbols
 
 from sqry.graph.languages.base import all_languages, language_for_extension
 from sqry.graph.model import FileFacts
@@ -33,7 +33,7 @@ TS = all_languages()["typescript"]
 
 
 def extract(rel: str, source: bytes | None = None) -> FileFacts:
-    return extract_file(TS, FIXTURES, rel, source)
+    return extract_fixture("typescript", rel, source)
 
 
 PUB, PRIV, PROT = "public", "private", "protected"
@@ -346,6 +346,6 @@ RESOLVER_GAPS: dict[tuple, set[str | None]] = {}  # none known
 def test_resolved_edges_through_the_index(tmp_path: Path) -> None:
     """Every edge the engine binds, with the rule that bound it; the rest stay
     unresolved (parameters, locals, globals, packages outside the workspace)."""
-    edges = indexed_edges(FIXTURES, tmp_path)
+    edges = indexed_edge_rows("typescript", tmp_path)
     assert len(edges) == sum(len(refs) for refs in EXPECTED_REFERENCES.values())
     check_resolution(edges, EXPECTED_RESOLVED, RESOLVER_GAPS)
