@@ -200,6 +200,22 @@ def mangled(data: st.DataObject, source: bytes, noise: list[bytes]) -> bytes:
     return bytes(out)
 
 
+def check_truncations(language: str, rel: str, step: int) -> None:
+    """Every ``step``-th prefix of the fixture file ``rel`` extracts to well-formed facts."""
+    source = (FIXTURES / language / rel).read_bytes()
+    for cut in range(0, len(source), step):
+        facts = extract_source(language, source[:cut], rel)
+        check_invariants(facts, source[:cut])
+
+
+def check_mangled(language: str, data: st.DataObject, files: list[str], noise: list[bytes]) -> None:
+    """One of the fixture ``files``, :func:`mangled` with ``noise``, extracts to
+    well-formed facts."""
+    rel = data.draw(st.sampled_from(files))
+    source = mangled(data, (FIXTURES / language / rel).read_bytes(), noise)
+    check_invariants(extract_source(language, source, rel), source)
+
+
 def _index_copy(language: str, root: Path):
     """Copy ``fixtures/<language>`` to ``root`` (keeping ``.sqry/`` out of the source
     tree) and index it with the real engine; the build report."""

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lang_kit import (
-    FIXTURES,
     check_invariants,
+    check_mangled,
+    check_truncations,
     docs,
     extract_fixture,
     extract_source,
-    mangled,
     reference_lines,
     signatures,
     spec,
@@ -20,7 +20,6 @@ from lang_kit import (
 )
 
 C = spec("c")
-ROOT = FIXTURES / "c"
 
 
 def test_header_types_enums_and_include_guard():
@@ -222,10 +221,7 @@ def test_a_plain_c_header_stays_c_even_with_errors():
 
 @pytest.mark.parametrize("rel", ["src/list.h", "src/list.c", "src/util.h", "src/main.c"])
 def test_every_truncation_of_a_fixture_extracts_without_raising(rel):
-    source = (ROOT / rel).read_bytes()
-    for cut in range(0, len(source), 5):
-        facts = extract_source("c", source[:cut], rel)
-        check_invariants(facts, source[:cut])
+    check_truncations("c", rel, step=5)
 
 
 FILES = ["src/list.h", "src/list.c", "src/util.h", "src/main.c"]
@@ -251,9 +247,7 @@ NOISE = [
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mangled_sources_extract_without_raising(data):
-    rel = data.draw(st.sampled_from(FILES))
-    source = mangled(data, (ROOT / rel).read_bytes(), NOISE)
-    check_invariants(extract_source("c", source, rel), source)
+    check_mangled("c", data, FILES, NOISE)
 
 
 def test_syntax_errors_keep_what_parses_and_say_where():

@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from lang_kit import (
     FIXTURES,
     check_invariants,
+    check_mangled,
+    check_truncations,
     docs,
     extract_fixture,
     extract_source,
-    mangled,
     reference_lines,
     signatures,
     spec,
@@ -268,10 +269,7 @@ func f() {
 
 @pytest.mark.parametrize("rel", ["main.go", "store/store.go", "store/base.go"])
 def test_every_truncation_of_a_fixture_extracts_without_raising(rel):
-    source = (ROOT / rel).read_bytes()
-    for cut in range(0, len(source), 7):
-        facts = extract_source("go", source[:cut], rel)
-        check_invariants(facts, source[:cut])
+    check_truncations("go", rel, step=7)
 
 
 FILES = ["main.go", "store/store.go", "store/base.go"]
@@ -297,9 +295,7 @@ NOISE = [
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mangled_sources_extract_without_raising(data):
-    rel = data.draw(st.sampled_from(FILES))
-    source = mangled(data, (ROOT / rel).read_bytes(), NOISE)
-    check_invariants(extract_source("go", source, rel), source)
+    check_mangled("go", data, FILES, NOISE)
 
 
 def test_syntax_errors_keep_what_parses_and_say_where():

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lang_kit import (
-    FIXTURES,
     check_invariants,
+    check_mangled,
+    check_truncations,
     docs,
     extract_fixture,
     extract_source,
-    mangled,
     reference_lines,
     signatures,
     spec,
@@ -20,7 +20,6 @@ from lang_kit import (
 )
 
 RUST = spec("rust")
-ROOT = FIXTURES / "rust"
 
 
 def test_crate_root():
@@ -361,10 +360,7 @@ fn f() {}
     "rel", ["src/lib.rs", "src/shapes.rs", "src/shapes/polygon.rs", "src/util.rs"]
 )
 def test_every_truncation_of_a_fixture_extracts_without_raising(rel):
-    source = (ROOT / rel).read_bytes()
-    for cut in range(0, len(source), 7):
-        facts = extract_source("rust", source[:cut], rel)
-        check_invariants(facts, source[:cut])
+    check_truncations("rust", rel, step=7)
 
 
 FILES = ["src/lib.rs", "src/shapes.rs", "src/shapes/polygon.rs", "src/util.rs"]
@@ -391,9 +387,7 @@ NOISE = [
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mangled_sources_extract_without_raising(data):
-    rel = data.draw(st.sampled_from(FILES))
-    source = mangled(data, (ROOT / rel).read_bytes(), NOISE)
-    check_invariants(extract_source("rust", source, rel), source)
+    check_mangled("rust", data, FILES, NOISE)
 
 
 def test_syntax_errors_keep_what_parses_and_say_where():
