@@ -24,6 +24,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -260,6 +261,33 @@ def concurrent_clients(socket_path: str, clients: int, per_client: int) -> dict[
     }
 
 
+def socket_floor(samples: int = 20_000) -> dict[str, float]:
+    """p50/p99 of a bare 40-byte ping-pong between two processes over a socketpair.
+
+    This is what the host charges for one cross-process wake-up and back, with no
+    Python work at all; it varies a lot between runs of a shared VM, so the report
+    prints it beside the daemon's numbers to show how much of them is ours.
+    """
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the echo side
+        a.close()
+        while data := b.recv(64):
+            b.sendall(data)
+        os._exit(0)
+    b.close()
+    payload, lat = b"x" * 40, []
+    for _ in range(samples):
+        start = time.perf_counter()
+        a.sendall(payload)
+        a.recv(64)
+        lat.append(time.perf_counter() - start)
+    a.close()
+    os.waitpid(pid, 0)
+    lat.sort()
+    return {"p50_us": lat[len(lat) // 2] * 1e6, "p99_us": lat[int(len(lat) * 0.99)] * 1e6}
+
+
 def run_all(
     socket_path: str,
     requests: int = 20_000,
@@ -269,6 +297,7 @@ def run_all(
 ) -> dict[str, Any]:
     """Both measurements against an already running server."""
     return {
+        "socket_floor": socket_floor(),
         "single_connection": round_trips(socket_path, requests, server_pid=server_pid),
         "concurrent": concurrent_clients(socket_path, clients, per_client),
     }
@@ -284,6 +313,9 @@ def _report(results: dict[str, Any], description: str) -> str:
         f"# host: {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"load average {os.getloadavg()[0]:.2f}",
+        f"host floor, bare socketpair ping-pong between two processes: "
+        f"p50 {results['socket_floor']['p50_us']:.1f} us, "
+        f"p99 {results['socket_floor']['p99_us']:.1f} us",
         f"single connection, daemon/status x {single['requests']}:",
         f"  p50 {single['p50_us']:.1f} us (target <= {TARGET_P50_US:.0f}: {p50_ok})",
         f"  p90 {single['p90_us']:.1f} us",
