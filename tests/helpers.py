@@ -271,8 +271,9 @@ class SqrydEnv:
         # carry our dir: a pid that died long ago may belong to anyone by now.
         for pid in self.pids & set(processes_mentioning(marker)):
             _kill_session(pid)
-        deadline = time.monotonic() + deadline_secs
-        while True:
+
+        def nothing_left() -> bool:
+            """One scan: kill whatever still mentions the dir or holds a lock under it."""
             held = self.held_locks()
             strays = set(processes_mentioning(marker)) | lock_holders(held)
             for pid in strays:
@@ -280,11 +281,12 @@ class SqrydEnv:
             for pid in strays:
                 with contextlib.suppress(WaitTimeout):
                     wait_until(lambda p=pid: not pid_alive(p), 5, message=f"pid {pid} to die")
-            if not strays and not held:
-                break
-            if time.monotonic() >= deadline:
-                break  # rmtree anyway; whatever is left is reported by the next test's scan
-            time.sleep(0.01)
+            return not strays and not held
+
+        # At the deadline, rmtree anyway; whatever is left is reported by the next
+        # test's scan.
+        with contextlib.suppress(WaitTimeout):
+            wait_until(nothing_left, deadline_secs, message=f"no process using {marker}")
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def held_locks(self) -> list[Path]:
