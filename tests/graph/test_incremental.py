@@ -11,13 +11,10 @@ for edge (compared by content, not row ids), a fresh build of a copy of the tree
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
+from edits import Project, assert_same_as_fresh, check_edit_sequence, joined
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from sqry.graph.index import build_index
 
@@ -57,30 +54,7 @@ SNIPPETS = [
     "from pkg.b import Mixin\n",
 ]
 
-module_text = st.lists(st.sampled_from(SNIPPETS), min_size=0, max_size=5).map("\n".join)
-path = st.sampled_from(PATHS)
-operation = st.one_of(
-    st.tuples(st.just("write"), path, module_text),
-    st.tuples(st.just("delete"), path, st.just("")),
-    st.tuples(st.just("rename"), path, path),
-    st.tuples(st.just("touch"), path, st.just("")),
-)
-
-
-def apply(root: Path, op: tuple[str, str, str]) -> None:
-    kind, rel, arg = op
-    target = root / rel
-    if kind == "write":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(arg)
-    elif kind == "delete":
-        target.unlink(missing_ok=True)
-    elif kind == "rename":
-        if target.exists() and rel != arg:
-            (root / arg).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(target, root / arg)
-    elif kind == "touch" and target.exists():
-        os.utime(target)
+PROJECT = Project(tuple(PATHS), lambda _path: joined(SNIPPETS))
 
 
 @pytest.mark.timeout(600)
@@ -89,32 +63,9 @@ def apply(root: Path, op: tuple[str, str, str]) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(
-    initial=st.fixed_dictionaries({p: module_text for p in PATHS}),
-    ops=st.lists(operation, min_size=1, max_size=6),
-)
+@given(initial=PROJECT.initial(), ops=PROJECT.operations())
 def test_incremental_equals_fresh_build(initial, ops, snapshot, fresh_snapshot) -> None:
-    root = Path(tempfile.mkdtemp(prefix="sq", dir="/tmp"))
-    try:
-        for rel, text in initial.items():
-            apply(root, ("write", rel, text))
-        build_index(root)
-        assert snapshot(root) == fresh_snapshot(root)
-        for op in ops:
-            apply(root, op)
-            build_index(root)
-            incremental = snapshot(root)
-            fresh = fresh_snapshot(root)
-            assert incremental[2] == fresh[2], f"files differ after {op}"
-            assert incremental[0] == fresh[0], f"symbols differ after {op}"
-            missing = fresh[1] - incremental[1]
-            extra = incremental[1] - fresh[1]
-            assert not missing and not extra, (
-                f"edges differ after {op}:\n"
-                f"only in fresh: {sorted(missing)}\nonly in incremental: {sorted(extra)}"
-            )
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    check_edit_sequence(initial, ops, snapshot, fresh_snapshot)
 
 
 @pytest.mark.timeout(120)
@@ -142,12 +93,6 @@ def test_edit_within_one_mtime_tick_is_seen(workspace, snapshot) -> None:
     assert "m.bbb" in names and "m.aaa" not in names
 
 
-def _assert_same_as_fresh(root: Path, snapshot, fresh_snapshot) -> None:
-    incremental, fresh = snapshot(root), fresh_snapshot(root)
-    assert incremental[0] == fresh[0]
-    assert sorted(fresh[1] - incremental[1]) == [] and sorted(incremental[1] - fresh[1]) == []
-
-
 @pytest.mark.timeout(120)
 def test_new_base_rebinds_self_calls_in_other_files(workspace, snapshot, fresh_snapshot) -> None:
     """Only ``Base``'s bases change (no name is added or removed anywhere)."""
@@ -163,7 +108,7 @@ def test_new_base_rebinds_self_calls_in_other_files(workspace, snapshot, fresh_s
         "class Mixin:\n    def run(self):\n        pass\n\nclass Base(Mixin):\n    pass\n"
     )
     build_index(workspace)
-    _assert_same_as_fresh(workspace, snapshot, fresh_snapshot)
+    assert_same_as_fresh(workspace, snapshot, fresh_snapshot, "the edit")
     via = {(e[3], e[11]): (e[8], e[18]) for e in snapshot(workspace)[1] if e[0] == "calls"}
     assert via[("child.Child.go", "run")] == ("base.Mixin.run", "self")
     assert via[("child.use", "Grand.run")] == ("base.Mixin.run", "local")
@@ -180,6 +125,6 @@ def test_changed_reexport_rebinds_importers(workspace, snapshot, fresh_snapshot)
     build_index(workspace)
     (pkg / "__init__.py").write_text("from .b import alpha\n")
     build_index(workspace)
-    _assert_same_as_fresh(workspace, snapshot, fresh_snapshot)
+    assert_same_as_fresh(workspace, snapshot, fresh_snapshot, "the edit")
     calls = {e[3]: e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
     assert calls["user.main"] == "pkg.b.alpha"
