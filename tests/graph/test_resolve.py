@@ -412,3 +412,62 @@ def test_incremental_sees_the_module_behind_an_import_alias_vanish(
     (workspace / "pkg" / "__init__.py").unlink()
     build_index(workspace)
     _same_as_fresh(workspace, snapshot, fresh_snapshot)
+
+
+# -- forked resolution (full builds with several workers)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _all_fixtures(dest: Path) -> None:
+    """Every language fixture project side by side: many edges of every rule."""
+    import shutil
+
+    for language in sorted(p.name for p in FIXTURES.iterdir()):
+        shutil.copytree(FIXTURES / language, dest / language)
+
+
+@pytest.mark.timeout(120)
+def test_forked_resolution_equals_in_process(workspace: Path, snapshot, monkeypatch) -> None:
+    """Tiny batches force several forked children; the answers must not change."""
+    from sqry.graph import resolve
+
+    _all_fixtures(workspace)
+    build_index(workspace, force=True, workers=1)
+    alone = snapshot(workspace)
+    forks = []
+    real_fork = resolve._fork_child
+    monkeypatch.setattr(resolve, "BATCH", 7)
+    monkeypatch.setattr(resolve, "_fork_child", lambda *a: forks.append(1) or real_fork(*a))
+    build_index(workspace, force=True, workers=3)
+    assert len(forks) == 3
+    assert snapshot(workspace) == alone
+
+
+@pytest.mark.timeout(120)
+def test_failed_resolution_child_is_redone_in_process(
+    workspace: Path, snapshot, monkeypatch
+) -> None:
+    """A child that dies (here: raises in every batch) costs time, not answers."""
+    import os
+
+    from sqry.graph import resolve
+
+    _all_fixtures(workspace)
+    build_index(workspace, force=True, workers=1)
+    alone = snapshot(workspace)
+    parent = os.getpid()
+    real_batch = resolve._resolve_batch
+    redone = []  # batches the parent resolved itself (it only does for a failed child)
+
+    def failing_in_children(resolver, batch):  # noqa: ANN001, ANN202
+        if os.getpid() != parent:
+            raise RuntimeError("simulated crash of a resolution child")
+        redone.append(len(batch))
+        return real_batch(resolver, batch)
+
+    monkeypatch.setattr(resolve, "BATCH", 7)
+    monkeypatch.setattr(resolve, "_resolve_batch", failing_in_children)
+    build_index(workspace, force=True, workers=2)
+    assert len(redone) >= 2
+    assert snapshot(workspace) == alone

@@ -232,14 +232,27 @@ def _build(
             progress(done, len(jobs))
     report.changed = writer.parsed
     lap = report.lap("parse+write", lap)
+    # Indexes over columns resolution never writes can be built before it (a
+    # full build builds them while forked children resolve); the others after.
+    early = [ddl for ddl in dropped_indexes if "target_id" not in ddl]
+    late = [ddl for ddl in dropped_indexes if "target_id" in ddl]
+
+    def build_early_indexes() -> None:
+        nonlocal lap
+        lap = report.lap("resolve", lap)
+        for statement in early:
+            conn.execute(statement)
+        lap = report.lap("indexes", lap)
+
     if writer.parsed or report.deleted:
         writer.add_contains_edges()
         if writer.track:
             resolve_incremental(conn, writer.dirty_edges(), writer.new_classes)
         else:
-            resolve_full(conn, table)
+            resolve_full(conn, table, workers=workers, meanwhile=build_early_indexes)
+            early = []
     lap = report.lap("resolve", lap)
-    for statement in dropped_indexes:
+    for statement in early + late:
         conn.execute(statement)
     report.lap("indexes", lap)
     _collect_report(conn, report)

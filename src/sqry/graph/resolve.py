@@ -73,9 +73,13 @@ once; the cycle collector is paused meanwhile (``bench/resolve.py`` measures).
 from __future__ import annotations
 
 import gc
+import os
+import pickle
+import signal
 import sqlite3
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -93,6 +97,7 @@ NOTHING: frozenset[str] = frozenset()
 MAX_REEXPORT_DEPTH = 8
 PRELOAD_MIN = 20000  # dirty edges; above this read the whole symbol table at once
 BATCH = 20000  # edges resolved and written per round (bounded memory)
+FORK_ROUND = 1_000_000  # edges held in memory per round of forked resolution
 
 
 class Sym(NamedTuple):
@@ -1206,24 +1211,149 @@ def _without_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
-def resolve_full(conn: sqlite3.Connection, table: SymbolTable | None = None) -> None:
+def resolve_full(
+    conn: sqlite3.Connection,
+    table: SymbolTable | None = None,
+    *,
+    workers: int = 1,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
     """Resolve every edge of a freshly written index (nothing resolved yet).
 
     ``table``: the symbols, if the writer streamed them into one (see
     :meth:`SymbolTable.add_file`); else they are read from the index.
+    ``workers`` > 1 resolves in that many forked processes (see
+    :func:`_resolve_forked`); ``meanwhile`` then runs in this process while they
+    work (the build recreates its secondary indexes there) — else it runs first.
     """
     with _without_cycle_collector():
-        _resolve_full(conn, table or SymbolTable(conn, preload=True))
+        _resolve_full(conn, table or SymbolTable(conn, preload=True), workers, meanwhile)
 
 
-def _resolve_full(conn: sqlite3.Connection, table: SymbolTable) -> None:
+def _resolve_full(
+    conn: sqlite3.Connection,
+    table: SymbolTable,
+    workers: int,
+    meanwhile: Callable[[], None] | None,
+) -> None:
     resolver = Resolver(table, all_languages())
     kinds = "kind IN ('inherits', 'implements')"
     _resolve_edges(conn, resolver, _edge_batches(conn, kinds), fresh=True)
     resolver.table.load_all_bases()
     # Locally bound references never resolve: a fresh build need not even read them.
     others = "kind NOT IN ('contains', 'inherits', 'implements') AND bound_locally = 0"
-    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=True)
+    batches = _edge_batches(conn, others)
+    if workers > 1 and can_fork():
+        _resolve_forked(conn, resolver, batches, workers, meanwhile)
+        return
+    if meanwhile is not None:
+        meanwhile()
+    _resolve_edges(conn, resolver, batches, fresh=True)
+
+
+def can_fork() -> bool:
+    """Whether forking is safe here: a fork copies only the calling thread, so a
+    lock another thread holds (in the allocator, in logging) would stay locked
+    in the child forever."""
+    return threading.active_count() == 1 and hasattr(os, "fork")
+
+
+def _resolve_forked(
+    conn: sqlite3.Connection,
+    resolver: Resolver,
+    batches: Iterator[list[tuple]],
+    workers: int,
+    meanwhile: Callable[[], None] | None,
+) -> None:
+    """Resolve ``batches`` in ``workers`` forked children; write the results here.
+
+    A full build's resolution is pure computation over the symbol table, which
+    is complete in memory by now: children forked at this point share it
+    copy-on-write, so nothing is sent to them. Each answers its share of the
+    batches into a pipe; this process meanwhile runs ``meanwhile`` (index
+    creation) and then writes the answers — the only SQLite writer stays this
+    process, and the children never touch the inherited connection (they end
+    with ``os._exit``). A single batch is resolved here (no fork pays for
+    itself on a workspace that small). Batches are taken a round of at most
+    :data:`FORK_ROUND` edges at a time (bounded memory: the round's rows are
+    held in memory). A child that fails (killed, out of memory) has its share
+    resolved here instead, so the result never depends on it.
+    """
+    pending = meanwhile
+    while True:
+        round_batches: list[list[tuple]] = []
+        held = 0
+        for batch in batches:
+            round_batches.append(batch)
+            held += len(batch)
+            if held >= FORK_ROUND:
+                break
+        if len(round_batches) <= 1:
+            # the last one (a round ends early only when the batches do): forking
+            # for one batch costs more than it saves
+            if pending is not None:
+                pending()
+            _resolve_edges(conn, resolver, iter(round_batches), fresh=True)
+            return
+        shares = [round_batches[k::workers] for k in range(workers)]
+        children: dict[int, int] = {}  # pid -> read end of its pipe, until collected
+        try:
+            for share in shares:
+                pid, read_fd = _fork_child(resolver, share)
+                children[pid] = read_fd
+            if pending is not None:
+                pending()
+                pending = None
+            for pid, share in zip(list(children), shares, strict=True):
+                answers = _collect_child(pid, children.pop(pid))
+                if answers is None:  # the child failed: its share is done here
+                    answers = [_resolve_batch(resolver, batch) for batch in share]
+                for bound, unbound in answers:
+                    _write_resolutions(conn, bound, unbound)
+        finally:
+            for pid, read_fd in children.items():  # only when this process failed
+                os.close(read_fd)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+def _resolve_batch(resolver: Resolver, batch: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    resolver.forget()
+    return resolver.resolve_rows(batch, keep_unresolved=False)
+
+
+def _fork_child(resolver: Resolver, share: list[list[tuple]]) -> tuple[int, int]:
+    """Fork a child that resolves ``share`` and pickles the answers into a pipe."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return pid, read_fd
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends it
+        os.close(read_fd)
+        resolver.table.conn = None  # type: ignore[assignment]  # never the parent's
+        data = pickle.dumps([_resolve_batch(resolver, b) for b in share], pickle.HIGHEST_PROTOCOL)
+        with open(write_fd, "wb") as pipe:
+            pipe.write(data)
+        code = 0
+    except Exception:  # reported; the parent then redoes the share itself
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _collect_child(pid: int, read_fd: int) -> list[tuple[list[tuple], list[tuple]]] | None:
+    """The answers of a child from :func:`_fork_child`, or None if it failed."""
+    with open(read_fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    return pickle.loads(data)  # complete: the child exits 0 only after writing it all
 
 
 def resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: list[int]) -> None:
