@@ -37,7 +37,8 @@ SCOPE_KINDS = frozenset({"module", "namespace"})  # their direct definitions are
 _CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 
 # (kind, name, qualified_name, start_line, start_column, end_line, end_column,
-#  parent_local_id, signature, visibility, is_async, is_static, doc)
+#  parent_local_id, signature, visibility, is_async, is_static, doc, local_id)
+# -- in the column order the writer's INSERT binds them, ids file-relative
 SymbolRow = tuple
 # (kind, source_local_id, target, line, column, member, alias, via_self,
 #  bound_locally, lookup) -- ``lookup``: the reference's lookup names joined by
@@ -294,8 +295,9 @@ def facts_to_rows(
             int(s.is_async),
             int(s.is_static),
             s.doc,
+            local_id,
         )
-        for s in facts.symbols
+        for local_id, s in enumerate(facts.symbols)
     ]
     names = lookup_names(spec, facts, _star_modules(spec, facts))
     joined: dict[tuple[str, ...], str] = {}

@@ -81,6 +81,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
@@ -178,6 +179,7 @@ _EMPTY: list[Sym] = []
 SOURCE = object()  # :meth:`SymbolTable.binding_scope`: "key this reference by its source"
 _NO_CHAIN = Chain((), False, False, False, None, False)
 _QUALIFIED_KINDS = CLASS_KINDS | {"namespace"}
+_POSITION = itemgetter(3, 4)  # an ImportRow's (line, column)
 
 
 class SymbolTable:
@@ -227,18 +229,21 @@ class SymbolTable:
 
     def add_file(self, file_id: int, result: FileResult, base: int) -> None:
         """Index a file the writer just wrote (symbol ids ``base + local id``);
-        the streamed twin of :meth:`_preload`, same indexes in the same order."""
+        the streamed twin of :meth:`_preload`, same indexes in the same order.
+        Runs once per symbol of the workspace in the build's writer: flat, and
+        reads rows by position."""
         module = result.module
         self._files[file_id] = FileInfo(result.path, module, result.language)
         new, symbols = tuple.__new__, result.symbols
         named, children, top = self._named, self._children, self._top
         qualified, by_id, file_names = self._qualified, self._by_id, self._file_names
-        for local_id, (kind, name, qname, line, column, _el, _ec, parent, *_rest) in enumerate(
-            symbols
-        ):
-            sym_id = base + local_id
+        qualified_kinds, scope_kinds = _QUALIFIED_KINDS, SCOPE_KINDS
+        sym_id = base - 1
+        for row in symbols:
+            sym_id += 1
+            kind, name, parent = row[0], row[1], row[7]
             if parent is None:
-                sym = new(Sym, (sym_id, kind, name, qname, file_id, None, None, line, column))
+                sym = new(Sym, (sym_id, kind, name, row[2], file_id, None, None, row[3], row[4]))
                 by_id[sym_id] = sym
                 named[name].append(sym)
                 file_names.add((file_id, name))
@@ -246,27 +251,28 @@ class SymbolTable:
                 continue
             parent_kind = symbols[parent][0]
             sym = new(
-                Sym, (sym_id, kind, name, qname, file_id, base + parent, parent_kind, line, column)
+                Sym,
+                (sym_id, kind, name, row[2], file_id, base + parent, parent_kind, row[3], row[4]),
             )
             by_id[sym_id] = sym
             named[name].append(sym)
             file_names.add((file_id, name))
-            if kind == "method" and parent_kind in SCOPE_KINDS:  # adopted
-                self._adopted.add(name)
-                qualified[qname].append(sym)
-                continue
-            children[base + parent, name].append(sym)
-            if parent_kind in SCOPE_KINDS:
+            if parent_kind in scope_kinds:
+                if kind == "method":  # adopted
+                    self._adopted.add(name)
+                    qualified[row[2]].append(sym)
+                    continue
                 top[name].append(sym)
-            if kind in _QUALIFIED_KINDS or parent_kind == "namespace":
-                qualified[qname].append(sym)
-        imports = sorted(
-            (ref for ref in result.refs if ref[0] == "imports"), key=lambda ref: (ref[3], ref[4])
-        )
-        self._imports[file_id] = [
-            ImportRow(target, member, alias, line, column)
-            for _kind, _src, target, line, column, member, alias, *_rest in imports
+            children[base + parent, name].append(sym)
+            if kind in qualified_kinds or parent_kind == "namespace":
+                qualified[row[2]].append(sym)
+        imports = [
+            new(ImportRow, (ref[2], ref[5], ref[6], ref[3], ref[4]))
+            for ref in result.refs
+            if ref[0] == "imports"
         ]
+        imports.sort(key=_POSITION)
+        self._imports[file_id] = imports
 
     def _preload(self) -> None:
         """Everything at once: :meth:`_add` inlined, since it runs per symbol."""

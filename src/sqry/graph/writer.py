@@ -29,14 +29,19 @@ from sqry.graph.parse import CLASS_KINDS, LOOKUP_SEPARATOR, FileResult
 
 _LF = ord(LOOKUP_SEPARATOR)  # the lookup names separator, as SQL char() takes it
 
-_INSERT_SYMBOL = (
-    "INSERT INTO symbols (id, file_id, kind, name, qualified_name, language, start_line, "
-    "start_column, end_line, end_column, signature, visibility, is_async, is_static, doc, "
-    "parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Per file, the file-relative ids of the worker's rows become absolute in SQL
+# (``? + base``; NULL + base is NULL for the module's parent), with the file id
+# and language as literals: the rows go to SQLite as the worker made them, with
+# no per-row Python work here (see :data:`sqry.graph.parse.SymbolRow`/``RefRow``).
+_INSERT_SYMBOLS = (
+    "INSERT INTO symbols (kind, name, qualified_name, start_line, start_column, end_line, "
+    "end_column, parent_id, signature, visibility, is_async, is_static, doc, id, file_id, "
+    "language) VALUES (?, ?, ?, ?, ?, ?, ?, ? + {base}, ?, ?, ?, ?, ?, ? + {base}, {file_id}, "
+    "{language})"
 )
-_INSERT_EDGE = (
-    "INSERT INTO edges (id, kind, source_id, target_text, file_id, line, column, member, "
-    "alias, via_self, bound_locally, lookup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EDGES = (
+    "INSERT INTO edges (kind, source_id, target_text, line, column, member, alias, via_self, "
+    "bound_locally, lookup, file_id) VALUES (?, ? + {base}, ?, ?, ?, ?, ?, ?, ?, ?, {file_id})"
 )
 _OLD_DESCRIPTORS = (
     "SELECT s.name, s.qualified_name, s.kind, p.kind, f.path, f.module, f.language "
@@ -80,7 +85,6 @@ class IndexWriter:
         # build streams the symbols into the resolver's table instead of re-reading
         self.sink = sink
         self.next_symbol = (conn.execute("SELECT max(id) FROM symbols").fetchone()[0] or 0) + 1
-        self.next_edge = (conn.execute("SELECT max(id) FROM edges").fetchone()[0] or 0) + 1
         self.old_files: dict[str, tuple[int, int, int, str, str]] = {
             path: (fid, size, mtime, digest, language)
             for fid, path, size, mtime, digest, language in conn.execute(
@@ -164,79 +168,13 @@ class IndexWriter:
             self.sink(file_id, result, base)
         language = result.language
         symbols = result.symbols
-        self.next_symbol += len(symbols)
-        self.conn.executemany(
-            _INSERT_SYMBOL,
-            [
-                (
-                    base + i,
-                    file_id,
-                    kind,
-                    name,
-                    qname,
-                    language,
-                    sl,
-                    sc,
-                    el,
-                    ec,
-                    sig,
-                    vis,
-                    is_async,
-                    is_static,
-                    doc,
-                    None if parent is None else base + parent,
-                )
-                for i, (
-                    kind,
-                    name,
-                    qname,
-                    sl,
-                    sc,
-                    el,
-                    ec,
-                    parent,
-                    sig,
-                    vis,
-                    is_async,
-                    is_static,
-                    doc,
-                ) in enumerate(symbols)
-            ],
-        )
-        edge_base = self.next_edge
         refs = result.refs
-        self.next_edge += len(refs)
+        self.next_symbol += len(symbols)
+        literal = "'" + language.replace("'", "''") + "'"
         self.conn.executemany(
-            _INSERT_EDGE,
-            [
-                (
-                    edge_base + i,
-                    kind,
-                    base + src,
-                    target,
-                    file_id,
-                    line,
-                    col,
-                    member,
-                    alias,
-                    via_self,
-                    local,
-                    lookup,
-                )
-                for i, (
-                    kind,
-                    src,
-                    target,
-                    line,
-                    col,
-                    member,
-                    alias,
-                    via_self,
-                    local,
-                    lookup,
-                ) in enumerate(refs)
-            ],
+            _INSERT_SYMBOLS.format(base=base, file_id=file_id, language=literal), symbols
         )
+        self.conn.executemany(_INSERT_EDGES.format(base=base, file_id=file_id), refs)
         self.conn.executemany(
             "INSERT INTO file_names (file_id, name) VALUES (?, ?)",
             [(file_id, name) for name in result.names],
