@@ -43,6 +43,7 @@ import signal
 import sqlite3
 import struct
 import subprocess
+import sys
 import sysconfig
 import time
 from collections.abc import Callable
@@ -64,6 +65,11 @@ FLOCK = "hhqqi"
 WAL_HEADER = struct.Struct(">IIIIIIII")  # magic, version, page size, ckpt seq, salts, cksums
 FRAME_HEADER = struct.Struct(">IIIIII")  # page, db size after commit (0: not a commit), ...
 WAL_MAGICS = (0x377F0682, 0x377F0683)
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or struct.calcsize("P") != 8,
+    reason="reads /proc and packs struct flock in its 64-bit Linux layout",
+)
 
 
 def _copy_stdlib_part(dest: Path) -> None:
@@ -250,7 +256,12 @@ class DiskState(NamedTuple):
 
 
 def _in_transaction(root: Path, proc: subprocess.Popen) -> bool:
-    """The build's main process holds the index's build flock and SQLite write lock."""
+    """The build's main process holds SQLite's write lock and the index's build flock.
+
+    The write lock is checked first: once it is the build's, the build already
+    holds its flock (``build_lock`` is taken before the database is opened), so
+    the flock probe cannot grab the lock from under a build that is starting.
+    """
     return _wal_writer(root) == proc.pid and lock_is_held(root / ".sqry" / "index.lock")
 
 
