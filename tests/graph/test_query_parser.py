@@ -204,6 +204,12 @@ ERRORS = [
         12,
         "unknown visibility 'secret'; expected one of internal, private, protected, public",
     ),
+    (
+        "name:f and lang:pyhton",
+        17,
+        "unknown lang 'pyhton'; expected one of c, cpp, go, java, javascript, python, rust, "
+        "typescript",
+    ),
     ("name~=/a(/", 9, "invalid regex: missing ), unterminated subpattern"),
     ("name~=a[b", 8, "invalid regex: unterminated character set"),
     ('name~="a("', 9, "invalid regex: missing ), unterminated subpattern"),

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sqry.graph import schema
+from sqry.graph.languages.base import language_names
 from sqry.graph.model import SYMBOL_KINDS, VISIBILITIES
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.execute import run_query
@@ -60,7 +61,15 @@ leaves = st.one_of(
     st.builds(Match, st.sampled_from(TEXT_FIELDS), text_patterns),
     st.builds(Match, st.just("kind"), enum_patterns),
     st.builds(Match, st.just("visibility"), st.sampled_from(sorted(VISIBILITIES)).map(glob_or_eq)),
-    st.builds(Match, st.just("lang"), AWKWARD.map(glob_or_eq)),
+    st.builds(
+        Match,
+        st.just("lang"),
+        st.one_of(
+            st.sampled_from(sorted(language_names())).map(lambda k: Pattern("eq", k)),
+            st.sampled_from(["py*", "?o", "[cj]*"]).map(lambda g: Pattern("glob", g)),
+            regex_patterns,
+        ),
+    ),
     st.builds(
         Compare,
         st.just("lines"),

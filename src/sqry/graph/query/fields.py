@@ -55,8 +55,9 @@ STAGES = ("count", "group_by", "top")
 KEYWORDS = frozenset({"and", "or", "not"})
 REGEX_FLAGS = "imsx"
 
-#: Values an ``enum`` field may take when compared with ``:`` (None = not checked:
-#: language names come from the language modules, which the client must not import).
+#: Values an ``enum`` field may take when compared with ``:`` (None: computed
+#: when asked — language names are the language modules', listed without
+#: importing them by :func:`sqry.graph.languages.base.language_names`).
 ENUM_VALUES: dict[str, frozenset[str] | None] = {
     "kind": SYMBOL_KINDS,
     "visibility": VISIBILITIES,

@@ -314,6 +314,10 @@ class _Parser:
 
     def check_enum(self, field: str, value: str, tok: Token) -> None:
         allowed = ENUM_VALUES.get(field)
+        if allowed is None and field == "lang":
+            from sqry.graph.languages.base import language_names
+
+            allowed = language_names()
         if allowed is not None and value.lower() not in allowed:
             raise self.fail(
                 f"unknown {field} '{value}'; expected one of {', '.join(sorted(allowed))}",
