@@ -408,3 +408,34 @@ def test_sigkill_leaves_old_or_new_index(
         f"no kill was proven inside a build's transaction in {attempts} attempts (seed {seed})"
     )
     assert ("finish", "new") in outcomes, f"seed {seed}: {outcomes}"
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_of_the_builder_alone_frees_the_workspace(workspace: Path, sqry) -> None:
+    """Killing only the main ``sqry index`` process (an OOM kill, ``kill -9 PID``)
+    must take its forked workers with it and release the build lock: a worker
+    outliving it with an inherited copy of the lock would make every later
+    ``sqry index`` wait forever."""
+    root = workspace / "w"
+    _copy_stdlib_part(root)
+    proc = _start_build(root, force=True)
+    try:
+        wait_until(
+            lambda: len(_group_members(proc.pid)) >= 2 or proc.poll() is not None,
+            120,
+            interval=0.005,
+            message="the build to fork its workers",
+        )
+        assert proc.poll() is None, "the build ended before it forked a worker"
+        workers = [pid for pid in _group_members(proc.pid) if pid != proc.pid]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        wait_until(
+            lambda: not _group_members(proc.pid),
+            30,
+            message=lambda: f"the orphaned workers {workers} to die",
+        )
+        assert not lock_is_held(root / ".sqry" / "index.lock")
+        assert sqry("index", str(root), timeout=240).returncode == 0
+    finally:
+        _kill_group(proc)

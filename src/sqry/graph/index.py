@@ -97,7 +97,14 @@ def run_jobs(root: str, jobs: list[FileJob], workers: int) -> Iterator[FileResul
             yield process_file(job, budget)
         return
     chunks = iter(_chunks(jobs, workers))
-    with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
+    context = _pool_context()
+    builder = os.getpid() if context.get_start_method() == "fork" else None
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=store.enter_build_child,
+        initargs=(builder,),
+    ) as pool:
         pending: dict[Future[list[FileResult]], list[FileJob]] = {}
 
         def submit() -> None:

@@ -86,6 +86,7 @@ from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
 from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, FileResult, is_adopted
+from sqry.graph.store import enter_build_child
 from sqry.graph.writer import edges_naming, temp_ids
 
 INHERITANCE = ("inherits", "implements")
@@ -1331,6 +1332,7 @@ def _resolve_batch(resolver: Resolver, batch: list[tuple]) -> tuple[list[tuple],
 def _fork_child(resolver: Resolver, share: list[list[tuple]]) -> tuple[int, int]:
     """Fork a child that resolves ``share`` and pickles the answers into a pipe."""
     read_fd, write_fd = os.pipe()
+    builder = os.getpid()
     pid = os.fork()
     if pid:
         os.close(write_fd)
@@ -1338,6 +1340,7 @@ def _fork_child(resolver: Resolver, share: list[list[tuple]]) -> tuple[int, int]
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends it
+        enter_build_child(builder)
         os.close(read_fd)
         resolver.table.conn = None  # type: ignore[assignment]  # never the parent's
         data = pickle.dumps([_resolve_batch(resolver, b) for b in share], pickle.HIGHEST_PROTOCOL)

@@ -230,7 +230,8 @@ def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterato
     If another build holds it, ``on_wait`` is called once (so the user learns why
     nothing happens) and this blocks until it is released. The lock is an
     ``flock``: the kernel drops it when its holder exits, even on SIGKILL, so a
-    crashed build never leaves a stale lock behind.
+    crashed build never leaves a stale lock behind — provided the processes the
+    build forks drop their inherited copy (:func:`enter_build_child`).
     """
     lock = _make_index_dir(root) / LOCK_FILE
     try:
@@ -246,9 +247,59 @@ def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterato
             if on_wait is not None:
                 on_wait()
             fcntl.flock(fd, fcntl.LOCK_EX)
+        _HELD_LOCKS.add(fd)
         yield
     finally:
+        _HELD_LOCKS.discard(fd)
         os.close(fd)
+
+
+_HELD_LOCKS: set[int] = set()  # descriptors of the build locks this process holds
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def enter_build_child(builder_pid: int | None) -> None:
+    """Run first in every process a build forks (pool workers, resolution children).
+
+    An ``flock`` belongs to the open file description, which a forked child
+    shares, and lasts until every descriptor of it is closed: a child that
+    outlived a SIGKILLed builder would keep the workspace locked, and every later
+    ``sqry index`` would wait for it forever. So the child closes its copy of the
+    lock (it never needs it), and — when ``builder_pid`` is its parent, i.e. it
+    was forked, not started by a fork server — arranges to die with the builder:
+    on Linux the kernel SIGKILLs it (``PR_SET_PDEATHSIG``); elsewhere a watcher
+    thread checks the parent pid every half second. A builder that died before
+    this ran is noticed at once.
+    """
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+    if builder_pid is None:
+        return
+    if not _kill_me_with_parent():
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == builder_pid:
+                threading.Event().wait(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="sqry-builder-watch", daemon=True).start()
+    if os.getppid() != builder_pid:
+        os._exit(1)
+
+
+def _kill_me_with_parent() -> bool:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux only)."""
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
 
 
 def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
