@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sqry.graph.index import build_index
 from sqry.graph.store import IncompatibleIndex, open_index
 
 GOOD = "def fine():\n    pass\n"
@@ -36,6 +37,21 @@ def test_syntax_errors_are_reported_and_the_rest_indexed(workspace: Path, sqry) 
     assert result.stdout.strip().endswith("1 errors")
     assert "broken.py: missing ) at line 4, column 12" in result.stderr
     assert {"good.fine", "broken.ok"} <= indexed_names(workspace)
+
+
+@pytest.mark.timeout(120)
+def test_a_file_wide_error_region_is_reported_where_parsing_went_wrong(workspace: Path) -> None:
+    """tree-sitter-python wraps this whole file (valid Python: the dedented line is
+    inside parentheses) in one ERROR node starting at line 1; the message must
+    point into it, at the construct it could not parse."""
+    (workspace / "m.py").write_text(
+        "import os\n\n\nclass T:\n    def test(self):\n        def f():\n"
+        "            (bar.\n        baz)\n\n    def other(self):\n        pass\n"
+    )
+    build_index(workspace)
+    assert file_errors(workspace) == {
+        "m.py": "syntax error at line 7, column 13 (the rest of the file is indexed)"
+    }
 
 
 @pytest.mark.timeout(120)

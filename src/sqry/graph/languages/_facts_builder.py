@@ -145,16 +145,24 @@ def first_doc_line(comment: str) -> str:
 
 
 def syntax_error(root: Node) -> str:
-    """Where the first syntax error is (tree-sitter recovers; what parsed is kept)."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            row, col = node.start_point
-            what = f"missing {node.type}" if node.is_missing else "syntax error"
-            return f"{what} at line {row + 1}, column {col + 1} (the rest of the file is indexed)"
-        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
-    return "syntax error (the rest of the file is indexed)"
+    """Where the first syntax error is (tree-sitter recovers; what parsed is kept).
+
+    Descends through the first erroneous child at every level down to the
+    innermost error: when recovery fails badly tree-sitter wraps a whole region
+    (even the whole file) in one ERROR node, whose start (often line 1) says
+    nothing; the innermost one is where parsing actually went wrong.
+    """
+    node = root
+    while True:
+        inner = next((c for c in node.children if c.has_error or c.is_missing), None)
+        if inner is None:
+            break
+        node = inner
+    if node is root and not (root.is_error or root.is_missing):
+        return "syntax error (the rest of the file is indexed)"
+    row, col = node.start_point
+    what = f"missing {node.type}" if node.is_missing else "syntax error"
+    return f"{what} at line {row + 1}, column {col + 1} (the rest of the file is indexed)"
 
 
 class FactsBuilder:
