@@ -103,6 +103,8 @@ GO_DECLS = (
     "func Epsilon() *Base {\n\treturn nil\n}\n",
     "func Epsilon() a.Base {\n\treturn a.Base{}\n}\n",
     "var Zeta = Alpha\n",
+    "type Grand struct {\n\t*Child\n\tc.Base\n}\n",
+    "func (g *Grand) Go() {\n\tg.Run()\n\tg.Child.Go()\n\tZeta()\n}\n",
 )
 
 
@@ -129,6 +131,7 @@ JAVA_IMPORTS = (
     "import static p.q.C.gamma;\n",
     "import r.D;\n",
     "import java.util.List;\n",
+    "import p.Holder.Inner;\n",
 )
 JAVA_DECLS = (
     "class Util {\n    static void alpha() { beta(); }\n    static void beta() { }\n}\n",
@@ -143,6 +146,9 @@ JAVA_DECLS = (
     "class D extends C {\n    Base make() { return new Child(); }\n}\n",
     "class Base extends D {\n    List<Base> all() { return null; }\n}\n",
     "class Holder {\n    static class Inner extends Base { }\n    Inner make() { return null; }\n}\n",
+    "enum Mode implements Runner {\n    FAST;\n    public void run() { alpha(); Holder.Inner.gamma(); }\n}\n",
+    "class Anon {\n    Runner r = new Runner() {\n        public void run() { this.run(); stop(); }\n    };\n"
+    "    void stop() { new Inner().go(); }\n}\n",
 )
 
 
@@ -166,6 +172,7 @@ RUST_IMPORTS = (
     "use crate::c::{Base as Thing, gamma};\n",
     "pub use crate::a::b::Runner;\n",
     "use std::fmt;\n",
+    "use super::*;\n",
 )
 RUST_DECLS = (
     "pub fn alpha() {\n    beta();\n}\n",
@@ -185,6 +192,10 @@ RUST_DECLS = (
     "macro_rules! sq {\n    () => {};\n}\n",
     "pub fn delta(cb: fn()) {\n    cb();\n    sq!();\n    inner::alpha();\n"
     '    println!("{}", gamma().run());\n}\n',
+    "pub(crate) fn epsilon(x: &Base) {\n    Runner::run(x);\n    crate::Base::new();\n"
+    "    a::b::gamma();\n}\n",
+    "pub mod b {\n    pub fn gamma() -> super::Base {\n        super::alpha();\n"
+    "        crate::a::b::gamma()\n    }\n}\n",
 )
 
 RUST = Pool(RUST_PATHS, RUST_IMPORTS, RUST_DECLS)
@@ -265,6 +276,10 @@ CPP_DECLS = (
     "struct Shape {\n    void draw();\n};\n",
     "void Shape::draw() {\n    helper();\n}\n",
     "geo::Shape make() {\n    return geo::Shape();\n}\n",
+    "void geo::Shape::move() {\n    draw();\n    helper();\n}\n",
+    "namespace geo {\nvoid Shape::move() {\n    this->draw();\n    spin();\n}\n}\n",
+    "template <typename T>\nT twice(T x) {\n    geo::detail::helper();\n    return x;\n}\n",
+    "namespace geo::detail {\nvoid log() {\n    twice<int>(1);\n    helper();\n}\n}\n",
 )
 
 CPP = Pool(CPP_PATHS, CPP_IMPORTS, CPP_DECLS, fixed=CPP_HEADERS)
@@ -278,6 +293,7 @@ JS_IMPORTS = (
     'import { Base as B2 } from "./b";\n',
     'import Default from "../a";\n',
     'const c = require("./lib/c");\n',
+    'import Klass from "./b";\n',
     'export { alpha } from "./a";\n',
     'export * from "./b";\n',
     'export { gamma as alpha } from "./lib/c";\n',
@@ -291,6 +307,8 @@ JS_DECLS = (
     "export class Child extends B2 {\n  run() {\n    this.go();\n  }\n}\n",
     "export const gamma = () => {\n  alpha();\n  new Base().run();\n};\n",
     "export function View() {\n  return <Child onClick={() => alpha()} />;\n}\n",
+    "export default class Base {\n  static make() {\n    return new Klass();\n  }\n}\n",
+    "function delta() {\n  Base.make();\n  Klass.make();\n  B2.make();\n}\nexport { delta as alpha };\n",
 )
 
 JS = Pool(JS_PATHS, JS_IMPORTS, JS_DECLS)
@@ -306,6 +324,7 @@ TS_IMPORTS = (
     'export { alpha } from "./a";\n',
     'export * from "./b";\n',
     'export type { Runner as Mixin } from "./types";\n',
+    'import a = require("./a");\n',
 )
 TS_DECLS = (
     "export interface Runner {\n  run(): void;\n}\n",
@@ -320,6 +339,11 @@ TS_DECLS = (
     "export type Id = Base;\n",
     "export namespace NS {\n  export function alpha(): void {\n    gamma(() => {});\n  }\n}\n",
     "export enum Color {\n  Red,\n}\n",
+    "export abstract class Shape<T> {\n  abstract draw(): T;\n  move(): void {\n    this.draw();\n"
+    "    NS.alpha();\n  }\n}\n",
+    "class Circle extends Shape<Base> implements Runner {\n  draw(): Base {\n    a.alpha();\n"
+    "    return this.run();\n  }\n}\n",
+    "namespace NS {\n  export function beta(): Id {\n    return alpha();\n  }\n}\n",
 )
 
 TS = Pool(TS_PATHS, TS_IMPORTS, TS_DECLS)
@@ -394,9 +418,9 @@ def test_typescript_incremental_equals_fresh_build(initial, ops, snapshot, fresh
 CHECKED_AT = {name: pool.paths[0] for name, pool in POOLS.items()}
 
 #: What resolution can do in each language: the rules it has (``package`` only
-#: where files share names without an import: Go, Java, C++ namespaces) and
-#: ambiguity (C cannot have any: its names are plain, so equal names are one
-#: qualified name, which is one candidate).
+#: where names are shared without an import: Go and Java packages, C++ and TS
+#: namespaces) and ambiguity (C cannot have any: its names are plain, so equal
+#: names are one qualified name, which is one candidate).
 EXPECTED_RULES = {
     "go": {"local", "import", "self", "package", "unique", "ambiguous"},
     "java": {"local", "import", "self", "package", "unique", "ambiguous"},
@@ -404,7 +428,7 @@ EXPECTED_RULES = {
     "c": {"local", "unique"},
     "cpp": {"local", "import", "self", "package", "unique", "ambiguous"},
     "javascript": {"local", "import", "self", "unique", "ambiguous"},
-    "typescript": {"local", "import", "self", "unique", "ambiguous"},
+    "typescript": {"local", "import", "self", "package", "unique", "ambiguous"},
 }
 
 
@@ -522,3 +546,42 @@ def test_import_of_a_module_that_appears_is_rebound(
     imports = [e for e in snapshot(workspace)[1] if e[0] == "imports"]
     assert [(e[7], e[8], e[18]) for e in imports] == [("module", module, "import")]
     assert_same_as_fresh(workspace, snapshot, fresh_snapshot, f"adding {added[0]}")
+
+
+GO_MOD_BUG = (
+    "go.mod is not a source file, so an edit of its module line dirties nothing: "
+    "index.py would have to re-resolve every Go import edge (and re-parse Go files, "
+    "whose lookup names come from import_module) when a go.mod changes"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=GO_MOD_BUG)
+@pytest.mark.timeout(120)
+def test_go_mod_module_path_edit_rebinds_imports(workspace: Path, snapshot, fresh_snapshot) -> None:
+    apply(workspace, ("write", "go.mod", "module example.com/m\n"))
+    apply(workspace, ("write", "b/z.go", "package b\n\nfunc Beta() {}\n"))
+    main = 'package main\n\nimport "example.com/n/b"\n\nfunc main() {\n\tb.Beta()\n}\n'
+    apply(workspace, ("write", "main.go", main))
+    build_index(workspace)
+    apply(workspace, ("write", "go.mod", "module example.com/n\n"))
+    build_index(workspace)
+    calls = [(e[8], e[18]) for e in snapshot(workspace)[1] if e[0] == "calls"]
+    assert calls == [("b.Beta", "import")]
+    assert_same_as_fresh(workspace, snapshot, fresh_snapshot, "editing go.mod")
+
+
+@pytest.mark.timeout(120)
+def test_go_mod_edit_is_seen_by_the_next_build_in_the_same_process(
+    workspace: Path, snapshot
+) -> None:
+    """A long-lived process (sqryd, the library API) must not keep an old module
+    path: a ``--force`` rebuild after a go.mod edit binds by the new one."""
+    apply(workspace, ("write", "go.mod", "module example.com/m\n"))
+    apply(workspace, ("write", "b/z.go", "package b\n\nfunc Beta() {}\n"))
+    main = 'package main\n\nimport "example.com/n/b"\n\nfunc main() {\n\tb.Beta()\n}\n'
+    apply(workspace, ("write", "main.go", main))
+    build_index(workspace)
+    apply(workspace, ("write", "go.mod", "module example.com/n\n"))
+    build_index(workspace, force=True)
+    calls = [(e[8], e[18]) for e in snapshot(workspace)[1] if e[0] == "calls"]
+    assert calls == [("b.Beta", "import")]

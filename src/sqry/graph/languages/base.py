@@ -9,6 +9,7 @@ nothing else.
 from __future__ import annotations
 
 import importlib
+import itertools
 import pkgutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,6 +95,8 @@ def package_is_directory(path: str, module_name: str) -> str:
 
 
 _WORKSPACE_ROOT: ContextVar[str | None] = ContextVar("sqry_workspace_root", default=None)
+_WORKSPACE_SESSION: ContextVar[int] = ContextVar("sqry_workspace_session", default=0)
+_SESSIONS = itertools.count(1)
 
 
 def workspace_root() -> str | None:
@@ -106,13 +109,27 @@ def workspace_root() -> str | None:
     return _WORKSPACE_ROOT.get()
 
 
+def workspace_session() -> int:
+    """A number that is new each time :func:`using_workspace` is entered.
+
+    A hook that caches what it read from a workspace file (Go's ``go.mod``)
+    keys the cache on it: one build then reads the file once, while the next
+    build in the same long-lived process (sqryd, the library API) sees an edit
+    made in between instead of the old content.
+    """
+    return _WORKSPACE_SESSION.get()
+
+
 @contextmanager
 def using_workspace(root: str) -> Iterator[None]:
-    """Make :func:`workspace_root` answer ``root`` for the duration of the block."""
+    """Make :func:`workspace_root` answer ``root`` for the duration of the block
+    (and :func:`workspace_session` a fresh number)."""
     token = _WORKSPACE_ROOT.set(root)
+    session = _WORKSPACE_SESSION.set(next(_SESSIONS))
     try:
         yield
     finally:
+        _WORKSPACE_SESSION.reset(session)
         _WORKSPACE_ROOT.reset(token)
 
 

@@ -43,7 +43,12 @@ from sqry.graph.languages._facts_builder import (
     unparenthesized,
     walk,
 )
-from sqry.graph.languages.base import LanguageSpec, package_is_module, workspace_root
+from sqry.graph.languages.base import (
+    LanguageSpec,
+    package_is_module,
+    workspace_root,
+    workspace_session,
+)
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -99,12 +104,13 @@ def _read_module_line(go_mod: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _governing_module(root: str, directory: str) -> tuple[str, str] | None:
+def _governing_module(root: str, directory: str, session: int) -> tuple[str, str] | None:
     """(module path, its directory) of the ``go.mod`` nearest above ``directory``.
 
     ``directory`` is workspace-relative (``""`` for the root); the search stops
-    at the workspace root. Cached for the life of the process: the resolver asks
-    once per import per edge, and ``go.mod`` module lines practically never change.
+    at the workspace root. Cached per ``session`` (:func:`workspace_session`):
+    the resolver asks once per import per edge, so one build must read each
+    ``go.mod`` once, but a later build in the same process must see an edit.
     """
     current = directory
     while True:
@@ -125,7 +131,9 @@ def import_module(path: str, spec: str) -> str | None:
     ``go.mod``. Outside an index build (no workspace root) nothing maps.
     """
     root = workspace_root()
-    found = _governing_module(root, posixpath.dirname(path)) if root is not None else None
+    if root is None:
+        return None
+    found = _governing_module(root, posixpath.dirname(path), workspace_session())
     if found is None:
         return None
     mod_path, mod_dir = found
