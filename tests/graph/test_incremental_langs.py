@@ -77,7 +77,7 @@ class Pool:
 # -- Go: packages are directories; import paths go through go.mod's module path
 
 GO_MOD = "module example.com/m\n\ngo 1.21\n"
-GO_PATHS = ("main.go", "a/x.go", "a/y.go", "b/z.go", "b/c/w.go")
+GO_PATHS = ("main.go", "a/x.go", "a/y.go", "b/z.go", "b/c/w.go", "b/c/doc.go")
 GO_IMPORTS = (
     'import "example.com/m/a"\n',
     'import "example.com/m/b"\n',
@@ -113,11 +113,7 @@ def _go_header(path: str) -> str:
     return f"package {posixpath.basename(directory) if directory else 'main'}\n\n"
 
 
-# Every imported package keeps a file that never changes (``doc.go``, as Go
-# projects often have), so no package directory appears or vanishes: that case
-# hits MODULE_NAME_BUG (below) and is pinned by its own test until fixed.
-GO_ANCHORS = {"a/doc.go": "package a\n", "b/doc.go": "package b\n", "b/c/doc.go": "package c\n"}
-GO = Pool(GO_PATHS, GO_IMPORTS, GO_DECLS, _go_header, {"go.mod": GO_MOD, **GO_ANCHORS})
+GO = Pool(GO_PATHS, GO_IMPORTS, GO_DECLS, _go_header, {"go.mod": GO_MOD})
 
 # -- Java: declared packages; imports of classes, wildcards and static members
 
@@ -202,13 +198,7 @@ RUST = Pool(RUST_PATHS, RUST_IMPORTS, RUST_DECLS)
 
 # -- C: includes next to the includer; names shared through the unique rule
 
-# The included headers never change (a header that appears hits
-# MODULE_NAME_BUG, below); ``lib/c.h`` changes but nothing includes it.
-C_HEADERS = {
-    "a.h": "int alpha(void);\nstruct node;\n",
-    "b.h": '#include "a.h"\nint beta(void);\n',
-}
-C_PATHS = ("a.c", "b.c", "lib/c.c", "lib/c.h")
+C_PATHS = ("a.c", "b.c", "lib/c.c", "lib/c.h", "a.h", "b.h")
 C_IMPORTS = (
     '#include "a.h"\n',
     '#include "b.h"\n',
@@ -229,19 +219,14 @@ C_DECLS = (
     "node_t *make(void) {\n    return 0;\n}\n",
 )
 
-C = Pool(C_PATHS, C_IMPORTS, C_DECLS, fixed=C_HEADERS)
+C = Pool(C_PATHS, C_IMPORTS, C_DECLS)
 
 # -- C++: namespaces reopened across files, out-of-class methods, using
 
 # ``util.h`` is C until a snippet makes it plainly C++ (then the C++ extractor
-# takes it): the file's language flips as it is rewritten. The header in a
-# subdirectory never changes (one that appears hits MODULE_NAME_BUG, below;
-# root headers do not: their module name is their file name).
-CPP_HEADERS = {
-    "geo/shape.hpp": "namespace geo {\nclass Shape {\npublic:\n    virtual void draw();\n"
-    "    void move();\n};\nvoid helper();\n}\n",
-}
+# takes it): the file's language flips as it is rewritten.
 CPP_PATHS = (
+    "geo/shape.hpp",
     "geo/shape.cpp",
     "geo/circle.cpp",
     "app/main.cpp",
@@ -282,7 +267,7 @@ CPP_DECLS = (
     "namespace geo::detail {\nvoid log() {\n    twice<int>(1);\n    helper();\n}\n}\n",
 )
 
-CPP = Pool(CPP_PATHS, CPP_IMPORTS, CPP_DECLS, fixed=CPP_HEADERS)
+CPP = Pool(CPP_PATHS, CPP_IMPORTS, CPP_DECLS)
 
 # -- JavaScript / JSX: relative imports, default and namespace imports, re-exports
 
@@ -490,22 +475,9 @@ def test_pools_exercise_every_rule(language: str, workspace: Path) -> None:
     assert used == EXPECTED_RULES[language]
 
 
-# -- engine bugs found by the properties above, to be fixed in the core
-#
-# When one is fixed its test XPASSes, which a strict xfail reports as a failure:
-# drop the marker then, and for MODULE_NAME_BUG let the pools' anchored files
-# (GO_ANCHORS, C_HEADERS, CPP_HEADERS) change like the others again.
-
-MODULE_NAME_BUG = (
-    "writer.IndexWriter.changed_names() adds a changed symbol's *name*, but an import "
-    "edge's lookup names are the segments of the imported *module name*; a module "
-    "symbol named otherwise (Go: the package clause, not the directory 'b/c'; C/C++: "
-    "'shape.h', not 'geo/shape.h'; C splits 'a.h' on '.') is never matched, so imports "
-    "of a file that appears are not re-resolved"
-)
+# -- engine bugs the properties above found, pinned
 
 
-@pytest.mark.xfail(strict=True, reason=MODULE_NAME_BUG)
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     ("files", "added", "module"),
@@ -538,6 +510,9 @@ def test_import_of_a_module_that_appears_is_rebound(
     snapshot,
     fresh_snapshot,
 ) -> None:
+    """A module symbol named otherwise than its module's last segment (Go: the
+    package clause, not the directory; C/C++: ``a.h``, ``geo/shape.hpp``) must
+    still dirty the imports of that module when its file appears."""
     for rel, text in files.items():
         apply(workspace, ("write", rel, text))
     build_index(workspace)

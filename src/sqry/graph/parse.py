@@ -184,8 +184,8 @@ def lookup_names(
 ) -> list[tuple[str, ...]]:
     """Per reference, the names its resolution may look up (for incremental re-indexing).
 
-    The segments of the target, the import member, the segments of the imported
-    module (also for a reference whose first segment an import alias binds), the
+    The segments of the target, the import member, the imported module's name and
+    its segments (also for a reference whose first segment an import alias binds), the
     enclosing class for ``via_self`` calls (and, for an adopted
     method, its class — see :func:`is_adopted`), and the modules this file
     star-imports (their appearance changes what an unbound name means). Empty for
@@ -226,6 +226,9 @@ def _reference_names(
         module = spec.import_module(facts.path, ref.target)
         if module:
             names.update(module.split(sep))
+            # and whole: a module symbol may be named otherwise than its module's
+            # last segment (Go's package clause for "b/c", C's "a.h", "geo/x.hpp")
+            names.add(module)
         if ref.member and ref.member != "*":
             names.update(ref.member.split(sep))  # Java ``Circle.Builder``
     else:
@@ -255,6 +258,7 @@ def _import_bindings(spec: LanguageSpec, facts: FileFacts) -> dict[str, set[str]
             module = spec.import_module(facts.path, ref.target)
             if module:
                 names.update(module.split(sep))
+                names.add(module)
             if ref.member:
                 names.update(ref.member.split(sep))
     return found

@@ -211,9 +211,14 @@ class IndexWriter:
     # -- what needs re-resolution
 
     def changed_names(self) -> set[str]:
-        """Names whose definitions (or re-exporting import aliases) changed."""
-        names = {d[0] for d in (self.old_descriptors - self.new_descriptors)}
-        names |= {d[0] for d in (self.new_descriptors - self.old_descriptors)}
+        """Names whose definitions (or re-exporting import aliases) changed; for a
+        module symbol also its module name, which is what imports look up (see
+        :func:`sqry.graph.parse.lookup_names`)."""
+        changed = (self.old_descriptors - self.new_descriptors) + (
+            self.new_descriptors - self.old_descriptors
+        )
+        names = {d[0] for d in changed}
+        names |= {d[5] for d in changed if d[3] is None}
         names |= {b[0] for b in (self.old_bindings - self.new_bindings)}
         names |= {b[0] for b in (self.new_bindings - self.old_bindings)}
         return names
