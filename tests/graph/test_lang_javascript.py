@@ -234,12 +234,19 @@ class Timer {
 
 
 def test_default_exports_and_reexports() -> None:
+    """A re-export is an import of its module whose alias is the exported name
+    (the resolver's module-member rule follows it); an export under another
+    name is an import of the file's own module."""
     source = b"""export default class { m() {} }
 export * from "./a";
 export * as ns from "./b";
 export { x, y as z } from "../c";
 const w = 1;
 export { w, w as omega };
+export { default } from "./d";
+export { default as Dee, e as default } from "./e";
+export { "f-g" as h, i as "j-k" } from "./f";
+export { w as "l-m" };
 """
     facts = extract("lib/index.mjs", source)
     assert facts.module_name == "lib"
@@ -250,11 +257,25 @@ export { w, w as omega };
     ])  # fmt: skip
     assert references(facts) == sorted([
         ("imports", "lib", "./a", 2, 14, "*", None, False, False),
-        ("imports", "lib", "./b", 3, 7, None, None, False, False),
-        ("imports", "lib", "../c", 4, 9, "x", None, False, False),
-        ("imports", "lib", "../c", 4, 12, "y", None, False, False),
+        ("imports", "lib", "./b", 3, 7, None, "ns", False, False),
+        ("imports", "lib", "../c", 4, 9, "x", "x", False, False),
+        ("imports", "lib", "../c", 4, 12, "y", "z", False, False),
         ("imports", "lib", "./index", 6, 12, "w", "omega", False, False),
+        ("imports", "lib", "./d", 7, 9, "default", "default", False, False),
+        ("imports", "lib", "./e", 8, 9, "default", "Dee", False, False),
+        ("imports", "lib", "./e", 8, 25, "e", "default", False, False),
+        # string export names (ES2022) are recorded without their quotes
+        ("imports", "lib", "./f", 9, 9, "f-g", "h", False, False),
+        ("imports", "lib", "./f", 9, 21, "i", "j-k", False, False),
+        ("imports", "lib", "./index", 10, 9, "w", "l-m", False, False),
     ])  # fmt: skip
+
+
+def test_a_reexported_name_is_not_exported_from_the_file_itself() -> None:
+    """``export {a} from './x'`` exports ``x.a``, not the file's own (private) ``a``."""
+    facts = extract("lib.js", b'function a() {}\nexport { a } from "./x";\n')
+    assert symbols(facts) == [("function", "lib.a", 1, "private", False, False, "function a()", "")]
+    assert references(facts) == [("imports", "lib", "./x", 2, 9, "a", "a", False, False)]
 
 
 @pytest.mark.parametrize(

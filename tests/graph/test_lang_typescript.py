@@ -190,8 +190,9 @@ EXPECTED_REFERENCES = {
         ("calls", f"{C}/UserCard.load", "UserCard", 20, 17, None, None, False, False),
     ],
     "src/components/index.ts": [
-        ("imports", C, "./UserCard", 1, 9, "UserCard", None, False, False),
-        ("imports", C, "./UserCard", 1, 19, "load", None, False, False),
+        # a re-export: the alias is the name the barrel exports
+        ("imports", C, "./UserCard", 1, 9, "UserCard", "UserCard", False, False),
+        ("imports", C, "./UserCard", 1, 19, "load", "loadCard", False, False),
         ("imports", C, "./Avatar", 2, 14, "*", None, False, False),
     ],
     "src/globals.d.ts": [],
@@ -257,6 +258,21 @@ class F extends ns.G<string> {}
     refs = sorted((r.kind, r.target) for r in extract("src/h.ts", source).references)
     assert refs == [("calls", "mixin"), ("implements", "B"), ("implements", "ns.E"),
                     ("inherits", "A"), ("inherits", "ns.C"), ("inherits", "ns.G")]  # fmt: skip
+
+
+def test_type_only_reexports_are_reexports() -> None:
+    """``export type {T} from``/``export {type U} from`` re-export like their value forms."""
+    source = b"""export type { Entity, User as Person } from "./model";
+export { type Store, parse } from "./model";
+export * as model from "./model";
+"""
+    assert references(extract("src/api/index.ts", source)) == sorted([
+        ("imports", "src/api", "./model", 1, 14, "Entity", "Entity", False, False),
+        ("imports", "src/api", "./model", 1, 22, "User", "Person", False, False),
+        ("imports", "src/api", "./model", 2, 9, "Store", "Store", False, False),
+        ("imports", "src/api", "./model", 2, 21, "parse", "parse", False, False),
+        ("imports", "src/api", "./model", 3, 7, None, "model", False, False),
+    ])  # fmt: skip
 
 
 @pytest.mark.parametrize(

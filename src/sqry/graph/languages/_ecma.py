@@ -36,13 +36,23 @@ Decisions, stated once here (tests pin each of them):
   methods or field initialisers and not under a nested ``function``. Calls on
   computed receivers (``f().g()``, ``a[0]()``) are skipped: their target cannot
   be named. ``imports``: ES imports (default import: ``member='default'``;
-  ``import * as ns``: whole module, ``alias='ns'``), ``export ... from``
-  (re-exports bind nothing locally: ``alias=None``; ``export *`` is
-  ``member='*'``), ``require()`` and ``import()``. An export under another
-  name (``export default log``, ``export default function log``, ``export {a
-  as b}``) is an import of the file's own module (``./<stem>``, ``member`` the
-  local name, ``alias`` the exported one), so a default import resolves to
-  the default-exported symbol the way re-exports do. ``inherits``: class
+  ``import * as ns``: whole module, ``alias='ns'``), ``require()`` and
+  ``import()``. The resolver finds a module's members among its imports'
+  aliases, so a re-export (``export ... from``) is an import whose ``alias``
+  is the exported name: ``export {a as b} from './x'`` → ``member='a'``,
+  ``alias='b'``; ``export {a} from './x'`` → both ``a``; ``export * as ns
+  from './x'`` → whole module, ``alias='ns'``; ``export * from './x'`` →
+  ``member='*'`` (string names like ``"a-b"`` lose their quotes). An export
+  under another name (``export default log``, ``export default function log``,
+  ``export {a as b}``) is an import of the file's own module (``./<stem>``,
+  ``member`` the local name, ``alias`` the exported one), so a default import
+  resolves to the default-exported symbol the way re-exports do. Known gaps,
+  in the resolver (tests pin them as expected failures): it also reads every
+  alias as a name bound in the file itself, which an export is not, so in the
+  re-exporting file a bare ``a()`` not defined there (a global, or an ``a``
+  imported from elsewhere above the re-export) binds to ``x.a``; and it does
+  not look through ``*`` imports for a module's members, so a name reached
+  only through ``export *`` stays unresolved in importers. ``inherits``: class
   ``extends`` and interface ``extends`` (an interface extending an interface
   inherits it); ``implements``: TS class ``implements``. ``returns``: the
   declared return type's named type (generic arguments and array suffixes
@@ -244,6 +254,12 @@ def _string_value(node: tree_sitter.Node | None) -> str | None:
         return None
     raw = text(node)
     return raw[1:-1] if len(raw) >= 2 else None
+
+
+def _export_name(node: tree_sitter.Node) -> str:
+    """A name in an export list: ``a``, ``default``, or a string (``"a-b"`` → ``a-b``)."""
+    quoted = _string_value(node)
+    return text(node) if quoted is None else quoted
 
 
 def _header_start(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -888,11 +904,21 @@ class _Extractor:
                 continue
             for item in clause.named_children:
                 name, alias = item.child_by_field_name("name"), item.child_by_field_name("alias")
-                if name is not None and alias is not None and text(alias) != text(name):
-                    self.b.add_ref("imports", own, item, member=text(name), alias=text(alias))
+                if name is None or alias is None:
+                    continue
+                member, exported = _export_name(name), _export_name(alias)
+                if exported != member:
+                    self.b.add_ref("imports", own, item, member=member, alias=exported)
 
     def _reexport(self, node: tree_sitter.Node, spec: str) -> None:
-        """``export {a} from 'm'`` / ``export * from 'm'``: imports binding nothing here."""
+        """``export ... from 'm'``: imports of ``m`` whose alias is the exported name.
+
+        The resolver finds a module's members among its imports' aliases (a
+        module re-exports what it imports under a name), so ``export {a as b}
+        from './x'`` is member ``a`` with alias ``b``, ``export {a} from './x'``
+        member and alias ``a``, ``export * as ns from './x'`` the whole module
+        with alias ``ns``, and ``export * from './x'`` member ``*``.
+        """
         clause = next(
             (c for c in node.named_children if c.type in ("export_clause", "namespace_export")),
             None,
@@ -900,12 +926,20 @@ class _Extractor:
         if clause is None:
             self.b.add_ref("imports", spec, node.child_by_field_name("source"), member="*")
         elif clause.type == "namespace_export":
-            self.b.add_ref("imports", spec, clause)
+            name = next(
+                (c for c in clause.named_children if c.type in ("identifier", "string")), None
+            )
+            alias = _export_name(name) if name is not None else None
+            self.b.add_ref("imports", spec, clause, alias=alias)
         else:
             for item in clause.named_children:
                 name = item.child_by_field_name("name")
-                if item.type == "export_specifier" and name is not None:
-                    self.b.add_ref("imports", spec, item, member=text(name))
+                if item.type != "export_specifier" or name is None:
+                    continue
+                alias = item.child_by_field_name("alias")
+                member = _export_name(name)
+                exported = member if alias is None else _export_name(alias)
+                self.b.add_ref("imports", spec, item, member=member, alias=exported)
 
     # -- calls --------------------------------------------------------------------
 
