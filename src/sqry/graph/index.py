@@ -23,8 +23,10 @@ checks that on random edit sequences.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import posixpath
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,7 +37,14 @@ from pathlib import Path
 from sqry.graph import store
 from sqry.graph.discovery import PathWarning, discover
 from sqry.graph.languages.base import all_languages, using_workspace
-from sqry.graph.parse import FileJob, FileResult, process_chunk, process_file, time_budget
+from sqry.graph.parse import (
+    FileJob,
+    FileResult,
+    content_hash,
+    process_chunk,
+    process_file,
+    time_budget,
+)
 from sqry.graph.resolve import SymbolTable, resolve_full, resolve_incremental
 from sqry.graph.writer import IndexWriter
 
@@ -214,9 +223,14 @@ def _build(
     seen: set[str] = set()
     jobs: list[FileJob] = []
     racy_from = _previous_start(conn) - RACY_WINDOW_NS
+    configs = _config_fingerprints(root, files)
+    stale = {lang for lang, digest in configs.items() if _meta(conn, f"config_{lang}") != digest}
+    store.set_meta(conn, **{f"config_{lang}": digest for lang, digest in configs.items()})
     for f in files:
         seen.add(f.path)
         old = writer.old_files.get(f.path)
+        if f.language in stale:
+            old = None  # its language's hooks may answer otherwise now: re-index it
         if (
             old is not None
             and old[1] == f.size
@@ -270,12 +284,45 @@ def _indexed_by(stored: str, discovered: str) -> bool:
     return stored == discovered or stored in all_languages()[discovered].dialects
 
 
+def _meta(conn, key: str) -> str | None:  # noqa: ANN001
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
 def _previous_start(conn) -> int:  # noqa: ANN001
-    row = conn.execute("SELECT value FROM meta WHERE key = 'build_started_ns'").fetchone()
     try:
-        return int(row[0]) if row else 0
+        return int(_meta(conn, "build_started_ns") or 0)
     except ValueError:
         return 0
+
+
+def _config_fingerprints(root: Path, files) -> dict[str, str]:  # noqa: ANN001
+    """Per language with ``config_files`` (Go's ``go.mod``), a digest of those
+    files as its hooks would find them: in the directory of each of its files and
+    every ancestor up to the root. A changed digest re-indexes the language."""
+    languages = all_languages()
+    directories: dict[str, set[str]] = {}
+    for f in files:
+        if languages[f.language].config_files:
+            directories.setdefault(f.language, set()).add(posixpath.dirname(f.path))
+    found: dict[str, str] = {}
+    for language, dirs in directories.items():
+        candidates: set[str] = set()
+        for directory in dirs:
+            while directory not in candidates:
+                candidates.add(directory)
+                directory = posixpath.dirname(directory)
+        digest = hashlib.blake2b(digest_size=16)
+        for directory in sorted(candidates):
+            for name in languages[language].config_files:
+                rel = posixpath.join(directory, name)
+                try:
+                    data = (root / rel).read_bytes()
+                except OSError:
+                    continue
+                digest.update(f"{rel}\0{content_hash(data)}\0".encode())
+        found[language] = digest.hexdigest()
+    return found
 
 
 def _drop_indexes(conn) -> list[str]:  # noqa: ANN001

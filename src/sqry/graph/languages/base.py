@@ -64,6 +64,10 @@ class LanguageSpec:
     ``dialects`` are the other languages the extractor may report in
     ``FileFacts.language`` (C hands plainly-C++ ``.h`` headers to the C++
     extractor): a file stored under one of them was still indexed by this spec.
+    ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
+    looked for in the directory of every file of the language and its
+    ancestors: when their contents change, every file of the language is
+    re-indexed (what its hooks answered may have changed).
     """
 
     name: str
@@ -80,6 +84,7 @@ class LanguageSpec:
     package_of: Callable[[str, str], str] | None = None
     is_identifier: Callable[[str], bool] = str.isidentifier
     dialects: tuple[str, ...] = ()
+    config_files: tuple[str, ...] = ()
 
 
 def package_is_module(path: str, module_name: str) -> str:

@@ -601,4 +601,5 @@ LANGUAGE = LanguageSpec(
     builtins=BUILTINS,
     members_in_scope=False,  # a bare f() in a method never means the receiver's f
     package_of=package_is_module,  # the package directory
+    config_files=("go.mod",),  # import_module reads the module path from it
 )
