@@ -1,0 +1,393 @@
+"""JavaScript/TypeScript re-exports, resolved through the real engine (``build_index``).
+
+Barrel files (``index.ts`` made of ``export ... from``) sit between most
+imports and definitions in real JS/TS code bases. The extractor records a
+re-export as an import whose alias is the exported name (``_ecma``'s module
+doc), which the resolver's module-member rule follows; these tests index small
+projects and check the target and rule of every call and import.
+
+Gaps that need a resolver change are strict expected failures with the reason:
+once fixed they pass, and strict makes that a failure until the mark goes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from edits import apply, assert_same_as_fresh
+
+from sqry.graph.index import build_index
+
+Outcome = tuple[str | None, str | None]  # (target qualified name, resolved_via)
+
+STAR_GAP = (
+    "resolve.Resolver._module_member looks a module's member up in its definitions, "
+    "its submodules and its imports' aliases, never through its `*` imports: a name a "
+    "barrel re-exports with `export * from './impl'` is no member of the barrel"
+)
+LOCAL_ALIAS_GAP = (
+    "SymbolTable.file_imports takes every import alias for a name bound in the file, "
+    "but a re-export (`export {a} from './x'`) binds no `a` in its own file: re-exports "
+    "must be flagged as such and left out of the `import` rule's aliases"
+)
+RENAMED_APPEARS_GAP = (
+    "incremental builds dirty the edges that look a changed name up, but an importer "
+    "of a renamed re-export (`export {alpha as gamma} from './impl'`) looks up `gamma`, "
+    "never `alpha`: when `alpha` appears in impl, `gamma()` stays unbound where a fresh "
+    "build binds it (Python's `from .a import alpha as gamma` alike); changed names must "
+    "also take the aliases of imports whose member is a changed name, transitively"
+)
+PRIVATE_FIRST_GAP = (
+    "Resolver._module_member takes a module's own top-level definitions first, exported "
+    "or not; an unexported `a` is no member of an ES module, so `export {a} from './x'` "
+    "must win over a private local `a`"
+)
+
+
+def index(root: Path, files: dict[str, str | None]) -> None:
+    """Write (``None``: delete) ``files`` under ``root`` and index it, without errors."""
+    for rel, text in files.items():
+        apply(root, ("write", rel, text) if text is not None else ("delete", rel, ""))
+    report = build_index(root, workers=1)
+    assert report.file_errors == [], report.file_errors
+
+
+def _rows(root: Path, kind: str) -> list[tuple]:
+    conn = sqlite3.connect(root / ".sqry" / "index.db")
+    try:
+        return conn.execute(
+            "SELECT s.qualified_name, e.target_text, e.line, e.alias, t.qualified_name, "
+            "e.resolved_via FROM edges e JOIN symbols s ON s.id = e.source_id "
+            "LEFT JOIN symbols t ON t.id = e.target_id WHERE e.kind = ?",
+            (kind,),
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def calls(root: Path) -> dict[tuple[str, str, int], Outcome]:
+    """Every call edge: (source, target text, line) → (target, rule)."""
+    found = {
+        (s, target, line): (bound, via) for s, target, line, _, bound, via in _rows(root, "calls")
+    }
+    assert len(found) == len(_rows(root, "calls")), "make the test's call lines distinct"
+    return found
+
+
+def imports(root: Path) -> dict[tuple[str, int, str | None], Outcome]:
+    """Every import edge: (file's module, line, alias) → (target, rule)."""
+    rows = _rows(root, "imports")
+    found = {(s, line, alias): (bound, via) for s, _, line, alias, bound, via in rows}
+    assert len(found) == len(rows), "make the test's import lines and aliases distinct"
+    return found
+
+
+IMPL_TS = (
+    "export function alpha(): number {\n  return 1;\n}\n"
+    "export function beta(): number {\n  return 2;\n}\n"
+)
+IMPL_JS = "export function alpha() {\n  return 1;\n}\nexport function beta() {\n  return 2;\n}\n"
+IMPL = {"ts": IMPL_TS, "tsx": IMPL_TS, "js": IMPL_JS, "jsx": IMPL_JS}
+
+
+# -- named re-exports: resolved today ---------------------------------------
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("ext", ["ts", "js"])
+def test_a_consumer_resolves_through_a_barrel_of_named_reexports(ext: str, workspace: Path) -> None:
+    index(
+        workspace,
+        {
+            f"lib/impl.{ext}": IMPL[ext],
+            f"lib/index.{ext}": 'export { alpha } from "./impl";\n'
+            'export { beta as gamma } from "./impl";\n'
+            'export * as impl from "./impl";\n',
+            f"app.{ext}": 'import { alpha, gamma, impl } from "./lib";\n'
+            'import * as lib from "./lib";\n'
+            "export function main() {\n"
+            "  alpha();\n  gamma();\n  impl.beta();\n"
+            "  lib.alpha();\n  lib.gamma();\n  lib.impl.alpha();\n}\n",
+        },
+    )
+    assert imports(workspace) == {
+        ("lib", 1, "alpha"): ("lib/impl.alpha", "import"),
+        ("lib", 2, "gamma"): ("lib/impl.beta", "import"),
+        ("lib", 3, "impl"): ("lib/impl", "import"),
+        # what the consumer imports from the barrel is what the barrel re-exports
+        ("app", 1, "alpha"): ("lib/impl.alpha", "import"),
+        ("app", 1, "gamma"): ("lib/impl.beta", "import"),
+        ("app", 1, "impl"): ("lib/impl", "import"),
+        ("app", 2, "lib"): ("lib", "import"),
+    }
+    assert calls(workspace) == {
+        ("app.main", "alpha", 4): ("lib/impl.alpha", "import"),
+        ("app.main", "gamma", 5): ("lib/impl.beta", "import"),
+        ("app.main", "impl.beta", 6): ("lib/impl.beta", "import"),
+        ("app.main", "lib.alpha", 7): ("lib/impl.alpha", "import"),
+        ("app.main", "lib.gamma", 8): ("lib/impl.beta", "import"),
+        ("app.main", "lib.impl.alpha", 9): ("lib/impl.alpha", "import"),
+    }
+
+
+@pytest.mark.timeout(120)
+def test_default_exports_reexported_by_name_reach_the_component(workspace: Path) -> None:
+    """The React layout: ``Button.tsx`` default-exports, ``index.ts`` names it."""
+    index(
+        workspace,
+        {
+            "ui/Button.tsx": "export default function Button() {\n  return <b />;\n}\n",
+            "ui/Card.tsx": "export default () => <div />;\n",
+            "ui/index.ts": 'export { default as Button } from "./Button";\n'
+            'export { default as Card } from "./Card";\n'
+            'export { default } from "./Button";\n',
+            "page.tsx": 'import Fallback, { Button, Card } from "./ui";\n'
+            "export function Page() {\n"
+            "  return <Card>\n    <Button />\n    <Fallback />\n  </Card>;\n}\n",
+        },
+    )
+    assert imports(workspace) == {
+        # `export default function Button` is recorded as `export {Button as default}`
+        ("ui/Button", 1, "default"): ("ui/Button.Button", "import"),
+        ("ui", 1, "Button"): ("ui/Button.Button", "import"),
+        ("ui", 2, "Card"): ("ui/Card.default", "import"),
+        ("ui", 3, "default"): ("ui/Button.Button", "import"),
+        ("page", 1, "Fallback"): ("ui/Button.Button", "import"),
+        ("page", 1, "Button"): ("ui/Button.Button", "import"),
+        ("page", 1, "Card"): ("ui/Card.default", "import"),
+    }
+    assert calls(workspace) == {
+        ("page.Page", "Card", 3): ("ui/Card.default", "import"),
+        ("page.Page", "Button", 4): ("ui/Button.Button", "import"),
+        ("page.Page", "Fallback", 5): ("ui/Button.Button", "import"),
+    }
+
+
+@pytest.mark.timeout(120)
+def test_chained_barrels_rename_along_the_way(workspace: Path) -> None:
+    index(
+        workspace,
+        {
+            "core/impl.ts": IMPL_TS,
+            "core/mid.ts": 'export { beta as gamma } from "./impl";\n',
+            "core/index.ts": 'export { gamma as delta } from "./mid";\n',
+            "app.ts": 'import { delta } from "./core";\nexport const run = () => delta();\n',
+        },
+    )
+    assert imports(workspace) == {
+        ("core/mid", 1, "gamma"): ("core/impl.beta", "import"),
+        ("core", 1, "delta"): ("core/impl.beta", "import"),
+        ("app", 1, "delta"): ("core/impl.beta", "import"),
+    }
+    assert calls(workspace) == {("app.run", "delta", 2): ("core/impl.beta", "import")}
+
+
+@pytest.mark.timeout(120)
+def test_a_reexport_does_not_shadow_a_local_definition(workspace: Path) -> None:
+    """``export {a} from './x'`` binds no ``a`` in its file: the file's own ``a()``
+    calls its own function (the ``local`` rule comes before ``import``)."""
+    index(
+        workspace,
+        {
+            "x.ts": "export function a() {}\n",
+            "m.ts": 'export { a } from "./x";\nfunction a() {}\nexport function run() {\n  a();\n}\n',
+        },
+    )
+    assert calls(workspace) == {("m.run", "a", 4): ("m.a", "local")}
+
+
+@pytest.mark.timeout(120)
+def test_an_explicit_reexport_beats_a_star_one(workspace: Path) -> None:
+    """ES: a name the module exports by name shadows the same name from ``export *``."""
+    index(
+        workspace,
+        {
+            "a.ts": IMPL_TS,
+            "b.ts": IMPL_TS,
+            "lib.ts": 'export * from "./a";\nexport { alpha } from "./b";\n',
+            "app.ts": 'import { alpha } from "./lib";\nexport const run = () => alpha();\n',
+        },
+    )
+    assert calls(workspace) == {("app.run", "alpha", 2): ("b.alpha", "import")}
+
+
+@pytest.mark.timeout(120)
+def test_export_star_never_reexports_default(workspace: Path) -> None:
+    """ES: ``export *`` leaves ``default`` out, so a default import of the barrel
+    binds nothing of ``impl`` (the import edge falls back to the module itself)."""
+    index(
+        workspace,
+        {
+            "lib/impl.ts": "export default function main() {}\n",
+            "lib/index.ts": 'export * from "./impl";\n',
+            "app.ts": 'import main from "./lib";\nexport const run = () => main();\n',
+        },
+    )
+    assert imports(workspace)["app", 1, "main"] == ("lib", "import")
+    assert calls(workspace) == {("app.run", "main", 2): (None, None)}
+
+
+@pytest.mark.timeout(120)
+def test_names_two_star_reexports_both_provide_are_ambiguous(workspace: Path) -> None:
+    """ES: two ``export *`` giving different bindings of a name export neither."""
+    index(
+        workspace,
+        {
+            "a.ts": IMPL_TS,
+            "b.ts": IMPL_TS,
+            "lib.ts": 'export * from "./a";\nexport * from "./b";\n',
+            "app.ts": 'import { alpha } from "./lib";\nexport const run = () => alpha();\n',
+        },
+    )
+    assert calls(workspace) == {("app.run", "alpha", 2): (None, None)}
+
+
+# -- incremental builds equal fresh ones ----------------------------------
+
+
+@pytest.mark.timeout(180)
+def test_editing_a_chain_of_reexports_rebinds_its_consumers(
+    workspace: Path, snapshot, fresh_snapshot
+) -> None:
+    """Each step changes one file of impl → barrel → consumer; the incremental index
+    must bind the consumer's call as stated, and equal a fresh build."""
+    steps: list[tuple[dict[str, str | None], Outcome]] = [
+        (
+            {
+                "lib/impl.ts": IMPL_TS,
+                "lib/index.ts": 'export { beta as gamma } from "./impl";\n',
+                "app.ts": 'import { gamma } from "./lib";\nexport const run = () => gamma();\n',
+            },
+            ("lib/impl.beta", "import"),
+        ),
+        ({"lib/index.ts": REEXPORT_ALPHA}, ("lib/impl.alpha", "import")),
+        ({"lib/impl.ts": "export function beta() {}\n"}, (None, None)),
+        (
+            {"lib/index.ts": 'export { beta as gamma } from "./impl";\n'},
+            ("lib/impl.beta", "import"),
+        ),
+        ({"lib/index.ts": None}, (None, None)),
+        ({"lib/index.ts": 'export * as gamma from "./impl";\n'}, ("lib/impl", "import")),
+        ({"lib/index.ts": REEXPORT_ALPHA}, (None, None)),
+    ]
+    run_steps(workspace, steps, snapshot, fresh_snapshot)
+
+
+REEXPORT_ALPHA = 'export { alpha as gamma } from "./impl";\n'
+
+
+def run_steps(
+    root: Path, steps: list[tuple[dict[str, str | None], Outcome]], snapshot, fresh_snapshot
+) -> None:
+    """Apply each step's file changes, build; ``app.run``'s one call binds as stated
+    and the incremental index equals a fresh build."""
+    for number, (files, outcome) in enumerate(steps):
+        index(root, files)
+        assert_same_as_fresh(root, snapshot, fresh_snapshot, f"step {number}: {files}")
+        assert [outcome] == list(calls(root).values()), f"step {number}"
+
+
+@pytest.mark.xfail(strict=True, reason=RENAMED_APPEARS_GAP)
+@pytest.mark.timeout(120)
+def test_a_definition_appearing_behind_a_renamed_reexport_is_bound(
+    workspace: Path, snapshot, fresh_snapshot
+) -> None:
+    steps: list[tuple[dict[str, str | None], Outcome]] = [
+        (
+            {
+                "lib/impl.ts": "export function beta() {}\n",
+                "lib/index.ts": REEXPORT_ALPHA,
+                "app.ts": 'import { gamma } from "./lib";\nexport const run = () => gamma();\n',
+            },
+            (None, None),
+        ),
+        ({"lib/impl.ts": "export function alpha() {}\n"}, ("lib/impl.alpha", "import")),
+    ]
+    run_steps(workspace, steps, snapshot, fresh_snapshot)
+
+
+# -- gaps in the resolver (strict expected failures) ----------------------
+
+
+@pytest.mark.xfail(strict=True, reason=STAR_GAP)
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("ext", ["ts", "jsx"])
+def test_a_consumer_resolves_through_an_export_star_barrel(ext: str, workspace: Path) -> None:
+    index(
+        workspace,
+        {
+            f"lib/impl.{ext}": IMPL[ext],
+            f"lib/index.{ext}": 'export * from "./impl";\n',
+            f"app.{ext}": 'import { alpha } from "./lib";\nimport * as lib from "./lib";\n'
+            "export function main() {\n  alpha();\n  lib.beta();\n}\n",
+        },
+    )
+    assert imports(workspace) == {
+        ("lib", 1, None): ("lib/impl", "import"),
+        ("app", 1, "alpha"): ("lib/impl.alpha", "import"),
+        ("app", 2, "lib"): ("lib", "import"),
+    }
+    assert calls(workspace) == {
+        ("app.main", "alpha", 4): ("lib/impl.alpha", "import"),
+        ("app.main", "lib.beta", 5): ("lib/impl.beta", "import"),
+    }
+
+
+@pytest.mark.xfail(strict=True, reason=STAR_GAP)
+@pytest.mark.timeout(180)
+def test_editing_a_chain_of_star_reexports_rebinds_its_consumers(
+    workspace: Path, snapshot, fresh_snapshot
+) -> None:
+    """app → lib (``export *``) → mid (``export *``) → impl. Adding or removing the
+    inner ``export *`` changes what ``alpha`` means in ``app``, though ``app``
+    names neither ``mid`` nor ``impl``: the incremental build must see that too."""
+    steps: list[tuple[dict[str, str | None], Outcome]] = [
+        (
+            {
+                "lib/impl.ts": IMPL_TS,
+                "lib/mid.ts": 'export * from "./impl";\n',
+                "lib/index.ts": 'export * from "./mid";\n',
+                "app.ts": 'import { alpha } from "./lib";\nexport const run = () => alpha();\n',
+            },
+            ("lib/impl.alpha", "import"),
+        ),
+        ({"lib/mid.ts": "export const other = 1;\n"}, (None, None)),
+        ({"lib/mid.ts": 'export * from "./impl";\n'}, ("lib/impl.alpha", "import")),
+        ({"lib/mid.ts": None}, (None, None)),
+    ]
+    run_steps(workspace, steps, snapshot, fresh_snapshot)
+
+
+@pytest.mark.xfail(strict=True, reason=LOCAL_ALIAS_GAP)
+@pytest.mark.timeout(120)
+def test_a_reexport_binds_nothing_in_its_own_file(workspace: Path) -> None:
+    """``a`` in the barrel is the one it imports; ``fetch`` stays the runtime's."""
+    index(
+        workspace,
+        {
+            "x.ts": "export function a() {}\nexport function fetch() {}\n",
+            "y.ts": "export function a() {}\n",
+            "m.ts": 'import { a } from "./y";\nexport { a, fetch } from "./x";\n'
+            "export function run() {\n  a();\n  fetch();\n}\n",
+        },
+    )
+    assert calls(workspace) == {
+        ("m.run", "a", 4): ("y.a", "import"),
+        ("m.run", "fetch", 5): (None, None),
+    }
+
+
+@pytest.mark.xfail(strict=True, reason=PRIVATE_FIRST_GAP)
+@pytest.mark.timeout(120)
+def test_a_reexport_wins_over_a_private_namesake(workspace: Path) -> None:
+    index(
+        workspace,
+        {
+            "x.ts": "export function a() {}\n",
+            "m.ts": 'export { a } from "./x";\nfunction a() {}\n',
+            "app.ts": 'import { a } from "./m";\nexport const run = () => a();\n',
+        },
+    )
+    assert calls(workspace) == {("app.run", "a", 2): ("x.a", "import")}
