@@ -471,3 +471,17 @@ def test_failed_resolution_child_is_redone_in_process(
     build_index(workspace, force=True, workers=2)
     assert len(redone) >= 2
     assert snapshot(workspace) == alone
+
+
+def test_c_include_does_not_make_the_header_stem_a_qualifier(workspace: Path) -> None:
+    """``#include "log.h"`` binds no name: a call ``log()`` must still resolve
+    (``log.h`` split on C's separator must not make ``log`` a module prefix)."""
+    edges = project(
+        workspace,
+        {
+            "log.h": "void log(int level);\n",
+            "log.c": '#include "log.h"\nvoid log(int level) {}\n',
+            "main.c": '#include "log.h"\nint main(void) {\n    log(1);\n    return 0;\n}\n',
+        },
+    )
+    assert edges[("main", "log")] == ("log", "unique", None, 1)

@@ -492,7 +492,7 @@ class SymbolTable:
                 aliases[row.alias] = row
             elif row.member is None:
                 module = self.module_of(file_id, spec, row.target)
-                parts = module.split(sep) if module else []
+                parts = module.split(sep) if module and spec.imports_qualify else []
                 usable.update(sep.join(parts[:k]) for k in range(1, len(parts) + 1))
                 if (
                     module

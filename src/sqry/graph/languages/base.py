@@ -64,6 +64,10 @@ class LanguageSpec:
     ``dialects`` are the other languages the extractor may report in
     ``FileFacts.language`` (C hands plainly-C++ ``.h`` headers to the C++
     extractor): a file stored under one of them was still indexed by this spec.
+    ``imports_qualify`` says whether a whole-module import makes the module's
+    name and its prefixes usable as qualifiers (Python ``import a.b`` makes
+    ``a.b.f()`` work); False for C, whose ``#include "log.h"`` binds no name (so
+    ``log()`` is not taken for a member of a module ``log``).
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -84,6 +88,7 @@ class LanguageSpec:
     package_of: Callable[[str, str], str] | None = None
     is_identifier: Callable[[str], bool] = str.isidentifier
     dialects: tuple[str, ...] = ()
+    imports_qualify: bool = True
     config_files: tuple[str, ...] = ()
 
 

@@ -76,4 +76,5 @@ LANGUAGE = LanguageSpec(
     members_in_scope=False,  # C has no methods
     dialects=("cpp",),  # plainly-C++ headers are extracted as C++
     package_of=None,  # files share names through includes (then the `unique` rule)
+    imports_qualify=False,  # `#include "log.h"` binds no name `log`
 )
