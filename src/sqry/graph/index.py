@@ -8,6 +8,8 @@ either the previous index or the new one. Inside it:
    pool (:mod:`sqry.graph.parse`) in chunks, at most ``2 × workers`` chunks in
    flight so memory stays bounded; unchanged content (same hash) only refreshes
    size/mtime; small batches run in-process (a pool costs more than it saves);
+   every file of a language whose ``config_files`` (Go's ``go.mod``) changed is
+   re-indexed;
 3. the main process is the single writer (:mod:`sqry.graph.writer`): results
    are written as they stream in, vanished files are deleted;
 4. resolution (:mod:`sqry.graph.resolve`) of the dirty edges — all of them after
@@ -16,9 +18,11 @@ either the previous index or the new one. Inside it:
    definition. Inheritance edges are resolved first; then every class whose
    bases were re-resolved, and all its subclasses, make edges naming them dirty
    too (``self.m()`` and ``Cls.m()`` may now bind elsewhere); then the rest.
+   A full build resolves in forked children (one per worker) while this
+   process recreates the secondary indexes resolution does not touch.
 
 The result equals a fresh ``--force`` build; ``tests/graph/test_incremental.py``
-checks that on random edit sequences.
+and ``test_incremental_langs.py`` check that on random edit sequences.
 """
 
 from __future__ import annotations
@@ -261,8 +265,8 @@ def _build(
     def build_early_indexes() -> None:
         nonlocal lap
         lap = report.lap("resolve", lap)
-        for statement in early:
-            conn.execute(statement)
+        while early:
+            conn.execute(early.pop())
         lap = report.lap("indexes", lap)
 
     if writer.parsed or report.deleted:
@@ -271,9 +275,8 @@ def _build(
             resolve_incremental(conn, writer.dirty_edges(), writer.new_classes)
         else:
             resolve_full(conn, table, workers=workers, meanwhile=build_early_indexes)
-            early = []
     lap = report.lap("resolve", lap)
-    for statement in early + late:
+    for statement in early + late:  # early: unless built meanwhile
         conn.execute(statement)
     report.lap("indexes", lap)
     _collect_report(conn, report)
