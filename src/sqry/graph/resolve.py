@@ -72,6 +72,7 @@ once; the cycle collector is paused meanwhile (``bench/resolve.py`` measures).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -1312,16 +1313,19 @@ def _resolve_forked(
                 pending()
                 pending = None
             for pid, share in zip(list(children), shares, strict=True):
-                answers = _collect_child(pid, children.pop(pid))
+                answers = _collect_child(pid, children[pid])
+                del children[pid]
                 if answers is None:  # the child failed: its share is done here
                     answers = [_resolve_batch(resolver, batch) for batch in share]
                 for bound, unbound in answers:
                     _write_resolutions(conn, bound, unbound)
         finally:
             for pid, read_fd in children.items():  # only when this process failed
-                os.close(read_fd)
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):  # maybe closed by _collect_child
+                    os.close(read_fd)
+                with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
 
 
 def _resolve_batch(resolver: Resolver, batch: list[tuple]) -> tuple[list[tuple], list[tuple]]:
