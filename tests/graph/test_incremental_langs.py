@@ -282,6 +282,11 @@ JS_IMPORTS = (
     'export { alpha } from "./a";\n',
     'export * from "./b";\n',
     'export { gamma as alpha } from "./lib/c";\n',
+    # importers of the barrel src/lib; in a file with every line, the later
+    # re-exports of a name win over this import (the resolver takes the last alias)
+    'import { alpha as viaLib, ns, Klass as K2 } from "./lib";\n',
+    'export * as ns from "./c";\n',
+    'export { default as Klass, Base as B3 } from "../b";\n',
 )
 JS_DECLS = (
     "export function alpha() {\n  beta();\n}\n",
@@ -294,13 +299,21 @@ JS_DECLS = (
     "export function View() {\n  return <Child onClick={() => alpha()} />;\n}\n",
     "export default class Base {\n  static make() {\n    return new Klass();\n  }\n}\n",
     "function delta() {\n  Base.make();\n  Klass.make();\n  B2.make();\n}\nexport { delta as alpha };\n",
+    "export function epsilon() {\n  viaLib();\n  ns.gamma();\n  lib.ns.gamma();\n  K2.make();\n}\n",
 )
 
 JS = Pool(JS_PATHS, JS_IMPORTS, JS_DECLS)
 
 # -- TypeScript / TSX: the same, plus interfaces, implements, types, namespaces
 
-TS_PATHS = ("src/index.ts", "src/a.ts", "src/b.tsx", "src/lib/c.ts", "src/types.d.ts")
+TS_PATHS = (
+    "src/index.ts",
+    "src/a.ts",
+    "src/b.tsx",
+    "src/lib/c.ts",
+    "src/types.d.ts",
+    "src/lib/index.ts",
+)
 TS_IMPORTS = (
     'import { alpha, Runner } from "./a";\n',
     'import type { Base } from "./b";\n',
@@ -310,6 +323,9 @@ TS_IMPORTS = (
     'export * from "./b";\n',
     'export type { Runner as Mixin } from "./types";\n',
     'import a = require("./a");\n',
+    'import { gamma as viaLib, shapes } from "./lib";\n',  # before the re-exports: see JS
+    'export * as shapes from "./c";\n',
+    'export { alpha as gamma, Base } from "../a";\n',
 )
 TS_DECLS = (
     "export interface Runner {\n  run(): void;\n}\n",
@@ -328,6 +344,9 @@ TS_DECLS = (
     "    NS.alpha();\n  }\n}\n",
     "class Circle extends Shape<Base> implements Runner {\n  draw(): Base {\n    a.alpha();\n"
     "    return this.run();\n  }\n}\n",
+    "export function epsilon(): Base {\n  viaLib();\n  shapes.gamma(() => {});\n"
+    "  return shapes.make();\n}\n",
+    # next to the other NS block in one file of the spread layouts (package rule)
     "namespace NS {\n  export function beta(): Id {\n    return alpha();\n  }\n}\n",
 )
 
