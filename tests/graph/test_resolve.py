@@ -485,3 +485,41 @@ def test_c_include_does_not_make_the_header_stem_a_qualifier(workspace: Path) ->
         },
     )
     assert edges[("main", "log")] == ("log", "unique", None, 1)
+
+
+def test_python_star_import_reexports_public_names(workspace: Path) -> None:
+    """``from .impl import *`` in a package makes its public names the package's
+    (as ``os.path.exists`` is ``genericpath.exists``); ``_private`` ones stay out."""
+    edges = project(
+        workspace,
+        {
+            "pkg/__init__.py": "from .impl import *\n",
+            "pkg/impl.py": "def alpha():\n    pass\n\ndef _hidden():\n    pass\n",
+            "main.py": "import pkg\n\ndef run():\n    pkg.alpha()\n    pkg._hidden()\n",
+        },
+    )
+    assert edges[("main.run", "pkg.alpha")] == ("pkg.impl.alpha", "import", None, 1)
+    assert edges[("main.run", "pkg._hidden")] == (None, None, None, 0)
+
+
+@pytest.mark.timeout(120)
+def test_star_reexport_edits_rebind_importers(workspace: Path, snapshot, fresh_snapshot) -> None:
+    """Adding, then removing, a ``*`` re-export in a file its importers never name
+    (``mid``) rebinds them incrementally exactly as a fresh build does."""
+    from edits import apply, assert_same_as_fresh
+
+    files = {
+        "lib/__init__.py": "from .mid import *\n",
+        "lib/mid.py": "X = 1\n",
+        "lib/impl.py": "def alpha():\n    pass\n",
+        "app.py": "from lib import alpha\n\ndef run():\n    alpha()\n",
+    }
+    for rel, text in files.items():
+        apply(workspace, ("write", rel, text))
+    build_index(workspace)
+    for step, text in (("add", "from .impl import *\nX = 1\n"), ("remove", "X = 1\n")):
+        apply(workspace, ("write", "lib/mid.py", text))
+        build_index(workspace)
+        assert_same_as_fresh(workspace, snapshot, fresh_snapshot, f"{step} the star import")
+        calls = {e[3]: e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
+        assert calls["app.run"] == ("lib.impl.alpha" if step == "add" else None)

@@ -22,30 +22,10 @@ from sqry.graph.index import build_index
 
 Outcome = tuple[str | None, str | None]  # (target qualified name, resolved_via)
 
-STAR_GAP = (
-    "resolve.Resolver._module_member looks a module's member up in its definitions, "
-    "its submodules and its imports' aliases, never through its `*` imports: a name a "
-    "barrel re-exports with `export * from './impl'` is no member of the barrel"
-)
-STAR_INCREMENTAL_GAP = (
-    STAR_GAP + "; and then the writer: it tracks changed import aliases, not changed `*` "
-    "imports, so adding or removing `export *` in lib/mid (which app never names) dirties "
-    "nothing app looks up; a changed `*` import must add the names its target module "
-    "exports (definitions, import aliases, its own `*` targets' names) to the changed names"
-)
 LOCAL_ALIAS_GAP = (
     "SymbolTable.file_imports takes every import alias for a name bound in the file, "
     "but a re-export (`export {a} from './x'`) binds no `a` in its own file: re-exports "
     "must be flagged as such and left out of the `import` rule's aliases"
-)
-ALIAS_DIRTY_GAP = (
-    "incremental builds re-resolve the edges that look a changed name up, but an importer "
-    "of a re-export alias looks up the alias only (`gamma` of `export {alpha as gamma} "
-    "from './impl'`, `ns` of `export * as ns from './c'`), never what the re-export itself "
-    "looks up (`alpha`, the module of `./c`): when that appears, the importer stays unbound "
-    "where a fresh build binds it (Python's `from .a import alpha as gamma` alike). The "
-    "writer's changed names must also take the alias of every import edge that looks up a "
-    "changed name, transitively"
 )
 PRIVATE_FIRST_GAP = (
     "Resolver._module_member takes a module's own top-level definitions first, exported "
@@ -297,7 +277,6 @@ def run_steps(
         assert [outcome] == list(calls(root).values()), f"step {number}"
 
 
-@pytest.mark.xfail(strict=True, reason=ALIAS_DIRTY_GAP)
 @pytest.mark.timeout(120)
 def test_a_definition_appearing_behind_a_renamed_reexport_is_bound(
     workspace: Path, snapshot, fresh_snapshot
@@ -316,7 +295,6 @@ def test_a_definition_appearing_behind_a_renamed_reexport_is_bound(
     run_steps(workspace, steps, snapshot, fresh_snapshot)
 
 
-@pytest.mark.xfail(strict=True, reason=ALIAS_DIRTY_GAP)
 @pytest.mark.timeout(120)
 def test_a_module_appearing_behind_a_namespace_reexport_is_bound(
     workspace: Path, snapshot, fresh_snapshot
@@ -339,7 +317,6 @@ def test_a_module_appearing_behind_a_namespace_reexport_is_bound(
 # -- gaps in the resolver (strict expected failures) ----------------------
 
 
-@pytest.mark.xfail(strict=True, reason=STAR_GAP)
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("ext", ["ts", "jsx"])
 def test_a_consumer_resolves_through_an_export_star_barrel(ext: str, workspace: Path) -> None:
@@ -363,7 +340,6 @@ def test_a_consumer_resolves_through_an_export_star_barrel(ext: str, workspace: 
     }
 
 
-@pytest.mark.xfail(strict=True, reason=STAR_INCREMENTAL_GAP)
 @pytest.mark.timeout(180)
 def test_editing_a_chain_of_star_reexports_rebinds_its_consumers(
     workspace: Path, snapshot, fresh_snapshot

@@ -644,7 +644,27 @@ class Resolver:
             for row in reversed(table.imports(mod.file_id)):
                 if row.alias == name:
                     return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
-        return None
+        # ``from .impl import *``, ``export * from "./impl"``: through every one;
+        # two that give different definitions export neither (ES; for Python the
+        # last would win — rare, and no edge beats a wrong one)
+        through_star: Sym | None = None
+        for mod in mods:
+            spec = self._file_spec(mod.file_id)[1]
+            if spec is None or spec.star_exports is None or not spec.star_exports(name):
+                continue
+            for row in table.imports(mod.file_id):
+                if row.member != "*":
+                    continue
+                source = table.module_of(mod.file_id, spec, row.target)
+                if source is None or source == module:
+                    continue
+                sym = self._module_member(source, name, use_bases, sep, depth + 1, exclude)
+                if sym is None:
+                    continue
+                if through_star is not None and through_star.qname != sym.qname:
+                    return None
+                through_star = through_star or sym
+        return through_star
 
     def _class_member(
         self,

@@ -48,10 +48,15 @@ _OLD_DESCRIPTORS = (
     "FROM symbols s JOIN files f ON f.id = s.file_id "
     "LEFT JOIN symbols p ON p.id = s.parent_id WHERE s.file_id = ?"
 )
-_OLD_IMPORTS = (
-    "SELECT e.alias, e.target_text, e.member, f.path FROM edges e JOIN files f "
-    "ON f.id = e.file_id WHERE e.file_id = ? AND e.kind = 'imports' AND e.alias IS NOT NULL"
+# Re-exporting imports (an alias, or ``*``) of a file, with its module's names:
+# (alias, target, member, path, module, module symbol's name)
+_REEXPORTS = (
+    "SELECT e.alias, e.target_text, e.member, f.path, f.module, m.name FROM {edges} e "
+    "JOIN files f ON f.id = e.file_id "
+    "JOIN symbols m ON m.file_id = e.file_id AND m.parent_id IS NULL "
+    "WHERE e.kind = 'imports' AND (e.alias IS NOT NULL OR e.member = '*')"
 )
+_OLD_IMPORTS = _REEXPORTS.format(edges="edges") + " AND e.file_id = ?"
 
 
 def temp_ids(conn: sqlite3.Connection, name: str, ids: Iterable[int]) -> str:
@@ -193,8 +198,11 @@ class IndexWriter:
                 )
                 for s in symbols
             )
+            module_label = symbols[0][1]
             self.new_bindings.update(
-                (r[6], r[2], r[5], path) for r in refs if r[0] == "imports" and r[6] is not None
+                (r[6], r[2], r[5], path, module, module_label)
+                for r in refs
+                if r[0] == "imports" and (r[6] is not None or r[5] == "*")
             )
             self.new_classes.extend(base + i for i, s in enumerate(symbols) if s[0] in CLASS_KINDS)
 
@@ -219,8 +227,8 @@ class IndexWriter:
         )
         names = {d[0] for d in changed}
         names |= {d[5] for d in changed if d[3] is None}
-        names |= {b[0] for b in (self.old_bindings - self.new_bindings)}
-        names |= {b[0] for b in (self.new_bindings - self.old_bindings)}
+        rebound = (self.old_bindings - self.new_bindings) + (self.new_bindings - self.old_bindings)
+        names |= reexported_names(rebound)
         return names
 
     def dirty_edges(self) -> set[int]:
@@ -243,8 +251,33 @@ class IndexWriter:
                 "WHERE e.kind != 'contains'"
             )
         )
-        dirty.update(edges_naming(conn, self.changed_names()))
+        # An import that looks a changed name up may bind otherwise now, and so
+        # may what it re-exports (its alias; for ``*`` its whole module), which
+        # other imports look up in turn: to a fixpoint.
+        names = self.changed_names()
+        seen: set[str] = set()
+        while names:
+            found = edges_naming(conn, names)
+            dirty |= found
+            seen |= names
+            table = temp_ids(conn, "t_found", found)
+            rows = conn.execute(
+                _REEXPORTS.format(edges=f"{table} t JOIN edges") + " AND e.id = t.id"
+            )
+            names = reexported_names(rows) - seen
         return dirty
+
+
+def reexported_names(rows: Iterable[tuple]) -> set[str]:
+    """Names that what the :data:`_REEXPORTS` ``rows`` bind is looked up by: an
+    alias; for a ``*`` import, its module's name and its module symbol's."""
+    names: set[str] = set()
+    for alias, _target, member, _path, module, label in rows:
+        if alias is not None:
+            names.add(alias)
+        if member == "*":
+            names.update((module, label))
+    return names
 
 
 def edges_naming(conn: sqlite3.Connection, names: Iterable[str]) -> set[int]:

@@ -46,13 +46,15 @@ Decisions, stated once here (tests pin each of them):
   under another name (``export default log``, ``export default function log``,
   ``export {a as b}``) is an import of the file's own module (``./<stem>``,
   ``member`` the local name, ``alias`` the exported one), so a default import
-  resolves to the default-exported symbol the way re-exports do. Known gaps,
-  in the resolver (tests pin them as expected failures): it also reads every
+  resolves to the default-exported symbol the way re-exports do; the resolver
+  looks through ``export *`` too (:func:`star_exports`: all but ``default``;
+  a name two of them give differently is exported by neither). Known gaps, in
+  the resolver (tests pin them as expected failures): it also reads every
   alias as a name bound in the file itself, which an export is not, so in the
   re-exporting file a bare ``a()`` not defined there (a global, or an ``a``
-  imported from elsewhere above the re-export) binds to ``x.a``; and it does
-  not look through ``*`` imports for a module's members, so a name reached
-  only through ``export *`` stays unresolved in importers. ``inherits``: class
+  imported from elsewhere above the re-export) binds to ``x.a``; and a
+  module's own unexported definition wins over a re-export of the same name.
+  ``inherits``: class
   ``extends`` and interface ``extends`` (an interface extending an interface
   inherits it); ``implements``: TS class ``implements``. ``returns``: the
   declared return type's named type (generic arguments and array suffixes
@@ -158,6 +160,11 @@ def _strip_extension(path: str) -> str:
 def is_identifier(segment: str) -> bool:
     """A name a definition can have: ``$``-names and ``#private`` members included."""
     return segment.removeprefix("#").replace("$", "_").isidentifier()
+
+
+def star_exports(name: str) -> bool:
+    """What ``export * from "./m"`` re-exports: every export of ``m`` but its default."""
+    return name != "default"
 
 
 def module_name(path: str) -> str:

@@ -68,6 +68,11 @@ class LanguageSpec:
     name and its prefixes usable as qualifiers (Python ``import a.b`` makes
     ``a.b.f()`` work); False for C, whose ``#include "log.h"`` binds no name (so
     ``log()`` is not taken for a member of a module ``log``).
+    ``star_exports(name)`` says whether a ``*`` import re-exports ``name`` from
+    the importing module (Python's ``from .impl import *`` in a package
+    ``__init__``: public names; JS/TS ``export * from "./impl"``: all but
+    ``default``); ``None`` (the default) means a ``*`` import re-exports nothing
+    (Java on-demand imports, Go dot-imports, Rust ``use m::*``).
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -89,6 +94,7 @@ class LanguageSpec:
     is_identifier: Callable[[str], bool] = str.isidentifier
     dialects: tuple[str, ...] = ()
     imports_qualify: bool = True
+    star_exports: Callable[[str], bool] | None = None
     config_files: tuple[str, ...] = ()
 
 

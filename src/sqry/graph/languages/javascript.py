@@ -42,5 +42,6 @@ LANGUAGE = LanguageSpec(
     members_in_scope=False,  # a bare f() in a method never means this.f()
     is_identifier=_ecma.is_identifier,
     package_of=None,  # a module sees only what it defines or imports
+    star_exports=_ecma.star_exports,
     shebangs=("node", "nodejs"),
 )

@@ -661,4 +661,5 @@ LANGUAGE = LanguageSpec(
     builtins=frozenset(name for name in dir(builtins) if not name.startswith("_")),
     members_in_scope=False,
     package_of=package_is_directory,
+    star_exports=lambda name: not name.startswith("_"),  # no __all__ reading
 )
