@@ -279,7 +279,7 @@ class CFamilyExtractor:
         if name_node is None:
             return None
         name = self.b.text(name_node)
-        if not name:  # a name the parser had to invent (syntax error)
+        if not _NAME_PART.fullmatch(name):  # invented or swallowed code (syntax error)
             return None
         params = node.child_by_field_name("parameters")
         signature = one_line(f"#define {name}{self.b.text(params) if params is not None else ''}")
@@ -381,7 +381,7 @@ class CFamilyExtractor:
             if name_node is None or name_node.type not in ("identifier", "field_identifier"):
                 continue  # `int Circle::count_ = 0;` defines a member declared elsewhere
             name = self.b.text(name_node)
-            if not name:  # a name the parser had to invent (syntax error)
+            if not _NAME_PART.fullmatch(name):  # invented or swallowed code (syntax error)
                 continue
             self.b.add_symbol(
                 "variable",
@@ -530,7 +530,7 @@ class CFamilyExtractor:
             if name_node is None:
                 continue
             name = self.b.text(name_node)
-            if not name:  # a name the parser had to invent (syntax error)
+            if not _NAME_PART.fullmatch(name):  # invented or swallowed code (syntax error)
                 continue
             local_id = self.b.add_symbol(
                 "field",
