@@ -80,7 +80,7 @@ IMPL_JS = "export function alpha() {\n  return 1;\n}\nexport function beta() {\n
 IMPL = {"ts": IMPL_TS, "tsx": IMPL_TS, "js": IMPL_JS, "jsx": IMPL_JS}
 
 
-# -- named re-exports: resolved today ---------------------------------------
+# -- named re-exports ------------------------------------------------------
 
 
 @pytest.mark.timeout(120)
@@ -186,6 +186,32 @@ def test_a_reexport_does_not_shadow_a_local_definition(workspace: Path) -> None:
     assert calls(workspace) == {("m.run", "a", 4): ("m.a", "local")}
 
 
+# -- export * ----------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("ext", ["ts", "jsx"])
+def test_a_consumer_resolves_through_an_export_star_barrel(ext: str, workspace: Path) -> None:
+    index(
+        workspace,
+        {
+            f"lib/impl.{ext}": IMPL[ext],
+            f"lib/index.{ext}": 'export * from "./impl";\n',
+            f"app.{ext}": 'import { alpha } from "./lib";\nimport * as lib from "./lib";\n'
+            "export function main() {\n  alpha();\n  lib.beta();\n}\n",
+        },
+    )
+    assert imports(workspace) == {
+        ("lib", 1, None): ("lib/impl", "import"),
+        ("app", 1, "alpha"): ("lib/impl.alpha", "import"),
+        ("app", 2, "lib"): ("lib", "import"),
+    }
+    assert calls(workspace) == {
+        ("app.main", "alpha", 4): ("lib/impl.alpha", "import"),
+        ("app.main", "lib.beta", 5): ("lib/impl.beta", "import"),
+    }
+
+
 @pytest.mark.timeout(120)
 def test_an_explicit_reexport_beats_a_star_one(workspace: Path) -> None:
     """ES: a name the module exports by name shadows the same name from ``export *``."""
@@ -230,6 +256,27 @@ def test_names_two_star_reexports_both_provide_are_ambiguous(workspace: Path) ->
         },
     )
     assert calls(workspace) == {("app.run", "alpha", 2): (None, None)}
+
+
+@pytest.mark.timeout(120)
+def test_a_cycle_of_star_reexports_ends(workspace: Path) -> None:
+    """Barrels that ``export *`` from each other (it happens): a name either side
+    defines is found, a name neither defines stays unbound, and the lookup ends."""
+    index(
+        workspace,
+        {
+            "a.ts": 'export * from "./b";\nexport * from "./c";\nexport function fa() {}\n',
+            "b.ts": 'export * from "./a";\nexport * from "./c";\nexport function fb() {}\n',
+            "c.ts": 'export * from "./a";\nexport * from "./b";\n',
+            "app.ts": 'import { fa, fb, missing } from "./c";\n'
+            "export function run() {\n  fa();\n  fb();\n  missing();\n}\n",
+        },
+    )
+    assert calls(workspace) == {
+        ("app.run", "fa", 3): ("a.fa", "import"),
+        ("app.run", "fb", 4): ("b.fb", "import"),
+        ("app.run", "missing", 5): (None, None),
+    }
 
 
 # -- incremental builds equal fresh ones ----------------------------------
@@ -314,32 +361,6 @@ def test_a_module_appearing_behind_a_namespace_reexport_is_bound(
     assert imports(workspace)["app", 1, "ns"] == ("lib/c", "import")
 
 
-# -- gaps in the resolver (strict expected failures) ----------------------
-
-
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("ext", ["ts", "jsx"])
-def test_a_consumer_resolves_through_an_export_star_barrel(ext: str, workspace: Path) -> None:
-    index(
-        workspace,
-        {
-            f"lib/impl.{ext}": IMPL[ext],
-            f"lib/index.{ext}": 'export * from "./impl";\n',
-            f"app.{ext}": 'import { alpha } from "./lib";\nimport * as lib from "./lib";\n'
-            "export function main() {\n  alpha();\n  lib.beta();\n}\n",
-        },
-    )
-    assert imports(workspace) == {
-        ("lib", 1, None): ("lib/impl", "import"),
-        ("app", 1, "alpha"): ("lib/impl.alpha", "import"),
-        ("app", 2, "lib"): ("lib", "import"),
-    }
-    assert calls(workspace) == {
-        ("app.main", "alpha", 4): ("lib/impl.alpha", "import"),
-        ("app.main", "lib.beta", 5): ("lib/impl.beta", "import"),
-    }
-
-
 @pytest.mark.timeout(180)
 def test_editing_a_chain_of_star_reexports_rebinds_its_consumers(
     workspace: Path, snapshot, fresh_snapshot
@@ -362,6 +383,9 @@ def test_editing_a_chain_of_star_reexports_rebinds_its_consumers(
         ({"lib/mid.ts": None}, (None, None)),
     ]
     run_steps(workspace, steps, snapshot, fresh_snapshot)
+
+
+# -- gaps in the resolver (strict expected failures) ----------------------
 
 
 @pytest.mark.xfail(strict=True, reason=LOCAL_ALIAS_GAP)
