@@ -50,13 +50,14 @@ Decisions, stated once here (tests pin each of them):
   looks through ``export *`` too (:func:`star_exports`: all but ``default``;
   a name two of them give differently is exported by neither). Known gaps, in
   the resolver (tests pin them as expected failures): it also reads every
-  alias as a name bound in the file itself, which an export is not, so in the
-  re-exporting file a bare ``a()`` not defined there (a global, or an ``a``
-  imported from elsewhere above the re-export) binds to ``x.a``; and a
-  module's own unexported definition wins over a re-export of the same name.
-  ``inherits``: class
-  ``extends`` and interface ``extends`` (an interface extending an interface
-  inherits it); ``implements``: TS class ``implements``. ``returns``: the
+  alias and ``*`` import as a name bound in the file itself, which an export
+  is not, so in the re-exporting file a bare ``a()`` not defined there (a
+  global, or an ``a`` imported from elsewhere above the re-export) binds to
+  ``x.a``, and one named like a member of an ``export *`` target to that
+  member; and a module's own unexported definition wins over a re-export of
+  the same name. ``inherits``: class ``extends`` and interface ``extends`` (an
+  interface extending an interface inherits it); ``implements``: TS class
+  ``implements``. ``returns``: the
   declared return type's named type (generic arguments and array suffixes
   dropped, ``T | null``/``T | undefined`` → ``T``; ``void``, ``never``,
   predicates and anonymous types give no edge).
