@@ -424,3 +424,17 @@ def test_a_reexport_wins_over_a_private_namesake(workspace: Path) -> None:
         },
     )
     assert calls(workspace) == {("app.run", "a", 2): ("x.a", "import")}
+
+
+@pytest.mark.timeout(60)
+def test_a_clique_of_star_barrels_is_searched_once_per_module(workspace: Path) -> None:
+    """Twelve barrels that all ``export *`` from each other: each lookup visits a
+    module once (without that, the search is exponential and this test times out)."""
+    files = {
+        f"m{i}.ts": "".join(f'export * from "./m{j}";\n' for j in range(12) if j != i)
+        + f"export function f{i}() {{}}\n"
+        for i in range(12)
+    }
+    files["app.ts"] = 'import { f7 } from "./m0";\nexport const run = () => f7();\n'
+    index(workspace, files)
+    assert calls(workspace)[("app.run", "f7", 2)] == ("m7.f7", "import")

@@ -624,7 +624,11 @@ class Resolver:
         sep: str,
         depth: int,
         exclude: frozenset[str] = NOTHING,
+        visited: set[str] | None = None,
     ) -> Sym | None:
+        """``module.name``. ``visited``: the modules this lookup already searched
+        through ``*`` imports — each once, or barrels that ``export *`` from each
+        other would make the search exponential in their number."""
         table = self.table
         mods = table.modules(module)
         if not mods:
@@ -648,6 +652,8 @@ class Resolver:
         # two that give different definitions export neither (ES; for Python the
         # last would win — rare, and no edge beats a wrong one)
         through_star: Sym | None = None
+        visited = set() if visited is None else visited
+        visited.add(module)
         for mod in mods:
             spec = self._file_spec(mod.file_id)[1]
             if spec is None or spec.star_exports is None or not spec.star_exports(name):
@@ -656,9 +662,9 @@ class Resolver:
                 if row.member != "*":
                     continue
                 source = table.module_of(mod.file_id, spec, row.target)
-                if source is None or source == module:
+                if source is None or source in visited:
                     continue
-                sym = self._module_member(source, name, use_bases, sep, depth + 1, exclude)
+                sym = self._module_member(source, name, use_bases, sep, depth + 1, exclude, visited)
                 if sym is None:
                     continue
                 if through_star is not None and through_star.qname != sym.qname:
