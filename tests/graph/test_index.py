@@ -114,7 +114,7 @@ def test_progress_bar_only_on_a_terminal(workspace: Path) -> None:
         os.close(master)
     assert proc.returncode == 0
     shown = b"".join(chunks).decode()
-    assert "indexing [" in shown and "3/3" in shown
+    assert "indexing [" in shown and "3/3, resolving references" in shown
     assert SUMMARY.match(proc.stdout.strip())
 
 

@@ -58,7 +58,12 @@ class _ProgressBar:
         self.last = now
         width = 30
         filled = width * done // max(total, 1)
-        sys.stderr.write(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        # the last file parsed, resolution and index creation follow (seconds on
+        # a large workspace): say so instead of sitting at a full bar
+        then = ", resolving references" if done == total else ""
+        sys.stderr.write(
+            f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{then}\x1b[K"
+        )
         sys.stderr.flush()
         self.drawn = True
 
