@@ -283,3 +283,20 @@ def test_reading_pauses_on_queued_bytes_not_only_on_frame_count(ipc: Harness) ->
         sender.join(10)
     assert [r["id"] for r in replies] == list(range(9))
     assert all(r["result"]["result"] == value for r in replies[1:])
+
+
+def test_a_big_frame_is_decoded_off_the_loop(ipc: Harness) -> None:
+    """While one connection's ~55 MiB request is being decoded (a good part of a
+    second), another connection is answered: the big body is decoded in a worker
+    thread. On the loop, the other reply would come only after the big request's
+    own reply had been written."""
+    import select
+
+    value = ["x" * 50] * (MAX_JSON_VALUES * 9 // 10)
+    body = json.dumps(request("test/echo", 1, {"value": value})).encode()
+    with ipc.connect() as big, ipc.connect() as other:
+        big.send_body(body)
+        status_ok(other)
+        readable, _, _ = select.select([big.sock], [], [], 0)
+        assert readable == [], "the big request was answered before the small one"
+        assert big.recv()["result"]["result"] == value

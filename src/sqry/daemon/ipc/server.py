@@ -12,7 +12,9 @@ microseconds. Each connection goes through:
 Framing violations (oversize length, EOF inside a frame) close only that connection.
 A correctly framed request that is too big to decode (``protocol.MAX_JSON_VALUES``,
 nesting) gets one -32600 and the connection stays open; batch limits live in
-``dispatch.py``. Memory held per connection is bounded: reading pauses once 64
+``dispatch.py``. A body of 1 MiB or more is decoded in a worker thread, one at a
+time, so a huge request does not stall the other connections. Memory held per
+connection is bounded: reading pauses once 64
 frames or 16 MiB of unanswered frames are queued, so a connection holds at most
 the queue, one partly received frame and the frame being served.
 ``shutdown(drain_secs)`` stops accepting, lets each connection finish the request it is
@@ -66,6 +68,10 @@ _FAIRNESS_BATCH = 16
 """Yield to the event loop after this many pipelined frames served back to back."""
 _FORCE_CLOSE_GRACE_SECS = 1.0
 """After aborting leftover connections, how long to wait for their close callbacks."""
+_THREAD_DECODE_BYTES = 1024 * 1024
+"""A body at least this big is decoded in a worker thread, one at a time: decoding
+64 MiB of JSON takes most of a second, which on the loop would stall every other
+connection (the thread yields the GIL to the loop every few milliseconds)."""
 
 
 class IpcServer:
@@ -81,6 +87,7 @@ class IpcServer:
         self._no_connections = asyncio.Event()
         self._no_connections.set()
         self._stopping = False
+        self.big_decodes = asyncio.Semaphore(1)  # bounds memory like decoding on the loop did
         # One receive buffer for all connections: asyncio fills it and calls
         # buffer_updated synchronously, which copies the bytes out before the next read.
         self._recv_view = memoryview(bytearray(_RECV_BUFFER_BYTES))
@@ -334,11 +341,15 @@ class _Connection(asyncio.BufferedProtocol):
         self._server.ctx.touch()
         if not self._greeted:
             return self._serve_first_frame(frame)
+        big = len(frame) >= _THREAD_DECODE_BYTES
+        box = [frame]  # from here on the box holds the body's only reference
+        del frame
         try:
-            text = frame_text(frame)
-            del frame  # a big body need not stay alive while its text is parsed
-            doc = parse_text(text)
-            del text
+            if big:
+                async with self._server.big_decodes:
+                    doc = await asyncio.to_thread(_decode, box)
+            else:
+                doc = _decode(box)
         except RequestRejected as rejected:  # framing is intact: answer and go on
             self._write(encode_frame(invalid_request(rejected.reason)))
             return True
@@ -418,3 +429,12 @@ class _Connection(asyncio.BufferedProtocol):
         waiter, self._write_ready = self._write_ready, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+def _decode(box: list[bytes | bytearray]) -> Any:
+    """The JSON document of the frame in ``box`` (see ``protocol.frame_text`` and
+    ``parse_text``), emptying it: the body is freed once it has become text,
+    before the text is parsed, so the body, its text and the values are never
+    all alive at once."""
+    text = frame_text(box.pop())
+    return parse_text(text)
