@@ -73,6 +73,20 @@ def test_invalid_utf8_unless_declared(workspace: Path, sqry) -> None:
 
 
 @pytest.mark.timeout(120)
+def test_a_file_that_fails_in_an_incremental_build_is_recorded(workspace: Path, sqry) -> None:
+    """The same failure in an update of an existing index (which tracks what each
+    changed file defines) is recorded too, not a crash."""
+    (workspace / "good.py").write_text(GOOD)
+    assert sqry("index", str(workspace)).returncode == 0
+    (workspace / "bad.py").write_bytes(b"y = '\xc3\x28'\n")
+    (workspace / "good.py").write_text(GOOD + "\ndef more():\n    fine()\n")
+    result = sqry("index", str(workspace))
+    assert result.returncode == 0, result.stderr
+    assert file_errors(workspace)["bad.py"].startswith("invalid UTF-8 at line 1")
+    assert "good.more" in indexed_names(workspace)
+
+
+@pytest.mark.timeout(120)
 def test_oversized_file_skipped_with_message(workspace: Path, sqry) -> None:
     (workspace / "good.py").write_text(GOOD)
     with open(workspace / "huge.py", "w") as handle:

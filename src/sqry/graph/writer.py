@@ -198,12 +198,13 @@ class IndexWriter:
                 )
                 for s in symbols
             )
-            module_label = symbols[0][1]
-            self.new_bindings.update(
-                (r[6], r[2], r[5], path, module, module_label)
-                for r in refs
-                if r[0] == "imports" and (r[6] is not None or r[5] == "*")
-            )
+            if symbols:  # a file that failed to parse has none (and no references)
+                module_label = symbols[0][1]
+                self.new_bindings.update(
+                    (r[6], r[2], r[5], path, module, module_label)
+                    for r in refs
+                    if r[0] == "imports" and (r[6] is not None or r[5] == "*")
+                )
             self.new_classes.extend(base + i for i, s in enumerate(symbols) if s[0] in CLASS_KINDS)
 
     def add_contains_edges(self) -> None:
