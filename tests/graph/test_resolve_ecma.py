@@ -438,3 +438,33 @@ def test_a_clique_of_star_barrels_is_searched_once_per_module(workspace: Path) -
     files["app.ts"] = 'import { f7 } from "./m0";\nexport const run = () => f7();\n'
     index(workspace, files)
     assert calls(workspace)[("app.run", "f7", 2)] == ("m7.f7", "import")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("barrels", "expected"),
+    [
+        pytest.param(  # b is ambiguous (c's d.x vs e.x); c, reached through b, still gives d.x
+            {"a": ["b", "c"], "b": ["c", "e"], "c": ["d"]},
+            ("d.x", "import"),
+            id="module-reached-again-answers-alike",
+        ),
+        pytest.param(  # p and b are both ambiguous: a exports no x, whatever the order
+            {"a": ["p", "b"], "p": ["c", "f"], "b": ["c", "e"], "c": ["d"]},
+            (None, None),
+            id="ambiguity-is-not-order-dependent",
+        ),
+    ],
+)
+def test_star_lookups_answer_alike_on_every_path(
+    barrels: dict[str, list[str]], expected: Outcome, workspace: Path
+) -> None:
+    files = {
+        f"{name}.ts": "".join(f'export * from "./{source}";\n' for source in sources)
+        for name, sources in barrels.items()
+    }
+    for leaf in ("d", "e", "f"):
+        files[f"{leaf}.ts"] = "export function x() {}\n"
+    files["app.ts"] = 'import { x } from "./a";\nexport const run = () => x();\n'
+    index(workspace, files)
+    assert calls(workspace)[("app.run", "x", 2)] == expected

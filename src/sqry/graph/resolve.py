@@ -537,6 +537,9 @@ class SymbolTable:
         return found
 
 
+_SEARCHING = object()  # Resolver._module_member: a module whose search is under way
+
+
 class _Stop(Exception):
     """A rule found the name but cannot bind it: the search ends unresolved."""
 
@@ -624,11 +627,13 @@ class Resolver:
         sep: str,
         depth: int,
         exclude: frozenset[str] = NOTHING,
-        visited: set[str] | None = None,
+        searched: dict[str, Sym | None | object] | None = None,
     ) -> Sym | None:
-        """``module.name``. ``visited``: the modules this lookup already searched
-        through ``*`` imports — each once, or barrels that ``export *`` from each
-        other would make the search exponential in their number."""
+        """``module.name``. ``searched``: per module this lookup already reached
+        through ``*`` imports, its answer (or :data:`_SEARCHING` while it is being
+        searched: a cycle answers None there). Each module is searched once — else
+        barrels that ``export *`` from each other make the search exponential —
+        and answers alike on every path that reaches it."""
         table = self.table
         mods = table.modules(module)
         if not mods:
@@ -652,8 +657,8 @@ class Resolver:
         # two that give different definitions export neither (ES; for Python the
         # last would win — rare, and no edge beats a wrong one)
         through_star: Sym | None = None
-        visited = set() if visited is None else visited
-        visited.add(module)
+        searched = {} if searched is None else searched
+        searched[module] = _SEARCHING
         for mod in mods:
             spec = self._file_spec(mod.file_id)[1]
             if spec is None or spec.star_exports is None or not spec.star_exports(name):
@@ -662,9 +667,16 @@ class Resolver:
                 if row.member != "*":
                     continue
                 source = table.module_of(mod.file_id, spec, row.target)
-                if source is None or source in visited:
+                if source is None:
                     continue
-                sym = self._module_member(source, name, use_bases, sep, depth + 1, exclude, visited)
+                if source in searched:
+                    known = searched[source]
+                    sym = known if isinstance(known, Sym) else None
+                else:
+                    searched[source] = _SEARCHING
+                    sym = searched[source] = self._module_member(
+                        source, name, use_bases, sep, depth + 1, exclude, searched
+                    )
                 if sym is None:
                     continue
                 if through_star is not None and through_star.qname != sym.qname:
