@@ -436,11 +436,41 @@ def test_forked_resolution_equals_in_process(workspace: Path, snapshot, monkeypa
     build_index(workspace, force=True, workers=1)
     alone = snapshot(workspace)
     forks = []
-    real_fork = resolve._fork_child
+    real_fork = resolve._Child.fork
     monkeypatch.setattr(resolve, "BATCH", 7)
-    monkeypatch.setattr(resolve, "_fork_child", lambda *a: forks.append(1) or real_fork(*a))
+    monkeypatch.setattr(
+        resolve._Child, "fork", staticmethod(lambda *a: forks.append(1) or real_fork(*a))
+    )
     build_index(workspace, force=True, workers=3)
     assert len(forks) == 3
+    assert snapshot(workspace) == alone
+
+
+@pytest.mark.timeout(120)
+def test_refused_fork_resolves_in_process_and_leaks_nothing(
+    workspace: Path, snapshot, monkeypatch
+) -> None:
+    """EAGAIN from fork (a process limit) costs parallelism, not the build."""
+    import os
+
+    from sqry.graph import resolve
+
+    class NoFork:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(os, name)
+
+        @staticmethod
+        def fork() -> int:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    _all_fixtures(workspace)
+    build_index(workspace, force=True, workers=1)
+    alone = snapshot(workspace)
+    monkeypatch.setattr(resolve, "BATCH", 7)
+    monkeypatch.setattr(resolve, "os", NoFork())
+    fds = len(os.listdir("/proc/self/fd"))
+    build_index(workspace, force=True, workers=2)
+    assert len(os.listdir("/proc/self/fd")) == fds
     assert snapshot(workspace) == alone
 
 

@@ -78,6 +78,7 @@ import os
 import pickle
 import signal
 import sqlite3
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -1320,50 +1321,52 @@ def _resolve_forked(
     creation) and then writes the answers — the only SQLite writer stays this
     process, and the children never touch the inherited connection (they end
     with ``os._exit``). A single batch is resolved here (no fork pays for
-    itself on a workspace that small). Batches are taken a round of at most
+    itself on a workspace that small), and never more children than batches. Batches are taken a round of at most
     :data:`FORK_ROUND` edges at a time (bounded memory: the round's rows are
     held in memory). A child that fails (killed, out of memory) has its share
     resolved here instead, so the result never depends on it.
     """
     pending = meanwhile
-    while True:
-        round_batches: list[list[tuple]] = []
-        held = 0
-        for batch in batches:
-            round_batches.append(batch)
-            held += len(batch)
-            if held >= FORK_ROUND:
-                break
-        if len(round_batches) <= 1:
-            # the last one (a round ends early only when the batches do): forking
-            # for one batch costs more than it saves
-            if pending is not None:
-                pending()
-            _resolve_edges(conn, resolver, iter(round_batches), fresh=True)
-            return
-        shares = [round_batches[k::workers] for k in range(workers)]
-        children: dict[int, int] = {}  # pid -> read end of its pipe, until collected
-        try:
-            for share in shares:
-                pid, read_fd = _fork_child(resolver, share)
-                children[pid] = read_fd
+    exhausted = False
+    while not exhausted:
+        round_batches, exhausted = _take_round(batches)
+        if len(round_batches) <= 1:  # forking for one batch costs more than it saves
             if pending is not None:
                 pending()
                 pending = None
-            for pid, share in zip(list(children), shares, strict=True):
-                answers = _collect_child(pid, children[pid])
-                del children[pid]
-                if answers is None:  # the child failed: its share is done here
+            _resolve_edges(conn, resolver, iter(round_batches), fresh=True)
+            continue
+        shares = [round_batches[k::workers] for k in range(min(workers, len(round_batches)))]
+        children: list[_Child | None] = []
+        try:
+            for share in shares:
+                children.append(_Child.fork(resolver, share))
+            if pending is not None:
+                pending()
+                pending = None
+            for child, share in zip(children, shares, strict=True):
+                answers = child.collect() if child is not None else None
+                if answers is None:  # no child, or it failed: its share is done here
                     answers = [_resolve_batch(resolver, batch) for batch in share]
                 for bound, unbound in answers:
                     _write_resolutions(conn, bound, unbound)
         finally:
-            for pid, read_fd in children.items():  # only when this process failed
-                with contextlib.suppress(OSError):  # maybe closed by _collect_child
-                    os.close(read_fd)
-                with contextlib.suppress(ProcessLookupError, ChildProcessError):
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
+            for child in children:
+                if child is not None:
+                    child.abandon()
+
+
+def _take_round(batches: Iterator[list[tuple]]) -> tuple[list[list[tuple]], bool]:
+    """The next batches holding up to :data:`FORK_ROUND` edges, and whether
+    ``batches`` is exhausted."""
+    taken: list[list[tuple]] = []
+    held = 0
+    for batch in batches:
+        taken.append(batch)
+        held += len(batch)
+        if held >= FORK_ROUND:
+            return taken, False
+    return taken, True
 
 
 def _resolve_batch(resolver: Resolver, batch: list[tuple]) -> tuple[list[tuple], list[tuple]]:
@@ -1371,40 +1374,79 @@ def _resolve_batch(resolver: Resolver, batch: list[tuple]) -> tuple[list[tuple],
     return resolver.resolve_rows(batch, keep_unresolved=False)
 
 
-def _fork_child(resolver: Resolver, share: list[list[tuple]]) -> tuple[int, int]:
-    """Fork a child that resolves ``share`` and pickles the answers into a pipe."""
-    read_fd, write_fd = os.pipe()
-    builder = os.getpid()
-    pid = os.fork()
-    if pid:
-        os.close(write_fd)
-        return pid, read_fd
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends it
-        enter_build_child(builder)
-        os.close(read_fd)
-        resolver.table.conn = None  # type: ignore[assignment]  # never the parent's
-        data = pickle.dumps([_resolve_batch(resolver, b) for b in share], pickle.HIGHEST_PROTOCOL)
-        with open(write_fd, "wb") as pipe:
-            pipe.write(data)
-        code = 0
-    except Exception:  # reported; the parent then redoes the share itself
-        import traceback
+class _Child:
+    """A forked resolution child and the read end of the pipe it answers into.
 
-        traceback.print_exc()
-    finally:
-        os._exit(code)
+    ``pid`` and ``read_fd`` are cleared once reaped and closed, so a failure
+    anywhere in the parent never signals a reaped (maybe reused) pid or closes
+    a descriptor twice.
+    """
 
+    def __init__(self, pid: int, read_fd: int) -> None:
+        self.pid: int | None = pid
+        self.read_fd: int | None = read_fd
 
-def _collect_child(pid: int, read_fd: int) -> list[tuple[list[tuple], list[tuple]]] | None:
-    """The answers of a child from :func:`_fork_child`, or None if it failed."""
-    with open(read_fd, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        return None
-    return pickle.loads(data)  # complete: the child exits 0 only after writing it all
+    @classmethod
+    def fork(cls, resolver: Resolver, share: list[list[tuple]]) -> _Child | None:
+        """Fork a child that resolves ``share`` and pickles the answers into a
+        pipe; None when the system refuses a pipe or a process (the parent then
+        resolves the share itself)."""
+        try:
+            read_fd, write_fd = os.pipe()
+        except OSError:
+            return None
+        builder = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
+        if pid:
+            os.close(write_fd)
+            return cls(pid, read_fd)
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends it
+            enter_build_child(builder)
+            os.close(read_fd)
+            resolver.table.conn = None  # type: ignore[assignment]  # never the parent's
+            answers = [_resolve_batch(resolver, batch) for batch in share]
+            data = pickle.dumps(answers, pickle.HIGHEST_PROTOCOL)
+            with open(write_fd, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        except Exception as exc:  # the parent redoes the share: one line says why
+            sys.stderr.write(
+                f"sqry: a resolution worker failed ({type(exc).__name__}: {exc}); "
+                "its share is resolved in the main process\n"
+            )
+        finally:
+            os._exit(code)
+
+    def collect(self) -> list[tuple[list[tuple], list[tuple]]] | None:
+        """The child's answers, or None if it failed (killed, out of memory)."""
+        assert self.pid is not None and self.read_fd is not None
+        read_fd, self.read_fd = self.read_fd, None
+        with open(read_fd, "rb") as pipe:
+            data = pipe.read()
+        pid, self.pid = self.pid, None
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        return pickle.loads(data)  # complete: the child exits 0 only after writing it all
+
+    def abandon(self) -> None:
+        """Close, kill and reap whatever of the child is left (the parent failed)."""
+        if self.read_fd is not None:
+            os.close(self.read_fd)
+            self.read_fd = None
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = None
 
 
 def resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: list[int]) -> None:
