@@ -283,3 +283,15 @@ def test_resolved_edges_of_the_fixture_project():
         "calls main -> list_length @src/main.c:11 => list_length (src/list.c) unique",
         "calls bump -> MAX @src/util.h:9 => MAX (src/util.h) local",
     }
+
+
+def test_non_ascii_names_are_names():
+    """C (since C99) and compilers accept Unicode identifiers: they are recorded."""
+    facts = extract_source("c", "int été;\n#define ÄX 1\nstruct s { int ü; };\n".encode(), "u.c")
+    assert {(s.kind, s.name) for s in facts.symbols} == {
+        ("module", "u.c"),
+        ("variable", "été"),
+        ("macro", "ÄX"),
+        ("struct", "s"),
+        ("field", "ü"),
+    }

@@ -292,12 +292,13 @@ def enter_build_child(builder_pid: int | None) -> None:
 
 def _kill_me_with_parent() -> bool:
     """Ask the kernel to SIGKILL this process when its parent dies (Linux only)."""
-    import ctypes
     import signal
 
     try:
+        import ctypes
+
         prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):  # no ctypes, no libc, no prctl
         return False
     return prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
 

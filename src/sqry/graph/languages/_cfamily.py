@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
 #: One segment of a C/C++ name: an identifier, a destructor, or an operator.
-_NAME_PART = re.compile(r"~?[A-Za-z_$][\w$]*|operator[^\s\w]{1,3}|operator\(\)|operator\w+")
+_NAME_PART = re.compile(r"~?(?:[^\W\d]|\$)[\w$]*|operator[^\s\w]{1,3}|operator\(\)|operator\w+")
 _DECLARATOR_WRAPPERS = frozenset(
     {
         "pointer_declarator",

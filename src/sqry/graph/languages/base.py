@@ -38,12 +38,14 @@ class LanguageSpec:
     be known. ``separator`` joins qualified-name segments (``.`` or ``::``).
     ``grammar_for(path)`` optionally picks a different grammar by file name (TSX).
 
-    ``module_name`` and ``import_module`` must be pure functions of their
-    arguments: the resolver calls them in whatever process and working directory
-    it runs in. A language that needs a workspace file to answer (Go's
-    ``go.mod``) reads it under :func:`workspace_root`, never under ``os.getcwd()``.
+    ``module_name`` and ``import_module`` must depend only on their arguments
+    and the workspace: the resolver calls them in whatever process and working
+    directory it runs in. A language that needs a workspace file to answer (Go's
+    ``go.mod``) reads it under :func:`workspace_root`, never under
+    ``os.getcwd()``, caches it per :func:`workspace_session`, and names it in
+    ``config_files`` (below) so that a change re-indexes the language.
 
-    Two knobs tune the language-agnostic resolver (:mod:`sqry.graph.resolve`):
+    Knobs tune the language-agnostic resolver (:mod:`sqry.graph.resolve`):
     ``builtins`` are names the language provides without a definition in the
     workspace (Python's ``len``, ``print``); a bare call to one that is not
     defined locally or imported stays unresolved instead of binding to a
