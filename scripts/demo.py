@@ -57,7 +57,10 @@ def daemon_part() -> None:
 def graph_part() -> None:
     """Index this project and the standard library, then ask them questions."""
     print("\n== the code graph of this project")
-    run("sqry", "index", str(ROOT))
+    # --force: an index an older sqry left in this checkout would be refused
+    # (another schema version) and stop the demo; the stdlib copy below shows
+    # incremental re-indexing instead
+    run("sqry", "index", "--force", str(ROOT))
     run("sqry", "search", "--exact", "acquire_pidfile_lock", str(ROOT))
     run("sqry", "graph", "callers", "acquire_pidfile_lock", str(ROOT))
     run("sqry", "query", "kind:class inherits:DaemonError", str(ROOT))
