@@ -4,7 +4,7 @@
   depend on row ids: symbols ``(path, kind, qualified_name, lines, columns,
   signature, visibility, async, static, doc, parent)`` and edges ``(kind,
   source, target, target_text, line, column, member, alias, via_self,
-  bound_locally, resolved_via, ambiguous_via, candidates)`` where a symbol
+  bound_locally, resolved_via, ambiguous_via, candidates, path, reexport)`` where a symbol
   reference is ``(path, kind, qualified_name, line, column)``. Two indexes that
   answer every question alike have equal snapshots.
 - ``fresh_snapshot`` — copies a tree (without ``.sqry``) elsewhere, builds it
@@ -40,7 +40,7 @@ EDGES_SQL = """
 SELECT e.kind, sf.path, s.kind, s.qualified_name, s.start_line, s.start_column,
        tf.path, t.kind, t.qualified_name, t.start_line, t.start_column,
        e.target_text, e.line, e.column, e.member, e.alias, e.via_self, e.bound_locally,
-       e.resolved_via, e.ambiguous_via, e.candidates, f.path
+       e.resolved_via, e.ambiguous_via, e.candidates, f.path, e.reexport
 FROM edges e JOIN files f ON f.id = e.file_id
 JOIN symbols s ON s.id = e.source_id JOIN files sf ON sf.id = s.file_id
 LEFT JOIN symbols t ON t.id = e.target_id LEFT JOIN files tf ON tf.id = t.file_id

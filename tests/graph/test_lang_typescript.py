@@ -365,3 +365,23 @@ def test_resolved_edges_through_the_index(tmp_path: Path) -> None:
     edges = indexed_edge_rows("typescript", tmp_path)
     assert len(edges) == sum(len(refs) for refs in EXPECTED_REFERENCES.values())
     check_resolution(edges, EXPECTED_RESOLVED, RESOLVER_GAPS)
+
+
+def test_only_export_forms_are_flagged_as_reexports() -> None:
+    """``export … from`` and ``export {a as b}`` bind nothing in their own file
+    (``Reference.reexport``); an ``import`` does."""
+    from lang_kit import extract_source
+
+    source = (
+        b'import { b } from "./y";\nexport { a } from "./x";\nexport * from "./z";\n'
+        b'export * as ns from "./w";\nexport { b as c };\n'
+    )
+    facts = extract_source("typescript", source, "m.ts")
+    flags = {(r.target, r.member, r.alias): r.reexport for r in facts.references}
+    assert flags == {
+        ("./y", "b", "b"): False,
+        ("./x", "a", "a"): True,
+        ("./z", "*", None): True,
+        ("./w", None, "ns"): True,
+        ("./m", "b", "c"): True,
+    }

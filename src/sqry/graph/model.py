@@ -70,6 +70,10 @@ class Reference:
     or ``with`` target) in the nearest scope that binds it. The resolver then
     never binds the reference through imports, package or unique lookups: a
     parameter ``callback`` must not resolve to some global ``callback``.
+    ``reexport``: an import that binds nothing in its own file, only exports
+    (JS/TS ``export {a} from "./x"``, ``export * from``, ``export {a as b}``):
+    the resolver follows it for the module's members, never for the file's own
+    references.
     """
 
     kind: str
@@ -81,6 +85,7 @@ class Reference:
     alias: str | None = None
     via_self: bool = False
     bound_locally: bool = False
+    reexport: bool = False
 
 
 @dataclass(slots=True)

@@ -320,6 +320,7 @@ def facts_to_rows(
             int(r.via_self),
             int(r.bound_locally),
             joined[keys],
+            int(r.reexport),
         )
         for r, keys in zip(facts.references, names, strict=True)
     ]

@@ -128,6 +128,7 @@ class ImportRow(NamedTuple):
     alias: str | None
     line: int
     column: int
+    reexport: int = 0  # binds nothing in its own file (model.Reference.reexport)
 
 
 class EdgeRow(NamedTuple):
@@ -270,7 +271,7 @@ class SymbolTable:
             if kind in qualified_kinds or parent_kind == "namespace":
                 qualified[row[2]].append(sym)
         imports = [
-            new(ImportRow, (ref[2], ref[5], ref[6], ref[3], ref[4]))
+            new(ImportRow, (ref[2], ref[5], ref[6], ref[3], ref[4], ref[10]))
             for ref in result.refs
             if ref[0] == "imports"
         ]
@@ -304,7 +305,7 @@ class SymbolTable:
         for file_id in files:
             imports[file_id] = []
         for row in self.conn.execute(
-            "SELECT file_id, target_text, member, alias, line, column FROM edges "
+            "SELECT file_id, target_text, member, alias, line, column, reexport FROM edges "
             "WHERE kind = 'imports' ORDER BY file_id, line, column"
         ):
             imports[row[0]].append(new(ImportRow, row[1:]))
@@ -457,7 +458,7 @@ class SymbolTable:
             found = [
                 ImportRow(*r)
                 for r in self.conn.execute(
-                    "SELECT target_text, member, alias, line, column FROM edges "
+                    "SELECT target_text, member, alias, line, column, reexport FROM edges "
                     "WHERE kind = 'imports' AND file_id = ? ORDER BY line, column",
                     (file_id,),
                 )
@@ -488,6 +489,8 @@ class SymbolTable:
         stars: list[str | None] = []
         opened: list[str] = []
         for row in self.imports(file_id):
+            if row.reexport:  # exports only: binds nothing the file's own code sees
+                continue
             if row.member == "*":
                 stars.append(self.module_of(file_id, spec, row.target))
             elif row.alias is not None:

@@ -4,7 +4,7 @@ Bump :data:`SCHEMA_VERSION` whenever the DDL or the meaning of a column changes;
 an index with another version is refused with a hint to run ``sqry index --force``.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS edges (
     resolved_via  TEXT,               -- local import self package unique, NULL if unresolved
     ambiguous_via TEXT,               -- rule that found several candidates, NULL otherwise
     candidates    INTEGER NOT NULL DEFAULT 0, -- distinct candidates at that rule (1 if resolved)
-    lookup        TEXT NOT NULL DEFAULT ''    -- engine-internal, see file_names
+    lookup        TEXT NOT NULL DEFAULT '',   -- engine-internal, see file_names
+    reexport      INTEGER NOT NULL DEFAULT 0  -- an import that only exports (model.Reference)
 );
 CREATE INDEX IF NOT EXISTS edges_source ON edges(source_id, kind);
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target_id, kind);

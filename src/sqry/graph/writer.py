@@ -41,7 +41,8 @@ _INSERT_SYMBOLS = (
 )
 _INSERT_EDGES = (
     "INSERT INTO edges (kind, source_id, target_text, line, column, member, alias, via_self, "
-    "bound_locally, lookup, file_id) VALUES (?, ? + {base}, ?, ?, ?, ?, ?, ?, ?, ?, {file_id})"
+    "bound_locally, lookup, reexport, file_id) "
+    "VALUES (?, ? + {base}, ?, ?, ?, ?, ?, ?, ?, ?, ?, {file_id})"
 )
 _OLD_DESCRIPTORS = (
     "SELECT s.name, s.qualified_name, s.kind, p.kind, f.path, f.module, f.language "

@@ -48,14 +48,11 @@ Decisions, stated once here (tests pin each of them):
   ``member`` the local name, ``alias`` the exported one), so a default import
   resolves to the default-exported symbol the way re-exports do; the resolver
   looks through ``export *`` too (:func:`star_exports`: all but ``default``;
-  a name two of them give differently is exported by neither). Known gaps, in
-  the resolver (tests pin them as expected failures): it also reads every
-  alias and ``*`` import as a name bound in the file itself, which an export
-  is not, so in the re-exporting file a bare ``a()`` not defined there (a
-  global, or an ``a`` imported from elsewhere above the re-export) binds to
-  ``x.a``, and one named like a member of an ``export *`` target to that
-  member; and a module's own unexported definition wins over a re-export of
-  the same name. ``inherits``: class ``extends`` and interface ``extends`` (an
+  a name two of them give differently is exported by neither). All these
+  export-only imports are flagged ``reexport`` (``model.Reference``): they bind
+  nothing in the re-exporting file itself. Known gap, in the resolver (a test
+  pins it as an expected failure): a module's own unexported definition wins
+  over a re-export of the same name. ``inherits``: class ``extends`` and interface ``extends`` (an
   interface extending an interface inherits it); ``implements``: TS class
   ``implements``. ``returns``: the
   declared return type's named type (generic arguments and array suffixes
@@ -901,12 +898,15 @@ class _Extractor:
         default = any(child.type == "default" for child in node.children)
         value = node.child_by_field_name("value")
         declaration = node.child_by_field_name("declaration")
+        refs = []
         if default and value is not None and value.type == "identifier":
-            self.b.add_ref("imports", own, value, member=text(value), alias="default")
+            refs.append(self.b.add_ref("imports", own, value, member=text(value), alias="default"))
         elif default and declaration is not None:
             name = declaration.child_by_field_name("name")
             if name is not None:
-                self.b.add_ref("imports", own, name, member=text(name), alias="default")
+                refs.append(
+                    self.b.add_ref("imports", own, name, member=text(name), alias="default")
+                )
         for clause in node.named_children:
             if clause.type != "export_clause":
                 continue
@@ -916,7 +916,9 @@ class _Extractor:
                     continue
                 member, exported = _export_name(name), _export_name(alias)
                 if exported != member:
-                    self.b.add_ref("imports", own, item, member=member, alias=exported)
+                    refs.append(self.b.add_ref("imports", own, item, member=member, alias=exported))
+        for ref in refs:
+            ref.reexport = True  # an export binds no name in the file itself
 
     def _reexport(self, node: tree_sitter.Node, spec: str) -> None:
         """``export ... from 'm'``: imports of ``m`` whose alias is the exported name.
@@ -931,14 +933,16 @@ class _Extractor:
             (c for c in node.named_children if c.type in ("export_clause", "namespace_export")),
             None,
         )
+        refs = []
         if clause is None:
-            self.b.add_ref("imports", spec, node.child_by_field_name("source"), member="*")
+            source = node.child_by_field_name("source")
+            refs.append(self.b.add_ref("imports", spec, source, member="*"))
         elif clause.type == "namespace_export":
             name = next(
                 (c for c in clause.named_children if c.type in ("identifier", "string")), None
             )
             alias = _export_name(name) if name is not None else None
-            self.b.add_ref("imports", spec, clause, alias=alias)
+            refs.append(self.b.add_ref("imports", spec, clause, alias=alias))
         else:
             for item in clause.named_children:
                 name = item.child_by_field_name("name")
@@ -947,7 +951,9 @@ class _Extractor:
                 alias = item.child_by_field_name("alias")
                 member = _export_name(name)
                 exported = member if alias is None else _export_name(alias)
-                self.b.add_ref("imports", spec, item, member=member, alias=exported)
+                refs.append(self.b.add_ref("imports", spec, item, member=member, alias=exported))
+        for ref in refs:
+            ref.reexport = True  # ``export ... from`` binds no name in the file itself
 
     # -- calls --------------------------------------------------------------------
 
