@@ -41,8 +41,9 @@ _CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTIL
 # -- in the column order the writer's INSERT binds them, ids file-relative
 SymbolRow = tuple
 # (kind, source_local_id, target, line, column, member, alias, via_self,
-#  bound_locally, lookup) -- ``lookup``: the reference's lookup names joined by
-#  LOOKUP_SEPARATOR (names are one line), stored in ``edges.lookup``
+#  bound_locally, lookup, reexport) -- ``lookup``: the reference's lookup names
+#  joined by LOOKUP_SEPARATOR (names are one line), stored in ``edges.lookup``;
+#  in the column order the writer's INSERT binds them
 RefRow = tuple
 LOOKUP_SEPARATOR = "\n"
 
