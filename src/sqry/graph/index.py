@@ -31,7 +31,6 @@ import hashlib
 import multiprocessing
 import os
 import posixpath
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -90,7 +89,7 @@ class BuildReport:
 
 def _pool_context() -> multiprocessing.context.BaseContext:
     """``fork`` when it is safe (no other threads), else ``forkserver``."""
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    if store.can_fork():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("forkserver")
 
@@ -228,7 +227,9 @@ def _build(
     jobs: list[FileJob] = []
     racy_from = _previous_start(conn) - RACY_WINDOW_NS
     configs = _config_fingerprints(root, files)
-    stale = {lang for lang, digest in configs.items() if _meta(conn, f"config_{lang}") != digest}
+    stale = {
+        lang for lang, digest in configs.items() if store.get_meta(conn, f"config_{lang}") != digest
+    }
     store.set_meta(conn, **{f"config_{lang}": digest for lang, digest in configs.items()})
     for f in files:
         seen.add(f.path)
@@ -287,14 +288,9 @@ def _indexed_by(stored: str, discovered: str) -> bool:
     return stored == discovered or stored in all_languages()[discovered].dialects
 
 
-def _meta(conn, key: str) -> str | None:  # noqa: ANN001
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else None
-
-
 def _previous_start(conn) -> int:  # noqa: ANN001
     try:
-        return int(_meta(conn, "build_started_ns") or 0)
+        return int(store.get_meta(conn, "build_started_ns") or 0)
     except ValueError:
         return 0
 

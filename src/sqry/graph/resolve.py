@@ -79,7 +79,6 @@ import pickle
 import signal
 import sqlite3
 import sys
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,7 +87,7 @@ from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
 from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, FileResult, is_adopted
-from sqry.graph.store import enter_build_child
+from sqry.graph.store import can_fork, enter_build_child
 from sqry.graph.writer import edges_naming, temp_ids
 
 INHERITANCE = ("inherits", "implements")
@@ -1299,13 +1298,6 @@ def _resolve_full(
     if meanwhile is not None:
         meanwhile()
     _resolve_edges(conn, resolver, batches, fresh=True)
-
-
-def can_fork() -> bool:
-    """Whether forking is safe here: a fork copies only the calling thread, so a
-    lock another thread holds (in the allocator, in logging) would stay locked
-    in the child forever."""
-    return threading.active_count() == 1 and hasattr(os, "fork")
 
 
 def _resolve_forked(

@@ -255,6 +255,17 @@ def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterato
 
 
 _HELD_LOCKS: set[int] = set()  # descriptors of the build locks this process holds
+
+
+def can_fork() -> bool:
+    """Whether a build may fork (its pool, its resolution children): a fork
+    copies only the calling thread, so a lock another thread holds (in the
+    allocator, in logging) would stay locked in the child forever."""
+    import threading
+
+    return threading.active_count() == 1 and hasattr(os, "fork")
+
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -341,6 +352,12 @@ def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
         meta = f"INSERT INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');"
         conn.executescript(f"BEGIN IMMEDIATE;\n{DDL}\n{meta}\nCOMMIT;")
     return conn
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """One ``meta`` value (inside the build's transaction), or None."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
 
 
 def set_meta(conn: sqlite3.Connection, **extra: str) -> None:
