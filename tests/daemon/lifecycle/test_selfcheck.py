@@ -40,7 +40,13 @@ def test_overwritten_pidfile_makes_the_daemon_shut_down(sqryd_env: SqrydEnv) -> 
 @pytest.mark.timeout(60)
 def test_removed_runtime_dir_makes_the_daemon_shut_down(sqryd_env: SqrydEnv) -> None:
     proc = start(sqryd_env, SQRY_DAEMON_LOG_FILE="-")
-    shutil.rmtree(sqryd_env.runtime)
+
+    def removed() -> bool:
+        # the daemon may add a file while rmtree walks the directory ("not empty")
+        shutil.rmtree(sqryd_env.runtime, ignore_errors=True)
+        return not sqryd_env.runtime.exists()
+
+    wait_until(removed, 10, message="the runtime dir to be removed")
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "is gone" in err
