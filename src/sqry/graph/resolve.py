@@ -165,6 +165,7 @@ class FileImports(NamedTuple):
     usable: frozenset[str]  # module names a whole-module import makes usable, with prefixes
     stars: tuple[str | None, ...]  # modules imported with ``*`` (None: cannot be known)
     opened: tuple[str, ...]  # namespaces imported whole (``using namespace ns;``)
+    exports: dict[str, ImportRow]  # name -> the export-only import re-exporting it
 
 
 class Chain(NamedTuple):
@@ -487,8 +488,11 @@ class SymbolTable:
         usable: set[str] = set()
         stars: list[str | None] = []
         opened: list[str] = []
+        exports: dict[str, ImportRow] = {}
         for row in self.imports(file_id):
             if row.reexport:  # exports only: binds nothing the file's own code sees
+                if row.alias is not None:
+                    exports[row.alias] = row
                 continue
             if row.member == "*":
                 stars.append(self.module_of(file_id, spec, row.target))
@@ -504,7 +508,7 @@ class SymbolTable:
                     and self.namespaces(module, sep, info.language)
                 ):
                     opened.append(module)
-        found = FileImports(aliases, frozenset(usable), tuple(stars), tuple(opened))
+        found = FileImports(aliases, frozenset(usable), tuple(stars), tuple(opened), exports)
         self._digested[file_id] = found
         return found
 
@@ -641,6 +645,14 @@ class Resolver:
         mods = table.modules(module)
         if not mods:
             return None
+        if depth < MAX_REEXPORT_DEPTH:
+            # ``export { name } from "./x"``: what the module exports as ``name``,
+            # even when it also defines a (then private) ``name`` of its own
+            for mod in mods:
+                spec = self._file_spec(mod.file_id)[1]
+                row = table.file_imports(mod.file_id, spec).exports.get(name) if spec else None
+                if row is not None:
+                    return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
         found: list[Sym] = []
         for mod in mods:
             found.extend(table.children(mod.id, name))
