@@ -266,3 +266,25 @@ def test_a_hard_crash_leaves_its_traceback_in_the_log(sqryd_env: SqrydEnv) -> No
     assert "Fatal Python error: Aborted" in text
     assert "most recent call first" in text and 'File "' in text
     assert "faulthandler enabled" in text
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("closed_fd", [0, 1, 2], ids=["stdin", "stdout", "stderr"])
+def test_detach_with_a_closed_standard_stream_starts_the_daemon(
+    sqryd_env: SqrydEnv, closed_fd: int
+) -> None:
+    """``sqryd start --detach <&-`` (or ``>&-``, ``2>&-``): the lock fd must not land on 0-2.
+
+    Otherwise the child's redirect of its stdio to /dev/null replaces the lock.
+    """
+    parent = sqryd_env.spawn("start", "--detach", preexec_fn=lambda: os.close(closed_fd))
+    _, err = parent.communicate(timeout=30)
+    assert parent.returncode == 0, err
+    pid = wait_until(lambda: read_pidfile(sqryd_env.pidfile), 5, message="the daemon's pid")
+    sqryd_env.track(pid)
+    assert pid != parent.pid and pid_alive(pid)
+    assert socket_accepts(sqryd_env.socket)
+    lock = os.stat(sqryd_env.lock)
+    assert (lock.st_dev, lock.st_ino) in fd_targets(pid), "the daemon holds the lock file"
+    assert lock_is_held(sqryd_env.lock)
+    assert sqryd_env.run("stop").returncode == 0

@@ -232,14 +232,40 @@ def check_socket_path(path: str | os.PathLike[str]) -> None:
         )
 
 
+def ensure_std_fds_open() -> None:
+    """Open ``/dev/null`` onto whichever of fds 0, 1 and 2 is closed.
+
+    A process started with a closed stdin/stdout/stderr (``sqryd start
+    --detach <&-``, or a client run that way) would otherwise get the lock
+    file, the ready pipe or the log on fd 0-2, since ``open`` returns the
+    lowest free number. Whatever later treats 0-2 as stdio then clobbers it:
+    the detached child's redirect of its stdio to /dev/null replaces the
+    inherited lock fd, and a stray write to "stderr" lands in the lock file.
+    Only closed fds are touched; open ones, whatever they are, are left alone.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free fd, i.e. ``fd``
+            if null == fd:
+                os.set_inheritable(fd, True)  # stdio is inherited, unlike os.open's default
+            else:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def prepare_start(paths: RuntimePaths) -> None:
     """The checks every start path runs first, before it creates any file.
 
     ``sqryd start``/``foreground``, ``start --detach`` and the clients'
     auto-start all call this one function, so a socket path the kernel would
     truncate (78) or an unsafe directory (77) is reported the same way by each,
-    and before a lock, log or pidfile exists.
+    and before a lock, log or pidfile exists. It first fills any closed fd
+    0-2 with /dev/null (``ensure_std_fds_open``), so none of the files it and
+    its callers open can land on a standard stream's number.
     """
+    ensure_std_fds_open()
     check_socket_path(paths.socket)
     ensure_runtime_dir(paths.runtime_dir, custom=paths.custom)
 
