@@ -159,6 +159,26 @@ def test_per_file_time_budget(workspace: Path, sqry) -> None:
     assert result.returncode == 0
     assert "slow.py: took longer than the 1e-06s per-file budget; skipped" in result.stderr
     assert indexed_names(workspace) == set()
+    # the same budget again: the file is unchanged, and not retried
+    again = sqry("index", str(workspace), SQRY_FILE_TIME_BUDGET_SECS="0.000001")
+    assert "(0 changed)" in again.stdout, again.stdout
+    # another budget: what blew the old one is tried again
+    retried = sqry("index", str(workspace))
+    assert retried.returncode == 0, retried.stderr
+    assert "(1 changed)" in retried.stdout, retried.stdout
+    assert indexed_names(workspace) == {"slow", "slow.f"}
+    assert file_errors(workspace) == {}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "inf", "1e12", "3601"])
+def test_a_malformed_time_budget_is_refused(workspace: Path, sqry, value: str) -> None:
+    (workspace / "good.py").write_text(GOOD)
+    result = sqry("index", str(workspace), SQRY_FILE_TIME_BUDGET_SECS=value)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"sqry: SQRY_FILE_TIME_BUDGET_SECS={value!r} is not a number")
+    assert "Traceback" not in result.stderr
+    assert not (workspace / ".sqry").exists()
 
 
 @pytest.mark.timeout(120)

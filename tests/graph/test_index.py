@@ -48,6 +48,21 @@ def test_build_then_incremental_summary(workspace: Path, sqry) -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["bom.py", "bom.js", "bom.rs"])
+def test_a_byte_order_mark_does_not_shift_line_one(workspace: Path, sqry, name: str) -> None:
+    """A UTF-8 BOM is no content: the first line's columns are what an editor shows."""
+    text = {
+        "bom.py": "def first(): pass\n",
+        "bom.js": "function first() {}\n",
+        "bom.rs": "fn first() {}\n",
+    }[name]
+    (workspace / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert sqry("index", str(workspace)).returncode == 0
+    found = sqry("search", "first", "--exact", str(workspace))
+    assert found.stdout.split()[0] == f"{name}:1:1", found.stdout
+
+
+@pytest.mark.timeout(120)
 def test_usage_errors_are_one_line_exit_2(workspace: Path, sqry) -> None:
     missing = sqry("index", str(workspace / "nope"))
     assert missing.returncode == 2

@@ -9,7 +9,9 @@ either the previous index or the new one. Inside it:
    flight so memory stays bounded; unchanged content (same hash) only refreshes
    size/mtime; small batches run in-process (a pool costs more than it saves);
    every file of a language whose ``config_files`` (Go's ``go.mod``) changed is
-   re-indexed;
+   re-indexed, and so is every file that blew the per-file time budget when
+   the budget setting changed (else it waits for an edit or ``--force``: retrying
+   it on every build would cost the whole budget each time);
 3. the main process is the single writer (:mod:`sqry.graph.writer`): results
    are written as they stream in, vanished files are deleted;
 4. resolution (:mod:`sqry.graph.resolve`) of the dirty edges — all of them after
@@ -41,6 +43,7 @@ from sqry.graph import store
 from sqry.graph.discovery import PathWarning, discover
 from sqry.graph.languages.base import all_languages, using_workspace
 from sqry.graph.parse import (
+    BUDGET_ERROR,
     FileJob,
     FileResult,
     content_hash,
@@ -101,10 +104,9 @@ def _chunks(jobs: list[FileJob], workers: int) -> list[list[FileJob]]:
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
-def run_jobs(root: str, jobs: list[FileJob], workers: int) -> Iterator[FileResult]:
+def run_jobs(root: str, jobs: list[FileJob], workers: int, budget: float) -> Iterator[FileResult]:
     """Results of ``jobs`` in completion order, with bounded work in flight."""
     if len(jobs) <= IN_PROCESS_MAX or workers <= 1:
-        budget = time_budget()
         for job in jobs:
             yield process_file(job, budget)
         return
@@ -122,7 +124,7 @@ def run_jobs(root: str, jobs: list[FileJob], workers: int) -> Iterator[FileResul
         def submit() -> None:
             chunk = next(chunks, None)
             if chunk is not None:
-                pending[pool.submit(process_chunk, root, chunk)] = chunk
+                pending[pool.submit(process_chunk, root, chunk, budget)] = chunk
 
         for _ in range(workers * 2):
             submit()
@@ -139,6 +141,22 @@ def run_jobs(root: str, jobs: list[FileJob], workers: int) -> Iterator[FileResul
                     ]
                 yield from results
                 submit()
+
+
+def _over_budget(conn, budget: float) -> set[str]:  # noqa: ANN001
+    """Files that blew the per-file time budget, if the budget is not the one the
+    last build had (recorded in ``meta``); else none."""
+    setting = f"{budget:g}"
+    if store.get_meta(conn, "file_time_budget") == setting:
+        return set()
+    store.set_meta(conn, file_time_budget=setting)
+    return {
+        path
+        for (path,) in conn.execute(
+            "SELECT path FROM files WHERE substr(error, 1, ?) = ?",
+            (len(BUDGET_ERROR), BUDGET_ERROR),
+        )
+    }
 
 
 def _collect_report(conn, report: BuildReport) -> None:  # noqa: ANN001
@@ -184,6 +202,7 @@ def build_index(
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
     workers = workers or os.cpu_count() or 1
+    budget = time_budget()  # a malformed setting fails before any work
     report = BuildReport(root)
     with store.build_lock(root, on_wait), using_workspace(str(root)):
         found = discover(str(root), hidden=hidden, follow=follow)
@@ -193,7 +212,7 @@ def build_index(
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _build(conn, root, found.files, force, workers, progress, report)
+                _build(conn, root, found.files, force, workers, budget, progress, report)
                 store.set_meta(
                     conn,
                     built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -212,7 +231,14 @@ def build_index(
 
 
 def _build(
-    conn, root: Path, files, force: bool, workers: int, progress, report: BuildReport
+    conn,
+    root: Path,
+    files,
+    force: bool,
+    workers: int,
+    budget: float,
+    progress,
+    report: BuildReport,
 ) -> None:  # noqa: ANN001
     lap = time.monotonic()
     if force:
@@ -231,11 +257,12 @@ def _build(
         lang for lang, digest in configs.items() if store.get_meta(conn, f"config_{lang}") != digest
     }
     store.set_meta(conn, **{f"config_{lang}": digest for lang, digest in configs.items()})
+    retry = _over_budget(conn, budget)
     for f in files:
         seen.add(f.path)
         old = writer.old_files.get(f.path)
-        if f.language in stale:
-            old = None  # its language's hooks may answer otherwise now: re-index it
+        if f.language in stale or f.path in retry:
+            old = None  # its language's hooks (or the budget) may answer otherwise now
         if (
             old is not None
             and old[1] == f.size
@@ -251,7 +278,7 @@ def _build(
             writer.delete_file(path)
             report.deleted += 1
     done = 0
-    for result in run_jobs(str(root), jobs, workers):
+    for result in run_jobs(str(root), jobs, workers, budget):
         writer.apply(result)
         done += 1
         if progress is not None:

@@ -14,6 +14,7 @@ becomes a result with ``error`` set and no facts.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import signal
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 TIME_BUDGET_ENV = "SQRY_FILE_TIME_BUDGET_SECS"
 DEFAULT_TIME_BUDGET = 20.0
+MAX_TIME_BUDGET = 3600.0  # an hour for one file is no budget at all
+UTF8_BOM = b"\xef\xbb\xbf"
+BUDGET_ERROR = "took longer than the "  # how a file's error starts when it blew the budget
 CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
 SCOPE_KINDS = frozenset({"module", "namespace"})  # their direct definitions are "top level"
 _CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
@@ -102,12 +106,27 @@ def _parser_for(spec: LanguageSpec, path: str) -> tree_sitter.Parser:
 
 
 def time_budget() -> float:
-    raw = os.environ.get(TIME_BUDGET_ENV, "")
+    """The per-file budget in seconds: ``$SQRY_FILE_TIME_BUDGET_SECS`` or 20.
+
+    Raises :class:`~sqry.graph.discovery.DiscoveryConfigError` for a value that is
+    not a number of seconds in (0, :data:`MAX_TIME_BUDGET`]: a typo must not
+    silently index with another budget, and the interval timer cannot take more.
+    """
+    raw = os.environ.get(TIME_BUDGET_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIME_BUDGET
     try:
         value = float(raw)
     except ValueError:
-        return DEFAULT_TIME_BUDGET
-    return value if value > 0 else DEFAULT_TIME_BUDGET
+        value = math.nan
+    if not 0 < value <= MAX_TIME_BUDGET:  # also refuses nan
+        from sqry.graph.discovery import DiscoveryConfigError
+
+        raise DiscoveryConfigError(
+            f"{TIME_BUDGET_ENV}={raw!r} is not a number of seconds in (0, {MAX_TIME_BUDGET:g}]; "
+            f"unset it or set e.g. {TIME_BUDGET_ENV}={DEFAULT_TIME_BUDGET:g}"
+        )
+    return value
 
 
 def _on_alarm(signum: int, frame: object) -> None:
@@ -346,7 +365,9 @@ def process_file(job: FileJob, budget: float) -> FileResult:
     if job.old_hash is not None and job.old_hash == result.hash:
         result.status = "same"
         return result
-    source, error = to_utf8(data)
+    # A byte-order mark is no content: without it, line 1's columns are the
+    # ones an editor shows
+    source, error = to_utf8(data.removeprefix(UTF8_BOM))
     if source is None:
         result.error = error
         return result
@@ -360,7 +381,7 @@ def process_file(job: FileJob, budget: float) -> FileResult:
             result.module, result.language = facts.module_name, spec.name
             result.symbols, result.refs, result.names = facts_to_rows(spec, facts)
     except BudgetExceeded:
-        result.error = f"took longer than the {budget:g}s per-file budget; skipped"
+        result.error = f"{BUDGET_ERROR}{budget:g}s per-file budget; skipped"
         return result
     except Exception as exc:  # an extractor bug must cost one file, not the build
         result.error = f"extractor failed: {type(exc).__name__}: {exc}"
@@ -370,8 +391,7 @@ def process_file(job: FileJob, budget: float) -> FileResult:
     return result
 
 
-def process_chunk(root: str, jobs: list[FileJob]) -> list[FileResult]:
+def process_chunk(root: str, jobs: list[FileJob], budget: float) -> list[FileResult]:
     """Process a chunk of files (the unit of work sent to a pool worker)."""
-    budget = time_budget()
     with using_workspace(root):
         return [process_file(job, budget) for job in jobs]
