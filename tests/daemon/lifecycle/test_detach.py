@@ -7,6 +7,7 @@ import os
 import resource
 import signal
 import socket
+import sys
 
 import pytest
 
@@ -288,3 +289,61 @@ def test_detach_with_a_closed_standard_stream_starts_the_daemon(
     assert (lock.st_dev, lock.st_ino) in fd_targets(pid), "the daemon holds the lock file"
     assert lock_is_held(sqryd_env.lock)
     assert sqryd_env.run("stop").returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_detach_with_a_relative_xdg_runtime_dir_ignores_it(sqryd_env: SqrydEnv) -> None:
+    """The parent resolved ``relx`` against its cwd, the child (in /) against /."""
+    workdir = sqryd_env.dir / "work"
+    (workdir / "relx").mkdir(parents=True)
+    env = sqryd_env.with_env(XDG_RUNTIME_DIR="relx", TMPDIR=str(sqryd_env.dir))
+    parent = sqryd_env.spawn("start", "--detach", "--print-pid", env=env, cwd=workdir)
+    out, err = parent.communicate(timeout=30)
+    assert parent.returncode == 0, err
+    pid = int(out)
+    sqryd_env.track(pid)
+    runtime = sqryd_env.dir / f"sqry-{os.getuid()}"
+    assert read_pidfile(runtime / "sqryd.pid") == pid, "fell through to $TMPDIR/sqry-<uid>"
+    assert list((workdir / "relx").iterdir()) == [], "the relative dir was not used"
+    status = sqryd_env.spawn("status", "--json", env=env, cwd=sqryd_env.dir)
+    out, err = status.communicate(timeout=30)
+    assert status.returncode == 0, f"status from another cwd finds the daemon: {err}"
+    assert str(pid) in out
+    assert sqryd_env.run("stop", env=env).returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_client_auto_start_with_a_relative_xdg_runtime_dir(sqryd_env: SqrydEnv) -> None:
+    env = sqryd_env.with_env(XDG_RUNTIME_DIR="relx2", TMPDIR=str(sqryd_env.dir))
+    code = (
+        "from sqry.client import DaemonClient\n"
+        "c = DaemonClient.connect(auto_start=True)\n"
+        "print(c.socket_path)\n"
+    )
+    client = sqryd_env.spawn(cmd=[sys.executable, "-c", code], env=env, cwd=sqryd_env.dir)
+    out, err = client.communicate(timeout=45)
+    assert client.returncode == 0, err
+    assert out.strip() == str(sqryd_env.dir / f"sqry-{os.getuid()}" / "sqryd.sock")
+    assert sqryd_env.run("stop", env=env).returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_detach_with_relative_socket_and_log_file_hands_the_child_absolute_paths(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """Relative SQRY_DAEMON_SOCKET/LOG_FILE mean relative to where the user ran sqryd."""
+    workdir = sqryd_env.dir / "work"
+    workdir.mkdir(mode=0o700)
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET="rel.sock", SQRY_DAEMON_LOG_FILE="logs/d.log")
+    parent = sqryd_env.spawn("start", "--detach", "--print-pid", env=env, cwd=workdir)
+    out, err = parent.communicate(timeout=30)
+    assert parent.returncode == 0, err
+    pid = int(out)
+    sqryd_env.track(pid)
+    assert read_pidfile(workdir / "rel.pid") == pid
+    assert socket_accepts(workdir / "rel.sock")
+    log = workdir / "logs" / "d.log"
+    wait_until(lambda: log.exists() and "ready" in log.read_text(), 10, message="the log")
+    assert os.readlink(f"/proc/{pid}/fd/2") == str(log), "stderr follows the log file"
+    stop_env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(workdir / "rel.sock"))
+    assert sqryd_env.run("stop", env=stop_env).returncode == 0

@@ -57,6 +57,19 @@ def test_runtime_dir_last_resort_is_tmp_and_ignores_user() -> None:
     assert lp.resolve_runtime_dir(env) == f"/tmp/sqry-{os.getuid()}"
 
 
+@pytest.mark.parametrize("relative", ["relx", "./run", "../up"])
+def test_relative_xdg_runtime_dir_is_ignored(relative: str) -> None:
+    """XDG Base Directory spec: a relative XDG_* path is invalid and must be ignored."""
+    env = {"XDG_RUNTIME_DIR": relative, "TMPDIR": "/var/tmp"}
+    assert lp.resolve_runtime_dir(env) == f"/var/tmp/sqry-{os.getuid()}"
+
+
+def test_relative_tmpdir_is_ignored_too() -> None:
+    env = {"XDG_RUNTIME_DIR": "relx", "TMPDIR": "tmp"}
+    assert lp.resolve_runtime_dir(env) == f"/tmp/sqry-{os.getuid()}"
+    assert lp.socket_file(None, env) == f"/tmp/sqry-{os.getuid()}/sqryd.sock"
+
+
 # --- RuntimePaths ------------------------------------------------------------
 
 

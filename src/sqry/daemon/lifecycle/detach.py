@@ -145,7 +145,14 @@ def run_parent(
 
     Raises AlreadyRunning (75) when the lock is held, ChildFailed with the
     child's own code when its startup failed, ReadyTimeout (69) on timeout.
+
+    The child runs in ``/`` and loads its config again, so it is handed every
+    path as the parent resolved it, absolute: ``--config cfg.config_file``
+    (the file actually loaded, so ``config_path`` itself is not needed) and
+    ``absolute_path_vars``. A relative ``XDG_RUNTIME_DIR``/``TMPDIR`` is
+    ignored by both (``paths.resolve_runtime_dir``).
     """
+    del config_path  # cfg.config_file names the same file, already absolute
     from sqry.daemon.lifecycle.paths import prepare_start
     from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
 
@@ -153,13 +160,13 @@ def run_parent(
     prepare_start(paths)
     lock = acquire_pidfile_lock(paths)
     try:
-        return _spawn_and_wait(cfg, lock, paths, config_path, log_level, env)
+        return _spawn_and_wait(cfg, lock, paths, log_level, env)
     except BaseException:
         lock.close()  # still WriteOwner: removes the pidfile, unlocks
         raise
 
 
-def _spawn_and_wait(cfg, lock: PidfileLock, paths, config_path, log_level, env) -> int:
+def _spawn_and_wait(cfg, lock: PidfileLock, paths, log_level, env) -> int:
     """Spawn the child and act on its one ready-pipe line (or on its silence).
 
     The child is always dead and reaped before this returns or raises, except
@@ -170,7 +177,7 @@ def _spawn_and_wait(cfg, lock: PidfileLock, paths, config_path, log_level, env) 
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
     try:
         try:
-            child = _spawn_child(lock.fileno(), write_end, paths, config_path, log_level, env)
+            child = _spawn_child(cfg, lock.fileno(), write_end, paths, log_level, env)
         finally:
             os.close(write_end)
         try:
@@ -197,15 +204,16 @@ def _spawn_and_wait(cfg, lock: PidfileLock, paths, config_path, log_level, env) 
     )
 
 
-def _spawn_child(lock_fd: int, pipe_w: int, paths, config_path, log_level, env) -> subprocess.Popen:
+def _spawn_child(cfg, lock_fd: int, pipe_w: int, paths, log_level, env) -> subprocess.Popen:
     """Re-exec this Python as the daemon child, in its own session, stdio on /dev/null."""
     argv = [sys.executable, "-P", "-m", "sqry.daemon.lifecycle.cli", "start", "--detach"]
     argv.append("--spawned-by-client")
-    if config_path:
-        argv += ["--config", os.path.abspath(config_path)]
+    if cfg.config_file:
+        argv += ["--config", cfg.config_file]  # the file we loaded, already absolute
     if log_level:
         argv += ["--log-level", log_level]
     child_env = detached_child_env(env)
+    child_env.update(absolute_path_vars(cfg, child_env))
     child_env.update(
         {
             ENV_LOCK_FD: str(lock_fd),
@@ -227,6 +235,22 @@ def _spawn_child(lock_fd: int, pipe_w: int, paths, config_path, log_level, env) 
         )
     except OSError as err:
         raise DaemonIoError(f"cannot start the daemon process {sys.executable}: {err}") from err
+
+
+def absolute_path_vars(cfg: DaemonConfig, env: Mapping[str, str]) -> dict[str, str]:
+    """``SQRY_DAEMON_SOCKET``/``SQRY_DAEMON_LOG_FILE`` from ``env``, as ``cfg`` resolved them.
+
+    A relative value is resolved once, against the cwd of the process the user
+    started (``config._path_value``). The child runs in ``/`` and reads the
+    environment again, so it must get the absolute result, not the original
+    text: otherwise it computes other paths than the parent and refuses the
+    hand-off (or logs somewhere else). Only variables present in ``env`` are
+    returned, so a value from the config file stays the file's.
+    """
+    from sqry.daemon.lifecycle.config import LOG_FILE_ENV, SOCKET_ENV
+
+    resolved = {SOCKET_ENV: cfg.socket_path, LOG_FILE_ENV: cfg.log_file}
+    return {name: value for name, value in resolved.items() if env.get(name) and value}
 
 
 def detached_child_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -69,17 +69,32 @@ def _env_value(env: Mapping[str, str], name: str) -> str | None:
     return value if value else None
 
 
+def _absolute_env_dir(env: Mapping[str, str], name: str) -> str | None:
+    """An env var naming a base directory, or None when unset, empty or relative.
+
+    The XDG Base Directory spec says a relative path in an ``XDG_*`` variable
+    is invalid and must be ignored; ``TMPDIR`` gets the same rule. Resolving
+    it against the cwd instead would give each process its own answer: the
+    detached daemon runs in ``/``, a client in the user's shell directory, so
+    ``start --detach`` would refuse its own child and ``status`` would look
+    in the wrong place.
+    """
+    value = _env_value(env, name)
+    return os.path.normpath(value) if value is not None and os.path.isabs(value) else None
+
+
 def resolve_runtime_dir(env: Mapping[str, str] = os.environ) -> str:
     """Return the default runtime dir: XDG first, then TMPDIR, then /tmp.
 
-    The uid is the real uid, never ``$USER``, so a stale or forged ``$USER``
-    cannot point two accounts at one directory.
+    A relative ``XDG_RUNTIME_DIR`` or ``TMPDIR`` is skipped, falling through to
+    the next rule (see ``_absolute_env_dir``). The uid is the real uid, never
+    ``$USER``, so a stale or forged ``$USER`` cannot point two accounts at one
+    directory.
     """
-    xdg = _env_value(env, "XDG_RUNTIME_DIR")
+    xdg = _absolute_env_dir(env, "XDG_RUNTIME_DIR")
     if xdg is not None:
-        return os.path.join(os.path.abspath(xdg), "sqry")
-    tmpdir = _env_value(env, "TMPDIR")
-    base = os.path.abspath(tmpdir) if tmpdir is not None else "/tmp"
+        return os.path.join(xdg, "sqry")
+    base = _absolute_env_dir(env, "TMPDIR") or "/tmp"
     return os.path.join(base, f"sqry-{os.getuid()}")
 
 
