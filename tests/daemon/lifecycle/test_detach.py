@@ -347,3 +347,23 @@ def test_detach_with_relative_socket_and_log_file_hands_the_child_absolute_paths
     assert os.readlink(f"/proc/{pid}/fd/2") == str(log), "stderr follows the log file"
     stop_env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(workdir / "rel.sock"))
     assert sqryd_env.run("stop", env=stop_env).returncode == 0
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", [["start", "--detach"], ["foreground"]])
+@pytest.mark.parametrize("spelling", ["a", "a/b/..", "a/."])
+def test_socket_path_naming_a_directory_is_78_before_anything_is_created(
+    sqryd_env: SqrydEnv, command: list[str], spelling: str
+) -> None:
+    """``SQRY_DAEMON_SOCKET=/`` used to leave ``/.lock`` and ``/.log`` behind."""
+    (sqryd_env.dir / "a" / "b").mkdir(parents=True, mode=0o700)
+    before = sorted(sqryd_env.dir.rglob("*"))
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{sqryd_env.dir}/{spelling}")
+    done = sqryd_env.run(*command, env=env)
+    assert done.returncode == 78, done.stderr
+    assert done.stderr == (
+        f"sqryd: socket path {sqryd_env.dir}/a is a directory, not a file name; set "
+        "SQRY_DAEMON_SOCKET (or [socket] path in the config) to a file in it, e.g. "
+        f"{sqryd_env.dir}/a/sqryd.sock\n"
+    )
+    assert sorted(sqryd_env.dir.rglob("*")) == before, "no lock, log or pidfile was created"

@@ -186,6 +186,19 @@ def test_socket_path_length_counts_bytes_not_characters() -> None:
         lp.check_socket_path(path)
 
 
+@pytest.mark.parametrize("path", ["/", "/tmp", "/x/.", "/x/.."])
+def test_socket_path_naming_a_directory_is_a_config_error(path: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        lp.check_socket_names_a_file(path)
+    assert info.value.exit_code == 78
+    assert f"socket path {path} is a directory" in str(info.value)
+    assert "SQRY_DAEMON_SOCKET" in str(info.value)
+
+
+def test_socket_path_naming_a_new_file_is_accepted(tmp: Path) -> None:
+    lp.check_socket_names_a_file(tmp / "d.sock")
+
+
 # --- ensure_runtime_dir ------------------------------------------------------
 
 

@@ -247,6 +247,24 @@ def check_socket_path(path: str | os.PathLike[str]) -> None:
         )
 
 
+def check_socket_names_a_file(path: str | os.PathLike[str]) -> None:
+    """Reject a socket path that names a directory, before anything is created.
+
+    The lock, pidfile and log are named after the socket (``<dir>/<stem>.lock``),
+    so a directory as the socket (``/``, ``$HOME``, ``x/..``, which
+    ``absolute_path`` has already normalised to its directory) would scatter
+    ``/.lock``, ``/tmp.log`` and the like beside it, only for bind to fail later.
+    """
+    text = os.fspath(path)
+    name = os.path.basename(text)
+    if name in ("", ".", "..") or os.path.isdir(text):
+        raise ConfigError(
+            f"socket path {text} is a directory, not a file name; set SQRY_DAEMON_SOCKET "
+            f"(or [socket] path in the config) to a file in it, e.g. "
+            f"{os.path.join(text, DEFAULT_STEM + SOCKET_SUFFIX)}"
+        )
+
+
 def ensure_std_fds_open() -> None:
     """Open ``/dev/null`` onto whichever of fds 0, 1 and 2 is closed.
 
@@ -276,12 +294,14 @@ def prepare_start(paths: RuntimePaths) -> None:
     ``sqryd start``/``foreground``, ``start --detach`` and the clients'
     auto-start all call this one function, so a socket path the kernel would
     truncate (78) or an unsafe directory (77) is reported the same way by each,
-    and before a lock, log or pidfile exists. It first fills any closed fd
-    0-2 with /dev/null (``ensure_std_fds_open``), so none of the files it and
-    its callers open can land on a standard stream's number.
+    and before a lock, log or pidfile exists; so is a socket path that names a
+    directory (78). It first fills any closed fd 0-2 with /dev/null
+    (``ensure_std_fds_open``), so none of the files it and its callers open
+    can land on a standard stream's number.
     """
     ensure_std_fds_open()
     check_socket_path(paths.socket)
+    check_socket_names_a_file(paths.socket)
     ensure_runtime_dir(paths.runtime_dir, custom=paths.custom)
 
 
