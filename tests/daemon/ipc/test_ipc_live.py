@@ -115,6 +115,73 @@ def test_parse_error_closes_only_that_connection(shared: LiveDaemon) -> None:
         status_ok(bystander, shared)
 
 
+# --- an oversize length after valid frames in the same read ---------------------------
+# Every frame before the bad length is answered, in order; only then does the daemon
+# close (ipc.md §1, §3). Each payload goes out in one sendall, so the daemon reads the
+# valid frames and the bad length together.
+
+
+def _replies_then_eof(conn: RawConn, count: int) -> list[object]:
+    """Read ``count`` reply frames, then assert that the daemon closed the connection."""
+    replies = [conn.recv() for _ in range(count)]
+    conn.assert_closed()
+    return replies
+
+
+def test_hello_then_oversize_length_gets_the_hello_reply_then_eof(shared: LiveDaemon) -> None:
+    with connect(shared, hello=False) as conn:
+        conn.send_raw(encode_frame(HELLO) + header(0xFFFFFFFF))
+        [reply] = _replies_then_eof(conn, 1)
+    assert reply == {"compatible": True, "daemon_version": "0.1.0", "envelope_version": 1}
+
+
+def test_hello_request_then_oversize_length_answers_both_then_eof(shared: LiveDaemon) -> None:
+    with connect(shared, hello=False) as conn:
+        conn.send_raw(
+            encode_frame(HELLO) + encode_frame(request("daemon/status", 5)) + header(0xFFFFFFFF)
+        )
+        hello, status = _replies_then_eof(conn, 2)
+    assert hello["compatible"] is True  # type: ignore[index]
+    assert status["id"] == 5 and status["result"]["result"]["pid"] == shared.pid  # type: ignore[index]
+
+
+def test_pipelined_requests_then_oversize_length_are_answered_in_order(shared: LiveDaemon) -> None:
+    with connect(shared) as conn:
+        conn.send_raw(
+            b"".join(encode_frame(request("daemon/status", i)) for i in range(3))
+            + header(MAX_FRAME_BYTES + 1)
+        )
+        replies = _replies_then_eof(conn, 3)
+    assert [r["id"] for r in replies] == [0, 1, 2]  # type: ignore[index]
+
+
+def test_oversize_length_after_an_answered_request_closes_without_reply(
+    shared: LiveDaemon,
+) -> None:
+    with connect(shared) as conn:
+        status_ok(conn, shared)
+        conn.send_raw(header(0xFFFFFFFF))
+        conn.assert_closed()
+
+
+@pytest.mark.parametrize("protocol", ["lsp", "mcp"])
+def test_shim_register_is_refused_and_the_other_protocol_is_never_read_as_frames(
+    shared: LiveDaemon, protocol: str
+) -> None:
+    """After a ShimRegister the socket carries LSP/MCP framing: "Cont" must not be read
+    as a 1.9 GB length that drops the refusal (ipc.md §2)."""
+    with connect(shared, hello=False) as conn:
+        conn.send_raw(
+            encode_frame({"protocol": protocol, "pid": 1}) + b"Content-Length: 2\r\n\r\n{}"
+        )
+        [reply] = _replies_then_eof(conn, 1)
+    assert reply == {
+        "accepted": False,
+        "reason": f"protocol {protocol} is not hosted by this daemon; "
+        f"run the {protocol} server standalone",
+    }
+
+
 # --- batches ----------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ipc_conformance import check_first_reply, check_rpc_reply, read_all_frames
 from ipc_testkit import HELLO, RawConn, assert_no_fd_growth, idle_fd_count, running_server
 
-from sqry.daemon.ipc.framing import encode_frame, frame_bytes
+from sqry.daemon.ipc.framing import HEADER, MAX_FRAME_BYTES, encode_frame, frame_bytes
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -211,6 +211,28 @@ def _big_batch(target: Target, items: list[Any]) -> None:
     target.check_after_example()
 
 
+def _requests_then_bad_length(
+    target: Target, with_hello: bool, ids: list[int], length: int, tail: bytes
+) -> None:
+    """Valid frames and a bad length in one write: every frame before the bad length is
+    answered, in order, and only then is the connection closed (ipc.md §1, §3)."""
+    stream = b"".join(
+        encode_frame({"jsonrpc": "2.0", "id": i, "method": "test/echo", "params": {"value": i}})
+        for i in ids
+    )
+    with RawConn(target.path) as conn:
+        if with_hello:
+            conn.send_raw(encode_frame(HELLO) + stream + HEADER.pack(length) + tail)
+        else:
+            assert conn.call(HELLO)["compatible"] is True
+            conn.send_raw(stream + HEADER.pack(length) + tail)
+        frames = read_all_frames(conn.sock)
+    if with_hello:
+        assert frames and frames.pop(0)["compatible"] is True
+    assert [(f["id"], f["result"]["result"]) for f in frames] == [(i, i) for i in ids]
+    target.check_after_example()
+
+
 frame_streams = st.lists(
     st.one_of(
         st.binary(max_size=64).map(frame_bytes),
@@ -260,6 +282,19 @@ def test_in_process_json_documents(in_process: Target, docs: list[Any]) -> None:
 @given(items=big_batches)
 def test_in_process_big_batches(in_process: Target, items: list[Any]) -> None:
     _big_batch(in_process, items)
+
+
+@SETTINGS
+@given(
+    with_hello=st.booleans(),
+    ids=st.lists(st.integers(min_value=0, max_value=2**32), max_size=8),
+    length=st.integers(min_value=MAX_FRAME_BYTES + 1, max_value=2**32 - 1),
+    tail=st.binary(max_size=32),
+)
+def test_in_process_frames_before_a_bad_length_are_all_answered(
+    in_process: Target, with_hello: bool, ids: list[int], length: int, tail: bytes
+) -> None:
+    _requests_then_bad_length(in_process, with_hello, ids, length, tail)
 
 
 # --- the same properties against a live sqryd -------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from ipc_cases import INVALID_IDS, VALID_IDS, VALIDATION_ORDER
 from ipc_testkit import HELLO, Harness, RawConn, header, is_error, request
 
+from helpers import wait_until
 from sqry.daemon.ipc.framing import MAX_FRAME_BYTES, encode_frame
 
 pytestmark = pytest.mark.timeout(30)
@@ -90,6 +91,45 @@ def test_oversize_length_closes_without_reply(ipc: Harness, payload: bytes) -> N
         status_ok(bystander)
     with ipc.connect() as fresh:
         status_ok(fresh)
+
+
+def test_oversize_length_behind_an_in_flight_request_answers_what_came_before(
+    ipc: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Id 1 waits at the gate while id 2 and a bad length arrive in one read: id 2 was
+    framed correctly, so it is answered after id 1, and only then is the connection
+    closed (a violation used to drop every frame still queued)."""
+    with ipc.connect() as conn:
+        conn.send(request("test/gate", 1))
+        assert ipc.gate.entered.wait(5)
+        conn.send_raw(encode_frame(request("test/echo", 2, {"value": "b"})) + header(0xFFFFFFFF))
+        wait_until(lambda: "4294967295-byte frame" in caplog.text, 5, message="the bad length")
+        ipc.gate.open()
+        first, second = conn.recv(), conn.recv()
+        conn.assert_closed()
+    assert first["id"] == 1 and first["result"]["result"] == {"released": True}
+    assert second["id"] == 2 and second["result"]["result"] == "b"
+
+
+def test_hello_request_and_half_close_in_one_write_are_all_answered(ipc: Harness) -> None:
+    with ipc.connect(hello=False) as conn:
+        conn.send_raw(encode_frame(HELLO) + encode_frame(request("daemon/status", 3)))
+        conn.sock.shutdown(1)
+        assert conn.recv()["compatible"] is True
+        assert conn.recv()["id"] == 3
+        conn.assert_closed()
+
+
+def test_bytes_after_a_shim_register_are_never_served_as_frames(ipc: Harness) -> None:
+    """After a ShimRegister the socket belongs to MCP/LSP (ipc.md §2): even bytes that
+    happen to form a valid sqry frame are not answered; the refusal comes, then EOF."""
+    with ipc.connect(hello=False) as conn:
+        conn.send_raw(
+            encode_frame({"protocol": "mcp", "pid": 1}) + encode_frame(request("test/tick", 1))
+        )
+        assert conn.recv()["accepted"] is False
+        conn.assert_closed()
+    assert ipc.probe.ticks == 0
 
 
 @pytest.mark.parametrize(

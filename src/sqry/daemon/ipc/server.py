@@ -9,7 +9,11 @@ microseconds. Each connection goes through:
 3. JSON-RPC frames, served strictly one at a time and in order by one worker task per
    connection. Parallelism comes from more connections (ipc.md §3).
 
-Framing violations (oversize length, EOF inside a frame) close only that connection.
+Framing violations (oversize length, EOF inside a frame) close only that connection,
+and like a clean EOF they end its input where they occur: every frame cut before them
+is still answered, in order, before the close. Until the first frame has been served
+nothing after it is cut, because a ShimRegister hands the rest of the stream to
+another protocol (ipc.md §2).
 A correctly framed request that is too big to decode (``protocol.MAX_JSON_VALUES``,
 nesting) gets one -32600 and the connection stays open; batch limits live in
 ``dispatch.py``. A body of 1 MiB or more is decoded in a worker thread, one at a
@@ -173,7 +177,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._greeted = False
         self._closing = False  # no further frames will be served
         self._draining = False  # shutdown: close after the in-flight request
-        self._eof = False
+        self._input_ended = False  # peer EOF or a bad length: close once the queue is answered
+        self._await_mode = False  # the first frame is queued: later bytes may not be sqry frames
         self._input_open = True
         self._read_paused = False
         self._write_ready: asyncio.Future[None] | None = None
@@ -201,47 +206,20 @@ class _Connection(asyncio.BufferedProtocol):
         """Cut complete frames out of the byte stream and queue them for the worker."""
         if not self._input_open:
             return
-        if not self._buf and len(data) >= HEADER_SIZE:
+        if not self._buf and not self._await_mode and len(data) >= HEADER_SIZE:
             # Fast path: a read holding exactly one whole frame needs no buffering.
             (length,) = HEADER.unpack_from(data)
             if len(data) == HEADER_SIZE + length and length <= MAX_FRAME_BYTES:
-                self._frames.append(data[HEADER_SIZE:])
-                self._queued_bytes += length
+                self._queue_frame(data[HEADER_SIZE:])
                 self._kick()
                 return
-        buf = self._buf
-        buf += data
-        offset = 0
-        while len(buf) - offset >= HEADER_SIZE:
-            (length,) = HEADER.unpack_from(buf, offset)
-            if length > MAX_FRAME_BYTES:
-                log.warning("peer announced a %d-byte frame; closing the connection", length)
-                self._protocol_violation()
-                return
-            end = offset + HEADER_SIZE + length
-            if len(buf) < end:
-                break
-            self._queued_bytes += length
-            if offset == 0 and end == len(buf) and length >= _ADOPT_BUFFER_BYTES:
-                # A big frame that fills the buffer exactly: hand the buffer itself over
-                # (dropping the prefix from a bytearray's front is O(1)) instead of
-                # holding the frame twice.
-                del buf[:HEADER_SIZE]
-                self._frames.append(buf)
-                self._buf = bytearray()
-                del buf  # the worker may run inside _kick: hold no reference here
-                self._kick()
-                return
-            # One copy through a memoryview (a bytearray slice would copy twice).
-            self._frames.append(bytes(memoryview(buf)[offset + HEADER_SIZE : end]))
-            offset = end
-        if offset:
-            del buf[:offset]
+        self._buf += data
+        self._cut_frames()
         self._kick()
 
     def eof_received(self) -> bool:
-        self._eof = True
-        if self._buf:
+        self._input_ended = True
+        if self._buf and not self._await_mode:
             log.debug("peer closed inside a frame (%d bytes pending)", len(self._buf))
             self._buf.clear()
         if not self._running and not self._frames:
@@ -262,6 +240,48 @@ class _Connection(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self._wake_writer()
+
+    # -- frame cutting ---------------------------------------------------------------
+
+    def _cut_frames(self) -> None:
+        """Move every complete frame in ``_buf`` to the queue, up to a bad length.
+
+        Stops early while the first frame waits to be served (``_await_mode``): its
+        kind decides whether the bytes after it are sqry frames at all. Does not start
+        the worker; callers ``_kick`` afterwards.
+        """
+        buf = self._buf
+        offset = 0
+        while not self._await_mode and len(buf) - offset >= HEADER_SIZE:
+            (length,) = HEADER.unpack_from(buf, offset)
+            if length > MAX_FRAME_BYTES:
+                log.warning("peer announced a %d-byte frame; closing the connection", length)
+                self._protocol_violation()
+                return
+            end = offset + HEADER_SIZE + length
+            if len(buf) < end:
+                break
+            if offset == 0 and end == len(buf) and length >= _ADOPT_BUFFER_BYTES:
+                # A big frame that fills the buffer exactly: hand the buffer itself over
+                # (dropping the prefix from a bytearray's front is O(1)) instead of
+                # holding the frame twice. Returning drops our reference before the
+                # caller's _kick may run the worker, which frees the body once decoded.
+                del buf[:HEADER_SIZE]
+                self._buf = bytearray()
+                self._queue_frame(buf)
+                return
+            # One copy through a memoryview (a bytearray slice would copy twice).
+            self._queue_frame(bytes(memoryview(buf)[offset + HEADER_SIZE : end]))
+            offset = end
+        if offset:
+            del buf[:offset]
+
+    def _queue_frame(self, frame: bytes | bytearray) -> None:
+        """Queue one cut frame; the first one holds back cutting until it is served."""
+        self._frames.append(frame)
+        self._queued_bytes += len(frame)
+        if not self._greeted:
+            self._await_mode = True
 
     # -- shutdown hooks used by IpcServer ------------------------------------------------
 
@@ -314,7 +334,7 @@ class _Connection(asyncio.BufferedProtocol):
                 served += 1
                 if served % _FAIRNESS_BATCH == 0:
                     await asyncio.sleep(0)  # let other connections in between pipelined frames
-            if self._draining or self._eof:
+            if self._draining or self._input_ended:
                 self._close()
         except Exception:
             log.exception("connection worker failed; closing the connection")
@@ -387,6 +407,12 @@ class _Connection(asyncio.BufferedProtocol):
         reply = hello_reply(hello, self._server.ctx.daemon_version)
         self._write(encode_frame(reply))
         self._greeted = reply["compatible"]
+        if self._greeted:
+            # The bytes held back behind the hello are sqry frames: cut them now (the
+            # worker running this serves them next; _kick only applies backpressure).
+            self._await_mode = False
+            self._cut_frames()
+            self._kick()
         return self._greeted
 
     # -- transport helpers -----------------------------------------------------------
@@ -407,16 +433,18 @@ class _Connection(asyncio.BufferedProtocol):
             self._transport.close()
 
     def _protocol_violation(self) -> None:
-        """Framing is lost: drop all buffered input and close without a reply.
+        """Framing is lost at a bad length: the input ends there, as at an EOF.
 
-        A request already being served still gets its answer first (it was framed
-        correctly); nothing after the bad length is ever read.
+        Every frame before the bad length was framed correctly, so it stays queued and
+        is answered in order (the request being served too); then the worker closes
+        the connection. The bad frame itself gets no reply, and nothing after its
+        length is buffered or read into a frame.
         """
-        self._stop_input()
-        if not self._running:
+        self._input_open = False
+        self._input_ended = True
+        self._buf.clear()
+        if not self._running and not self._frames:
             self._close()
-        else:
-            self._draining = True
 
     def _stop_input(self) -> None:
         """Serve no further frames from this peer."""
