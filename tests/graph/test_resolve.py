@@ -109,6 +109,103 @@ def test_self_walks_bases_in_declaration_order(workspace: Path) -> None:
     assert edges[("m.C.run", "missing")] == (None, None, None, 0)
 
 
+JAVA_SHAPES = {
+    "Shape.java": "package com.acme;\npublic class Shape {\n    public int twice() { return 2; }\n}\n",
+    "Square.java": (
+        "package com.acme;\npublic class Square extends Shape {\n"
+        "    public int twice() { return 4; }\n    public int area() { return twice(); }\n}\n"
+    ),
+    "Util.java": "package com.util;\npublic class Util {\n    public static int twice() { return 0; }\n}\n",
+}  # fmt: skip
+
+
+def test_java_bare_call_binds_an_inherited_method_by_self(workspace: Path) -> None:
+    """In Java a bare ``twice()`` in a method is ``this.twice()`` when the class
+    inherits one (``members_in_scope``): ``self`` through the bases, after
+    ``local`` (an override in the class itself) and ``import`` (graph.md's order)."""
+    edges = project(
+        workspace,
+        {
+            **JAVA_SHAPES,
+            "Circle.java": (
+                "package com.acme;\npublic class Circle extends Shape {\n"
+                "    public int area() { return twice(); }\n"
+                "    public int area2() { return this.twice(); }\n"
+                "    class Inner {\n        int deep() { return twice(); }\n    }\n}\n"
+            ),
+            "Ring.java": (
+                "package com.acme;\nimport static com.util.Util.twice;\n"
+                "public class Ring extends Shape {\n    public int area() { return twice(); }\n}\n"
+            ),
+            "Loner.java": "package com.acme;\npublic class Loner {\n    int f() { return twice(); }\n}\n",
+        },
+    )
+    assert edges[("com.acme.Circle.area", "twice")] == ("com.acme.Shape.twice", "self", None, 1)
+    assert edges[("com.acme.Circle.area2", "twice")] == ("com.acme.Shape.twice", "self", None, 1)
+    # an inner class sees the outer class's inherited members too
+    assert edges[("com.acme.Circle.Inner.deep", "twice")] == (
+        "com.acme.Shape.twice",
+        "self",
+        None,
+        1,
+    )
+    assert edges[("com.acme.Square.area", "twice")] == ("com.acme.Square.twice", "local", None, 1)
+    assert edges[("com.acme.Ring.area", "twice")] == ("com.util.Util.twice", "import", None, 1)
+    # no class of the chain has one: methods never bind by ``unique``
+    assert edges[("com.acme.Loner.f", "twice")] == (None, None, None, 0)
+
+
+def test_cpp_bare_call_binds_an_inherited_method_by_self(workspace: Path) -> None:
+    """C++ alike, through two levels of bases and from an out-of-class definition;
+    a free function of the file still wins by ``local``."""
+    edges = project(
+        workspace,
+        {
+            "base.hpp": "class Base {\npublic:\n    int twice() { return 2; }\n};\n",
+            "mid.hpp": '#include "base.hpp"\nclass Mid : public Base {};\n',
+            "der.cpp": (
+                '#include "mid.hpp"\nclass Der : public Mid {\npublic:\n'
+                "    int area() { return twice(); }\n    int far();\n};\n"
+                "int Der::far() { return twice() + 1; }\n"
+            ),
+            "free.cpp": (
+                '#include "base.hpp"\nint twice() { return 3; }\n'
+                "class Own : public Base {\n    int area() { return twice(); }\n};\n"
+            ),
+        },
+    )
+    assert edges[("Der::area", "twice")] == ("Base::twice", "self", None, 1)
+    assert edges[("Der::far", "twice")] == ("Base::twice", "self", None, 1)
+    assert edges[("Own::area", "twice")] == ("twice", "local", None, 1)
+
+
+@pytest.mark.timeout(120)
+def test_incremental_rebinds_a_bare_call_when_a_base_changes_elsewhere(
+    workspace: Path,
+    snapshot,
+    fresh_snapshot,  # noqa: ANN001
+) -> None:
+    """``Circle extends Mid``; ``Mid``'s file alone switches its base. Nothing
+    ``Circle.area``'s ``twice()`` looks up by name changed, yet it binds elsewhere."""
+    from edits import apply, assert_same_as_fresh
+
+    files = {
+        "Base.java": "package p;\nclass Base {\n    int twice() { return 1; }\n}\n",
+        "Other.java": "package p;\nclass Other {\n    int twice() { return 2; }\n}\n",
+        "Mid.java": "package p;\nclass Mid extends Base {}\n",
+        "Circle.java": "package p;\nclass Circle extends Mid {\n    int area() { return twice(); }\n}\n",
+    }
+    for rel, text in files.items():
+        apply(workspace, ("write", rel, text))
+    build_index(workspace)
+    for base in ("Other", "Base"):
+        apply(workspace, ("write", "Mid.java", f"package p;\nclass Mid extends {base} {{}}\n"))
+        build_index(workspace)
+        assert_same_as_fresh(workspace, snapshot, fresh_snapshot, f"Mid extends {base}")
+        calls = {e[3]: e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
+        assert calls["p.Circle.area"] == f"p.{base}.twice"
+
+
 def test_builtins_locals_and_external_modules_never_bind_elsewhere(workspace: Path) -> None:
     edges = project(
         workspace,

@@ -23,6 +23,11 @@ C++ namespace reopened in several files) are one candidate: the first by
    namespaces it opens (C++ ``using namespace ns;``). A ``*`` import of a module
    outside the workspace stops the search for any other unbound name (it could
    come from there).
+   Then, for a bare name in a language whose methods see their class's
+   members (``members_in_scope``: ``twice()`` may mean ``this.twice()``),
+   ``self`` again: a member the classes of the scope chain inherit (their own
+   members were the ``local`` rule's), innermost class first, each one's bases
+   depth-first in declaration order.
 4. ``package`` — a definition of an enclosing namespace written in another
    block or file (namespaces are open); else a top-level definition of another
    file of the same package, as the language defines it
@@ -885,7 +890,9 @@ class Resolver:
           child named like its first segment): the ``local`` rule binds there,
           and every chain reaching that scope first sees the same scopes beyond
           it. With no such scope, by (kind, target, file): the ``import``,
-          ``package`` and ``unique`` rules look at the file only. Chains with
+          ``package`` and ``unique`` rules look at the file only. Inside a class
+          of a ``members_in_scope`` language the class is part of the key too
+          (the second ``self`` rule looks at its bases). Chains with
           namespaces (searched by ``package``) or adopted methods (their class
           inserted), and names of adopted members, are keyed by the source.
 
@@ -924,8 +931,9 @@ class Resolver:
                         scope = None
                     else:
                         scope = binding_scope(file_id, head, scopes.scopes, outer_classes)
+                    inside = scopes.self_class if outer_classes else None
                     if scope is None:
-                        if target in free_builtins:  # every rule would pass it by
+                        if inside is None and target in free_builtins:  # no rule binds it
                             if keep_unresolved:
                                 unbound.append((None, 0, edge_id))
                             continue
@@ -934,6 +942,8 @@ class Resolver:
                         key = (kind, target, source_id, "source")
                     else:
                         key = (kind, target, scope, "scope")
+                    if inside is not None:  # what its bases inherit may bind it
+                        key = (*key, inside.id)
             found = memo.get(key)
             if found is None:
                 found = memo[key] = resolve(new_edge(EdgeRow, row))
@@ -1050,6 +1060,35 @@ class Resolver:
                 found = picked
             if found is not None:
                 return self.follow(found, segments[1:], "local", use_bases, sep, final)
+        return None
+
+    def _rule_inherited(
+        self,
+        edge: EdgeRow,
+        segments: list[str],
+        use_bases: bool,
+        spec: LanguageSpec,
+        info: FileInfo,
+        final: frozenset[str],
+    ) -> Resolution | None:
+        """``self`` for a bare name where methods see their class's members
+        (``members_in_scope``): ``twice()`` in ``Circle.area`` is ``this.twice()``
+        when ``Circle`` inherits a ``twice``. The classes' own members were the
+        ``local`` rule's; their bases come after ``import`` (graph.md's order).
+        Never for ``inherits``/``implements`` edges (``use_bases`` False): their
+        result must not depend on other bases."""
+        if not (use_bases and spec.members_in_scope):
+            return None
+        sep = spec.separator
+        chain = self.chain(edge.source_id, sep)
+        if chain.self_class is None:
+            return None
+        exclude = self._head_exclude(segments, final)
+        for scope in chain.scopes:
+            if scope.kind in CLASS_KINDS:
+                found = self._class_member(scope, segments[0], True, set(), sep, exclude)
+                if found is not None:
+                    return self.follow(found, segments[1:], "self", use_bases, sep, final)
         return None
 
     def _rule_import(
@@ -1184,6 +1223,7 @@ class Resolver:
 _RULES = (
     Resolver._rule_local,
     Resolver._rule_import,
+    Resolver._rule_inherited,
     Resolver._rule_package,
     Resolver._rule_unique,
 )
@@ -1252,6 +1292,34 @@ def _subclass_closure(conn, classes: set[int]) -> set[int]:  # noqa: ANN001
         frontier = found - seen
         seen |= frontier
     return seen
+
+
+def _edges_inside(conn: sqlite3.Connection, classes: set[int]) -> set[int]:
+    """The resolvable edges written inside ``classes`` (their methods, nested
+    classes...) in languages whose methods see members by bare name.
+
+    A bare ``twice()`` there may bind to what a base inherits (the second
+    ``self`` rule), yet its lookup names say nothing of the class: when the
+    class's bases change in another file, nothing else would make it dirty.
+    """
+    languages = sorted(n for n, s in all_languages().items() if s.members_in_scope)
+    if not classes or not languages:
+        return set()
+    table = temp_ids(conn, "t_inside", classes)
+    marks = ", ".join("?" * len(languages))
+    return {
+        r[0]
+        for r in conn.execute(
+            "WITH RECURSIVE inside(id) AS ("
+            f" SELECT t.id FROM {table} t JOIN symbols s ON s.id = t.id"
+            f" JOIN files f ON f.id = s.file_id WHERE f.language IN ({marks})"
+            " UNION SELECT s.id FROM inside i JOIN symbols s ON s.parent_id = i.id)"
+            " SELECT e.id FROM inside i JOIN edges e ON e.source_id = i.id"
+            " WHERE e.kind NOT IN ('contains', 'imports', 'inherits', 'implements')"
+            " AND e.bound_locally = 0",
+            languages,
+        )
+    }
 
 
 @contextmanager
@@ -1480,6 +1548,7 @@ def _resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes:
         for r in conn.execute(f"SELECT s.name FROM {names_table} t JOIN symbols s ON s.id = t.id")
     }
     dirty |= edges_naming(conn, class_names)
+    dirty |= _edges_inside(conn, closure)
     ids = temp_ids(conn, "t_dirty", dirty)
     table.forget_bases()
     if table.complete:
