@@ -367,3 +367,40 @@ def test_socket_path_naming_a_directory_is_78_before_anything_is_created(
         f"{sqryd_env.dir}/a/sqryd.sock\n"
     )
     assert sorted(sqryd_env.dir.rglob("*")) == before, "no lock, log or pidfile was created"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["under-a-file", "fifo"])
+def test_detach_with_an_unusable_log_file_warns_on_the_terminal(
+    sqryd_env: SqrydEnv, kind: str
+) -> None:
+    """Not fatal (§5 step 2), but the child's own warning would go to /dev/null."""
+    (sqryd_env.dir / "afile").write_text("x")
+    if kind == "fifo":
+        log = sqryd_env.dir / "log.fifo"
+        os.mkfifo(log)
+        reason = "it is a FIFO or socket, not a regular file"
+    else:
+        log = sqryd_env.dir / "afile" / "x.log"
+        reason = "Not a directory"
+    env = sqryd_env.with_env(SQRY_DAEMON_LOG_FILE=str(log))
+    done = sqryd_env.run("start", "--detach", "--print-pid", env=env)
+    assert done.returncode == 0, done.stderr
+    sqryd_env.track(int(done.stdout))
+    assert done.stderr == (
+        f"sqryd: warning: cannot open log file {log}: {reason}; the detached daemon will run "
+        "without a log (fix log_file or SQRY_DAEMON_LOG_FILE)\n"
+    )
+    assert socket_accepts(sqryd_env.socket)
+    assert sqryd_env.run("stop", env=env).returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_detach_loser_prints_no_log_warning(live_daemon: LiveDaemon) -> None:
+    """Only the process that got the lock checks the log: a 75 stays one line."""
+    afile = live_daemon.env.dir / "afile"
+    afile.write_text("x")
+    env = live_daemon.env.with_env(SQRY_DAEMON_LOG_FILE=str(afile / "x.log"))
+    again = live_daemon.env.run("start", "--detach", env=env)
+    assert again.returncode == 75
+    assert again.stderr.count("\n") == 1 and "warning" not in again.stderr

@@ -159,7 +159,10 @@ def test_setup_failure_falls_back_to_stderr_with_a_warning(
     setup_logging(cfg, detached=False, env={})  # must not raise
     logging.getLogger("sqry.x").warning("still logging")
     err = capfd.readouterr().err
-    assert "warning: cannot open log file" in err and str(tmp / "file" / "d.log") in err
+    assert err.splitlines()[0] == (
+        f"sqryd: warning: cannot open log file {tmp / 'file' / 'd.log'}: Not a directory; "
+        "logging to stderr instead (set log_file or SQRY_DAEMON_LOG_FILE)"
+    ), "the true reason, not makedirs' 'File exists'"
     assert "still logging" in err
 
 

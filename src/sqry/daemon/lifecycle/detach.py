@@ -160,10 +160,26 @@ def run_parent(
     prepare_start(paths)
     lock = acquire_pidfile_lock(paths)
     try:
+        _warn_if_log_unusable(cfg, env)
         return _spawn_and_wait(cfg, lock, paths, log_level, env)
     except BaseException:
         lock.close()  # still WriteOwner: removes the pidfile, unlocks
         raise
+
+
+def _warn_if_log_unusable(cfg: DaemonConfig, env: Mapping[str, str]) -> None:
+    """Say on the user's terminal that the daemon's log file cannot be opened.
+
+    Not fatal (lifecycle §5 step 2), but the child's own warning would go to
+    its stderr, /dev/null, leaving the user with a silent daemon that logs
+    nowhere. Checked once the lock is ours, so a loser (75) says nothing else.
+    """
+    from sqry.daemon.lifecycle.logfile import probe_log_file
+
+    warning = probe_log_file(cfg, detached_child_env(env))  # where the child will log
+    if warning is not None and sys.stderr is not None:
+        sys.stderr.write(f"sqryd: warning: {warning}\n")
+        sys.stderr.flush()
 
 
 def _spawn_and_wait(cfg, lock: PidfileLock, paths, log_level, env) -> int:

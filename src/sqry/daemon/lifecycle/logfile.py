@@ -149,6 +149,49 @@ def _open_log_fd(path: Path) -> int:
     return fd
 
 
+def _make_log_dir(path: Path) -> None:
+    """Create the log file's missing parent directory (0700).
+
+    An existing parent is left to the open: ``os.makedirs(..., exist_ok=True)``
+    on a parent that is a regular file raises "File exists", hiding the real
+    reason ("Not a directory") the open then reports.
+    """
+    if not os.path.lexists(path.parent):
+        os.makedirs(path.parent, mode=0o700, exist_ok=True)
+
+
+def _open_log_path(path: Path) -> int:
+    """``_open_log_fd`` after ``_make_log_dir``."""
+    _make_log_dir(path)
+    return _open_log_fd(path)
+
+
+def _cannot_open(dest: object, exc: BaseException) -> str:
+    """``cannot open log file <dest>: <reason>``: the start of every open-failure warning."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return f"cannot open log file {dest}: {reason}"
+
+
+def probe_log_file(cfg: DaemonConfig, env: Mapping[str, str]) -> str | None:
+    """Open (creating it) and close the log file a detached daemon will use.
+
+    Returns the warning to print when it cannot be opened, else None. For
+    ``start --detach``: the daemon's own warning goes to its stderr, which is
+    /dev/null, so the process the user started must check and say it.
+    """
+    try:
+        dest = cfg.log_destination(env)
+        if dest is None:
+            return None
+        os.close(_open_log_path(dest))
+    except (OSError, ValueError) as exc:
+        return (
+            f"{_cannot_open(dest, exc)}; the detached daemon will run without a log "
+            "(fix log_file or SQRY_DAEMON_LOG_FILE)"
+        )
+    return None
+
+
 def _file_kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a FIFO"
@@ -355,17 +398,16 @@ def setup_logging(
 def _file_handler_or_none(
     cfg: DaemonConfig, env: Mapping[str, str]
 ) -> RotatingJsonFileHandler | None:
+    dest = cfg.log_destination(env)
+    if dest is None:
+        return None
     try:
-        dest = cfg.log_destination(env)
-        if dest is None:
-            return None
-        os.makedirs(dest.parent, mode=0o700, exist_ok=True)
+        _make_log_dir(dest)
         return RotatingJsonFileHandler(dest, cfg.log_max_bytes, cfg.log_keep_rotations)
     except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         sys.stderr.write(
-            f"sqryd: warning: cannot open log file {cfg.log_file or 'in the runtime dir'}: "
-            f"{reason}; logging to stderr instead (set log_file or SQRY_DAEMON_LOG_FILE)\n"
+            f"sqryd: warning: {_cannot_open(dest, exc)}; logging to stderr instead "
+            "(set log_file or SQRY_DAEMON_LOG_FILE)\n"
         )
         return None
 
@@ -403,8 +445,7 @@ def redirect_std_streams(path: Path | str) -> bool:
             handler.redirect_std_streams()
             return True
     try:
-        os.makedirs(path.parent, mode=0o700, exist_ok=True)
-        fd = _open_log_fd(path)
+        fd = _open_log_path(path)
     except OSError as exc:
         sys.stderr.write(f"sqryd: warning: cannot redirect stdout/stderr to {path}: {exc}\n")
         return False
