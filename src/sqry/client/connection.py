@@ -51,7 +51,24 @@ if TYPE_CHECKING:
 
 PROTOCOL_VERSION = 1
 ENVELOPE_VERSION = 1
-_loads = json.loads
+
+
+def _reject_constant(name: str) -> None:
+    """``NaN``/``Infinity`` are not JSON (RFC 8259): a reply carrying them is malformed."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
+def _loads(body: bytes) -> Any:
+    """Strict JSON from a UTF-8 frame body; ValueError for anything else.
+
+    ``json.loads`` would accept ``NaN``/``Infinity``, which no daemon sends and
+    which break whatever renders the reply (``int(inf)``). A UnicodeDecodeError
+    is a ValueError too, so callers' "not valid JSON" handling covers it.
+    """
+    return _decode(body.decode("utf-8") if type(body) is not str else body)
 
 
 class DaemonClient:

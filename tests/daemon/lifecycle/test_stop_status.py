@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -265,3 +266,195 @@ def test_force_stop_signals_the_proven_lock_owner(
     assert done.returncode == 0, done.stderr
     assert socketless_lock_holder.wait(10) == -signal.SIGTERM
     assert not lock_is_held(sqryd_env.lock)
+
+
+# -- a daemon caught between "took the lock" and "serves" (starting) -----------
+
+
+def _in_timed_sleep(pid: int) -> bool:
+    """Is ``pid`` blocked in nanosleep (stop's poll loop sleeping between polls)?"""
+    try:
+        with open(f"/proc/{pid}/wchan") as fh:
+            return "nanosleep" in fh.read()
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def frozen_starting_daemon(sqryd_env: SqrydEnv):
+    """A foreground daemon SIGSTOPped after it took the lock and before it bound its socket.
+
+    The startup-delay knob keeps it away from the socket for 2 s; it is frozen
+    well inside that window, so nothing answers while the lock is held for as
+    long as the test wants. Yields (process, resume); teardown resumes it.
+    """
+    proc = sqryd_env.spawn("foreground", env=sqryd_env.with_env(SQRYD_TEST_STARTUP_DELAY_SECS="2"))
+    wait_until(
+        lambda: read_pidfile(sqryd_env.pidfile) == proc.pid and lock_is_held(sqryd_env.lock),
+        20,
+        message="the daemon to take the lock and write its pid",
+    )
+    os.kill(proc.pid, signal.SIGSTOP)
+
+    def resume() -> None:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+
+    try:
+        assert not socket_accepts(sqryd_env.socket), "frozen before binding"
+        yield proc, resume
+    finally:
+        resume()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cmd", ["sqryd", "sqry"])
+def test_status_of_a_starting_daemon_says_so_with_75(
+    sqryd_env: SqrydEnv, frozen_starting_daemon, cmd: str
+) -> None:
+    """Once "daemon is not running" (73) although the lock was held."""
+    proc, _ = frozen_starting_daemon
+    prefix, runner = ([], {}) if cmd == "sqryd" else (["daemon"], {"cmd": SQRY})
+    done = sqryd_env.run(*prefix, "status", **runner)
+    assert done.returncode == 75, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(
+        f"{cmd}: daemon is starting or stopping: pid {proc.pid} holds the lock {sqryd_env.lock}"
+    )
+    assert str(sqryd_env.socket) in done.stderr
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs /proc/<pid>/wchan")
+def test_stop_during_startup_stops_the_daemon_once_it_serves(
+    sqryd_env: SqrydEnv, frozen_starting_daemon
+) -> None:
+    """Once: daemon/stop sent only at the start, exit 69 at the deadline, daemon left running."""
+    proc, resume = frozen_starting_daemon
+    stopper = sqryd_env.spawn("stop", "--timeout-secs", "30")
+    # Its first daemon/stop found nothing accepting; it now sleeps between polls.
+    wait_until(lambda: _in_timed_sleep(stopper.pid), 20, message="stop to start polling")
+    resume()
+    out, err = stopper.communicate(timeout=60)
+    assert stopper.returncode == 0, err
+    assert out == "" and err == ""
+    assert proc.wait(20) == 0, "the daemon stopped cleanly"
+    assert not lock_is_held(sqryd_env.lock) and not socket_accepts(sqryd_env.socket)
+
+
+# -- a status reply the human output cannot show ---------------------------------
+
+
+class FakeStatusDaemon:
+    """Listens on the daemon socket and answers every request with ``result_json``.
+
+    ``result_json`` is raw text, so a test can send what ``json.dumps`` never
+    writes (``Infinity``). Served from a thread; ``close()`` stops it.
+    """
+
+    HELLO = {"compatible": True, "daemon_version": "9.9", "envelope_version": 1}
+
+    def __init__(self, path: str, result_json: str) -> None:
+        import socket
+        import threading
+
+        self.result_json = result_json
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(8)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        from sqry.daemon.ipc.framing import encode_frame, frame_bytes, recv_frame
+
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                try:
+                    recv_frame(conn)
+                    conn.sendall(encode_frame(self.HELLO))
+                    request = json.loads(recv_frame(conn))
+                    head = '{"jsonrpc":"2.0","id":' + str(int(request["id"]))
+                    reply = head + ',"result":{"result":' + self.result_json + ',"meta":{}}}'
+                    conn.sendall(frame_bytes(reply.encode()))
+                except (OSError, TypeError, ValueError):
+                    continue
+
+    def close(self) -> None:
+        import socket
+
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def fake_status(sqryd_env: SqrydEnv):
+    """Start a FakeStatusDaemon on the env's socket: ``fake_status(result_json)``."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    fakes: list[FakeStatusDaemon] = []
+
+    def start(result_json: str) -> FakeStatusDaemon:
+        fakes.append(FakeStatusDaemon(str(sqryd_env.socket), result_json))
+        return fakes[-1]
+
+    yield start
+    for fake in fakes:
+        fake.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cmd", ["sqryd", "sqry"])
+@pytest.mark.parametrize(
+    ("result_json", "named"),
+    [
+        ('{"pid": 1, "workspaces": ["/src/a"]}', "workspaces[0] is '/src/a', expected an object"),
+        ('{"pid": 1, "memory": "x"}', "memory is 'x', expected an object"),
+        ('{"pid": 1, "memory": {"limit_bytes": 1e400}}', "memory.limit_bytes is inf"),
+        ('{"pid": 1, "uptime_seconds": 1e999}', "uptime_seconds is inf, expected a count"),
+        ('{"pid": "1; rm -rf /"}', "pid is '1; rm -rf /', expected a pid"),
+        ('{"pid": 1, "workspaces": [{"state": 3}]}', "workspaces[0].state is 3, expected a str"),
+    ],
+)
+def test_malformed_status_reply_is_one_line_73(
+    sqryd_env: SqrydEnv, fake_status, cmd: str, result_json: str, named: str
+) -> None:
+    """Once: AttributeError/OverflowError tracebacks from format_status, exit 1."""
+    fake_status(result_json)
+    prefix, runner = ([], {}) if cmd == "sqryd" else (["daemon"], {"cmd": SQRY})
+    done = sqryd_env.run(*prefix, "status", **runner)
+    assert done.returncode == 73, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{cmd}: malformed daemon/status reply: {named}")
+    raw = sqryd_env.run(*prefix, "status", "--json", **runner)
+    assert raw.returncode == 0, "--json still shows what the daemon sent"
+
+
+@pytest.mark.timeout(60)
+def test_status_reply_with_non_json_infinity_is_rejected(sqryd_env: SqrydEnv, fake_status) -> None:
+    """``Infinity`` is not JSON; the client once decoded it to a float and format_status crashed."""
+    fake_status('{"pid": 1, "uptime_seconds": Infinity}')
+    for argv in (["status"], ["status", "--json"]):
+        done = sqryd_env.run(*argv)
+        assert done.returncode == 73, done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert "reply to daemon/status is not valid JSON" in done.stderr
+
+
+@pytest.mark.timeout(60)
+def test_well_formed_status_with_workspaces_renders(sqryd_env: SqrydEnv, fake_status) -> None:
+    fake_status(
+        '{"pid": 7, "uptime_seconds": 3725.5, "daemon_version": "9.9", "socket": "/s",'
+        ' "memory": {"current_bytes": 1048576, "limit_bytes": 2097152},'
+        ' "workspaces": [{"index_root": "/src/a", "state": "Loaded", "pinned": true}]}'
+    )
+    done = sqryd_env.run("status")
+    assert done.returncode == 0, done.stderr
+    assert "uptime:  1h 02m 05s" in done.stdout and "1.0 MiB used / 2.0 MiB limit" in done.stdout
+    assert "Loaded  /src/a  (pinned)" in done.stdout

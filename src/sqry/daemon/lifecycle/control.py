@@ -17,7 +17,13 @@ import json
 import os
 import time
 
-from sqry.daemon.lifecycle.errors import ConfigError, DaemonIoError, NotRunning, StopTimeout
+from sqry.daemon.lifecycle.errors import (
+    ConfigError,
+    DaemonIoError,
+    DaemonNotAnswering,
+    NotRunning,
+    StopTimeout,
+)
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms per call
 if TYPE_CHECKING:
@@ -40,10 +46,25 @@ FORCE_KILL_GRACE_SECS = 5.0
 def daemon_status(cfg: DaemonConfig, *, env: Mapping[str, str]) -> dict[str, Any]:
     """Ask the daemon for ``daemon/status``; NotRunning (73) when nothing answers.
 
-    Takes no lock and touches no file.
+    When nothing answers but the lock is held, the daemon is between "took the
+    lock" and "serves" (starting or stopping, or wedged): DaemonNotAnswering (75,
+    retry later) says so instead of a false "not running". Takes no lock for
+    longer than a probe and touches no file.
     """
     socket_path = cfg.socket_file(env)
-    return _unwrap(_call(socket_path, "daemon/status"))
+    try:
+        return _unwrap(_call(socket_path, "daemon/status"))
+    except NotRunning:
+        _raise_if_lock_held(cfg.paths(env))
+        raise
+
+
+def _raise_if_lock_held(paths: RuntimePaths) -> None:
+    """DaemonNotAnswering when some process holds the lock (the socket refused us)."""
+    from sqry.daemon.lifecycle.pidfile import lock_is_free, read_pid
+
+    if not lock_is_free(paths.lock):
+        raise DaemonNotAnswering(read_pid(paths.pid), paths.socket, paths.lock)
 
 
 def status_json(result: Mapping[str, Any]) -> str:
@@ -52,7 +73,13 @@ def status_json(result: Mapping[str, Any]) -> str:
 
 
 def format_status(result: Mapping[str, Any]) -> str:
-    """Human ``status``: a small header block, then one row per workspace."""
+    """Human ``status``: a small header block, then one row per workspace.
+
+    Missing fields print as ``?`` (an older daemon may not send them); a field
+    of the wrong type is a protocol error (DaemonIoError, 73), checked up front
+    so rendering cannot fail halfway with a traceback.
+    """
+    check_status(result)
     memory = result.get("memory") or {}
     lines = [
         f"sqryd {result.get('daemon_version', '?')} is running",
@@ -73,6 +100,64 @@ def format_status(result: Mapping[str, Any]) -> str:
         state = str(ws.get("state", "?"))
         lines.append(f"    {state:<{width}}  {ws.get('index_root', '?')}{pinned}")
     return "\n".join(lines)
+
+
+_MAX_COUNT = 2**63 - 1
+"""Largest byte count or second count accepted (the daemon sends u64-ish values)."""
+_TOP_FIELDS = {
+    "daemon_version": "a string",
+    "pid": "a pid",
+    "uptime_seconds": "a count",
+    "socket": "a string",
+    "memory": "an object",
+    "workspaces": "an array",
+}
+_MEMORY_FIELDS = {"current_bytes": "a count", "limit_bytes": "a count"}
+_WORKSPACE_FIELDS = {"index_root": "a string", "state": "a string", "pinned": "a boolean"}
+
+
+def check_status(result: Mapping[str, Any]) -> None:
+    """Raise DaemonIoError (73) naming the first status field :func:`format_status` cannot show."""
+    _check_fields(result, _TOP_FIELDS, "")
+    _check_fields(result.get("memory") or {}, _MEMORY_FIELDS, "memory.")
+    for index, ws in enumerate(result.get("workspaces") or []):
+        key = f"workspaces[{index}]"
+        if not isinstance(ws, dict):
+            raise _malformed(key, ws, "an object")
+        _check_fields(ws, _WORKSPACE_FIELDS, key + ".")
+
+
+def _check_fields(table: Mapping[str, Any], fields: Mapping[str, str], prefix: str) -> None:
+    for name, kind in fields.items():
+        value = table.get(name)
+        if value is not None and not _is_kind(value, kind):
+            raise _malformed(prefix + name, value, kind)
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    """JSON type checks; counts must be finite, non-negative, and fit 63 bits."""
+    if kind == "a string":
+        return isinstance(value, str)
+    if kind == "a boolean":
+        return isinstance(value, bool)
+    if kind == "an object":
+        return isinstance(value, dict)
+    if kind == "an array":
+        return isinstance(value, list)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if kind == "a pid":
+        return isinstance(value, int) and value > 0
+    return 0 <= value <= _MAX_COUNT  # also False for NaN
+
+
+def _malformed(key: str, value: Any, kind: str) -> DaemonIoError:
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    return DaemonIoError(
+        f"malformed daemon/status reply: {key} is {shown}, expected {kind}; is another "
+        "program or a different sqryd version on the socket? ('status --json' shows the "
+        "raw reply)"
+    )
 
 
 def _duration(seconds: Any) -> str:
@@ -105,31 +190,67 @@ def stop_daemon(
 ) -> None:
     """Send ``daemon/stop`` and wait until the socket refuses and the lock is free.
 
-    NotRunning (73) when nothing answers and nobody holds the lock. A daemon
-    that holds the lock but does not answer (already draining, or wedged) is
-    waited for like any other. At the deadline: StopTimeout (69), or with
-    ``force`` signals to the proven lock owner.
+    NotRunning (73) only when, at the first look, nothing answers and nobody
+    holds the lock. A lock holder that does not answer yet (still starting,
+    already draining, or wedged) is waited for; whenever its socket answers
+    before a ``daemon/stop`` was acknowledged, the request is (re)sent, so a
+    daemon that was still starting when ``stop`` began is stopped as soon as
+    it serves. At the deadline: StopTimeout (69), or with ``force`` signals to
+    the proven lock owner.
     """
     from sqry.daemon.lifecycle.pidfile import lock_is_free
 
     paths = cfg.paths(env)
     deadline = time.monotonic() + timeout_secs
-    unheard = ""
-    try:
-        _call(paths.socket, "daemon/stop", timeout=timeout_secs, wait_secs=timeout_secs)
-    except NotRunning:
-        if lock_is_free(paths.lock):
-            raise
-        unheard = " (it holds the lock but does not accept connections)"
-    except DaemonIoError as err:
-        unheard = f" (it did not answer: {err})"
-    if _wait_stopped(paths, deadline):
+    unheard = _send_stop(paths.socket, timeout_secs)
+    if unheard == _NOT_ACCEPTING and lock_is_free(paths.lock):
+        raise NotRunning(paths.socket)
+    unheard = _resend_until_stopped(paths, deadline, unheard)
+    if unheard is _STOPPED:
         return
     if force:
         _force_stop(paths, timeout_secs)
         return
     hint = "; 'stop --force' signals the process holding the lock"
-    raise StopTimeout(f"{StopTimeout.after(timeout_secs)}{unheard}{hint}")
+    raise StopTimeout(f"{StopTimeout.after(timeout_secs)}{unheard or ''}{hint}")
+
+
+_NOT_ACCEPTING = " (it holds the lock but does not accept connections)"
+
+
+def _send_stop(socket_path, wait_secs: float) -> str | None:
+    """Send ``daemon/stop`` once; None when acknowledged, else why it was not heard.
+
+    The reason is worded for the timeout message (``_NOT_ACCEPTING`` when the
+    socket refused the connection).
+    """
+    try:
+        _call(socket_path, "daemon/stop", timeout=wait_secs, wait_secs=wait_secs)
+    except NotRunning:
+        return _NOT_ACCEPTING
+    except DaemonIoError as err:
+        return f" (it did not answer: {err})"
+    return None
+
+
+_STOPPED = "stopped"
+
+
+def _resend_until_stopped(paths: RuntimePaths, deadline: float, unheard: str | None) -> str | None:
+    """Poll until stopped (return ``_STOPPED``) or the deadline (return why it was not heard).
+
+    ``unheard`` is None once a ``daemon/stop`` was acknowledged; until then,
+    every poll that finds the socket accepting sends it again (the daemon was
+    starting, or dropped the connection before answering).
+    """
+    while not is_stopped(paths):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return unheard
+        if unheard is not None and socket_accepts(paths.socket):
+            unheard = _send_stop(paths.socket, remaining)
+        time.sleep(max(min(STOP_POLL_SECS, deadline - time.monotonic()), 0.0))
+    return _STOPPED
 
 
 def _wait_stopped(paths: RuntimePaths, deadline: float) -> bool:

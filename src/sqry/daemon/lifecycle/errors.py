@@ -111,6 +111,28 @@ class NotRunning(DaemonError):
         return _as_path(self._socket)
 
 
+class DaemonNotAnswering(DaemonError):
+    """The lock is held but nothing accepts on the socket (``status``): retry later.
+
+    Seen while a daemon is starting (it took the lock, has not bound yet) or
+    stopping (it closed the socket, has not released the lock yet), and for a
+    wedged lock holder. Not "not running": a ``start`` now would fail with 75.
+    """
+
+    exit_code = EX_TEMPFAIL
+
+    def __init__(
+        self, owner_pid: int | None, socket: PathLike[str] | str, lock: PathLike[str] | str
+    ) -> None:
+        self.owner_pid = owner_pid
+        pid_text = "?" if owner_pid is None else str(owner_pid)
+        super().__init__(
+            f"daemon is starting or stopping: pid {pid_text} holds the lock {lock} but "
+            f"nothing accepts connections on socket {socket} yet; retry in a moment "
+            "(if it persists, 'stop --force' ends it)"
+        )
+
+
 class AlreadyRunning(DaemonError):
     """Another process holds the singleton lock.
 
