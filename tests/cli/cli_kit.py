@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from helpers import SQRY
 from sqry.graph import schema
@@ -27,20 +30,50 @@ RUN_TIMEOUT = 60
 
 
 def run_sqry(
-    *args: str, cwd: Path | str, env: Mapping[str, str] | None = None
+    *args: str,
+    cwd: Path | str,
+    env: Mapping[str, str] | None = None,
+    prefix: Sequence[str] = (),
+    stdout: IO[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``sqry ARGS`` in ``cwd``; NO_COLOR unset unless ``env`` sets it."""
+    """``sqry ARGS`` in ``cwd``; NO_COLOR unset unless ``env`` sets it.
+
+    ``prefix`` runs it through another command (:data:`AS_NOBODY`); ``stdout``
+    sends its output to that file instead of capturing it.
+    """
     environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     environment.update(env or {})
     return subprocess.run(
-        [*SQRY, *args],
+        [*prefix, *SQRY, *args],
         cwd=cwd,
         env=environment,
-        capture_output=True,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
         text=True,
         timeout=RUN_TIMEOUT,
         check=False,
     )
+
+
+AS_NOBODY = (
+    ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    if os.geteuid() == 0 and shutil.which("setpriv")
+    else []
+)
+"""Prefix for :func:`run_sqry` that makes file permissions apply: as root, run as
+``nobody`` (root reads and writes everything); otherwise nothing."""
+
+
+def unprivileged() -> bool:
+    """Whether :data:`AS_NOBODY` runs sqry as a user that permissions restrict."""
+    return os.geteuid() != 0 or bool(AS_NOBODY)
+
+
+def shared_tmp_dir() -> Path:
+    """A fresh directory under /tmp that ``nobody`` may enter (pytest's are 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="sq", dir="/tmp"))
+    path.chmod(0o755)
+    return path
 
 
 @dataclass

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_kit import sample_index
+from cli_kit import sample_index, shared_tmp_dir
 
 
 @pytest.fixture
@@ -16,3 +19,22 @@ def workspace(tmp_path: Path) -> Path:
         (root / directory).mkdir(parents=True)
     sample_index(root).write()
     return root
+
+
+@pytest.fixture
+def shared_workspace() -> Iterator[Path]:
+    """:func:`workspace` under /tmp where ``nobody`` may enter (for permission tests);
+    removed afterwards whatever modes the test left behind."""
+    base = shared_tmp_dir()
+    root = base / "ws"
+    for directory in ("src/app/api", "tools"):
+        (root / directory).mkdir(parents=True)
+    sample_index(root).write()
+    try:
+        yield root
+    finally:
+        base.chmod(0o755)
+        for directory, subdirs, _ in os.walk(base):  # top-down: each made enterable first
+            for name in subdirs:
+                os.chmod(os.path.join(directory, name), 0o755)
+        shutil.rmtree(base)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_kit import run_sqry
+from cli_kit import AS_NOBODY, run_sqry, unprivileged
 
 from sqry.cli.main import COMMAND_MODULES, build_parser, command_word
 
@@ -110,6 +110,21 @@ def test_version_before_a_command(tmp_path: Path) -> None:
         (["nope"], "sqry: argument COMMAND: invalid choice: 'nope' (choose from 'index', "),
         (["search"], "sqry: the following arguments are required: PATTERN "),
         (["search", "x", "--limit", "many"], "sqry: argument --limit: expected a whole number"),
+        (
+            ["search", "x", "--fuzzy", "--limit", str(2**63)],
+            f"sqry: argument --limit: expected a whole number from 0 (no limit) to {2**63 - 1}, "
+            f"got '{2**63}'",
+        ),
+        (
+            ["query", "kind:function", "--limit", str(2**64)],
+            f"sqry: argument --limit: expected a whole number from 0 (no limit) to {2**63 - 1}",
+        ),
+        (
+            ["graph", "callers", "f", "--limit", str(2**63)],
+            "sqry: argument --limit: expected a whole number from 0",
+        ),
+        (["search", "x", "-k", ""], "sqry: argument -k/--kind: expected a kind, got an empty "),
+        (["search", "x", "--lang="], "sqry: argument -l/--lang: expected a language, got an "),
         (["daemon", "status", "--bogus"], "sqry: unrecognized arguments: --bogus "),
     ],
 )
@@ -189,3 +204,120 @@ def test_daemon_status_does_not_import_the_other_commands(tmp_path: Path) -> Non
     unwanted = {"sqry.cli.graph_cmds", "sqry.cli.index_cmd", "sqry.cli.output", "sqry.graph"}
     unwanted |= {"shutil", "locale", "dataclasses", "typing", "pathlib", "socket", "sqlite3"}
     assert not unwanted & loaded
+
+
+# --- failures that must never be a traceback ---------------------------------------------
+
+READ_COMMANDS = {
+    "search": ["search", "helper"],
+    "query": ["query", "kind:function"],
+    "graph callers": ["graph", "callers", "authenticate"],
+    "explain": ["explain", "authenticate"],
+}
+
+
+def assert_one_line(done: subprocess.CompletedProcess[str], code: int, *parts: str) -> None:
+    """``done`` failed with ``code`` and one ``sqry: ...`` line holding every part."""
+    assert done.returncode == code, done.stderr
+    assert done.stderr.startswith("sqry: ") and done.stderr.count("\n") == 1, done.stderr
+    for part in parts:
+        assert part in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["query", "kind:function", "--limit", "0"],
+        ["search", "helper", "--json"],
+        ["explain", "authenticate"],
+    ],
+)
+def test_a_full_disk_on_stdout_is_one_line_and_exit_73(argv: list[str], workspace: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = run_sqry(*argv, cwd=workspace, stdout=full)
+    assert_one_line(done, 73, "sqry: cannot write to standard output: No space left on device")
+
+
+def test_index_summary_on_a_full_disk_is_one_line_and_exit_73(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n")
+    with open("/dev/full", "w") as full:
+        done = run_sqry("index", cwd=tmp_path, stdout=full)
+    assert_one_line(done, 73, "cannot write to standard output")
+    assert (tmp_path / ".sqry" / "index.db").is_file()  # the build itself completed
+
+
+def _run_main_with_a_bug(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``sqry search helper`` with the search engine replaced by one that raises."""
+    code = (
+        "import sys, sqry.graph.query.search as search\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise KeyError('a bug')\n"
+        "search.search_symbols = broken\n"
+        "from sqry.cli.main import main\n"
+        "sys.exit(main(['search', 'helper']))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_70(workspace: Path) -> None:
+    done = _run_main_with_a_bug(workspace, {"SQRY_DEBUG": ""})
+    assert_one_line(done, 70, "sqry: internal error: KeyError: 'a bug' (please report)")
+    debug = _run_main_with_a_bug(workspace, {"SQRY_DEBUG": "1"})
+    assert debug.returncode == 70
+    assert "Traceback" in debug.stderr and "in broken\nKeyError: 'a bug'" in debug.stderr
+
+
+@pytest.mark.parametrize("name", [*sorted(READ_COMMANDS), "index"])
+def test_a_deleted_current_directory_is_named(name: str, tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    in_deleted_dir = ["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone)]
+    argv = READ_COMMANDS.get(name, [name])
+    done = run_sqry(*argv, cwd=tmp_path, prefix=in_deleted_dir)
+    assert_one_line(done, 2, "'.': the current directory no longer exists; cd to an existing")
+
+
+@pytest.mark.parametrize("name", sorted(READ_COMMANDS))
+def test_a_path_with_a_too_long_name_is_a_usage_error(name: str, workspace: Path) -> None:
+    done = run_sqry(*READ_COMMANDS[name], "a" * 300, cwd=workspace)
+    assert_one_line(done, 2, f"cannot use '{'a' * 300}': a name in it is longer than")
+
+
+def test_index_of_a_too_long_name_says_so(tmp_path: Path) -> None:
+    done = run_sqry("index", "a" * 300, cwd=tmp_path)
+    assert_one_line(done, 2, "cannot index 'aaa", "a name in it is longer than the file system")
+
+
+def test_in_file_with_a_too_long_name_matches_nothing(workspace: Path) -> None:
+    done = run_sqry("graph", "callers", "helper", "--in", "b" * 300, cwd=workspace)
+    assert_one_line(done, 1, f"no symbol named 'helper' in {'b' * 300} in the index at")
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+@pytest.mark.parametrize("name", sorted(READ_COMMANDS))
+def test_a_path_that_cannot_be_entered_is_named(name: str, shared_workspace: Path) -> None:
+    locked = shared_workspace / "locked"
+    (locked / "sub").mkdir(parents=True)
+    locked.chmod(0o700)
+    if AS_NOBODY:
+        os.chown(locked, 0, 0)
+    else:
+        locked.chmod(0o000)
+    done = run_sqry(*READ_COMMANDS[name], str(locked / "sub"), cwd="/", prefix=AS_NOBODY)
+    assert_one_line(done, 2, f"cannot use '{locked / 'sub'}': permission denied")
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+def test_an_index_directory_that_cannot_be_entered_is_named(shared_workspace: Path) -> None:
+    """The workspace is readable, its .sqry is not: not "no index" (the index is there)."""
+    (shared_workspace / ".sqry").chmod(0o700 if AS_NOBODY else 0o000)
+    done = run_sqry("search", "helper", cwd=shared_workspace, prefix=AS_NOBODY)
+    index = shared_workspace / ".sqry" / "index.db"
+    assert_one_line(done, 3, f"{index} cannot be checked (Permission denied): check the")

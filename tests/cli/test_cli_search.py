@@ -118,7 +118,9 @@ def test_limit_truncates_and_says_so_on_stderr(workspace):
 def test_bad_limit_is_a_usage_error(workspace):
     done = run_sqry("search", ".", "--limit", "-3", cwd=workspace)
     assert done.returncode == 2
-    assert "expected a whole number >= 0" in done.stderr
+    assert (
+        "expected a whole number from 0 (no limit) to 9223372036854775807, got '-3'" in done.stderr
+    )
 
 
 def test_path_scopes_results_and_finds_the_index_upwards(workspace):
@@ -180,3 +182,19 @@ def test_absurd_regex_is_a_usage_error_not_a_traceback(workspace, pattern, messa
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.splitlines()[0] == f"sqry: pattern error at column 1: {message}"
     assert "Traceback" not in done.stderr
+
+
+def test_the_largest_limit_is_accepted(workspace):
+    for mode in ("--exact", "--fuzzy", "-i"):
+        done = run_sqry("search", "helper", mode, "--limit", str(2**63 - 1), cwd=workspace)
+        assert done.returncode == 0, done.stderr
+        assert names(done.stdout)[0].endswith("helper")
+    query = run_sqry("query", "kind:function|count", "--limit", str(2**63 - 1), cwd=workspace)
+    assert (query.returncode, query.stdout) == (0, "5\n"), query.stderr
+
+
+def test_a_path_that_is_a_file_gets_its_directory_in_the_index_command(tmp_path):
+    (tmp_path / "f.py").write_text("x = 1\n")
+    done = run_sqry("search", "x", "f.py", cwd=tmp_path)
+    assert done.returncode == 3
+    assert done.stderr == f"sqry: no index at {tmp_path / 'f.py'}: run 'sqry index {tmp_path}'\n"

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from sqry.graph.query.symbols import CallSite, UnresolvedCall
 
 DEFAULT_LIMIT = 100
+MAX_LIMIT = 2**63 - 1
+"""The largest ``--limit``: SQLite's largest integer (the limit reaches its SQL)."""
 ITEM_COLUMNS = [
     "name",
     "qualified_name",
@@ -61,10 +63,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _limit(text: str) -> int:
-    """argparse type for ``--limit``: a whole number, 0 meaning no limit."""
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    """argparse type for ``--limit``: a whole number up to :data:`MAX_LIMIT`, 0 = no limit."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 (no limit) to {MAX_LIMIT}, got {text!r}"
+        )
     return int(text)
+
+
+def _nonempty(what: str) -> Callable[[str], str]:
+    """argparse type for an option whose empty value would silently mean "any"."""
+
+    def check(text: str) -> str:
+        if not text:
+            raise argparse.ArgumentTypeError(f"expected {what}, got an empty string")
+        return text
+
+    return check
 
 
 def _line(text: str) -> int:
@@ -117,8 +132,16 @@ def _register_search(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="PATTERN's characters appear in order; best matches first (score in JSON)",
     )
-    p.add_argument("-k", "--kind", metavar="KIND", help="only this kind (function, class, ...)")
-    p.add_argument("-l", "--lang", metavar="LANG", help="only this language")
+    p.add_argument(
+        "-k",
+        "--kind",
+        type=_nonempty("a kind"),
+        metavar="KIND",
+        help="only this kind (function, class, ...)",
+    )
+    p.add_argument(
+        "-l", "--lang", type=_nonempty("a language"), metavar="LANG", help="only this language"
+    )
     p.add_argument("-i", "--ignore-case", action="store_true", help="match case-insensitively")
     _add_common(p, _SCOPE_HELP)
     p.set_defaults(run=_search)
@@ -226,9 +249,8 @@ def _open_workspace(path_arg: str) -> _Workspace:
     are the engine's (:mod:`sqry.graph.store`).
     """
     import shlex
-    from pathlib import Path
 
-    from sqry.cli.output import EXIT_NO_INDEX, EXIT_USAGE
+    from sqry.cli.output import EXIT_NO_INDEX
     from sqry.graph.store import (
         BadIndexLocation,
         IncompatibleIndex,
@@ -237,16 +259,15 @@ def _open_workspace(path_arg: str) -> _Workspace:
         open_index,
     )
 
-    target = Path(path_arg).resolve()
-    if not target.exists():
-        raise _Fail(EXIT_USAGE, f"no such file or directory: {path_arg}")
+    target = _existing_path(path_arg)
     try:
         root = find_index_root(target)
     except BadIndexLocation as exc:
         raise _Fail(EXIT_NO_INDEX, str(exc)) from None
     if root is None:
+        where = target if target.is_dir() else target.parent  # `sqry index` takes a directory
         raise _Fail(
-            EXIT_NO_INDEX, f"no index at {target}: run 'sqry index {shlex.quote(str(target))}'"
+            EXIT_NO_INDEX, f"no index at {target}: run 'sqry index {shlex.quote(str(where))}'"
         )
     try:
         reader = open_index(root)
@@ -254,6 +275,25 @@ def _open_workspace(path_arg: str) -> _Workspace:
         raise _Fail(EXIT_NO_INDEX, str(exc)) from None
     scope = target.relative_to(reader.root).as_posix()
     return _Workspace(reader.root, reader.conn, None if scope == "." else scope)
+
+
+def _existing_path(path_arg: str) -> Path:
+    """``PATH`` made absolute, or exit 2 naming why it cannot be used (missing, a
+    name too long, a directory on the way not searchable, the current directory
+    deleted)."""
+    import errno
+    from pathlib import Path
+
+    from sqry.cli.output import EXIT_USAGE, path_problem
+
+    try:
+        target = Path(path_arg).resolve()
+        target.stat()
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and exc.filename is not None:
+            raise _Fail(EXIT_USAGE, f"no such file or directory: {path_arg}") from None
+        raise _Fail(EXIT_USAGE, f"cannot use {path_arg!r}: {path_problem(exc)}") from None
+    return target
 
 
 # -- search and query ----------------------------------------------------------------
@@ -500,8 +540,12 @@ def _workspace_relative(ws: _Workspace, path_arg: str) -> str:
     :func:`~sqry.graph.query.symbols.find_symbols` also matches as a path suffix."""
     from pathlib import Path
 
-    candidate = Path(path_arg).resolve()
-    if candidate.exists() and candidate.is_relative_to(ws.root):
+    try:
+        candidate = Path(path_arg).resolve()
+        exists = candidate.exists()
+    except OSError:  # too long, not searchable, no current directory: not a file here
+        return path_arg
+    if exists and candidate.is_relative_to(ws.root):
         return candidate.relative_to(ws.root).as_posix()
     return path_arg
 

@@ -89,6 +89,22 @@ def _sqlite_failure(path: str, exc: Exception) -> str:
     return f"cannot write the index {where}: {exc}; check its permissions and free space"
 
 
+def _unusable_path(path_arg: str) -> str | None:
+    """Why PATH cannot be indexed, if it cannot even be looked at (missing, a name
+    too long, not searchable, the current directory deleted); None otherwise.
+
+    Checked before the build so these are usage errors naming PATH, not "cannot
+    write the index" advice about permissions and free space.
+    """
+    from sqry.cli.output import path_problem
+
+    try:
+        os.stat(os.path.realpath(path_arg))
+    except OSError as exc:
+        return path_problem(exc)
+    return None
+
+
 def _say_waiting(root: str) -> Callable[[], None]:
     """The ``on_wait`` of a build: one line saying why ``sqry index`` seems to hang."""
 
@@ -108,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     from sqry.graph.index import build_index
     from sqry.graph.store import BadIndexLocation, IncompatibleIndex
 
+    problem = _unusable_path(args.path)
+    if problem:
+        return _fail(f"cannot index {args.path!r}: {problem}", EXIT_USAGE)
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
         report = build_index(

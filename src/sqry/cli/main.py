@@ -14,18 +14,29 @@ error list every command.
 Options and positionals may be mixed in any order after the command
 (``sqry graph callers SYMBOL --in FILE PATH``): a command's own parser parses
 intermixed, which plain argparse does not do for an optional positional that
-follows an option.
+follows an option. ``--`` still ends the options: what follows it is positional
+(``sqry search -- -x``).
+
+Exit codes beyond the commands' own (0 results, 1 none, 2 usage, 3 no index, 4
+ambiguous): :data:`EXIT_IO` when standard output cannot be written (disk full,
+I/O error; a closed pipe is not an error), :data:`EXIT_INTERNAL` for an
+unexpected exception — one ``sqry: internal error: ...`` line instead of a
+traceback whose exit status 1 would read as "no results". ``SQRY_DEBUG=1`` prints
+the traceback too. Both codes are sqryd's for the same causes.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 
 from sqry import __version__
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_IO = 73
 
 COMMAND_MODULES = {
     "index": "sqry.cli.index_cmd",
@@ -92,25 +103,42 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._intermixing = False
+        self._pass: int | None = None  # which intermixed pass is running, if any
+        self._after_separator: list[str] = []
 
     def parse_known_args(  # type: ignore[override]
         self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        # parse_known_intermixed_args calls back into parse_known_args for its two
-        # passes; those must be argparse's own.
-        if self._subparsers is not None or self._intermixing:
+        if self._subparsers is not None:
             return super().parse_known_args(args, namespace)
-        self._intermixing = True
+        if self._pass is not None:
+            # parse_known_intermixed_args calls back here for its two passes, which
+            # must be argparse's own. Its first pass drops the ``--`` and leaves the
+            # positionals, those after ``--`` last; put the ``--`` back before them
+            # so the second pass does not take ``-x`` after ``--`` for an option.
+            self._pass += 1
+            if self._pass == 2 and args is not None:
+                args = _restore_separator(list(args), self._after_separator)
+            return super().parse_known_args(args, namespace)
+        args = list(sys.argv[1:] if args is None else args)
+        self._after_separator = args[args.index("--") + 1 :] if "--" in args else []
+        self._pass = 0
         try:
             return self.parse_known_intermixed_args(args, namespace)
         finally:
-            self._intermixing = False
+            self._pass = None
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Report a usage error as one ``sqry: ...`` line naming the help to read; exit 2."""
         sys.stderr.write(f"sqry: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
+
+
+def _restore_separator(remaining: list[str], after: list[str]) -> list[str]:
+    """``remaining`` with ``--`` before its tail ``after`` (unchanged if it is not the tail)."""
+    if after and remaining[len(remaining) - len(after) :] == after:
+        return [*remaining[: len(remaining) - len(after)], "--", *after]
+    return remaining
 
 
 def untranslated_argparse() -> None:
@@ -160,22 +188,108 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class StdoutError(Exception):
+    """Writing standard output failed (disk full, I/O error): ``cause`` says how.
+
+    Not an ``OSError``, so a command's own ``except OSError`` (meant for the files
+    it reads or writes) never mistakes it for its own failure.
+    """
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(cause.strerror or str(cause))
+        self.cause = cause
+
+
+class _Stdout(io.TextIOWrapper):
+    """Standard output whose write failures raise :class:`StdoutError`.
+
+    Installed by :func:`main` in front of the real stdout, so every command —
+    whichever module prints — reports a full disk the same way, and the failure
+    is told apart from the command's own I/O. A closed pipe stays a
+    ``BrokenPipeError`` (quiet: ``sqry ... | head``).
+    """
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc) from None
+
+
+def _guard_stdout() -> None:
+    """Put :class:`_Stdout` in front of the process's stdout (a real file only:
+    a test harness's capture object is left alone)."""
+    out = sys.stdout
+    if type(out) is not io.TextIOWrapper:
+        return
+    out.flush()
+    sys.stdout = _Stdout(
+        out.buffer,
+        encoding=out.encoding,
+        errors=out.errors,
+        line_buffering=out.line_buffering,
+        write_through=out.write_through,
+    )
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the interpreter's flush at exit
+    neither fails again nor prints "Exception ignored" after our own message."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout: nothing to flush at exit
+        pass
+
+
+def _internal_error(exc: Exception) -> int:
+    """The last resort: one line naming the bug (the traceback with ``SQRY_DEBUG=1``)."""
+    if os.environ.get("SQRY_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+    message = str(exc).replace("\n", " ")
+    sys.stderr.write(f"sqry: internal error: {type(exc).__name__}: {message} (please report)\n")
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     untranslated_argparse()
+    _guard_stdout()
     parser = build_parser(command_word(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a full disk is reported here, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         sys.stderr.write("sqry: interrupted\n")
         return 130
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
+        _silence_stdout()
         return 0
+    except StdoutError as exc:
+        _silence_stdout()
+        sys.stderr.write(f"sqry: cannot write to standard output: {exc}\n")
+        return EXIT_IO
+    except Exception as exc:  # noqa: BLE001 - the last resort, see _internal_error
+        return _internal_error(exc)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,36 @@ def error(message: str) -> None:
     sys.stderr.write(f"sqry: {message}\n")
 
 
+def path_problem(exc: OSError) -> str:
+    """Why a PATH given on the command line cannot be used, for ``cannot ... PATH: <this>``.
+
+    The cases a user can act on get words that say what to do; a current
+    directory deleted under the shell shows up as ``FileNotFoundError`` from
+    ``getcwd`` and is named as such, since "does not exist" about ``.`` misleads.
+    """
+    import errno
+
+    if isinstance(exc, FileNotFoundError) and _cwd_is_gone():
+        return "the current directory no longer exists; cd to an existing directory first"
+    if exc.errno == errno.ENOENT:
+        return "it does not exist"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "a name in it is longer than the file system allows"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied (check the permissions of the directories on the way)"
+    if exc.errno == errno.ENOTDIR:
+        return "a component of it is not a directory"
+    return exc.strerror or str(exc)
+
+
+def _cwd_is_gone() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
+
+
 def truncation_note(shown: int, total: int, what: str = "results") -> None:
     """Tell (on stderr, so pipes stay clean) that ``--limit`` cut the answer."""
     error(f"showing {shown} of {total} {what}; use --limit N (0 for all) to see more")

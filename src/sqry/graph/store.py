@@ -109,16 +109,25 @@ def index_path(root: Path | str) -> Path:
 def find_index_root(start: Path | str) -> Path | None:
     """The nearest directory at or above ``start`` that holds an index, or None.
 
-    A ``.sqry`` on the way that is the wrong kind of file raises
-    :class:`BadIndexLocation` rather than being passed over: the user meant an
-    index there, and "no index" would send them to a ``sqry index`` that fails.
+    A ``.sqry`` on the way that is the wrong kind of file, or that cannot be
+    looked into (permission denied), raises :class:`BadIndexLocation` rather than
+    being passed over: the user may have meant an index there, and "no index"
+    would send them to a ``sqry index`` that fails.
     """
     path = Path(start).resolve()
     if path.is_file():
         path = path.parent
     for candidate in (path, *path.parents):
         check_location(candidate)
-        if index_path(candidate).is_file():
+        try:
+            found = index_path(candidate).is_file()
+        except OSError as exc:
+            raise BadIndexLocation(
+                index_path(candidate),
+                f"cannot be checked ({exc.strerror or exc})",
+                "check the permissions of the directories on the way",
+            ) from None
+        if found:
             return candidate
     return None
 
