@@ -32,8 +32,8 @@ def test_crate_root():
         "function crate::unit @20 internal in crate",
     }
     assert reference_lines(facts) == {
-        "imports crate -> self::shapes @2",
-        "imports crate -> self::util @3",
+        "imports crate -> self::shapes @2 alias=shapes",
+        "imports crate -> self::util @3 alias=util",
         "imports crate -> crate::shapes @5 member=Circle alias=Circle",
         "imports crate -> crate::shapes @5 member=Shape alias=Figure",
         "imports crate -> util @6 member=*",
@@ -86,7 +86,7 @@ def test_traits_impls_enums_and_inline_modules():
         f"function {m}::tests::area_of_unit @73 private in {m}::tests",
     }
     assert reference_lines(facts) == {
-        f"imports {m} -> self::polygon @2",
+        f"imports {m} -> self::polygon @2 alias=polygon",
         f"imports {m} -> std @4 member=fmt alias=fmt",
         f"imports {m} -> crate::util @6 member=clamp alias=clamp",
         f"imports {m} -> crate::util @6 member=PI alias=PI",
@@ -220,7 +220,7 @@ mod outer {
         "imports crate::m -> log @6",
         "imports crate::m::outer::inner -> crate::m::outer::inner::deep @9 member=Thing alias=Thing",
         "imports crate::m::outer::inner -> crate::m @10 member=top alias=top",
-        "imports crate::m::outer::inner -> crate::m::outer::inner::leaf @11",
+        "imports crate::m::outer::inner -> crate::m::outer::inner::leaf @11 alias=leaf",
     }
 
 
@@ -256,6 +256,35 @@ impl S {
         f"calls {s} -> assoc @13 self",
         f"calls {s} -> my_macro @14",
         f"calls {s} -> other @15",
+    }
+
+
+def test_relative_paths_of_calls_and_types_in_inline_modules_are_made_absolute():
+    """As for ``use``: the resolver only knows the file, so ``super::``/``self::``
+    in an inline module are resolved here; a file module's stay as written."""
+    source = b"""pub fn up() {}
+mod net {
+    pub fn connect() -> super::Conn { super::up(); self::deep::dive(); assert!(super::ok()) }
+    pub struct Conn;
+    impl super::Tr for Conn {}
+    mod deep {
+        pub fn dive() { super::super::up(); crate::m::up(); }
+    }
+}
+fn top() { super::up(); }
+"""
+    facts = extract_source("rust", source, "src/m.rs")
+    calls = {line for line in reference_lines(facts) if not line.startswith("imports")}
+    n = "crate::m::net"
+    assert calls == {
+        f"returns {n}::connect -> crate::m::Conn @3",
+        f"calls {n}::connect -> crate::m::up @3",
+        f"calls {n}::connect -> deep::dive @3",
+        f"calls {n}::connect -> assert @3",
+        f"calls {n}::connect -> crate::m::ok @3",
+        f"implements {n}::Conn -> crate::m::Tr @5",
+        f"calls {n}::deep::dive -> crate::m::up @7",
+        "calls crate::m::top -> super::up @10",
     }
 
 

@@ -206,6 +206,75 @@ def test_incremental_rebinds_a_bare_call_when_a_base_changes_elsewhere(
         assert calls["p.Circle.area"] == f"p.{base}.twice"
 
 
+RUST_OTHER = (
+    "use crate::net::connect;\nuse crate::net::deep;\n\n"
+    "pub fn o1() -> u8 { connect() }\npub fn o2() -> u8 { crate::net::connect() }\n"
+    "pub fn o3() -> u8 { deep::dive() }\n"
+)
+RUST_INLINE = {
+    "src/lib.rs": (
+        "pub mod net {\n    pub fn connect() -> u8 { 1 }\n"
+        "    pub mod deep {\n        pub fn dive() -> u8 { super::connect() }\n    }\n}\n"
+        "pub mod other;\n\npub fn z() -> u8 { net::connect() + crate::net::deep::dive() }\n"
+    ),
+    "src/other.rs": RUST_OTHER,
+}
+RUST_FILES = {
+    "src/lib.rs": (
+        "pub mod net;\npub mod other;\n\n"
+        "pub fn z() -> u8 { net::connect() + crate::net::deep::dive() }\n"
+    ),
+    "src/net/mod.rs": "pub fn connect() -> u8 { 1 }\npub mod deep;\n",
+    "src/net/deep.rs": "pub fn dive() -> u8 { super::connect() }\n",
+    "src/other.rs": RUST_OTHER,
+}
+
+
+@pytest.mark.parametrize("files", [RUST_INLINE, RUST_FILES], ids=["inline", "files"])
+def test_rust_paths_reach_inline_modules_as_file_modules(workspace: Path, files) -> None:  # noqa: ANN001
+    """``use`` and call paths reach the items of ``mod net { ... }`` exactly as
+    those of ``src/net/mod.rs``; ``crate::``/``super::`` start at the crate root
+    and at the parent of the module they are written in (inline or file)."""
+    edges = project(workspace, files)
+    connect, dive = "crate::net::connect", "crate::net::deep::dive"
+    assert edges[("crate::other::o1", "connect")] == (connect, "import", None, 1)
+    assert edges[("crate::other::o2", "crate::net::connect")] == (connect, "import", None, 1)
+    assert edges[("crate::other::o3", "deep::dive")] == (dive, "import", None, 1)
+    via = "local" if files is RUST_INLINE else "import"  # ``mod net;`` binds ``net``
+    assert edges[("crate::z", "net::connect")] == (connect, via, None, 1)
+    assert edges[("crate::z", "crate::net::deep::dive")] == (dive, "import", None, 1)
+    written = "crate::net::connect" if files is RUST_INLINE else "super::connect"  # rust.py
+    assert edges[("crate::net::deep::dive", written)] == (connect, "import", None, 1)
+
+
+@pytest.mark.timeout(120)
+def test_incremental_follows_a_rust_module_moving_inline_and_back(
+    workspace: Path,
+    snapshot,
+    fresh_snapshot,  # noqa: ANN001
+) -> None:
+    from edits import apply, assert_same_as_fresh
+
+    for rel, text in RUST_FILES.items():
+        apply(workspace, ("write", rel, text))
+    build_index(workspace)
+    dive = "crate::net::deep::dive"
+    steps = [  # (operation, what ``deep::dive()`` in other.rs binds after it)
+        (("write", "src/lib.rs", RUST_INLINE["src/lib.rs"]), dive),
+        (("delete", "src/net/deep.rs", ""), dive),
+        (("delete", "src/net/mod.rs", ""), dive),  # inline only
+        (("write", "src/lib.rs", RUST_FILES["src/lib.rs"]), None),  # `mod net;`, no file
+        (("write", "src/net/mod.rs", RUST_FILES["src/net/mod.rs"]), None),
+        (("write", "src/net/deep.rs", RUST_FILES["src/net/deep.rs"]), dive),
+    ]
+    for op, expected in steps:
+        apply(workspace, op)
+        build_index(workspace)
+        assert_same_as_fresh(workspace, snapshot, fresh_snapshot, f"{op[0]} {op[1]}")
+        calls = {(e[3], e[11]): e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
+        assert calls["crate::other::o3", "deep::dive"] == expected, f"{op[0]} {op[1]}"
+
+
 def test_builtins_locals_and_external_modules_never_bind_elsewhere(workspace: Path) -> None:
     edges = project(
         workspace,

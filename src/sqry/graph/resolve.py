@@ -13,7 +13,9 @@ C++ namespace reopened in several files) are one candidate: the first by
 (path, line, column).
 
 1. ``self`` — only for ``via_self`` references: the member in the enclosing
-   class, then in its bases depth-first in declaration order.
+   class, then in its bases depth-first in declaration order. A path from a
+   module the file fixes (``LanguageSpec.rooted_heads``: Rust ``crate::a::f``,
+   ``super::f``) is resolved first too, as the ``use`` of it would be (``import``).
 2. ``local`` — the scope chain: the source symbol, its parents, the file's
    module. A class scope is seen from its methods only when the language says
    so (``LanguageSpec.members_in_scope``).
@@ -266,6 +268,8 @@ class SymbolTable:
             by_id[sym_id] = sym
             named[name].append(sym)
             file_names.add((file_id, name))
+            if kind == "module":  # inline (Rust ``mod x { ... }``): a module too
+                self._modules.setdefault(row[2], []).append(sym)
             if parent_kind in scope_kinds:
                 if kind == "method":  # adopted
                     self._adopted.add(name)
@@ -297,6 +301,8 @@ class SymbolTable:
             if parent_kind is None:
                 modules.setdefault(files[file_id].module, []).append(sym)
                 continue
+            if kind == "module":  # inline (Rust ``mod x { ... }``): a module too
+                modules.setdefault(qname, []).append(sym)
             if kind == "method" and parent_kind in SCOPE_KINDS:  # adopted
                 self._adopted.add(name)
                 qualified[qname].append(sym)
@@ -434,7 +440,10 @@ class SymbolTable:
             return key
 
     def modules(self, qname: str) -> list[Sym]:
-        """The module symbols (one per file) whose module name is ``qname``."""
+        """The module symbols whose module name is ``qname``: one per file, and
+        the inline modules so named (Rust ``mod net { ... }`` in ``lib.rs`` is
+        ``crate::net`` as much as ``src/net.rs`` would be; its members are its
+        children)."""
         found = self._modules.get(qname)
         if found is not None or self.complete:
             return found or _EMPTY
@@ -442,8 +451,10 @@ class SymbolTable:
             Sym(*r)
             for r in self.conn.execute(
                 _SYM_SELECT + " JOIN files f ON f.id = s.file_id "
-                "WHERE f.module = ? AND s.parent_id IS NULL",
-                (qname,),
+                "WHERE f.module = ? AND s.parent_id IS NULL "
+                "UNION ALL " + _SYM_SELECT + " WHERE s.qualified_name = ? AND s.kind = 'module' "
+                "AND s.parent_id IS NOT NULL",
+                (qname, qname),
             )
         ]
         self._modules[qname] = rows
@@ -654,6 +665,8 @@ class Resolver:
             # ``export { name } from "./x"``: what the module exports as ``name``,
             # even when it also defines a (then private) ``name`` of its own
             for mod in mods:
+                if mod.parent_id is not None:
+                    continue  # an inline module: the file's imports are not its own
                 spec = self._file_spec(mod.file_id)[1]
                 row = table.file_imports(mod.file_id, spec).exports.get(name) if spec else None
                 if row is not None:
@@ -670,6 +683,8 @@ class Resolver:
         if depth >= MAX_REEXPORT_DEPTH:
             return None
         for mod in mods:  # re-exported: ``from .impl import name`` in the module itself
+            if mod.parent_id is not None:
+                continue
             for row in reversed(table.imports(mod.file_id)):
                 if row.alias == name:
                     return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
@@ -682,7 +697,7 @@ class Resolver:
         for mod in mods:
             spec = self._file_spec(mod.file_id)[1]
             if spec is None or spec.star_exports is None or not spec.star_exports(name):
-                continue
+                continue  # (Rust, the only language with inline modules, has none)
             for row in table.imports(mod.file_id):
                 if row.member != "*":
                     continue
@@ -1034,6 +1049,33 @@ class Resolver:
             return UNRESOLVED
         return self.follow(found, segments[1:], "self", use_bases, sep, final)
 
+    def _rule_rooted(
+        self,
+        edge: EdgeRow,
+        segments: list[str],
+        use_bases: bool,
+        spec: LanguageSpec,
+        info: FileInfo,
+        final: frozenset[str],
+    ) -> Resolution | None:
+        """A path from a module the file fixes (``LanguageSpec.rooted_heads``:
+        Rust ``crate::net::connect``, ``super::connect``): made absolute as a
+        ``use`` of it would be, then the longest prefix naming a module (file or
+        inline) leads to the rest. No name in scope can shadow such a head, and
+        a path that does not lead anywhere is no other rule's either."""
+        if segments[0] not in spec.rooted_heads or len(segments) < 2:
+            return None
+        sep = spec.separator
+        absolute = self.table.module_of(edge.file_id, spec, edge.target)
+        parts = absolute.split(sep) if absolute else []
+        for k in range(len(parts) - 1, 0, -1):
+            picked = self._scope(sep.join(parts[:k]), sep, info.language)
+            if isinstance(picked, Resolution):
+                return picked
+            if picked is not None:
+                return self.follow(picked, parts[k:], "import", use_bases, sep, final)
+        raise _Stop
+
     def _rule_local(
         self,
         edge: EdgeRow,
@@ -1221,6 +1263,7 @@ class Resolver:
 # The rules after ``self``, in order (plain functions: bound methods kept on the
 # resolver would make it a reference cycle, freed only by the cycle collector).
 _RULES = (
+    Resolver._rule_rooted,
     Resolver._rule_local,
     Resolver._rule_import,
     Resolver._rule_inherited,

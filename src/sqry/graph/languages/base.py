@@ -75,6 +75,11 @@ class LanguageSpec:
     ``__init__``: public names; JS/TS ``export * from "./impl"``: all but
     ``default``); ``None`` (the default) means a ``*`` import re-exports nothing
     (Java on-demand imports, Go dot-imports, Rust ``use m::*``).
+    ``rooted_heads`` are first segments that make a reference path start at a
+    module the file fixes rather than at a name in scope (Rust ``crate::a::f``,
+    ``super::f``, ``self::f``): the resolver makes such a path absolute with
+    ``import_module`` — as a ``use`` of it — before any other rule, since no
+    name can shadow those keywords. Empty (the default): the language has none.
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -97,6 +102,7 @@ class LanguageSpec:
     dialects: tuple[str, ...] = ()
     imports_qualify: bool = True
     star_exports: Callable[[str], bool] | None = None
+    rooted_heads: frozenset[str] = frozenset()
     config_files: tuple[str, ...] = ()
 
 

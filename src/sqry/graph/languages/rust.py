@@ -9,11 +9,15 @@ Decisions (documented here because users see their effects):
   outside any ``src`` directory (``tests/it.rs``, ``build.rs``) is its own crate
   root named after its path: ``tests::it``.
 * **Inline** ``mod x { ... }`` is a ``module`` symbol, like a file module; ``mod x;``
-  is an ``imports`` reference to ``self::x``.
+  is an ``imports`` reference to ``self::x`` binding ``x`` (``x::f()`` then
+  goes through it, as through ``use self::x;``).
 * **``use`` trees** are flattened: ``use a::{b, c as d, e::*}`` gives ``a``/``b``,
   ``a``/``c`` as ``d`` and ``a::e``/``*`` (target/member). ``self``/``super`` paths in
   an inline module are made absolute here, since :func:`import_module` only
-  knows the file.
+  knows the file — and so are those of calls and types (``super::f()`` in
+  ``mod deep`` of ``crate::net`` calls ``crate::net::f``). Paths starting with
+  ``crate``/``super``/``self`` are ``rooted_heads``: the resolver makes them
+  absolute with :func:`import_module` and looks the modules (file or inline) up.
 * **Visibility**: ``pub`` → public; ``pub(crate)``, ``pub(super)``, ``pub(in p)`` →
   internal; none or ``pub(self)`` → private. Trait items and trait-impl items are
   public (as reachable as the trait); enum variants take the enum's.
@@ -205,7 +209,7 @@ class _RustExtractor:
                 elif name not in ctx.type_params and name != "Self":
                     found.append((name, current))
             elif kind == "scoped_type_identifier":
-                found.append((strip_generics(self.b.text(current)), current))
+                found.append((self.rooted(strip_generics(self.b.text(current)), ctx), current))
             elif kind == "type_binding":  # Iterator<Item = T>: the binding's name is no type
                 bound = current.child_by_field_name("type")
                 if bound is not None:
@@ -380,7 +384,8 @@ class _RustExtractor:
         self_qname = self.self_type_qname(type_path, ctx)
         trait = node.child_by_field_name("trait")
         if trait is not None:
-            ref = self.b.add_reference("implements", ctx.owner, self.path_name(trait), trait)
+            trait_path = self.rooted(self.path_name(trait), ctx)
+            ref = self.b.add_reference("implements", ctx.owner, trait_path, trait)
             self.b.source_later(ref, self_qname)
         inner = replace(
             ctx,
@@ -458,7 +463,7 @@ class _RustExtractor:
             target = (
                 f"self{SEP}{name}" if ctx.module == self.file_module else f"{ctx.module}{SEP}{name}"
             )
-            self.b.add_reference("imports", ctx.owner, target, node)
+            self.b.add_reference("imports", ctx.owner, target, node, alias=name)
             return None
         qname = f"{ctx.scope}{SEP}{name}"
         doc = self.doc(node) or self.inner_doc(body)
@@ -548,6 +553,13 @@ class _RustExtractor:
             rest = rest[1:]
         return base + rest
 
+    def rooted(self, path: str, ctx: _Ctx) -> str:
+        """A call's or type's path with ``self``/``super`` made absolute inside an
+        inline module (as :meth:`absolute` does for ``use``); else as written."""
+        if ctx.module == self.file_module or not path.startswith(("self::", "super::")):
+            return path
+        return SEP.join(self.absolute(path.split(SEP), ctx))
+
     def extern_crate(self, node: Node, ctx: _Ctx) -> None:
         name = node.child_by_field_name("name")
         alias = node.child_by_field_name("alias")
@@ -574,6 +586,8 @@ class _RustExtractor:
         target, via_self = self.callee(callee)
         if target is None:  # f()(), v[0](): kept as written, never resolved
             target = one_line(self.b.text(callee), MAX_CALLEE)
+        else:
+            target = self.rooted(target, ctx)
         if target not in PRELUDE_CONSTRUCTORS:
             self.b.add_call(ctx.owner, target, node, via_self=via_self)
         return ctx
@@ -618,7 +632,7 @@ class _RustExtractor:
         macro = node.child_by_field_name("macro")
         if macro is None:
             return None
-        name = strip_generics(self.b.text(macro))
+        name = self.rooted(strip_generics(self.b.text(macro)), ctx)
         self.b.add_call(ctx.owner, name, node)
         if name in EXPRESSION_MACROS:
             for child in node.named_children:
@@ -648,6 +662,7 @@ class _RustExtractor:
                         if target.startswith(prefix) and rest.isidentifier():
                             target, via_self = rest, True
                     if target not in PRELUDE_CONSTRUCTORS:
+                        target = target if via_self else self.rooted(target, ctx)
                         self.b.add_call(ctx.owner, target, start, via_self=via_self)
             name = tokens[index - 2] if index > 1 and tokens[index - 1].type == "!" else None
             if name is not None and name.type == "identifier":  # a nested `m!(...)`
@@ -768,5 +783,6 @@ LANGUAGE = LanguageSpec(
     separator=SEP,
     builtins=BUILTINS,
     members_in_scope=False,  # a bare f() in a method never means self.f()
+    rooted_heads=frozenset({"crate", "super", "self"}),
     package_of=None,  # a module is one file: another file's names need a `use`
 )
