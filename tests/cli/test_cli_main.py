@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cli_kit import AS_NOBODY, run_sqry, unprivileged
+from cli_kit import AS_NOBODY, IndexBuilder, run_sqry, unprivileged
 
 from sqry.cli.main import COMMAND_MODULES, build_parser, command_word
 
@@ -321,3 +322,51 @@ def test_an_index_directory_that_cannot_be_entered_is_named(shared_workspace: Pa
     done = run_sqry("search", "helper", cwd=shared_workspace, prefix=AS_NOBODY)
     index = shared_workspace / ".sqry" / "index.db"
     assert_one_line(done, 3, f"{index} cannot be checked (Permission denied): check the")
+
+
+def _dash_index(root: Path) -> None:
+    """An index with symbols whose names start with ``-`` (JS allows ``$``, not ``-``;
+    hand-built, as a pattern or symbol argument starting with ``-`` is the point)."""
+    b = IndexBuilder(root)
+    b.symbol("m", "module", "m.py", (1, 9))
+    b.symbol("m.-x", "function", "m.py", (2, 3), parent="m", name="-x")
+    b.symbol("m.caller", "function", "m.py", (4, 6), parent="m")
+    b.edge("calls", "m.caller", "m.-x", "-x", 5, 4)
+    b.write()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "expected"),
+    [
+        (["search", "--", "-x"], 0, "m.py:2:1  function  m.-x\n"),
+        (["search", "--", "-x", "."], 0, "m.py:2:1  function  m.-x\n"),
+        (["search", "--exact", "--", "-x", "."], 0, "m.py:2:1  function  m.-x\n"),
+        (["search", "--limit", "1", "--", "-x"], 0, "m.py:2:1  function  m.-x\n"),
+        (["graph", "callers", "--", "-x"], 0, "m.py:5:5  function  m.caller\n"),
+        (
+            ["graph", "callers", "--in", "m.py", "--", "-x", "."],
+            0,
+            "m.py:5:5  function  m.caller\n",
+        ),
+        (["query", "--", "-x", "."], 0, "m.py:2:1  function  m.-x\n"),  # a bare name
+        # before the --, -x is still an option
+        (["search", "-x", "--exact", "--", "."], 2, "sqry: unrecognized arguments: -x "),
+    ],
+)
+def test_double_dash_ends_the_options(
+    argv: list[str], code: int, expected: str, tmp_path: Path
+) -> None:
+    _dash_index(tmp_path)
+    done = run_sqry(*argv, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    if code == 0:
+        assert done.stdout == expected
+    else:
+        assert done.stderr.startswith(expected), done.stderr
+
+
+def test_double_dash_in_explain(tmp_path: Path) -> None:
+    _dash_index(tmp_path)
+    done = run_sqry("explain", "--json", "--", "-x", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["symbol"]["qualified_name"] == "m.-x"
