@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from helpers import SqrydEnv, processes_mentioning
+from helpers import SQRY, SQRYD, SqrydEnv, pid_alive, processes_mentioning, read_pidfile
 from sqry import __version__
 
 
@@ -213,3 +213,117 @@ def test_custom_socket_in_a_world_writable_dir_is_77(
     assert str(shared) in line and "world-writable" in line and f"chmod go-w {shared}" in line
     assert os.stat(shared).st_mode & 0o7777 == 0o777
     assert list(shared.iterdir()) == []
+
+
+# -- bugs and broken stdout: one line, a table exit code, never a traceback --------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """In-process runs of ``main``: no user config, no daemon variables from the shell."""
+    for name in list(os.environ):
+        if name.startswith(("SQRY_DAEMON_", "SQRYD_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+
+
+def _boom(*_args, **_kwargs):
+    raise RuntimeError("boom\nsecond line")
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_unexpected_exception_is_one_internal_error_line_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once: no catch-all in ``cli.main``, so any bug was a traceback and exit 1."""
+    from sqry.daemon.lifecycle import cli, config
+
+    monkeypatch.setattr(config, "to_toml", _boom)
+    assert cli.main(["print-config"]) == 70
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "sqryd: internal error: RuntimeError: boom second line (please report)\n"
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_internal_error_traceback_goes_to_the_log_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from sqry.daemon.lifecycle import cli, config
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("sqry")
+    logger.addHandler(handler)
+    monkeypatch.setattr(config, "to_toml", _boom)
+    try:
+        assert cli.main(["print-config"]) == 70
+    finally:
+        logger.removeHandler(handler)
+    assert capsys.readouterr().err.endswith("(please report; details in the log)\n")
+    assert [r.exc_info[0] for r in records if r.exc_info] == [RuntimeError]
+
+
+def _run_with_stdout(env: SqrydEnv, stdout, *argv: str, cmd=None):
+    proc = env.spawn(*argv, stdout=stdout, **({"cmd": cmd} if cmd else {}))
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "argv", [["print-config"], ["install-launchd"], ["--help"], ["--version"]], ids=" ".join
+)
+def test_full_stdout_is_one_line_73(sqryd_env: SqrydEnv, argv: list[str]) -> None:
+    """Once: a traceback and exit 1 for ``> /dev/full``."""
+    with open("/dev/full", "w") as full:
+        code, err = _run_with_stdout(sqryd_env, full, *argv)
+    assert (code, err) == (73, "sqryd: cannot write to standard output: No space left on device\n")
+
+
+@pytest.mark.timeout(60)
+def test_closed_stdout_is_one_line_73(sqryd_env: SqrydEnv) -> None:
+    """Once: AttributeError ('NoneType' has no attribute 'write') for ``>&-``."""
+    closing = ["sh", "-c", 'exec "$@" >&-', "sh", *SQRYD]
+    code, err = _run_with_stdout(sqryd_env, None, "print-config", cmd=closing)
+    assert (code, err) == (73, "sqryd: cannot write to standard output: it is closed\n")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cmd", ["sqryd", "sqry"])
+def test_status_to_full_stdout_is_one_line_73(live_daemon, cmd: str) -> None:
+    prefix, runner = ([], {}) if cmd == "sqryd" else (["daemon"], {"cmd": SQRY})
+    with open("/dev/full", "w") as full:
+        code, err = _run_with_stdout(live_daemon.env, full, *prefix, "status", **runner)
+    assert (code, err) == (73, f"{cmd}: cannot write to standard output: No space left on device\n")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("argv", [["print-config"], ["--help"]], ids=" ".join)
+def test_closed_pipe_stays_quiet(sqryd_env: SqrydEnv, argv: list[str]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        code, err = _run_with_stdout(sqryd_env, write_end, *argv)
+    finally:
+        os.close(write_end)
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.timeout(60)
+def test_print_pid_to_full_stdout_says_the_daemon_runs(sqryd_env: SqrydEnv) -> None:
+    """Once: a traceback at print(pid), exit 1, and no word that the daemon was running."""
+    with open("/dev/full", "w") as full:
+        code, err = _run_with_stdout(sqryd_env, full, "start", "--detach", "--print-pid")
+    pid = read_pidfile(sqryd_env.pidfile)
+    assert pid is not None and pid_alive(pid)
+    sqryd_env.track(pid)
+    assert code == 73, err
+    assert err == (
+        f"sqryd: daemon is running with pid {pid}, but cannot write to standard output: "
+        "No space left on device\n"
+    )

@@ -19,7 +19,13 @@ import os
 import sys
 
 from sqry import __version__
-from sqry.daemon.lifecycle.errors import EX_OK, DaemonError, UsageError
+from sqry.daemon.lifecycle.errors import (
+    EX_OK,
+    EX_SOFTWARE,
+    DaemonError,
+    DaemonIoError,
+    UsageError,
+)
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms per call
 if TYPE_CHECKING:
@@ -194,7 +200,10 @@ def _cmd_start(args: Args, env: Mapping[str, str]) -> int:
         load_cli_config(args, env), config_path=args.config, log_level=args.log_level, env=env
     )
     if args.print_pid:
-        print(pid)
+        try:
+            write_stdout(f"{pid}\n")
+        except DaemonIoError as err:
+            raise DaemonIoError(f"daemon is running with pid {pid}, but {err}") from err
     return EX_OK
 
 
@@ -211,14 +220,14 @@ def _cmd_status(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.control import daemon_status, format_status, status_json
 
     result = daemon_status(load_cli_config(args, env), env=env)
-    print(status_json(result) if args.json else format_status(result))
+    write_stdout((status_json(result) if args.json else format_status(result)) + "\n")
     return EX_OK
 
 
 def _cmd_print_config(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.config import to_toml
 
-    sys.stdout.write(to_toml(load_cli_config(args, env)))
+    write_stdout(to_toml(load_cli_config(args, env)))
     return EX_OK
 
 
@@ -233,7 +242,7 @@ def _cmd_unit(args: Args, env: Mapping[str, str]) -> int:
         text = units.systemd_system_unit(cfg, exe, args.user)
     else:
         text = units.launchd_plist(cfg, exe)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    write_stdout(text if text.endswith("\n") else text + "\n")
     return EX_OK
 
 
@@ -395,27 +404,105 @@ def _help(commands: dict[str, Command], command: Command | None) -> str:
 def report(prog: str, err: DaemonError) -> int:
     """Print ``<prog>: <message>`` (one line) on stderr; return the exit code."""
     message = " ".join(str(err).split("\n"))
-    sys.stderr.write(f"{prog}: {message}\n")
-    sys.stderr.flush()
+    _write_stderr(f"{prog}: {message}\n")
     return err.exit_code
 
 
+def report_internal(prog: str, err: BaseException) -> int:
+    """Last resort for a bug: one ``<prog>: internal error: ...`` line, exit 70.
+
+    Worded like ``sqry``'s own last resort. A traceback is no help to a user,
+    but it is to whoever fixes the bug: it goes to the daemon's log when this
+    process has one (the daemon roles log through the ``sqry`` logger), and the
+    line says so; otherwise ``SQRY_DEBUG=1`` prints it, as for ``sqry``.
+    """
+    where = "; details in the log" if _log_traceback(err) else ""
+    if not where and os.environ.get("SQRY_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(err)
+    detail = " ".join(str(err).split())
+    _write_stderr(
+        f"{prog}: internal error: {type(err).__name__}: {detail} (please report{where})\n"
+    )
+    return EX_SOFTWARE
+
+
+def _log_traceback(err: BaseException) -> bool:
+    """Log ``err`` with its traceback if logging was set up; True when it was."""
+    logging = sys.modules.get("logging")  # never imported just for this
+    if logging is None:
+        return False
+    logger = logging.getLogger("sqry")
+    if not logger.handlers:
+        return False
+    logger.error("internal error", exc_info=err)
+    return True
+
+
+def _write_stderr(text: str) -> None:
+    """Best effort: with stderr closed or full there is nobody left to tell."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout and flush; a failure is DaemonIoError (73), one line.
+
+    Flushing here, not at interpreter exit, is what turns ENOSPC (``> /dev/full``)
+    or a closed fd 1 (``sys.stdout`` is None) into a message and an exit code
+    instead of a traceback. BrokenPipeError passes through: the reader left, and
+    ``main`` exits quietly.
+    """
+    out = sys.stdout
+    if out is None:
+        raise DaemonIoError("cannot write to standard output: it is closed")
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as err:  # ValueError: write to a closed file object
+        reason = getattr(err, "strerror", None) or str(err)
+        raise DaemonIoError(f"cannot write to standard output: {reason}") from err
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point fd 1 at /dev/null so the exit-time flush cannot complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one ``sqryd`` command; return its exit code (never raises for user errors)."""
+    """Run one ``sqryd`` command; return its exit code (never raises, never a traceback).
+
+    Expected failures are DaemonErrors (their own code); anything else is a bug,
+    reported by :func:`report_internal` (70).
+    """
     env = os.environ
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         if isinstance(args, str):
-            sys.stdout.write(args)
+            write_stdout(args)
             return EX_OK
         return int(args.handler(args, env))
     except DaemonError as err:
         return report(PROG, err)
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
+        _write_stderr(f"{PROG}: interrupted\n")
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return EX_OK
+    except Exception as err:
+        return report_internal(PROG, err)
 
 
 if __name__ == "__main__":
