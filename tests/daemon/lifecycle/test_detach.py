@@ -404,3 +404,24 @@ def test_detach_loser_prints_no_log_warning(live_daemon: LiveDaemon) -> None:
     again = live_daemon.env.run("start", "--detach", env=env)
     assert again.returncode == 75
     assert again.stderr.count("\n") == 1 and "warning" not in again.stderr
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_detach_losers_name_the_daemon_not_a_launcher(sqryd_env: SqrydEnv) -> None:
+    """The pidfile names the launcher until its child writes its own pid (the seed's
+    hand-off): a loser reading it then must wait for the daemon's pid, not report a
+    process that is about to exit."""
+    starters = [sqryd_env.spawn("start", "--detach", "--print-pid") for _ in range(6)]
+    results = [(proc, *proc.communicate(timeout=90)) for proc in starters]
+    winners = [int(out) for proc, out, _ in results if proc.returncode == 0]
+    assert len(winners) == 1, [err for _, _, err in results]
+    daemon_pid = winners[0]
+    sqryd_env.track(daemon_pid)
+    launcher_pids = {proc.pid for proc in starters}
+    for proc, _, err in results:
+        if proc.returncode != 0:
+            assert proc.returncode == 75, err
+            named = int(err.split("(pid=", 1)[1].split(")", 1)[0])
+            assert named not in launcher_pids, f"a loser named a launcher: {err}"
+            assert named == daemon_pid, err
+    assert sqryd_env.run("stop").returncode == 0

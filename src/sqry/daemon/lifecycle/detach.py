@@ -40,6 +40,7 @@ from sqry.daemon.lifecycle.errors import (
 
 if TYPE_CHECKING:
     from sqry.daemon.lifecycle.config import DaemonConfig
+    from sqry.daemon.lifecycle.paths import RuntimePaths
     from sqry.daemon.lifecycle.pidfile import PidfileLock
 
 ENV_LOCK_FD = "SQRYD_LOCK_FD"
@@ -61,6 +62,8 @@ SERVICE_MANAGER_VARS = (
 MAX_READY_LINE = 64 * 1024
 REAP_SECS = 5.0
 LOG_TAIL_LINES = 3
+HANDOFF_POLL_SECS = 0.02
+PIDFILE_GRACE_SECS = 1.0
 
 
 class ChildFailed(DaemonError):
@@ -154,17 +157,74 @@ def run_parent(
     """
     del config_path  # cfg.config_file names the same file, already absolute
     from sqry.daemon.lifecycle.paths import prepare_start
-    from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
 
     paths = cfg.paths(env)
     prepare_start(paths)
-    lock = acquire_pidfile_lock(paths)
+    lock = acquire_or_name_the_daemon(paths, float(cfg.auto_start_ready_timeout_secs))
     try:
         _warn_if_log_unusable(cfg, env)
         return _spawn_and_wait(cfg, lock, paths, log_level, env)
     except BaseException:
         lock.close()  # still WriteOwner: removes the pidfile, unlocks
         raise
+
+
+def acquire_or_name_the_daemon(paths: RuntimePaths, timeout: float) -> PidfileLock:
+    """``acquire_pidfile_lock``, retried while the pidfile does not name the daemon yet.
+
+    The pidfile protocol (the seed) has the lock winner write its pid just
+    after taking the lock (an fsync'ed write: milliseconds), and a ``start
+    --detach`` launcher's child overwrite the launcher's pid a moment later. A
+    loser reading the pidfile in between would say "already running" with
+    ``pid=?``, a stale pid, or the launcher's, which exits right after. So we
+    retry while the pid is missing or dead (for ``PIDFILE_GRACE_SECS``) or a
+    launcher (``_is_launcher``; for ``timeout``, the ready timeout that bounds
+    the launcher's own life). Either the pidfile then names the daemon, or the
+    holder gave up and the lock is free for us. A live non-launcher holder (a
+    running daemon) is reported at once.
+    """
+    from sqry.daemon.lifecycle.errors import AlreadyRunning
+    from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
+
+    started = time.monotonic()
+    while True:
+        try:
+            return acquire_pidfile_lock(paths)
+        except AlreadyRunning as err:
+            if time.monotonic() - started >= _patience_for(err.owner_pid, timeout):
+                raise
+        time.sleep(HANDOFF_POLL_SECS)
+
+
+def _patience_for(pid: int | None, timeout: float) -> float:
+    """How long a loser may wait for the pidfile to name the lock holder's daemon."""
+    if pid is None or not _pid_exists(pid):
+        return PIDFILE_GRACE_SECS  # the winner has not written its pid yet
+    return timeout if _is_launcher(pid) else 0.0
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, as another user's process
+    return True
+
+
+def _is_launcher(pid: int) -> bool:
+    """Whether ``pid`` runs ``sqryd start --detach`` in the parent role (Linux ``/proc``).
+
+    False where there is no /proc (macOS): the message may then name the
+    launcher, as before, but nothing waits on a guess.
+    """
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = fh.read().split(b"\0")
+    except OSError:
+        return False
+    return b"--detach" in argv and b"--spawned-by-client" not in argv
 
 
 def _warn_if_log_unusable(cfg: DaemonConfig, env: Mapping[str, str]) -> None:
