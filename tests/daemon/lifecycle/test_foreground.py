@@ -120,6 +120,42 @@ def test_non_socket_file_at_the_socket_path_is_refused_and_untouched(sqryd_env: 
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("argv", [["start"], ["start", "--detach"]], ids=" ".join)
+def test_live_socket_at_the_socket_path_is_refused_and_untouched(
+    sqryd_env: SqrydEnv, argv: list[str]
+) -> None:
+    """Once: unlinked as "stale" and taken over, cutting the listener off from its clients."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(sqryd_env.socket))
+        listener.listen(4)
+        inode = os.stat(sqryd_env.socket).st_ino
+        done = sqryd_env.run(*argv)
+        assert done.returncode == 78, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith(
+            f"sqryd: another program (pid {os.getpid()}) is listening on socket "
+            f"{sqryd_env.socket}; refusing to take it over"
+        )
+        assert "SQRY_DAEMON_SOCKET" in lines[0]
+        assert os.stat(sqryd_env.socket).st_ino == inode and socket_accepts(sqryd_env.socket)
+    assert not sqryd_env.pidfile.exists(), "a failed start removes its pidfile"
+    assert not lock_is_held(sqryd_env.lock)
+
+
+@pytest.mark.timeout(60)
+def test_socket_nobody_listens_on_is_stale_and_replaced(sqryd_env: SqrydEnv) -> None:
+    sqryd_env.runtime.mkdir(mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as left_behind:
+        left_behind.bind(str(sqryd_env.socket))  # bound, never listening: connect is refused
+        proc = start_foreground(sqryd_env)
+    assert "removing stale socket" in sqryd_env.log.read_text()
+    proc.send_signal(signal.SIGTERM)
+    assert finish(proc, DRAIN_SECS + 2)[0] == 0
+
+
+@pytest.mark.timeout(60)
 def test_socket_modes_and_pidfile(sqryd_env: SqrydEnv) -> None:
     proc = start_foreground(sqryd_env)
     assert os.stat(sqryd_env.socket).st_mode & 0o777 == 0o600

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 
 import pytest
 
@@ -106,4 +107,24 @@ def test_a_displaced_daemon_leaves_the_new_daemons_socket_alone(sqryd_env: Sqryd
 @pytest.mark.timeout(60)
 def test_a_displaced_daemon_leaves_the_new_daemons_pidfile_alone(sqryd_env: SqrydEnv) -> None:
     new = _takeover(sqryd_env)
+    assert read_pidfile(sqryd_env.pidfile) == new.pid
+
+
+@pytest.mark.timeout(60)
+def test_a_displaced_daemon_leaves_the_new_daemons_ready_marker_alone(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """Once: the new daemon reopened (truncated) the old marker, so both had one inode,
+    and the displaced daemon deleted the new daemon's marker on its way out."""
+    old = start(sqryd_env, SQRYD_SELF_CHECK_SECS="30")  # no check fires during the test
+    sqryd_env.lock.unlink()  # the name is free for a second daemon...
+    sqryd_env.socket.unlink()
+    new = start(sqryd_env, SQRYD_SELF_CHECK_SECS="30")
+    marker = sqryd_env.runtime / "sqryd.ready"
+    assert marker.exists()
+    old.send_signal(signal.SIGTERM)  # ...and the displaced one leaves
+    _, err = old.communicate(timeout=20)
+    assert old.returncode == 0, err
+    assert marker.exists(), "the new daemon's ready marker must survive"
+    assert new.poll() is None and socket_accepts(sqryd_env.socket)
     assert read_pidfile(sqryd_env.pidfile) == new.pid

@@ -440,6 +440,13 @@ def _remove_stale_socket(path: str) -> None:
             f"{path} exists and is not a socket; refusing to replace it: "
             "move it away or set SQRY_DAEMON_SOCKET to another path"
         )
+    listener = _live_listener(path)
+    if listener is not None:
+        raise ConfigError(
+            f"another program{listener} is listening on socket {path}; refusing to take it "
+            "over: stop that program (an older sqryd whose lock file was removed counts too), "
+            "or set SQRY_DAEMON_SOCKET to another path"
+        )
     log.info("removing stale socket %s", path)
     try:
         os.unlink(path)
@@ -449,22 +456,72 @@ def _remove_stale_socket(path: str) -> None:
         raise SocketSetupError(f"cannot remove stale socket {path}: {err.strerror}") from err
 
 
-def _touch(path: str) -> tuple[int, int] | None:
-    """Create the ready marker; return its identity, or None (logged) when that fails.
+def _live_listener(path: str) -> str | None:
+    """None when the socket at ``path`` is stale (connect refused); else who listens.
 
+    Holding the lock proves no *sqryd that holds this lock* listens there, but
+    not that nobody does: a daemon whose lock file was deleted, or any other
+    program, may. Unlinking its socket would silently cut it off from its
+    clients. The probe is a non-blocking connect: ECONNREFUSED means stale;
+    success or a full backlog (EAGAIN) means live; any other error (e.g.
+    EACCES on someone else's socket) is treated as live, since only a file we
+    can prove dead may be removed. Returns ``" (pid N)"`` when the kernel tells
+    the listener's pid (SO_PEERCRED), else ``""``.
+    """
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.setblocking(False)
+        probe.connect(path)
+    except ConnectionRefusedError:
+        return None
+    except FileNotFoundError:
+        return None  # gone meanwhile: nothing to remove
+    except OSError:
+        return ""
+    else:
+        return _peer_pid_text(probe)
+    finally:
+        probe.close()
+
+
+def _peer_pid_text(sock: socket.socket) -> str:
+    """``" (pid N)"`` for a connected Unix socket's peer on Linux, else ``""``."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return ""
+    try:
+        pid = int.from_bytes(sock.getsockopt(socket.SOL_SOCKET, option, 12)[:4], sys.byteorder)
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid > 0 else ""
+
+
+def _touch(path: str) -> tuple[int, int] | None:
+    """Create a fresh ready marker; return its identity, or None (logged) when that fails.
+
+    Always a new inode (temp file + rename), never the existing file reopened:
+    the identity is what lets shutdown remove only *our* marker. Truncating a
+    marker left by a displaced daemon would give both daemons the same inode,
+    and the displaced one would delete ours when its self-check made it leave.
     A failure is not fatal: readiness is also visible on the socket.
     """
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with contextlib.suppress(OSError):  # left by a crashed daemon that had our pid
+        os.unlink(tmp)
     try:
         fd = os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
         )
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
     except OSError as err:
         log.warning("cannot create ready marker %s: %s", path, err.strerror)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         return None
-    try:
-        st = os.fstat(fd)
-    finally:
-        os.close(fd)
     return (st.st_dev, st.st_ino)
 
 
