@@ -136,6 +136,7 @@ class IndexBuilder:
     def _fill(self, conn: sqlite3.Connection) -> None:
         conn.executescript(schema.DDL)
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (self.schema_version,))
+        conn.execute("INSERT INTO meta VALUES ('built_at', '2024-01-01T00:00:00Z')")
         file_ids = {}
         for path, language in self.files.items():
             file_ids[path] = conn.execute(

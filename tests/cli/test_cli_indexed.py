@@ -8,11 +8,15 @@ that the query engine reads what the indexer writes.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from cli_kit import run_sqry
+from cli_kit import RUN_TIMEOUT, run_sqry
+
+from helpers import wait_until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -175,3 +179,80 @@ def test_reindex_after_an_edit_changes_the_answer(project):
     assert lines("query", "callers:authenticate", cwd=project) == [
         "shop/api.py:10:1  function  shop.api.login"
     ]
+
+
+# A first build stopped after its first file: the schema is committed (open_writer),
+# the build's own transaction is not. "die" ends it like SIGKILL (no rollback, no
+# cleanup); "wait" holds it there until stdin closes.
+STOPPED_BUILD = """
+import os, sys
+from sqry.graph.index import build_index
+
+def progress(done, total):
+    if done == 1:
+        open(sys.argv[2], "w").close()
+        if sys.argv[3] == "die":
+            os._exit(9)
+        sys.stdin.read()
+
+build_index(sys.argv[1], progress=progress, workers=1)
+"""
+
+ASK = {
+    "query": ["query", "kind:function|count"],
+    "search": ["search", "helper"],
+    "graph callers": ["graph", "callers", "authenticate"],
+    "explain": ["explain", "authenticate"],
+}
+
+
+def _write_project(root: Path) -> Path:
+    for path, source in PROJECT.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(source).lstrip())
+    return root
+
+
+def test_a_killed_first_build_is_no_index_not_no_results(tmp_path):
+    marker = tmp_path / "started"  # outside the project
+    root = _write_project(tmp_path / "project")
+    killed = subprocess.run(
+        [sys.executable, "-c", STOPPED_BUILD, str(root), str(marker), "die"],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert killed.returncode == 9 and marker.exists(), killed.stderr
+    for argv in ASK.values():
+        done = run_sqry(*argv, cwd=root)
+        assert (done.returncode, done.stderr) == (
+            3,
+            f"sqry: no complete index in {root}: its first build did not finish; "
+            f"create it with: sqry index {root}\n",
+        ), argv
+    assert run_sqry("index", cwd=root).returncode == 0
+    assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"
+
+
+def test_queries_during_the_first_build_say_it_is_running(tmp_path):
+    marker = tmp_path / "started"  # outside the project
+    root = _write_project(tmp_path / "project")
+    build = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_BUILD, str(root), str(marker), "wait"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(marker.exists, RUN_TIMEOUT, message="the build to reach its first file")
+        for argv in ASK.values():
+            done = run_sqry(*argv, cwd=root)
+            assert (done.returncode, done.stderr) == (
+                3,
+                f"sqry: no complete index in {root} yet: 'sqry index' is building it; "
+                "wait for it to finish\n",
+            ), argv
+        _, err = build.communicate("", timeout=RUN_TIMEOUT)
+        assert build.returncode == 0, err
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"

@@ -14,7 +14,8 @@ Reader API (for the query engine, the CLI and the daemon)::
   sqlite3.Row``, ``PRAGMA query_only``) on the schema of
   :mod:`sqry.graph.schema`. Readers never see a half-written build: every build
   commits in one transaction and WAL mode lets readers keep reading the previous
-  state meanwhile.
+  state meanwhile; before the first build commits, there is no previous state to
+  read (:class:`IncompleteIndex`).
 - Edge semantics: ``target_id`` NULL = unresolved (``target_text`` always holds
   the name as written); ``resolved_via`` names the rule that bound it (``local``,
   ``import``, ``self``, ``package``, ``unique``); an ambiguous reference has
@@ -22,7 +23,9 @@ Reader API (for the query engine, the CLI and the daemon)::
   ``candidates`` = how many. ``contains`` edges are structural (always resolved,
   ``resolved_via`` NULL).
 - :class:`NoIndex` means there is nothing to read (the CLI exits 3 and prints
-  ``str(exc)``, which names the command that creates one); :class:`IncompatibleIndex`
+  ``str(exc)``, which names the command that creates one); its subclass
+  :class:`IncompleteIndex` means the file is there but no build has completed in
+  it (the first build is running, or was killed); :class:`IncompatibleIndex`
   means a file is there but unusable (corrupt, not a sqry index, another schema
   version); ``str(exc)`` tells the user to run ``sqry index --force``.
 
@@ -58,6 +61,31 @@ class NoIndex(Exception):
         super().__init__(
             f"no sqry index in {self.root}; create one with: sqry index {_quote(self.root)}"
         )
+
+
+class IncompleteIndex(NoIndex):
+    """The index file exists but no build has completed in it yet.
+
+    A build commits the empty schema first (:func:`open_writer`), then fills it in
+    one transaction that ends by recording ``built_at``; until that commits —
+    while the first ``sqry index`` runs, or forever if it was killed — readers
+    would see empty tables and answer "no results". ``building`` says whether a
+    build holds the lock now, so the message says wait rather than re-run.
+    """
+
+    def __init__(self, root: Path | str, building: bool) -> None:
+        super().__init__(root)
+        if building:
+            message = (
+                f"no complete index in {self.root} yet: 'sqry index' is building it; "
+                "wait for it to finish"
+            )
+        else:
+            message = (
+                f"no complete index in {self.root}: its first build did not finish; "
+                f"create it with: sqry index {_quote(self.root)}"
+            )
+        self.args = (message,)
 
 
 class IncompatibleIndex(Exception):
@@ -133,9 +161,15 @@ def find_index_root(start: Path | str) -> Path | None:
 
 
 def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
-    """The index's ``meta`` table, or :class:`IncompatibleIndex` saying what is wrong."""
+    """The index's ``meta`` table, or :class:`IncompatibleIndex` saying what is wrong.
+
+    A database without any table is a build that died before committing its
+    schema: :class:`IncompleteIndex`, not "not a sqry index".
+    """
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if not tables:
+            raise IncompleteIndex(root, build_running(root))
         if "meta" not in tables:
             raise IncompatibleIndex(root, "it is not a sqry index (no meta table)")
         meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
@@ -193,6 +227,8 @@ def open_index(root: Path | str) -> IndexReader:
         raise IncompatibleIndex(root, f"it cannot be opened ({exc})") from None
     try:
         meta = check_compatible(conn, root)
+        if "built_at" not in meta:
+            raise IncompleteIndex(root, build_running(root))
         conn.execute("PRAGMA query_only = 1")
     except BaseException:
         conn.close()
@@ -261,6 +297,24 @@ def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterato
     finally:
         _HELD_LOCKS.discard(fd)
         os.close(fd)
+
+
+def build_running(root: Path) -> bool:
+    """Whether a build of ``root`` holds its lock right now (a shared ``flock``
+    attempt that would block); False when there is no lock file to ask."""
+    try:
+        fd = os.open(index_path(root).with_name(LOCK_FILE), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also releases the shared lock if it was granted
+    return False
 
 
 _HELD_LOCKS: set[int] = set()  # descriptors of the build locks this process holds
