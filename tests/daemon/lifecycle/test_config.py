@@ -573,3 +573,89 @@ def test_to_toml_refuses_non_utf8_paths() -> None:
     bad = os.fsdecode(b"/tmp/\xff.sock")
     with pytest.raises(ConfigError, match="socket.path"):
         to_toml(DaemonConfig(socket_path=bad))
+
+
+# --- explicit paths that name nothing, and files that are not config files ------------
+
+
+def test_empty_explicit_path_is_an_error_not_the_default_file(
+    tmp: Path, env: dict[str, str]
+) -> None:
+    """Once: ``--config ""`` silently loaded ~/.config/sqry/daemon.toml."""
+    default = tmp / "home" / ".config" / "sqry" / "daemon.toml"
+    default.parent.mkdir(parents=True)
+    default.write_text("memory_limit_mb = 512\n")
+    with pytest.raises(ConfigError) as info:
+        load_config("", env=env)
+    assert info.value.exit_code == 78
+    assert str(info.value) == "--config needs a file path, got an empty string"
+
+
+def test_empty_config_env_counts_as_unset(tmp: Path, env: dict[str, str]) -> None:
+    default = tmp / "home" / ".config" / "sqry" / "daemon.toml"
+    default.parent.mkdir(parents=True)
+    default.write_text("memory_limit_mb = 512\n")
+    assert load_config(env={**env, "SQRY_DAEMON_CONFIG": ""}).memory_limit_mb == 512
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[socket]\npath = "/tmp/a\\u0000b"\n', "socket.path"),
+        ('log_file = "/tmp/a\\u0000b"\n', "log_file"),
+        ('[[workspaces]]\npath = "/src/a\\u0000b"\n', "workspaces[0]"),
+    ],
+)
+def test_nul_in_a_path_is_a_complete_sentence(
+    tmp: Path, env: dict[str, str], text: str, key: str
+) -> None:
+    """Once: the message stopped at "...contains a NUL character; paths cannot"."""
+    path = write(tmp, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    assert str(info.value) == (
+        f"{key} in config file {path} contains a NUL character, which no path can contain; "
+        "remove it"
+    )
+
+
+def test_nul_in_a_path_from_the_environment(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="SQRY_DAEMON_SOCKET in the environment contains a NUL"):
+        load_config(env={**env, "SQRY_DAEMON_SOCKET": "/tmp/a\x00b"})
+
+
+def test_config_over_the_size_limit_is_refused(tmp: Path, env: dict[str, str]) -> None:
+    path = tmp / "daemon.toml"
+    path.write_bytes(b"#" * lc.MAX_CONFIG_BYTES + b"\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    assert str(info.value).startswith(f"config file {path} is larger than 1 MiB")
+
+
+def test_config_at_the_size_limit_is_read(tmp: Path, env: dict[str, str]) -> None:
+    path = tmp / "daemon.toml"
+    path.write_bytes(b"memory_limit_mb = 7\n" + b"#" * (lc.MAX_CONFIG_BYTES - 21) + b"\n")
+    assert path.stat().st_size == lc.MAX_CONFIG_BYTES
+    assert load_config(path, env=env).memory_limit_mb == 7
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("/dev/zero", "a character device"),
+        ("/dev/urandom", "a character device"),
+        ("fifo", "a named pipe"),
+    ],
+)
+def test_config_that_is_not_a_regular_file_is_refused(
+    tmp: Path, env: dict[str, str], name: str, kind: str
+) -> None:
+    """Once: /dev/zero ended in MemoryError, /dev/urandom and a FIFO never returned."""
+    path = Path(name) if name.startswith("/") else tmp / name
+    if name == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    assert str(info.value).startswith(f"cannot read config file {path}: it is {kind}")
+    assert "not a regular file" in str(info.value)

@@ -327,3 +327,18 @@ def test_print_pid_to_full_stdout_says_the_daemon_runs(sqryd_env: SqrydEnv) -> N
         f"sqryd: daemon is running with pid {pid}, but cannot write to standard output: "
         "No space left on device\n"
     )
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("cmd", ["sqryd", "sqry"])
+def test_empty_config_flag_is_78_not_the_default_file(sqryd_env: SqrydEnv, cmd: str) -> None:
+    """Once: ``--config ""`` silently loaded the default file."""
+    default = sqryd_env.dir / "config" / "sqry" / "daemon.toml"
+    default.parent.mkdir(parents=True)
+    default.write_text("memory_limit_mb = 512\n")
+    argv = (
+        ["print-config", "--config", ""] if cmd == "sqryd" else ["daemon", "status", "--config", ""]
+    )
+    done = sqryd_env.run(*argv, **({} if cmd == "sqryd" else {"cmd": SQRY}))
+    assert done.returncode == 78, done.stderr
+    assert done.stderr == f"{cmd}: --config needs a file path, got an empty string\n"

@@ -28,6 +28,7 @@ daemon-side helpers, and the config classes are written by hand because
 from __future__ import annotations
 
 import os
+import stat
 
 from sqry.daemon.lifecycle.errors import ConfigError
 from sqry.daemon.lifecycle.paths import RuntimePaths, absolute_path, socket_file
@@ -292,8 +293,16 @@ def load_config(
 
 
 def _locate(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> str | None:
-    """Pick the config file; None when the default file does not exist."""
-    if path is not None and os.fspath(path) != "":
+    """Pick the config file; None when the default file does not exist.
+
+    ``--config ""`` is an explicit path that names nothing: an error, never a
+    silent fall-back to the default file. ``SQRY_DAEMON_CONFIG=""`` counts as
+    unset, like every other empty environment variable here (``VAR= cmd`` is
+    how shells and unit files clear a variable).
+    """
+    if path is not None:
+        if os.fspath(path) == "":
+            raise ConfigError("--config needs a file path, got an empty string")
         return _require_file(absolute_path(path), "--config")
     named = env.get(CONFIG_ENV)
     if named:
@@ -310,14 +319,16 @@ def _require_file(path: str, origin: str) -> str:
     return path
 
 
+MAX_CONFIG_BYTES = MIB
+"""Largest config file read: a daemon.toml is a few hundred bytes, and without a
+bound ``--config /dev/zero`` exhausts memory and ``/dev/urandom`` never ends."""
+_READ_CHUNK = 64 * 1024
+
+
 def _read_toml(file_path: str) -> dict[str, Any]:
     import tomllib
 
-    try:
-        with open(file_path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {file_path}: {exc.strerror or exc}") from exc
+    data = _read_config_bytes(file_path)
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -326,6 +337,53 @@ def _read_toml(file_path: str) -> dict[str, Any]:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {file_path} is not valid TOML: {exc}") from exc
+
+
+def _read_config_bytes(file_path: str) -> bytes:
+    """The file's bytes: a regular file of at most MAX_CONFIG_BYTES, else ConfigError.
+
+    Opened non-blocking so a FIFO cannot hang the open; the type is checked on
+    the opened fd (no window for a swap) and the read stops one byte past the
+    limit, whatever ``st_size`` claimed.
+    """
+    try:
+        fd = os.open(file_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {file_path}: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                f"cannot read config file {file_path}: it is {_file_kind(mode)}, not a regular "
+                "file; point --config or SQRY_DAEMON_CONFIG at a daemon.toml"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_CONFIG_BYTES and (chunk := os.read(fd, _READ_CHUNK)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {file_path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"config file {file_path} is larger than {MAX_CONFIG_BYTES // MIB} MiB; a daemon.toml "
+            "is a few lines: check that the path names the right file"
+        )
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    """``a directory``, ``a character device``... for messages about non-regular files."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a plain file")
 
 
 def _apply_file(cfg: DaemonConfig, sources: dict[str, str], file_path: str) -> None:
@@ -452,7 +510,9 @@ def _path_value(raw: str, key: str, where: str, base: str | None) -> str:
     if raw == "":
         raise ConfigError(f"{key} in {where} must not be empty")
     if "\x00" in raw:
-        raise ConfigError(f"{key} in {where} contains a NUL character; paths cannot")
+        raise ConfigError(
+            f"{key} in {where} contains a NUL character, which no path can contain; remove it"
+        )
     if key in ("log_file", LOG_FILE_ENV) and raw in STDERR_LOG_VALUES:
         return raw
     return absolute_path(raw, base)
