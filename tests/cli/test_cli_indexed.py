@@ -8,13 +8,15 @@ that the query engine reads what the indexer writes.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_kit import RUN_TIMEOUT, run_sqry
+from cli_kit import AS_NOBODY, RUN_TIMEOUT, run_sqry, shared_tmp_dir, unprivileged
 
 from helpers import wait_until
 
@@ -256,3 +258,43 @@ def test_queries_during_the_first_build_say_it_is_running(tmp_path):
             build.kill()
             build.wait()
     assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"
+
+
+@pytest.fixture
+def read_only_project() -> Iterator[Path]:
+    """The project indexed for real (a WAL database), then not writable by the user
+    :data:`AS_NOBODY` runs as; removed afterwards."""
+    base = shared_tmp_dir()
+    root = _write_project(base / "project")
+    assert run_sqry("index", cwd=root).returncode == 0
+    if not AS_NOBODY:  # not root: take write access away from ourselves
+        (root / ".sqry" / "index.db").chmod(0o444)
+        (root / ".sqry").chmod(0o555)
+    try:
+        yield root
+    finally:
+        (root / ".sqry").chmod(0o755)
+        shutil.rmtree(base)
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+def test_an_index_the_user_cannot_write_is_read(read_only_project):
+    root = read_only_project
+    assert not (root / ".sqry" / "index.db-shm").exists()  # what SQLite would have to create
+    for argv, expected in (
+        (["query", "kind:function|count"], "5\n"),
+        (["graph", "callers", "authenticate"], "shop/api.py:11:12  function  shop.api.login\n"),
+    ):
+        done = run_sqry(*argv, cwd=root, prefix=AS_NOBODY)
+        assert (done.returncode, done.stdout, done.stderr) == (0, expected, ""), argv
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+def test_an_index_the_user_cannot_read_says_so(read_only_project):
+    index = read_only_project / ".sqry" / "index.db"
+    index.chmod(0o000 if not AS_NOBODY else 0o600)
+    done = run_sqry("search", "helper", cwd=read_only_project, prefix=AS_NOBODY)
+    assert (done.returncode, done.stderr) == (
+        3,
+        f"sqry: {index} cannot be read (Permission denied): check its permissions\n",
+    )

@@ -215,16 +215,19 @@ class IndexReader:
 
 
 def open_index(root: Path | str) -> IndexReader:
-    """Open the index of ``root`` for reading; NoIndex / IncompatibleIndex otherwise."""
+    """Open the index of ``root`` for reading; NoIndex / IncompatibleIndex otherwise.
+
+    An index the caller may read but not write (someone else's, a read-only
+    checkout) opens too: see :func:`_connect_reader`.
+    """
     root = Path(root).resolve()
     check_location(root)
     path = index_path(root)
     if not path.is_file():
         raise NoIndex(root)
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise IncompatibleIndex(root, f"it cannot be opened ({exc})") from None
+    if not os.access(path, os.R_OK):
+        raise BadIndexLocation(path, "cannot be read (Permission denied)", "check its permissions")
+    conn = _connect_reader(root, path)
     try:
         meta = check_compatible(conn, root)
         if "built_at" not in meta:
@@ -235,6 +238,44 @@ def open_index(root: Path | str) -> IndexReader:
         raise
     conn.row_factory = sqlite3.Row
     return IndexReader(root, conn, meta)
+
+
+_READ_ONLY_FAILURES = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
+
+
+def _connect_reader(root: Path, path: Path) -> sqlite3.Connection:
+    """A read-only connection to ``path``, even when its directory is not writable.
+
+    A reader of a WAL database needs the ``-shm`` index beside it, which SQLite
+    creates if missing (the last connection to close deletes it); without write
+    access to ``.sqry`` that fails with "attempt to write a readonly database",
+    although the index is fine. Then, when no ``-wal`` holds anything (so the
+    main file is the whole index) and no build is running, the file is opened
+    ``immutable`` (no locking, no ``-shm``). The caveat: a build its owner starts
+    while this reads can make the read fail, never silently change the index.
+    """
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise IncompatibleIndex(root, f"it cannot be opened ({exc})") from None
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.Error as exc:
+        conn.close()
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code not in _READ_ONLY_FAILURES or os.access(path.parent, os.W_OK):
+            raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+    wal = f"{path}-wal"
+    if (os.path.exists(wal) and os.path.getsize(wal) > 0) or build_running(root):
+        raise BadIndexLocation(
+            path.parent,
+            "is not writable by you and its index is being written (or was left mid-write)",
+            "run the command again when its owner's 'sqry index' has finished",
+        )
+    return sqlite3.connect(
+        f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
+    )
 
 
 # --------------------------------------------------------------------------- writer
