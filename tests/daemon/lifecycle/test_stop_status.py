@@ -458,3 +458,37 @@ def test_well_formed_status_with_workspaces_renders(sqryd_env: SqrydEnv, fake_st
     assert done.returncode == 0, done.stderr
     assert "uptime:  1h 02m 05s" in done.stdout and "1.0 MiB used / 2.0 MiB limit" in done.stdout
     assert "Loaded  /src/a  (pinned)" in done.stdout
+
+
+# -- a lock path nobody can lock: the same message, with the fix, from every command ----
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("plant", "problem"),
+    [
+        (
+            lambda lock: lock.symlink_to(lock.parent / "elsewhere"),
+            "is a symlink; refusing to follow it: remove it",
+        ),
+        (lambda lock: lock.mkdir(), "is a directory; a daemon cannot lock it: remove it"),
+    ],
+    ids=["symlink", "directory"],
+)
+def test_unlockable_lock_file_is_named_with_the_fix_by_every_command(
+    sqryd_env: SqrydEnv, plant, problem: str
+) -> None:
+    """Once: stop said "Too many levels of symbolic links"/"Is a directory", with no fix."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    plant(sqryd_env.lock)
+    expected = f"sqryd: lock file {sqryd_env.lock} {problem}"
+    for argv in (["start"], ["stop"], ["stop", "--force"], ["status"]):
+        done = (
+            sqryd_env.run(*argv, "--timeout-secs", "1")
+            if argv[0] == "stop"
+            else sqryd_env.run(*argv)
+        )
+        assert done.returncode == 73, (argv, done.stderr)
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(expected), (argv, done.stderr)
+    assert not (sqryd_env.runtime / "elsewhere").exists(), "the symlink was never followed"

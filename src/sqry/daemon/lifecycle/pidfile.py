@@ -257,15 +257,10 @@ def _open_lockfile(lockfile: Path) -> int:
     try:
         fd = os.open(lockfile, flags, _LOCKFILE_MODE)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DaemonIoError(
-                f"lock file {lockfile} is a symlink; refusing to follow it: remove it"
-            ) from exc
-        raise DaemonIoError(f"cannot open lock file {lockfile}: {exc.strerror or exc}") from exc
+        raise _lockfile_open_error(lockfile, exc) from exc
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise DaemonIoError(f"lock file {lockfile} is not a regular file: remove it")
+        _require_regular(lockfile, info.st_mode)
         # Normalise files left by older builds or another umask; new ones are 0600 already.
         if stat.S_IMODE(info.st_mode) != _LOCKFILE_MODE:
             os.fchmod(fd, _LOCKFILE_MODE)
@@ -277,6 +272,32 @@ def _open_lockfile(lockfile: Path) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _lockfile_open_error(lockfile: Path, exc: OSError) -> DaemonIoError:
+    """The one wording of "cannot open the lock file" for start, stop and status alike.
+
+    A symlink (ELOOP under O_NOFOLLOW) or a directory (EISDIR) at the lock path
+    is something the user can fix, so the message says how.
+    """
+    if exc.errno == errno.ELOOP:
+        return DaemonIoError(f"lock file {lockfile} is a symlink; refusing to follow it: remove it")
+    if exc.errno == errno.EISDIR:
+        return _not_regular(lockfile, stat.S_IFDIR)
+    return DaemonIoError(f"cannot open lock file {lockfile}: {exc.strerror or exc}")
+
+
+def _require_regular(lockfile: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise _not_regular(lockfile, mode)
+
+
+def _not_regular(lockfile: Path, mode: int) -> DaemonIoError:
+    kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+    return DaemonIoError(
+        f"lock file {lockfile} is {kind}; a daemon cannot lock it: remove it "
+        "(nothing else may live at that path)"
+    )
 
 
 def _warn_if_nfs(directory: Path) -> None:
@@ -396,8 +417,9 @@ def lock_is_free(lockfile: Path) -> bool:
     except FileNotFoundError:
         return True
     except OSError as exc:
-        raise DaemonIoError(f"cannot open lock file {lockfile}: {exc.strerror or exc}") from exc
+        raise _lockfile_open_error(lockfile, exc) from exc
     try:
+        _require_regular(lockfile, os.fstat(fd).st_mode)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
         if is_would_block(exc):
