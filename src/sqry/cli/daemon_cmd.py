@@ -17,8 +17,9 @@ import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~3 ms per call)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqry.daemon.lifecycle.config import DaemonConfig
-    from sqry.daemon.lifecycle.errors import DaemonError
 
 PROG = "sqry"
 
@@ -62,54 +63,62 @@ def _config(args: argparse.Namespace) -> DaemonConfig:
     return load_config(args.config, env=os.environ)
 
 
-def _fail(err: DaemonError) -> int:
-    from sqry.daemon.lifecycle.cli import report
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A DaemonError anywhere in ``run`` — rendering its output included — becomes one
+    ``sqry: <message>`` line and its lifecycle exit code.
 
-    return report(PROG, err)
+    Everything else is left to ``sqry``'s ``main``, the one place that turns a
+    failed write to stdout into 73, EPIPE into a quiet exit, and a bug into one
+    ``internal error`` line (70) for every ``sqry`` command alike.
+    """
+
+    def wrapper(args: argparse.Namespace) -> int:
+        from sqry.daemon.lifecycle.cli import report
+        from sqry.daemon.lifecycle.errors import DaemonError
+
+        try:
+            return run(args)
+        except DaemonError as err:
+            return report(PROG, err)
+
+    wrapper.__name__ = wrapper.__qualname__ = run.__name__
+    wrapper.__doc__ = run.__doc__
+    return wrapper
 
 
+@_guarded
 def _run_start(args: argparse.Namespace) -> int:
     from sqry.daemon.lifecycle.control import daemon_status
     from sqry.daemon.lifecycle.detach import daemon_answers, start_detached
-    from sqry.daemon.lifecycle.errors import DaemonError
 
-    try:
-        cfg = _config(args)
-        socket = cfg.socket_file(os.environ)
-        was_running = daemon_answers(socket)
-        if not was_running:
-            start_detached(cfg, env=os.environ)
-        pid = daemon_status(cfg, env=os.environ).get("pid", "?")
-    except DaemonError as err:
-        return _fail(err)
+    cfg = _config(args)
+    socket = cfg.socket_file(os.environ)
+    was_running = daemon_answers(socket)
+    if not was_running:
+        start_detached(cfg, env=os.environ)
+    pid = daemon_status(cfg, env=os.environ).get("pid", "?")
     verb = "already running" if was_running else "started"
     print(f"sqryd {verb} (pid {pid}) on socket {socket}")
     return 0
 
 
+@_guarded
 def _run_stop(args: argparse.Namespace) -> int:
     from sqry.daemon.lifecycle.cli import parse_timeout_secs
     from sqry.daemon.lifecycle.control import stop_daemon
-    from sqry.daemon.lifecycle.errors import DaemonError
 
-    try:
-        hint = f"(see '{PROG} daemon stop --help')"
-        timeout = parse_timeout_secs(args.timeout_secs, "--timeout-secs", hint)
-        cfg = _config(args)
-        stop_daemon(cfg, timeout_secs=timeout, force=args.force, env=os.environ)
-    except DaemonError as err:
-        return _fail(err)
+    hint = f"(see '{PROG} daemon stop --help')"
+    timeout = parse_timeout_secs(args.timeout_secs, "--timeout-secs", hint)
+    cfg = _config(args)
+    stop_daemon(cfg, timeout_secs=timeout, force=args.force, env=os.environ)
     print(f"sqryd stopped (socket {cfg.socket_file(os.environ)})")
     return 0
 
 
+@_guarded
 def _run_status(args: argparse.Namespace) -> int:
     from sqry.daemon.lifecycle.control import daemon_status, format_status, status_json
-    from sqry.daemon.lifecycle.errors import DaemonError
 
-    try:
-        result = daemon_status(_config(args), env=os.environ)
-    except DaemonError as err:
-        return _fail(err)
+    result = daemon_status(_config(args), env=os.environ)
     sys.stdout.write((status_json(result) if args.json else format_status(result)) + "\n")
     return 0
