@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -298,3 +299,29 @@ def test_an_index_the_user_cannot_read_says_so(read_only_project):
         3,
         f"sqry: {index} cannot be read (Permission denied): check its permissions\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("damage", "missing"),
+    [
+        ("DROP TABLE edges", "table edges"),
+        ("ALTER TABLE symbols DROP COLUMN doc", "column symbols.doc"),
+        ("DROP TABLE file_names", "table file_names"),
+    ],
+)
+def test_a_damaged_schema_asks_for_force_and_force_repairs_it(damage, missing, tmp_path):
+    root = _write_project(tmp_path)
+    assert run_sqry("index", cwd=root).returncode == 0
+    conn = sqlite3.connect(root / ".sqry" / "index.db")
+    conn.execute(damage)
+    conn.commit()
+    conn.close()
+    expected = (
+        f"sqry: the index {root}/.sqry/index.db cannot be used: its schema is damaged "
+        f"({missing} missing); rebuild it with: sqry index --force {root}\n"
+    )
+    for argv in (["index"], *ASK.values()):
+        done = run_sqry(*argv, cwd=root)
+        assert (done.returncode, done.stdout, done.stderr) == (3, "", expected), argv
+    assert run_sqry("index", "--force", cwd=root).returncode == 0
+    assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"

@@ -180,7 +180,57 @@ def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
         raise IncompatibleIndex(
             root, f"it has schema version {version or '?'}, this sqry reads {SCHEMA_VERSION}"
         )
+    try:
+        missing = _missing_columns(conn)
+    except sqlite3.DatabaseError as exc:
+        raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+    if missing:
+        raise IncompatibleIndex(root, f"its schema is damaged ({', '.join(missing)} missing)")
     return meta
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[str]:
+    """The tables and columns of :data:`~sqry.graph.schema.DDL` that ``conn`` lacks.
+
+    The version in ``meta`` says which schema an index was made with, not that
+    it is still whole: a dropped table or column (a hand edit, a tool gone wrong)
+    would otherwise let ``sqry index`` report success over an index every query
+    fails on, and send the user to check permissions instead of ``--force``.
+    """
+    have = _table_columns(conn)
+    missing = []
+    for table, columns in _schema_columns().items():
+        if table not in have:
+            missing.append(f"table {table}")
+        else:
+            missing += [f"column {table}.{c}" for c in sorted(columns - have[table])]
+    return missing
+
+
+def _table_columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    rows = conn.execute(
+        "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
+        " WHERE m.type = 'table'"
+    )
+    tables: dict[str, set[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, set()).add(column)
+    return tables
+
+
+_SCHEMA_COLUMNS: dict[str, set[str]] = {}
+
+
+def _schema_columns() -> dict[str, set[str]]:
+    """The tables and columns :data:`~sqry.graph.schema.DDL` creates (found once, in memory)."""
+    if not _SCHEMA_COLUMNS:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.executescript(DDL)
+            _SCHEMA_COLUMNS.update(_table_columns(conn))
+        finally:
+            conn.close()
+    return _SCHEMA_COLUMNS
 
 
 class IndexReader:
