@@ -492,3 +492,16 @@ def test_unlockable_lock_file_is_named_with_the_fix_by_every_command(
         assert done.stderr.count("\n") == 1, done.stderr
         assert done.stderr.startswith(expected), (argv, done.stderr)
     assert not (sqryd_env.runtime / "elsewhere").exists(), "the symlink was never followed"
+
+
+@pytest.mark.timeout(60)
+def test_status_not_running_stays_import_light(sqryd_env: SqrydEnv) -> None:
+    """The lock probe behind "starting" must not load pathlib/logging when no lock file exists."""
+    code = (
+        "import sys; from sqry.daemon.lifecycle.cli import main; rc = main(['status']); "
+        "print(rc); print(' '.join(sorted(sys.modules)))"
+    )
+    done = sqryd_env.run("-c", code, cmd=[sys.executable])
+    rc, modules = done.stdout.splitlines()
+    assert rc == "73" and "daemon is not running" in done.stderr, done.stderr
+    assert not {"pathlib", "logging", "sqry.daemon.lifecycle.pidfile"} & set(modules.split())

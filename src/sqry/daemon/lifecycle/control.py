@@ -55,16 +55,27 @@ def daemon_status(cfg: DaemonConfig, *, env: Mapping[str, str]) -> dict[str, Any
     try:
         return _unwrap(_call(socket_path, "daemon/status"))
     except NotRunning:
-        _raise_if_lock_held(cfg.paths(env))
+        _raise_if_lock_held(cfg, env)
         raise
 
 
-def _raise_if_lock_held(paths: RuntimePaths) -> None:
-    """DaemonNotAnswering when some process holds the lock (the socket refused us)."""
+def _raise_if_lock_held(cfg: DaemonConfig, env: Mapping[str, str]) -> None:
+    """DaemonNotAnswering when some process holds the lock (the socket refused us).
+
+    Import-light while no lock file exists (a daemon never ran here): the path
+    is derived without pathlib, and the pidfile module (pathlib, logging) is
+    loaded only to probe a lock file that is actually there.
+    """
+    from sqry.daemon.lifecycle.paths import _family_names
+
+    directory, stem, socket_path = _family_names(cfg.socket_path, env)
+    if not os.path.lexists(os.path.join(directory, stem + ".lock")):
+        return
     from sqry.daemon.lifecycle.pidfile import lock_is_free, read_pid
 
+    paths = cfg.paths(env)
     if not lock_is_free(paths.lock):
-        raise DaemonNotAnswering(read_pid(paths.pid), paths.socket, paths.lock)
+        raise DaemonNotAnswering(read_pid(paths.pid), socket_path, paths.lock)
 
 
 def status_json(result: Mapping[str, Any]) -> str:
