@@ -231,6 +231,9 @@ def assert_one_line(done: subprocess.CompletedProcess[str], code: int, *parts: s
         ["query", "kind:function", "--limit", "0"],
         ["search", "helper", "--json"],
         ["explain", "authenticate"],
+        ["--help"],
+        ["--version"],
+        ["graph", "callers", "--help"],
     ],
 )
 def test_a_full_disk_on_stdout_is_one_line_and_exit_73(argv: list[str], workspace: Path) -> None:

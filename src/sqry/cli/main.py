@@ -264,17 +264,27 @@ def _internal_error(exc: Exception) -> int:
     return EXIT_INTERNAL
 
 
+def _parse_and_run(argv: list[str]) -> int:
+    """Parse ``argv`` and run its command; argparse's own exits (``--help``,
+    ``--version``, usage errors) become return codes, so :func:`main` flushes
+    and reports their output like any command's."""
+    parser = build_parser(command_word(argv))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return int(args.run(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     untranslated_argparse()
     _guard_stdout()
-    parser = build_parser(command_word(argv))
-    args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
     try:
-        code = int(args.run(args) or 0)
+        code = _parse_and_run(argv)
         sys.stdout.flush()  # a full disk is reported here, not at interpreter exit
         return code
     except KeyboardInterrupt:
