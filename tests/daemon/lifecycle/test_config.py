@@ -659,3 +659,19 @@ def test_config_that_is_not_a_regular_file_is_refused(
         load_config(path, env=env)
     assert str(info.value).startswith(f"cannot read config file {path}: it is {kind}")
     assert "not a regular file" in str(info.value)
+
+
+@pytest.mark.parametrize("raw", ["/tmp/not-yet-made/", "/tmp/x/.", "/tmp/x/..", "rel/"])
+def test_a_socket_path_written_as_a_directory_is_refused(
+    tmp: Path, env: dict[str, str], raw: str
+) -> None:
+    """``dir/`` must not become a socket named ``dir`` by normalisation."""
+    with pytest.raises(ConfigError, match="names a directory, not a socket file"):
+        load_config(env={**env, "SQRY_DAEMON_SOCKET": raw})
+    path = tmp / "daemon.toml"
+    path.write_text(f'[socket]\npath = "{raw}"\n')
+    with pytest.raises(ConfigError, match="socket.path in .* names a directory"):
+        load_config(path, env=env)
+    assert load_config(env={**env, "SQRY_DAEMON_SOCKET": "/tmp/x/s.sock"}).socket_path == (
+        "/tmp/x/s.sock"
+    )

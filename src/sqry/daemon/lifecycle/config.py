@@ -515,6 +515,14 @@ def _path_value(raw: str, key: str, where: str, base: str | None) -> str:
         )
     if key in ("log_file", LOG_FILE_ENV) and raw in STDERR_LOG_VALUES:
         return raw
+    if key in ("socket.path", SOCKET_ENV) and (
+        raw.endswith("/") or os.path.basename(raw) in (".", "..")
+    ):
+        # caught here, as written: normalising would turn ``dir/`` into a file ``dir``
+        raise ConfigError(
+            f"{key} in {where} is {raw!r}, which names a directory, not a socket file; "
+            f"name a file in it, e.g. {os.path.join(raw, 'sqryd.sock')}"
+        )
     return absolute_path(raw, base)
 
 
