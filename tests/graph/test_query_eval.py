@@ -9,6 +9,7 @@ quotes. End-to-end tests on a project indexed by ``sqry index`` live in
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -536,3 +537,202 @@ def test_bad_query_raises_query_error_before_touching_the_database(conn):
     with pytest.raises(QueryError) as info:
         run_query(conn, "kind:function AND (name:x")
     assert info.value.position == 26
+
+
+# -- the limits: the deepest queries the language allows all run -----------------------
+#
+# SQLite's parser has a fixed stack ("parser stack overflow" at ~30 nested ORs or
+# ~11 nested subqueries); the compiler must keep the SQL shallow for every query
+# within MAX_DEPTH/MAX_PREDICATES. Answers come from a reference evaluation of the
+# relations over EDGES, not just "it ran".
+
+MAX_RELATION_CHAIN = 64  # MAX_DEPTH relations nested in one another
+
+
+def nested(relations: list[str], leaf: str) -> str:
+    """``r1:(r2:(...(leaf)))``."""
+    return "".join(f"{r}:(" for r in relations) + leaf + ")" * len(relations)
+
+
+def reference(relations: list[str], names: set[str]) -> list[str]:
+    """What ``nested(relations, ...)`` selects when the leaf selects ``names``,
+    evaluated from EDGES (resolved edges only) by hand."""
+    from sqry.graph.query.fields import RELATIONS
+
+    by_qname = {s.qname: s for s in SYMBOLS}
+    selected = set(names)
+    for relation in reversed(relations):
+        edge_kind, end = RELATIONS[relation]
+        targets = set(selected)
+        if relation == "imports":  # importing a module imports what is defined in it
+            module_paths = {by_qname[n].path for n in selected if by_qname[n].kind == "module"}
+            targets |= {s.qname for s in SYMBOLS if s.path in module_paths}
+        edges = [(src, dst) for kind, src, dst, *_ in EDGES if kind == edge_kind and dst]
+        if end == "target":
+            selected = {dst for src, dst in edges if src in selected}
+        else:
+            selected = {src for src, dst in edges if dst in targets}
+    return sorted(selected)
+
+
+def test_sixty_four_nested_relations_are_answered(conn):
+    chain = ["callees", "callers"] * (MAX_RELATION_CHAIN // 2)
+    text = nested(chain, "authenticate")
+    assert q(conn, text) == reference(chain, {"app.auth.authenticate"}) == ["app.auth.authenticate"]
+    imports = ["imports", "imported_by"] * (MAX_RELATION_CHAIN // 2)
+    assert q(conn, nested(imports, "qname:app.cli")) == [
+        "app.api.handlers",
+        "app.cli",
+        "tests.test_auth",
+    ]
+    assert q(conn, nested(imports, "qname:app.cli")) == reference(imports, {"app.cli"})
+    # One more level is the parser's error, not SQLite's.
+    with pytest.raises(QueryError, match="nests deeper than 64"):
+        run_query(conn, nested([*chain, "callers"], "authenticate"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_deep_mixed_relation_chains_match_a_reference_evaluation(conn, seed):
+    import random
+
+    rng = random.Random(seed)
+    relations = sorted(RELATION_NAMES)
+    chain = [rng.choice(relations) for _ in range(MAX_RELATION_CHAIN)]
+    # End the chain (innermost) on callees/callers so something is left to select.
+    chain[-2:] = ["callees", "callers"]
+    text = nested(chain, "name:authenticate")
+    assert q(conn, text) == reference(chain, {"app.auth.authenticate"})
+    assert q(conn, text, unresolved=True) == q(conn, text)  # nested values name symbols
+
+
+RELATION_NAMES = {
+    "callers",
+    "callees",
+    "imports",
+    "imported_by",
+    "inherits",
+    "implements",
+    "returns",
+}
+
+
+def test_the_reported_mixed_chain_runs(conn):
+    assert q(conn, "imports:(callers:(inherits:(callees:(name:x))))") == []
+    # Who imports a module whose symbols call what LoginHandler.post calls?
+    chain = ["imports", "callers", "callees"]
+    assert q(conn, nested(chain, "qname:app.api.handlers.LoginHandler.post")) == reference(
+        chain, {"app.api.handlers.LoginHandler.post"}
+    )
+
+
+def deep_or(qnames: list[str], leaf: str) -> str:
+    """``(qname:A OR NOT name:none0 AND (qname:B OR NOT name:none1 AND (... leaf)))``:
+    two predicates and one level of parentheses per name. ``NOT name:noneN`` is true
+    everywhere, so it selects ``qnames`` plus what ``leaf`` selects."""
+    opened = "".join(f"(qname:{n} OR NOT name:none{i} AND " for i, n in enumerate(qnames))
+    return opened + leaf + ")" * len(qnames)
+
+
+def deep_and(qnames: list[str], leaf: str) -> str:
+    """``(NOT qname:A AND lines>0 AND (NOT qname:B AND lines>0 AND (... leaf)))``:
+    what ``leaf`` selects, minus ``qnames``."""
+    opened = "".join(f"(NOT qname:{n} AND lines>0 AND " for n in qnames)
+    return opened + "(" + leaf + ")" * (len(qnames) + 1)
+
+
+PICKS = ["app.cli.main", "geo::radius", "app.auth.User", "app.auth._hash", "geo::Circle::Area"]
+
+
+def test_a_hundred_predicates_in_deep_or_nesting(conn):
+    names = [PICKS[i % len(PICKS)] for i in range(49)]
+    text = deep_or(names, "kind:interface OR callers:_hash")  # 49 * 2 + 2 predicates
+    expected = sorted({*PICKS, "geo::Shape", "app.auth.authenticate"})
+    assert q(conn, text) == expected
+    assert run_query(conn, text + " | count").count == len(expected)
+    assert run_query(conn, text, limit=0).total == len(expected)
+    assert q(conn, f"NOT ({text})") == sorted(set(q(conn, "name~=.")) - set(expected))
+    with pytest.raises(QueryError, match="too many predicates"):
+        run_query(conn, deep_or(names, "kind:interface OR callers:_hash OR name:x"))
+
+
+def test_a_hundred_predicates_in_deep_and_nesting(conn):
+    names = [PICKS[i % len(PICKS)] for i in range(49)]
+    text = deep_and(names, "kind:function OR callers:authenticate")  # 49 * 2 + 2 predicates
+    expected = sorted({*q(conn, "kind:function"), *q(conn, "callers:authenticate")} - set(PICKS))
+    assert q(conn, text) == expected
+    groups = run_query(conn, text + " | top 2 lang").groups
+    assert [(g.value, g.count) for g in groups] == [("python", 3), ("go", 1)]
+    assert run_query(conn, text + " | group_by parent | count").count == 4
+
+
+def test_sixty_four_levels_of_not_and_parentheses_mixed_with_relations(conn):
+    # Levels alternate ( x OR  /  ( y AND  /  NOT ( ; a relation sits at each level.
+    openers = ["(callers:_hash OR ", "(name~=. AND ", "NOT (", "(imports:app.auth AND "]
+    text = "".join(openers[i % 4] for i in range(48)) + "callers:authenticate" + ")" * 48
+    # The innermost is reached through an even number (12) of NOTs, each of which
+    # also ORs/ANDs in its neighbours; compare with the same tree written shallowly.
+    shallow = "callers:authenticate"
+    for i in reversed(range(48)):
+        opener = openers[i % 4]
+        shallow = f"NOT ({shallow})" if opener == "NOT (" else f"{opener}{shallow})"
+    assert q(conn, text) == q(conn, shallow)
+    everything = set(q(conn, "name~=."))
+    inner = set(q(conn, "callers:authenticate"))
+    # Evaluate the same tree in Python over sets.
+    for i in reversed(range(48)):
+        opener = openers[i % 4]
+        if opener == "NOT (":
+            inner = everything - inner
+        elif opener.startswith("(callers:_hash"):
+            inner = inner | set(q(conn, "callers:_hash"))
+        elif opener.startswith("(name~=."):
+            inner = inner & everything
+        else:
+            inner = inner & set(q(conn, "imports:app.auth"))
+    assert q(conn, text) == sorted(inner)
+    assert q(conn, text, unresolved=True) == sorted(inner)
+
+
+def test_sql_complexity_is_a_query_error_not_an_index_error(conn, monkeypatch):
+    """Were the compiler ever to emit SQL too deep for SQLite, the user hears that
+    the *query* is too complex (CLI exit 2), never that the index is broken."""
+    from sqry.graph.query import compiler
+
+    monkeypatch.setattr(compiler, "_INLINE_DEPTH", 1000)  # disable the hoisting
+    text = deep_or(["x"] * 40, "helper")
+    with pytest.raises(QueryError, match="too complex") as info:
+        run_query(conn, text)
+    assert info.value.position == 1 and info.value.query == text
+    # A real index problem stays an sqlite3 error for the caller to report as such.
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        run_query(sqlite3.connect(":memory:"), "kind:function")
+
+
+PING_PONG = (
+    "def helper():\n    pass\n\n\ndef main():\n    helper()\n\n\n"
+    "def ping():\n    pong()\n\n\ndef pong():\n    ping()\n    helper()\n"
+)
+
+
+@pytest.mark.timeout(120)
+def test_deepest_queries_answer_through_the_cli(workspace, sqry):
+    (workspace / "main.py").write_text(PING_PONG)
+    assert sqry("index", str(workspace)).returncode == 0
+
+    def names(*args: str) -> list[str]:
+        result = sqry("query", *args, "--json", cwd=workspace)
+        assert result.returncode in (0, 1), result.stderr
+        return sorted(item["qualified_name"] for item in json.loads(result.stdout)["items"])
+
+    # callers(helper) = {main, pong}; then ping, pong, ping, ... (even depth: ping).
+    assert names(nested(["callers"] * 5, "helper")) == ["main.pong"]
+    assert names(nested(["callers"] * 64, "helper")) == ["main.ping"]
+    assert names(nested(["callees", "callers"] * 32, "helper")) == ["main.helper", "main.ping"]
+    assert names("(name:a OR " * 30 + "helper" + ")" * 30) == ["main.helper"]
+    assert names(deep_or(["main.main"] * 49, "name:ping OR callers:ping")) == [
+        "main.main",
+        "main.ping",
+        "main.pong",
+    ]
+    result = sqry("query", "imports:(callers:(inherits:(callees:(name:x))))", cwd=workspace)
+    assert (result.returncode, result.stderr) == (1, "")

@@ -9,9 +9,23 @@ Every predicate compiles to an expression that is never NULL (the columns it rea
 are all NOT NULL in the schema), so ``NOT`` means
 exactly "does not match" (SQL's three-valued logic would otherwise drop rows whose
 parent is NULL or whose relation subquery sees a NULL ``target_id``).
+
+The SQL stays shallow however deep the query nests, because SQLite's parser has a
+fixed stack (``YYSTACKDEPTH``, 100 entries in common builds; "parser stack
+overflow"): about 30 nested ``(a OR (...))`` or 11 nested ``IN (SELECT ...)`` fill
+it, while the query language allows 64 levels. So chains of one operator are
+flattened (``a OR (b OR c)`` is one n-ary ``OR``, ``NOT NOT x`` is ``x``), a
+relation's nested query is evaluated bottom-up as a common table expression
+(``WITH q3(id) AS (SELECT ...)``; the relation then reads ``IN q3``), and a boolean
+subtree deeper than :data:`_INLINE_DEPTH` becomes one too. Every CTE body and the
+outer statement then nest only a bounded amount, and a CTE list is parsed at
+constant stack depth however long it is.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from sqry.graph.query.fields import FIELDS, RELATIONS
 from sqry.graph.query.nodes import (
@@ -42,25 +56,68 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "static": ("s", "is_static"),
 }
 
+#: Boolean levels (AND/OR/NOT) kept inline in one SELECT before a subtree is hoisted
+#: into a CTE. Each level costs up to ~3 of SQLite's 100 parser-stack entries; with
+#: the deepest leaf (``imports:NAME`` with ``--unresolved``) inside the deepest
+#: statement (``| top N parent | count``) 12 levels still fit when measured, so 6
+#: leaves a wide margin (the limit tests in test_query_eval build such queries).
+_INLINE_DEPTH = 6
+
 #: Aliases of the outermost selection; every statement selects from them.
 S, F = "s0", "f0"
 FROM = f"FROM symbols {S} JOIN files {F} ON {F}.id = {S}.file_id"
 
 
 class SqlFilter(Record):
-    """A boolean SQL expression over :data:`S`/:data:`F` and its ``?`` parameters."""
+    """A boolean SQL expression over :data:`S`/:data:`F` and its ``?`` parameters.
 
-    __slots__ = ("sql", "params")
+    ``ctes`` are the common table expressions it reads (``"q3(id) AS (SELECT ...)"``,
+    each defined before any that uses it) and ``cte_params`` their parameters; a
+    statement using the filter must start with them: see :func:`with_ctes`.
+    """
+
+    __slots__ = ("sql", "params", "ctes", "cte_params")
+    _defaults: ClassVar[dict[str, Any]] = {"ctes": (), "cte_params": ()}
     sql: str
     params: tuple[object, ...]
+    ctes: tuple[str, ...]
+    cte_params: tuple[object, ...]
+
+
+def with_ctes(
+    where: SqlFilter | None, sql: str, params: Sequence[object]
+) -> tuple[str, tuple[object, ...]]:
+    """The statement ``sql`` (which uses ``where``, if not None) led by the WITH
+    clause ``where`` needs, and its parameters: the clause's first, since ``?`` are
+    numbered by their position in the text."""
+    if where is None or not where.ctes:
+        return sql, tuple(params)
+    return f"WITH {', '.join(where.ctes)} {sql}", (*where.cte_params, *params)
 
 
 def compile_filter(node: Node, *, unresolved: bool = False) -> SqlFilter:
     """SQL for ``node``. ``unresolved`` lets relation *names* also match the written
     text of unresolved edges (see the package docstring)."""
     compiler = _Compiler(unresolved)
-    sql = compiler.node(node, S, F)
-    return SqlFilter(sql, tuple(compiler.params))
+    sql = compiler.node(flatten(node), S, F)
+    return SqlFilter(sql, tuple(compiler.params), *compiler.with_clause())
+
+
+def flatten(node: Node) -> Node:
+    """``node`` with same-operator chains merged (``a OR (b OR c)`` -> ``a OR b OR c``)
+    and double negations dropped, down to relation targets: the same meaning (``NOT``
+    is an exact complement, see above) with fewer levels of SQL nesting."""
+    if isinstance(node, And | Or):
+        items: list[Node] = []
+        for item in map(flatten, node.items):
+            items.extend(item.items if type(item) is type(node) else (item,))
+        return type(node)(tuple(items))
+    if isinstance(node, Not):
+        inner = flatten(node.item)
+        return inner.item if isinstance(inner, Not) else Not(inner)
+    if isinstance(node, Relation) and not isinstance(node.target, Pattern):
+        return Relation(node.relation, flatten(node.target))
+    return node
 
 
 def scope_filter(scope: str | None) -> SqlFilter:
@@ -90,18 +147,34 @@ class _Compiler:
         self.unresolved = unresolved
         self.params: list[object] = []
         self.aliases = 0
+        #: CTEs in definition order: (definition, its parameters). Each is read in
+        #: exactly one place: SQLite copies a CTE's body into every reference while
+        #: compiling, so a CTE read twice at each of 32 levels would be copied 2**32
+        #: times ("too many references to symbols"). Equal subtrees are therefore
+        #: not shared, and ``imports`` reads its target once (:meth:`imported_ids`).
+        self.ctes: list[tuple[str, list[object]]] = []
 
     def fresh(self, prefix: str) -> str:
         self.aliases += 1
         return f"{prefix}{self.aliases}"
 
-    def node(self, node: Node, s: str, f: str) -> str:
-        if isinstance(node, And):
-            return "(" + " AND ".join(self.node(item, s, f) for item in node.items) + ")"
-        if isinstance(node, Or):
-            return "(" + " OR ".join(self.node(item, s, f) for item in node.items) + ")"
+    def with_clause(self) -> tuple[tuple[str, ...], tuple[object, ...]]:
+        """The CTE definitions and their parameters, for :class:`SqlFilter`."""
+        return (
+            tuple(sql for sql, _ in self.ctes),
+            tuple(p for _, params in self.ctes for p in params),
+        )
+
+    def node(self, node: Node, s: str, f: str, depth: int = 0) -> str:
+        """``node`` over symbol alias ``s`` and file alias ``f``; ``depth`` counts the
+        boolean levels already open in the current SELECT."""
+        if isinstance(node, And | Or | Not) and depth >= _INLINE_DEPTH:
+            return f"({s}.id IN {self.define(node)})"
+        if isinstance(node, And | Or):
+            joiner = " AND " if isinstance(node, And) else " OR "
+            return "(" + joiner.join(self.node(item, s, f, depth + 1) for item in node.items) + ")"
         if isinstance(node, Not):
-            return f"(NOT {self.node(node.item, s, f)})"
+            return f"(NOT {self.node(node.item, s, f, depth + 1)})"
         if isinstance(node, Match):
             return self.match(node, s, f)
         if isinstance(node, Compare):
@@ -184,7 +257,7 @@ class _Compiler:
                 f" AND {e}.target_id IS NOT NULL AND {e}.source_id IN ({ids})))"
             )
         if edge_kind == "imports":
-            ids = f"{ids} UNION {self.defined_in_modules(node.target)}"
+            ids = self.imported_ids(ids)
         resolved = (
             f"{s}.id IN (SELECT {e}.source_id FROM edges {e} WHERE {e}.kind = '{edge_kind}'"
             f" AND {e}.target_id IN ({ids}))"
@@ -203,19 +276,37 @@ class _Compiler:
         if isinstance(target, Pattern):
             t = self.fresh("t")
             return f"SELECT {t}.id FROM symbols {t} WHERE {self.named(target, t)}"
-        s, f = self.fresh("s"), self.fresh("f")
-        where = self.node(target, s, f)
-        return (
-            f"SELECT {s}.id FROM symbols {s} JOIN files {f} ON {f}.id = {s}.file_id WHERE {where}"
-        )
+        return f"SELECT id FROM {self.define(target)}"
 
-    def defined_in_modules(self, target: Pattern | Node) -> str:
-        """SELECT of every symbol defined in the files of the module symbols among the
-        target's ids: ``from m import x`` resolves to ``x``, yet it imports ``m``."""
-        x, m = self.fresh("x"), self.fresh("m")
+    def define(self, node: Node) -> str:
+        """The name of a CTE holding the ids of the symbols ``node`` selects, compiled
+        in a SELECT of its own (nesting starts over there). CTEs it needs are defined
+        first, so each one only reads earlier ones."""
+        outer, self.params = self.params, []
+        try:
+            s, f = self.fresh("s"), self.fresh("f")
+            where = self.node(node, s, f)
+            name = self.fresh("q")
+            self.ctes.append(
+                (
+                    f"{name}(id) AS (SELECT {s}.id FROM symbols {s}"
+                    f" JOIN files {f} ON {f}.id = {s}.file_id WHERE {where})",
+                    self.params,
+                )
+            )
+        finally:
+            self.params = outer
+        return name
+
+    def imported_ids(self, ids: str) -> str:
+        """SELECT of the ids in ``ids`` plus every symbol defined in the file of a
+        module among them: ``from m import x`` resolves to ``x``, yet it imports
+        ``m``. ``ids`` appears once (see ``self.ctes``); SQLite runs the OR below as
+        two index lookups per id (rowid, ``symbols_file``)."""
+        m, x = self.fresh("m"), self.fresh("x")
         return (
-            f"SELECT {x}.id FROM symbols {x} WHERE {x}.file_id IN (SELECT {m}.file_id"
-            f" FROM symbols {m} WHERE {m}.kind = 'module' AND {m}.id IN ({self.target_ids(target)}))"
+            f"SELECT {x}.id FROM symbols {m} JOIN symbols {x} ON {x}.id = {m}.id"
+            f" OR ({m}.kind = 'module' AND {x}.file_id = {m}.file_id) WHERE {m}.id IN ({ids})"
         )
 
     def written(self, pattern: Pattern, column: str) -> str:

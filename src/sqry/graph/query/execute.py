@@ -8,6 +8,7 @@ in-process paths, list the same items in the same order.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
@@ -21,7 +22,9 @@ from sqry.graph.query.compiler import (
     compile_filter,
     group_expression,
     scope_filter,
+    with_ctes,
 )
+from sqry.graph.query.errors import QueryError
 from sqry.graph.query.nodes import Count, GroupBy, Query, Top
 from sqry.graph.query.parser import parse
 from sqry.graph.query.record import Record
@@ -78,39 +81,77 @@ def run_query(
     ``scope``: only symbols in files at or under this workspace-relative path.
     ``limit``: at most this many symbols/groups (None = all).
     ``unresolved``: relation names also match unresolved edges' written text.
-    Raises :class:`~sqry.graph.query.errors.QueryError` for a bad query text.
+    Raises :class:`~sqry.graph.query.errors.QueryError` for a bad query text, and
+    for SQL SQLite finds too complex (which the compiler should never emit for a
+    query within the limits); any other ``sqlite3.Error`` is the index's problem.
     """
     parsed = parse(query) if isinstance(query, str) else query
     sqlfuncs.install(conn)
+    try:
+        return _evaluate(conn, parsed, scope, limit, unresolved)
+    except sqlite3.OperationalError as exc:
+        if not _TOO_COMPLEX.search(str(exc)):
+            raise  # the index's problem (locked, corrupt, wrong schema), not the query's
+        raise QueryError(
+            f"query is too complex for SQLite ({exc}); use fewer nested parentheses,"
+            " NOTs or relations, or split it into several queries",
+            1,
+            "a simpler query",
+            query if isinstance(query, str) else "",
+        ) from None
+
+
+#: SQLite's messages for a statement beyond its compile-time limits (parser stack,
+#: expression depth, joins, terms, pattern length): the query's fault, reported as
+#: a QueryError, never as a broken index. The compiler keeps every query the
+#: language's own limits allow below them; this is the net under that promise.
+_TOO_COMPLEX = re.compile(
+    r"parser stack overflow|too large|too many|too complex|tables in a join", re.IGNORECASE
+)
+
+
+def _evaluate(
+    conn: sqlite3.Connection,
+    parsed: Query,
+    scope: str | None,
+    limit: int | None,
+    unresolved: bool,
+) -> QueryResult:
     where = _and(compile_filter(parsed.where, unresolved=unresolved), scope_filter(scope))
     stages = parsed.stages
     grouping = stages[0] if stages and isinstance(stages[0], GroupBy | Top) else None
     counted = bool(stages) and isinstance(stages[-1], Count)
     if grouping is None:
         if counted:
-            n = _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params)
+            n = _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params, where)
             return QueryResult("count", count=n, total=n)
         return _symbols(conn, where, limit)
     groups_sql = _groups_sql(grouping.field, where)
     cap = grouping.n if isinstance(grouping, Top) else None
     if counted:
         capped = f"{groups_sql} LIMIT {cap}" if cap is not None else groups_sql
-        n = _scalar(conn, f"SELECT count(*) FROM ({capped})", where.params)
+        n = _scalar(conn, f"SELECT count(*) FROM ({capped})", where.params, where)
         return QueryResult("count", count=n, total=n)
-    return _groups(conn, groups_sql, where.params, grouping.field, _min(cap, limit), cap)
+    return _groups(conn, groups_sql, where, grouping.field, _min(cap, limit), cap)
 
 
 def _and(a: SqlFilter, b: SqlFilter) -> SqlFilter:
-    return SqlFilter(f"{a.sql} AND {b.sql}", a.params + b.params)
+    """Both filters (their CTEs never clash: only ``compile_filter`` makes any)."""
+    return SqlFilter(
+        f"{a.sql} AND {b.sql}", a.params + b.params, a.ctes + b.ctes, a.cte_params + b.cte_params
+    )
 
 
-def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
-    return int(conn.execute(sql, params).fetchone()[0])
+def _scalar(
+    conn: sqlite3.Connection, sql: str, params: Sequence[object], where: SqlFilter | None = None
+) -> int:
+    """The single value ``sql`` selects; ``where`` is the filter it uses, if any."""
+    return int(conn.execute(*with_ctes(where, sql, params)).fetchone()[0])
 
 
 def _symbols(conn: sqlite3.Connection, where: SqlFilter, limit: int | None) -> QueryResult:
     rest = f"{FROM} WHERE {where.sql} {ORDER}"
-    rows, total = fetch_counted(conn, symbol_columns(S, F), rest, where.params, limit)
+    rows, total = fetch_counted(conn, symbol_columns(S, F), rest, where.params, limit, where)
     symbols = [SymbolRow.from_row(r) for r in rows]
     return QueryResult("symbols", symbols=symbols, total=total, truncated=len(symbols) < total)
 
@@ -121,17 +162,20 @@ def fetch_counted(
     rest: str,
     params: Sequence[object],
     limit: int | None,
+    where: SqlFilter | None = None,
 ) -> tuple[list[tuple], int]:
     """Rows of ``SELECT columns rest`` (``rest`` = FROM ... ORDER BY ...), at most
     ``limit``, and how many there are in all — from one pass: ``count(*) OVER ()``
-    rides along as the last column, so a truncated answer costs no second scan."""
+    rides along as the last column, so a truncated answer costs no second scan.
+    ``where``: the filter ``rest`` uses, if its CTEs must lead the statement."""
     if limit == 0:
-        return [], _scalar(conn, f"SELECT count(*) FROM (SELECT {columns} {rest})", tuple(params))
+        sql = f"SELECT count(*) FROM (SELECT {columns} {rest})"
+        return [], _scalar(conn, sql, params, where)
     sql = f"SELECT {columns}, count(*) OVER () {rest}"
     if limit is not None:
         sql += " LIMIT ?"
         params = (*params, limit)
-    rows = conn.execute(sql, tuple(params)).fetchall()
+    rows = conn.execute(*with_ctes(where, sql, params)).fetchall()
     return rows, int(rows[0][-1]) if rows else 0
 
 
@@ -146,20 +190,21 @@ def _groups_sql(group_field: str, where: SqlFilter) -> str:
 def _groups(
     conn: sqlite3.Connection,
     sql: str,
-    params: tuple[object, ...],
+    where: SqlFilter,
     group_field: str,
     limit: int | None,
     cap: int | None,
 ) -> QueryResult:
-    """Groups of ``sql``; ``cap`` is ``top N``'s N (asked for, so not "truncated"),
-    ``limit`` the caller's limit (reported as truncation when it cuts)."""
-    rows = _limited(conn, sql, params, limit)
+    """Groups of ``sql`` (which uses ``where``); ``cap`` is ``top N``'s N (asked for,
+    so not "truncated"), ``limit`` the caller's limit (reported as truncation when it
+    cuts)."""
+    rows = _limited(conn, sql, where, limit)
     truncated = limit is not None and len(rows) > limit and limit != cap
     kind = _group_value_kind(group_field)
     groups = [Group(kind(value), int(n)) for value, n in rows[:limit]]
     total = len(groups)
     if truncated:
-        total = _scalar(conn, f"SELECT count(*) FROM ({sql})", params)
+        total = _scalar(conn, f"SELECT count(*) FROM ({sql})", where.params, where)
         total = total if cap is None else min(cap, total)
     return QueryResult(
         "groups", groups=groups, group_field=group_field, total=total, truncated=truncated
@@ -178,10 +223,11 @@ def _group_value_kind(group_field: str):  # noqa: ANN202 - a converter
 
 
 def _limited(
-    conn: sqlite3.Connection, sql: str, params: tuple[object, ...], limit: int | None
+    conn: sqlite3.Connection, sql: str, where: SqlFilter, limit: int | None
 ) -> list[tuple]:
-    """Rows of ``sql`` (which ends in its ORDER BY), at most ``limit + 1`` of them so
-    truncation can be detected."""
+    """Rows of ``sql`` (which uses ``where`` and ends in its ORDER BY), at most
+    ``limit + 1`` of them so truncation can be detected."""
     if limit is None:
-        return conn.execute(sql, params).fetchall()
-    return conn.execute(f"{sql} LIMIT ?", (*params, limit + 1)).fetchall()
+        return conn.execute(*with_ctes(where, sql, where.params)).fetchall()
+    statement = with_ctes(where, f"{sql} LIMIT ?", (*where.params, limit + 1))
+    return conn.execute(*statement).fetchall()
