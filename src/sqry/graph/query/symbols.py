@@ -1,6 +1,6 @@
 """Name one symbol, then walk its direct call edges (``sqry graph``, ``sqry explain``).
 
-A symbol is named by its qualified name or, failing that, its plain name; a file
+A symbol is named by its qualified name or its plain name, both at once; a file
 (``in_file``) and a line (``line``) narrow the candidates. More than one candidate
 left is *ambiguity*, which callers report rather than guess — a wrong answer is
 worse than a question back.
@@ -45,13 +45,19 @@ class UnresolvedCall(Record):
 def find_symbols(
     conn: sqlite3.Connection, ref: str, *, in_file: str | None = None, line: int | None = None
 ) -> list[SymbolRow]:
-    """Candidates for ``ref``: exact qualified-name matches, else exact name matches.
+    """Candidates for ``ref``: every symbol whose qualified name *or* name equals it.
+
+    The two are pooled, not tried in turn: a top-level symbol's qualified name is a
+    plain word (the module of ``main.py`` is ``main``), so letting qualified names
+    win would hide every function called ``main`` behind that module, even from
+    ``--line``. A ref with a separator (``main.main``, ``geo::Circle``) can only
+    equal qualified names anyway, so it names what it always named.
 
     ``in_file``: a workspace-relative path, or a trailing part of one at a ``/``
-    boundary (``app.py`` matches ``src/app.py``). ``line``: keep the candidate that
-    starts on that line, else the innermost one whose span contains it.
+    boundary (``app.py`` matches ``src/app.py``). ``line``: keep the candidates that
+    start on that line, else the innermost one whose span contains it.
     """
-    candidates = _by(conn, "s.qualified_name = ?", ref) or _by(conn, "s.name = ?", ref)
+    candidates = _by(conn, "(s.qualified_name = ? OR s.name = ?)", ref, ref)
     if in_file:
         wanted = in_file.removeprefix("./")
         candidates = [c for c in candidates if c.path == wanted or c.path.endswith("/" + wanted)]
@@ -60,9 +66,9 @@ def find_symbols(
     return candidates
 
 
-def _by(conn: sqlite3.Connection, condition: str, value: str) -> list[SymbolRow]:
+def _by(conn: sqlite3.Connection, condition: str, *values: str) -> list[SymbolRow]:
     sql = f"SELECT {symbol_columns()} {_FROM} WHERE {condition} {_ORDER}"
-    return [SymbolRow.from_row(r) for r in conn.execute(sql, (value,))]
+    return [SymbolRow.from_row(r) for r in conn.execute(sql, values)]
 
 
 def _at_line(candidates: list[SymbolRow], line: int) -> list[SymbolRow]:
