@@ -219,6 +219,28 @@ def test_name_glob(conn):
     assert q(conn, "name:test_*") == ["tests.test_auth", "tests.test_auth.test_authenticate"]
 
 
+def test_glob_classes_negate_with_the_shell_bang_or_a_caret(conn):
+    everything = set(q(conn, "name~=."))
+    not_upper = sorted(everything - set(q(conn, "name:[A-Z]*")))
+    assert "app.auth.User" not in not_upper and "app.auth._hash" in not_upper
+    assert q(conn, "name:[!A-Z]*") == q(conn, "name:[^A-Z]*") == not_upper
+    # Functions whose name does not start with "_" or "r": not just "_hash"/"radius".
+    assert q(conn, "kind:function name:[!_r]*") == [
+        "app.auth.authenticate",
+        "app.cli.main",
+        "geo::NewCircle",
+        "tests.test_auth.test_authenticate",
+    ]
+    # Not at the start of a class, "!" is itself; a leading "]" is a member.
+    assert q(conn, "name:[a!]*") == q(conn, "name:a*") == ["app.auth", "app.auth.authenticate"]
+    assert q(conn, "name:[]_]*") == ["app.auth._hash"]
+    assert "app.auth._hash" not in q(conn, "name:[!]_]*")
+    assert q(conn, "path:[!s]*/*.py") == ["tests.test_auth", "tests.test_auth.test_authenticate"]
+    # Enum fields fold case; "*" crosses "/" in paths.
+    assert q(conn, "kind:[!MF]*") == q(conn, "NOT kind:module NOT kind:function NOT kind:method")
+    assert q(conn, "path:src*handlers.py kind:class") == ["app.api.handlers.LoginHandler"]
+
+
 def test_name_regex_is_searched_not_anchored(conn):
     assert q(conn, "name~=auth kind:function") == [
         "app.auth.authenticate",

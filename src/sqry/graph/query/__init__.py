@@ -10,9 +10,13 @@ match in any case.
 
 ==========================================  ====================================================
 ``FIELD:value`` ``FIELD:"a b"`` ``'a b'``     equals, exactly
-``FIELD:val*`` (value has ``*``, ``?``, ``[``)  SQLite GLOB over the whole value: ``*`` any run of
-                                              characters (``/`` included), ``?`` one character,
-                                              ``[abc]``/``[^abc]`` a class
+``FIELD:val*`` (value has ``*``, ``?``, ``[``)  a glob over the whole value, case-sensitive
+                                              (``kind``/``lang``/``visibility`` fold case):
+                                              ``*`` any run of characters (``/`` included),
+                                              ``?`` one character, ``[abc]``/``[a-z]`` one of
+                                              a class, ``[!abc]`` or ``[^abc]`` one not in it
+                                              (a ``]`` first in a class is a member); no
+                                              escape: ``[*]`` is a literal ``*``
 ``FIELD~=word`` ``FIELD~=/re/i`` ``FIELD:/re/``  Python ``re``, *searched* (not anchored); flags
                                               ``i`` ``m`` ``s`` ``x``; ``\/`` is a literal slash
 ``lines>N`` ``<`` ``>=`` ``<=`` ``lines:N``     whole-number comparison

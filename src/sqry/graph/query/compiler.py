@@ -103,6 +103,35 @@ def compile_filter(node: Node, *, unresolved: bool = False) -> SqlFilter:
     return SqlFilter(sql, tuple(compiler.params), *compiler.with_clause())
 
 
+def sqlite_glob(pattern: str) -> str:
+    """``pattern`` in SQLite's GLOB dialect: a class opened with the shell's ``[!``
+    is negated, which SQLite spells ``[^`` (to SQLite ``[!h]`` means "``!`` or
+    ``h``"). Everything else is the same in both: ``*``, ``?``, ``[abc]``, ``[a-z]``,
+    ``[^abc]``, and a ``]`` right after the opening (``[]x]``, ``[!]x]``) is a
+    member, not the end of the class."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        out.append(ch)
+        i += 1
+        if ch != "[":
+            continue
+        if i < n and pattern[i] in "!^":
+            out.append("^")
+            i += 1
+        if i < n and pattern[i] == "]":  # a leading ] is a member
+            out.append("]")
+            i += 1
+        end = pattern.find("]", i)
+        if end < 0:  # unterminated: SQLite matches nothing; keep it as written
+            out.append(pattern[i:])
+            break
+        out.append(pattern[i : end + 1])
+        i = end + 1
+    return "".join(out)
+
+
 def flatten(node: Node) -> Node:
     """``node`` with same-operator chains merged (``a OR (b OR c)`` -> ``a OR b OR c``)
     and double negations dropped, down to relation targets: the same meaning (``NOT``
@@ -209,8 +238,12 @@ class _Compiler:
             return self.regex(
                 column, pattern.text, flag_bits(pattern.flags) | (IGNORECASE if fold else 0)
             )
-        self.params.append(pattern.text.lower() if fold else pattern.text)
-        return f"({column} {'=' if pattern.mode == 'eq' else 'GLOB'} ?)"
+        value = pattern.text.lower() if fold else pattern.text
+        if pattern.mode == "eq":
+            self.params.append(value)
+            return f"({column} = ?)"
+        self.params.append(sqlite_glob(value))
+        return f"({column} GLOB ?)"
 
     def regex(self, column: str, pattern: str, bits: int) -> str:
         """``re.search`` in Python, behind a C-speed test for a literal every match must
