@@ -361,11 +361,18 @@ def test_socket_path_naming_a_directory_is_78_before_anything_is_created(
     env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{sqryd_env.dir}/{spelling}")
     done = sqryd_env.run(*command, env=env)
     assert done.returncode == 78, done.stderr
-    assert done.stderr == (
-        f"sqryd: socket path {sqryd_env.dir}/a is a directory, not a file name; set "
-        "SQRY_DAEMON_SOCKET (or [socket] path in the config) to a file in it, e.g. "
-        f"{sqryd_env.dir}/a/sqryd.sock\n"
-    )
+    if spelling == "a":  # an existing directory: found by looking at the file system
+        assert done.stderr == (
+            f"sqryd: socket path {sqryd_env.dir}/a is a directory, not a file name; set "
+            "SQRY_DAEMON_SOCKET (or [socket] path in the config) to a file in it, e.g. "
+            f"{sqryd_env.dir}/a/sqryd.sock\n"
+        )
+    else:  # spelled as a directory: refused as written, before normalising
+        raw = f"{sqryd_env.dir}/{spelling}"
+        assert done.stderr == (
+            f"sqryd: SQRY_DAEMON_SOCKET in the environment is {raw!r}, which names a "
+            f"directory, not a socket file; name a file in it, e.g. {raw}/sqryd.sock\n"
+        )
     assert sorted(sqryd_env.dir.rglob("*")) == before, "no lock, log or pidfile was created"
 
 
@@ -391,6 +398,22 @@ def test_detach_with_an_unusable_log_file_warns_on_the_terminal(
         f"sqryd: warning: cannot open log file {log}: {reason}; the detached daemon will run "
         "without a log (fix log_file or SQRY_DAEMON_LOG_FILE)\n"
     )
+    assert socket_accepts(sqryd_env.socket)
+    assert sqryd_env.run("stop", env=env).returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_detach_with_an_unusable_log_file_and_a_full_stderr_still_starts(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """The warning is best effort: writing it to a full stderr must not abort the start."""
+    (sqryd_env.dir / "afile").write_text("x")
+    env = sqryd_env.with_env(SQRY_DAEMON_LOG_FILE=str(sqryd_env.dir / "afile" / "x.log"))
+    with open("/dev/full", "w") as full:
+        proc = sqryd_env.spawn("start", "--detach", "--print-pid", env=env, stderr=full)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    sqryd_env.track(int(out))
     assert socket_accepts(sqryd_env.socket)
     assert sqryd_env.run("stop", env=env).returncode == 0
 

@@ -237,9 +237,13 @@ def _warn_if_log_unusable(cfg: DaemonConfig, env: Mapping[str, str]) -> None:
     from sqry.daemon.lifecycle.logfile import probe_log_file
 
     warning = probe_log_file(cfg, detached_child_env(env))  # where the child will log
-    if warning is not None and sys.stderr is not None:
+    if warning is None:
+        return
+    try:  # best effort: a full or closed stderr must not cost the daemon its start
         sys.stderr.write(f"sqryd: warning: {warning}\n")
         sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def _spawn_and_wait(cfg, lock: PidfileLock, paths, log_level, env) -> int:
