@@ -5,7 +5,9 @@ A name matches when the pattern's characters appear in it in order
 type an abbreviation: characters that hit the start of a word (``gu`` ->
 ``get_user``, ``getUser``), runs of consecutive characters, and names not much
 longer than the pattern. Scores are in (0, 1]; an exact case-insensitive match
-scores 1.0.
+scores 1.0. The empty pattern is a subsequence of every name, so it matches them
+all, equally, with score 0.0 — as the empty regex matches every name in
+``sqry search``'s default mode.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _HIT = 1.0
 def fuzzy_score(pattern: str, name: str) -> float | None:
     """Score of ``name`` for ``pattern``, or None when it is not a subsequence."""
     if not pattern:
-        return None
+        return 1.0 if not name else 0.0
     p, n = pattern.casefold(), name.casefold()
     if len(p) != len(pattern) or len(n) != len(name):
         # casefold changed the length (ß -> ss): fall back to the simpler lower().
