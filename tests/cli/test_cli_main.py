@@ -373,3 +373,94 @@ def test_double_dash_in_explain(tmp_path: Path) -> None:
     done = run_sqry("explain", "--json", "--", "-x", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["symbol"]["qualified_name"] == "m.-x"
+
+
+def _placement_index(root: Path) -> None:
+    """An index whose one file sits in a directory named ``-x``, with a function ``neg``
+    and a function ``-x``, both called by ``caller``: a PATH or a name that looks like
+    an option, for every placement of ``--``."""
+    b = IndexBuilder(root)
+    b.symbol("m", "module", "-x/m.py", (1, 9))
+    b.symbol("m.neg", "function", "-x/m.py", (2, 3), parent="m")
+    b.symbol("m.-x", "function", "-x/m.py", (4, 5), parent="m", name="-x")
+    b.symbol("m.caller", "function", "-x/m.py", (6, 9), parent="m")
+    b.edge("calls", "m.caller", "m.neg", "neg", 7, 4)
+    b.edge("calls", "m.caller", "m.-x", "-x", 8, 4)
+    b.write()
+    (root / "-x").mkdir()
+
+
+# command: (its words, a plain name, a name starting with '-', what each one answers)
+SEPARATED_COMMANDS = {
+    "search": (["search"], "neg", "-x", "-x/m.py:2:1  function  m.neg", "-x/m.py:4:1  function  m.-x"),
+    "query": (["query"], "name:neg", "-x", "-x/m.py:2:1  function  m.neg", "-x/m.py:4:1  function  m.-x"),
+    "explain": (
+        ["explain"], "neg", "-x", "function m.neg  (python, public)",
+        "function m.-x  (python, public)",
+    ),
+    "graph callers": (
+        ["graph", "callers"], "neg", "-x", "-x/m.py:7:5  function  m.caller",
+        "-x/m.py:8:5  function  m.caller",
+    ),
+}  # fmt: skip
+
+# where '--' goes ({p} a plain name, {d} a name starting with '-') and which name answers
+SEPARATOR_PLACEMENTS = {
+    "-- PAT": (["--", "{d}"], "d"),
+    "-- PAT PATH": (["--", "{d}", "."], "d"),
+    "-- PAT PATH(-x)": (["--", "{d}", "-x"], "d"),
+    "PAT -- PATH": (["{p}", "--", "."], "p"),
+    "PAT -- PATH(-x)": (["{p}", "--", "-x"], "p"),
+    "--opt v PAT -- PATH": (["--limit", "5", "{p}", "--", "."], "p"),
+    "PAT --opt v -- PATH(-x)": (["{p}", "--limit", "5", "--", "-x"], "p"),
+    "PAT PATH --": (["{p}", ".", "--"], "p"),
+    "PAT --": (["{p}", "--"], "p"),
+}
+
+
+@pytest.mark.parametrize("placement", SEPARATOR_PLACEMENTS)
+@pytest.mark.parametrize("command", SEPARATED_COMMANDS)
+def test_double_dash_anywhere_ends_the_options(
+    command: str, placement: str, tmp_path: Path
+) -> None:
+    """What follows ``--`` is positional wherever ``--`` stands, also after a positional
+    (``sqry search neg -- .``); a PATH named ``-x`` after it is that directory."""
+    _placement_index(tmp_path)
+    words, plain, dash, plain_answer, dash_answer = SEPARATED_COMMANDS[command]
+    pattern, which = SEPARATOR_PLACEMENTS[placement]
+    argv = [w.format(p=plain, d=dash) for w in pattern]
+    done = run_sqry(*words, *argv, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    expected = plain_answer if which == "p" else dash_answer
+    if command == "explain":
+        assert done.stdout.splitlines()[0] == expected, done.stdout
+    else:
+        assert done.stdout == expected + "\n"
+
+
+@pytest.mark.parametrize("command", SEPARATED_COMMANDS)
+def test_double_dash_then_an_option_name_is_the_path(command: str, tmp_path: Path) -> None:
+    """``sqry search neg -- --limit``: ``--limit`` is the PATH (missing here), not an option."""
+    _placement_index(tmp_path)
+    words, plain = SEPARATED_COMMANDS[command][:2]
+    done = run_sqry(*words, plain, "--", "--limit", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == "sqry: no such file or directory: --limit\n"
+
+
+@pytest.mark.parametrize("command", SEPARATED_COMMANDS)
+def test_double_dash_alone_still_needs_the_positional(command: str, tmp_path: Path) -> None:
+    _placement_index(tmp_path)
+    words = SEPARATED_COMMANDS[command][0]
+    done = run_sqry(*words, "--", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("sqry: the following arguments are required: "), done.stderr
+
+
+@pytest.mark.parametrize("command", SEPARATED_COMMANDS)
+def test_a_second_path_after_double_dash_is_refused(command: str, tmp_path: Path) -> None:
+    _placement_index(tmp_path)
+    words, plain = SEPARATED_COMMANDS[command][:2]
+    done = run_sqry(*words, plain, "--", ".", "extra", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("sqry: unrecognized arguments: extra "), done.stderr

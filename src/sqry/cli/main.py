@@ -14,8 +14,8 @@ error list every command.
 Options and positionals may be mixed in any order after the command
 (``sqry graph callers SYMBOL --in FILE PATH``): a command's own parser parses
 intermixed, which plain argparse does not do for an optional positional that
-follows an option. ``--`` still ends the options: what follows it is positional
-(``sqry search -- -x``).
+follows an option. ``--`` still ends the options wherever it stands: what follows
+it is positional (``sqry search -- -x``, ``sqry search neg -- -x`` for a PATH -x).
 
 Exit codes beyond the commands' own (0 results, 1 none, 2 usage, 3 no index, 4
 ambiguous): :data:`EXIT_IO` when standard output cannot be written (disk full,
@@ -104,7 +104,7 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._pass: int | None = None  # which intermixed pass is running, if any
-        self._after_separator: list[str] = []
+        self._after_separator: list[str] | None = None  # the words after ``--``, if any
 
     def parse_known_args(  # type: ignore[override]
         self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
@@ -113,15 +113,20 @@ class _Parser(argparse.ArgumentParser):
             return super().parse_known_args(args, namespace)
         if self._pass is not None:
             # parse_known_intermixed_args calls back here for its two passes, which
-            # must be argparse's own. Its first pass drops the ``--`` and leaves the
-            # positionals, those after ``--`` last; put the ``--`` back before them
-            # so the second pass does not take ``-x`` after ``--`` for an option.
+            # must be argparse's own. Whether its first pass keeps or drops a ``--``
+            # depends on whether a positional precedes it, so it never sees one: it
+            # parses the options before ``--`` only, and the second pass gets its
+            # leftovers (positionals, unknown options) followed by ``--`` and the
+            # words after it, which stay positionals whatever they look like.
             self._pass += 1
-            if self._pass == 2 and args is not None:
-                args = _restore_separator(list(args), self._after_separator)
+            if args is not None and self._after_separator is not None:
+                if self._pass == 1:
+                    args = _split_at_separator(list(args))[0]
+                else:
+                    args = [*args, "--", *self._after_separator]
             return super().parse_known_args(args, namespace)
         args = list(sys.argv[1:] if args is None else args)
-        self._after_separator = args[args.index("--") + 1 :] if "--" in args else []
+        self._after_separator = _split_at_separator(args)[1]
         self._pass = 0
         try:
             return self.parse_known_intermixed_args(args, namespace)
@@ -134,11 +139,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _restore_separator(remaining: list[str], after: list[str]) -> list[str]:
-    """``remaining`` with ``--`` before its tail ``after`` (unchanged if it is not the tail)."""
-    if after and remaining[len(remaining) - len(after) :] == after:
-        return [*remaining[: len(remaining) - len(after)], "--", *after]
-    return remaining
+def _split_at_separator(args: list[str]) -> tuple[list[str], list[str] | None]:
+    """The words before the first ``--`` and those after it (None without a ``--``)."""
+    if "--" not in args:
+        return args, None
+    at = args.index("--")
+    return args[:at], args[at + 1 :]
 
 
 def untranslated_argparse() -> None:
