@@ -495,8 +495,13 @@ def test_unlockable_lock_file_is_named_with_the_fix_by_every_command(
 
 
 @pytest.mark.timeout(60)
-def test_status_not_running_stays_import_light(sqryd_env: SqrydEnv) -> None:
-    """The lock probe behind "starting" must not load pathlib/logging when no lock file exists."""
+@pytest.mark.parametrize("lock_file", ["never-ran", "left-by-a-daemon"])
+def test_status_not_running_stays_import_light(sqryd_env: SqrydEnv, lock_file: str) -> None:
+    """The lock lookup behind "starting" must not load pathlib/logging unless the lock
+    is held (a lock file is never deleted, so it usually exists, unheld)."""
+    if lock_file == "left-by-a-daemon":
+        sqryd_env.lock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sqryd_env.lock.write_bytes(b"")
     code = (
         "import sys; from sqry.daemon.lifecycle.cli import main; rc = main(['status']); "
         "print(rc); print(' '.join(sorted(sys.modules)))"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 
 from sqry.daemon.lifecycle.errors import (
@@ -48,8 +49,9 @@ def daemon_status(cfg: DaemonConfig, *, env: Mapping[str, str]) -> dict[str, Any
 
     When nothing answers but the lock is held, the daemon is between "took the
     lock" and "serves" (starting or stopping, or wedged): DaemonNotAnswering (75,
-    retry later) says so instead of a false "not running". Takes no lock for
-    longer than a probe and touches no file.
+    retry later) says so instead of a false "not running". Never takes the lock
+    (lifecycle §6) and touches no file: the lock is looked up in ``/proc/locks``;
+    where that cannot be read, "not running" is all it says.
     """
     socket_path = cfg.socket_file(env)
     try:
@@ -62,20 +64,36 @@ def daemon_status(cfg: DaemonConfig, *, env: Mapping[str, str]) -> dict[str, Any
 def _raise_if_lock_held(cfg: DaemonConfig, env: Mapping[str, str]) -> None:
     """DaemonNotAnswering when some process holds the lock (the socket refused us).
 
-    Import-light while no lock file exists (a daemon never ran here): the path
-    is derived without pathlib, and the pidfile module (pathlib, logging) is
-    loaded only to probe a lock file that is actually there.
+    Import-light unless the lock is held: the path is derived without pathlib,
+    and the pidfile module (pathlib, logging) is loaded only to name the holder.
     """
+    from sqry.daemon.lifecycle.lockprobe import flock_held
     from sqry.daemon.lifecycle.paths import _family_names
 
     directory, stem, socket_path = _family_names(cfg.socket_path, env)
-    if not os.path.lexists(os.path.join(directory, stem + ".lock")):
+    lock = os.path.join(directory, stem + ".lock")
+    held = flock_held(lock)
+    if held is None and not _regular_or_missing(lock):
+        from sqry.daemon.lifecycle.pidfile import lock_is_free
+
+        # a symlink or a directory: raises the error every command gives (with
+        # the fix), before any flock could be taken
+        lock_is_free(cfg.paths(env).lock)
+    if not held:
         return
-    from sqry.daemon.lifecycle.pidfile import lock_is_free, read_pid
+    from sqry.daemon.lifecycle.pidfile import read_pid
 
     paths = cfg.paths(env)
-    if not lock_is_free(paths.lock):
-        raise DaemonNotAnswering(read_pid(paths.pid), socket_path, paths.lock)
+    raise DaemonNotAnswering(read_pid(paths.pid), socket_path, paths.lock)
+
+
+def _regular_or_missing(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def status_json(result: Mapping[str, Any]) -> str:
@@ -209,12 +227,10 @@ def stop_daemon(
     it serves. At the deadline: StopTimeout (69), or with ``force`` signals to
     the proven lock owner.
     """
-    from sqry.daemon.lifecycle.pidfile import lock_is_free
-
     paths = cfg.paths(env)
     deadline = time.monotonic() + timeout_secs
     unheard = _send_stop(paths.socket, timeout_secs)
-    if unheard == _NOT_ACCEPTING and lock_is_free(paths.lock):
+    if unheard == _NOT_ACCEPTING and _nobody_holds(paths.lock):
         raise NotRunning(paths.socket)
     unheard = _resend_until_stopped(paths, deadline, unheard)
     if unheard is _STOPPED:
@@ -227,6 +243,17 @@ def stop_daemon(
 
 
 _NOT_ACCEPTING = " (it holds the lock but does not accept connections)"
+
+
+def _nobody_holds(lockfile) -> bool:  # noqa: ANN001
+    """The first look of ``stop``: read from ``/proc/locks`` where possible, so two
+    ``stop``/``status`` runs never see each other's probe as a daemon; else the
+    flock probe lifecycle §6 describes (the later polls use it too)."""
+    from sqry.daemon.lifecycle.lockprobe import flock_held
+    from sqry.daemon.lifecycle.pidfile import lock_is_free
+
+    held = flock_held(lockfile)
+    return lock_is_free(lockfile) if held is None else not held
 
 
 def _send_stop(socket_path, wait_secs: float) -> str | None:
