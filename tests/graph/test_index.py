@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sqry.graph.schema import SCHEMA_VERSION
+from sqry.graph.schema import ENGINE_VERSION, SCHEMA_VERSION
 from sqry.graph.store import IncompatibleIndex, NoIndex, find_index_root, open_index
 
 SUMMARY = re.compile(
@@ -45,6 +45,29 @@ def test_build_then_incremental_summary(workspace: Path, sqry) -> None:
     (workspace / "main.py").write_text("from pkg import run\n\nrun()\nrun()\n")
     third = sqry("index", str(workspace))
     assert SUMMARY.match(third.stdout.strip()).groups()[:2] == ("3", "1")
+
+
+@pytest.mark.timeout(120)
+def test_an_index_from_another_engine_version_is_rebuilt_in_full(
+    workspace: Path, sqry, snapshot, fresh_snapshot
+) -> None:
+    """Unchanged files would keep rows an older extractor or resolver made."""
+    small_project(workspace)
+    assert sqry("index", str(workspace)).returncode == 0
+    db = workspace / ".sqry" / "index.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'engine_version'").fetchone() == (
+            str(ENGINE_VERSION),
+        )
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'engine_version'")
+        conn.execute("DELETE FROM edges WHERE kind = 'calls'")  # what an old engine missed
+    again = sqry("index", str(workspace))
+    assert SUMMARY.match(again.stdout.strip()).groups()[:2] == ("3", "3"), again.stdout
+    assert snapshot(workspace) == fresh_snapshot(workspace)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM edges WHERE kind = 'calls'").fetchone()[0] > 0
+    third = sqry("index", str(workspace))
+    assert SUMMARY.match(third.stdout.strip()).groups()[:2] == ("3", "0"), third.stdout
 
 
 @pytest.mark.timeout(120)

@@ -4,7 +4,9 @@ One build is one SQLite transaction, so a crash or SIGKILL at any moment leaves
 either the previous index or the new one. Inside it:
 
 1. discover the files (:mod:`sqry.graph.discovery`);
-2. skip files whose size and mtime match the index; send the rest to a process
+2. (an index built by another :data:`~sqry.graph.schema.ENGINE_VERSION` is
+   emptied first: its unchanged files' rows are not what this engine makes)
+   skip files whose size and mtime match the index; send the rest to a process
    pool (:mod:`sqry.graph.parse`) in chunks, at most ``2 × workers`` chunks in
    flight so memory stays bounded; unchanged content (same hash) only refreshes
    size/mtime; small batches run in-process (a pool costs more than it saves);
@@ -52,6 +54,7 @@ from sqry.graph.parse import (
     time_budget,
 )
 from sqry.graph.resolve import SymbolTable, resolve_full, resolve_incremental
+from sqry.graph.schema import ENGINE_VERSION
 from sqry.graph.writer import IndexWriter
 
 # A file modified within this window before the previous build started may have
@@ -241,6 +244,9 @@ def _build(
     report: BuildReport,
 ) -> None:  # noqa: ANN001
     lap = time.monotonic()
+    if store.get_meta(conn, "engine_version") != str(ENGINE_VERSION):
+        force = True  # built by another engine: every row may differ (schema.ENGINE_VERSION)
+        store.set_meta(conn, engine_version=str(ENGINE_VERSION))
     if force:
         for table in ("file_names", "edges", "symbols", "files"):
             conn.execute(f"DELETE FROM {table}")

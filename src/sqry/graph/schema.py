@@ -2,9 +2,16 @@
 
 Bump :data:`SCHEMA_VERSION` whenever the DDL or the meaning of a column changes;
 an index with another version is refused with a hint to run ``sqry index --force``.
+
+Bump :data:`ENGINE_VERSION` whenever extraction or resolution would produce other
+rows from the same files (a new rule, a fixed extractor): the schema still fits,
+but an incremental build would keep the old rows of every unchanged file, so the
+next ``sqry index`` of an index built by another engine version rebuilds it in
+full, without being asked to.
 """
 
 SCHEMA_VERSION = 3
+ENGINE_VERSION = 2  # 2: Java/C++ inherited bare calls, Rust inline modules, BOM stripped
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (
