@@ -284,11 +284,13 @@ def _in_timed_sleep(pid: int) -> bool:
 def frozen_starting_daemon(sqryd_env: SqrydEnv):
     """A foreground daemon SIGSTOPped after it took the lock and before it bound its socket.
 
-    The startup-delay knob keeps it away from the socket for 2 s; it is frozen
-    well inside that window, so nothing answers while the lock is held for as
-    long as the test wants. Yields (process, resume); teardown resumes it.
+    The startup-delay knob keeps it away from the socket for 8 s (long, so a test
+    process descheduled on a loaded machine still freezes it inside that window;
+    the stop test's 30 s deadline covers what is left of it after resuming), so
+    nothing answers while the lock is held for as long as the test wants.
+    Yields (process, resume); teardown resumes it.
     """
-    proc = sqryd_env.spawn("foreground", env=sqryd_env.with_env(SQRYD_TEST_STARTUP_DELAY_SECS="2"))
+    proc = sqryd_env.spawn("foreground", env=sqryd_env.with_env(SQRYD_TEST_STARTUP_DELAY_SECS="8"))
     wait_until(
         lambda: read_pidfile(sqryd_env.pidfile) == proc.pid and lock_is_held(sqryd_env.lock),
         20,
