@@ -84,9 +84,9 @@ def run_foreground(
     reading the child's ERROR line (unlocking here would free the shared lock
     while the parent still believes it owns the name).
     """
+    from sqry.daemon.lifecycle.detach import acquire_or_name_the_daemon
     from sqry.daemon.lifecycle.logfile import setup_logging
     from sqry.daemon.lifecycle.paths import prepare_start
-    from sqry.daemon.lifecycle.pidfile import acquire_pidfile_lock
 
     knobs = Knobs.from_env(cfg, env)
     paths = cfg.paths(env)
@@ -97,8 +97,8 @@ def run_foreground(
     setup_logging(cfg, detached=ready_pipe is not None, env=env)  # warns, never raises
     _enable_faulthandler()
     owns_cleanup = lock is None
-    if lock is None:
-        lock = acquire_pidfile_lock(paths)
+    if lock is None:  # a loser names the daemon, not a launcher mid hand-off
+        lock = acquire_or_name_the_daemon(paths, float(cfg.auto_start_ready_timeout_secs))
     log.info("sqryd %s starting (pid %d, socket %s)", __version__, os.getpid(), paths.socket)
     daemon = Daemon(cfg, paths, env, knobs, ready_pipe)
     try:
