@@ -325,3 +325,122 @@ def test_a_damaged_schema_asks_for_force_and_force_repairs_it(damage, missing, t
         assert (done.returncode, done.stdout, done.stderr) == (3, "", expected), argv
     assert run_sqry("index", "--force", cwd=root).returncode == 0
     assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"
+
+
+READ_ONLY_REFUSAL = (
+    "is not writable by you and its index is being written (or was left mid-write): "
+    "run the command again when its owner's 'sqry index' has finished\n"
+)
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+def test_an_index_left_mid_write_is_not_read_without_locks(read_only_project):
+    """A -wal with committed frames but no -shm (a build killed and its -shm gone): the
+    main file alone is not the index, and the user cannot recover the -wal into it."""
+    db = read_only_project / ".sqry" / "index.db"
+    left = subprocess.run(
+        [sys.executable, "-c", LEFT_MID_WRITE, str(db)],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert left.returncode == 0, left.stderr
+    Path(f"{db}-shm").unlink()
+    assert Path(f"{db}-wal").stat().st_size > 0
+    for argv in ASK.values():
+        done = run_sqry(*argv, cwd=read_only_project, prefix=AS_NOBODY)
+        assert (done.returncode, done.stdout) == (3, ""), argv
+        assert done.stderr == f"sqry: {db.parent} {READ_ONLY_REFUSAL}", argv
+
+
+# Commits one change in WAL mode and dies without a checkpoint: the -wal keeps the frames.
+LEFT_MID_WRITE = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("PRAGMA journal_mode = WAL")
+conn.execute("INSERT OR REPLACE INTO meta VALUES ('left', 'mid-write')")
+conn.commit()
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+def test_an_index_its_owner_is_building_is_not_read_without_locks(read_only_project):
+    from sqry.graph.store import build_lock
+
+    with build_lock(read_only_project):
+        done = run_sqry(*ASK["search"], cwd=read_only_project, prefix=AS_NOBODY)
+    index_dir = read_only_project / ".sqry"
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr == f"sqry: {index_dir} {READ_ONLY_REFUSAL}"
+    done = run_sqry(*ASK["search"], cwd=read_only_project, prefix=AS_NOBODY)
+    assert (done.returncode, done.stderr) == (0, "")  # the build is over: read again
+
+
+# ``sqry ARGS`` with each query function pausing before it runs: it creates the file
+# argv[1] and waits for a line on stdin, so the test can change the index between
+# the opening of the index and the queries.
+PAUSED_READ = """
+import sys
+import sqry.graph.query.search as search
+import sqry.graph.query.symbols as symbols
+
+def paused(real):
+    def run(*args, **kwargs):
+        if not paused.done:
+            paused.done = True
+            open(sys.argv[1], "w").close()
+            sys.stdin.readline()
+        return real(*args, **kwargs)
+    return run
+
+paused.done = False
+search.search_symbols = paused(search.search_symbols)
+symbols.find_symbols = paused(symbols.find_symbols)
+from sqry.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _rebuild_with_a_change(root: Path) -> None:
+    """Change a source file and rebuild as the owner (new pages written, -wal gone)."""
+    (root / "shop" / "cron.py").write_text(
+        "def helper():\n    return 3\n\n\ndef other():\n    pass\n"
+    )
+    assert run_sqry("index", cwd=root).returncode == 0
+
+
+def _zero_the_index(root: Path) -> None:
+    """Overwrite the index in place (same inode and size) with zeros: pages not yet
+    read are damaged, as a page rewritten under the reader would be."""
+    db = root / ".sqry" / "index.db"
+    with open(db, "r+b") as f:
+        f.write(bytes(db.stat().st_size))
+
+
+@pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")
+@pytest.mark.parametrize("change", [_rebuild_with_a_change, _zero_the_index])
+@pytest.mark.parametrize("command", ["search", "graph callers", "explain"])
+def test_an_index_changed_during_a_read_without_locks_gives_no_answer(
+    read_only_project, command, change
+):
+    """The index is opened without locks (the user cannot write it), then its owner
+    changes it before the query runs: no answer from a mix of two states, and not
+    'rebuild it' (the user cannot), but 'run the command again'."""
+    signals = read_only_project.parent / "signals"
+    signals.mkdir(mode=0o777, exist_ok=True)
+    signals.chmod(0o777)
+    marker = signals / command.replace(" ", "-")
+    reader = subprocess.Popen(
+        [*AS_NOBODY, sys.executable, "-c", PAUSED_READ, str(marker), *ASK[command]],
+        cwd=read_only_project, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(marker.exists, RUN_TIMEOUT, message="the read to open the index")
+        change(read_only_project)
+        out, err = reader.communicate("go\n", timeout=RUN_TIMEOUT)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
+    index_dir = read_only_project / ".sqry"
+    assert (reader.returncode, out, err) == (3, "", f"sqry: {index_dir} {READ_ONLY_REFUSAL}")

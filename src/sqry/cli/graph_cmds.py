@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqry.graph.query.execute import QueryResult
     from sqry.graph.query.rows import SymbolRow
     from sqry.graph.query.symbols import CallSite, UnresolvedCall
+    from sqry.graph.store import IndexReader
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 2**63 - 1
@@ -234,12 +235,42 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
 
 class _Workspace:
-    """An open index: its root, the connection, and the ``PATH`` scope inside it."""
+    """An open index: its root, the connection, and the ``PATH`` scope inside it.
 
-    def __init__(self, root: Path, conn: sqlite3.Connection, scope: str | None) -> None:
-        self.root = root
-        self.conn = conn
+    A context manager around a command's reading, which must end before the
+    command prints anything: an index the user cannot write is read without
+    SQLite's locks (:attr:`IndexReader.immutable`), so its owner's build may
+    change it mid-read. On leaving, such a read is checked and its answer — or
+    its failure: a damaged page, "no symbol named ..." — replaced by the "run
+    the command again" error (exit 3) if the index changed; a SQLite error on it
+    is that error too (its user could not rebuild the index anyway).
+    """
+
+    def __init__(self, reader: IndexReader, scope: str | None) -> None:
+        self.reader = reader
+        self.root = reader.root
+        self.conn: sqlite3.Connection = reader.conn
         self.scope = scope
+
+    def __enter__(self) -> _Workspace:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: object, tb: object) -> None:
+        import sqlite3
+
+        from sqry.cli.output import EXIT_NO_INDEX
+        from sqry.graph.store import IndexBeingWritten
+
+        try:
+            if kind is not None and not issubclass(kind, Exception):
+                return  # KeyboardInterrupt, SystemExit: nothing to check
+            if self.reader.immutable and kind is not None and issubclass(kind, sqlite3.Error):
+                raise IndexBeingWritten(self.reader.path.parent)
+            self.reader.check_unchanged()
+        except IndexBeingWritten as changed:
+            raise _Fail(EXIT_NO_INDEX, str(changed)) from None
+        finally:
+            self.reader.close()
 
 
 def _open_workspace(path_arg: str) -> _Workspace:
@@ -274,7 +305,7 @@ def _open_workspace(path_arg: str) -> _Workspace:
     except (NoIndex, IncompatibleIndex, BadIndexLocation) as exc:
         raise _Fail(EXIT_NO_INDEX, str(exc)) from None
     scope = target.relative_to(reader.root).as_posix()
-    return _Workspace(reader.root, reader.conn, None if scope == "." else scope)
+    return _Workspace(reader, None if scope == "." else scope)
 
 
 def _existing_path(path_arg: str) -> Path:
@@ -313,19 +344,19 @@ def _search(args: argparse.Namespace) -> int:
     mode = "exact" if args.exact else "fuzzy" if args.fuzzy else "regex"
     if mode == "regex":
         check_pattern(args.pattern, ignore_case=args.ignore_case)
-    ws = _open_workspace(args.path)
-    if args.lang:
-        _check_language(ws, args.lang)
-    result = search_symbols(
-        ws.conn,
-        args.pattern,
-        mode=mode,
-        kind=args.kind,
-        lang=args.lang,
-        ignore_case=args.ignore_case,
-        scope=ws.scope,
-        limit=args.limit or None,
-    )
+    with _open_workspace(args.path) as ws:
+        if args.lang:
+            _check_language(ws, args.lang)
+        result = search_symbols(
+            ws.conn,
+            args.pattern,
+            mode=mode,
+            kind=args.kind,
+            lang=args.lang,
+            ignore_case=args.ignore_case,
+            scope=ws.scope,
+            limit=args.limit or None,
+        )
     items = [s.item() for s in result.symbols]
     if result.scores is not None:
         for item, score in zip(items, result.scores, strict=True):
@@ -362,10 +393,10 @@ def _query(args: argparse.Namespace) -> int:
     from sqry.graph.query.parser import parse
 
     parsed = parse(args.expr)
-    ws = _open_workspace(args.path)
-    result = run_query(
-        ws.conn, parsed, scope=ws.scope, limit=args.limit or None, unresolved=args.unresolved
-    )
+    with _open_workspace(args.path) as ws:
+        result = run_query(
+            ws.conn, parsed, scope=ws.scope, limit=args.limit or None, unresolved=args.unresolved
+        )
     if result.shape == "symbols":
         items = [s.item() for s in result.symbols]
         return _emit_symbols(args, result.symbols, items, result.total, result.truncated)
@@ -463,9 +494,9 @@ def _graph(args: argparse.Namespace) -> int:
     from sqry.cli.output import Report, error
     from sqry.graph.query.symbols import call_sites
 
-    ws = _open_workspace(args.path)
-    symbol = _resolve_symbol(ws, args)
-    sites = call_sites(ws.conn, symbol.id, args.direction)
+    with _open_workspace(args.path) as ws:
+        symbol = _resolve_symbol(ws, args)
+        sites = call_sites(ws.conn, symbol.id, args.direction)
     total = len(sites)
     shown = sites[: args.limit] if args.limit else sites
     rows = [_site_row(site) for site in shown]
@@ -555,12 +586,12 @@ def _explain(args: argparse.Namespace) -> int:
     from sqry.cli.output import EXIT_OK, emit
     from sqry.graph.query.symbols import call_sites, parent_of, unresolved_calls
 
-    ws = _open_workspace(args.path)
-    symbol = _resolve_symbol(ws, args)
-    parent = parent_of(ws.conn, symbol)
-    callers = call_sites(ws.conn, symbol.id, "callers")
-    callees = call_sites(ws.conn, symbol.id, "callees")
-    unresolved = unresolved_calls(ws.conn, symbol.id)
+    with _open_workspace(args.path) as ws:
+        symbol = _resolve_symbol(ws, args)
+        parent = parent_of(ws.conn, symbol)
+        callers = call_sites(ws.conn, symbol.id, "callers")
+        callees = call_sites(ws.conn, symbol.id, "callees")
+        unresolved = unresolved_calls(ws.conn, symbol.id)
     view = _ExplainView(symbol, parent, callers, callees, unresolved, args.limit or None)
     emit(view.report(), args.format)
     return EXIT_OK

@@ -15,7 +15,11 @@ Reader API (for the query engine, the CLI and the daemon)::
   :mod:`sqry.graph.schema`. Readers never see a half-written build: every build
   commits in one transaction and WAL mode lets readers keep reading the previous
   state meanwhile; before the first build commits, there is no previous state to
-  read (:class:`IncompleteIndex`).
+  read (:class:`IncompleteIndex`). The exception is an index the caller may read
+  but not write, read without locks (``index.immutable``): call
+  ``index.check_unchanged()`` after the last query, before showing anything, and
+  treat a ``sqlite3.Error`` from it as :class:`IndexBeingWritten` ("run the
+  command again"; such a user cannot rebuild it).
 - Edge semantics: ``target_id`` NULL = unresolved (``target_text`` always holds
   the name as written); ``resolved_via`` names the rule that bound it (``local``,
   ``import``, ``self``, ``package``, ``unique``); an ambiguous reference has
@@ -44,6 +48,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from sqry import __version__
 from sqry.graph.schema import DDL, SCHEMA_VERSION
@@ -100,6 +105,18 @@ class IncompatibleIndex(Exception):
         )
 
 
+class UnreadableIndex(IncompatibleIndex):
+    """SQLite cannot read the index file (corrupt, not a database, a damaged page).
+
+    Told apart from the other incompatibilities because, read ``immutable``
+    (:func:`_connect_reader`), a damaged page may be a page its owner's build is
+    rewriting: :func:`open_index` then reports :class:`IndexBeingWritten`.
+    """
+
+    def __init__(self, root: Path | str, error: sqlite3.Error) -> None:
+        super().__init__(root, f"it is not a readable SQLite database ({error})")
+
+
 class BadIndexLocation(Exception):
     """``.sqry`` or ``.sqry/index.db`` is the wrong kind of file, or cannot be written.
 
@@ -111,6 +128,22 @@ class BadIndexLocation(Exception):
     def __init__(self, path: Path, problem: str, remedy: str) -> None:
         self.path = path
         super().__init__(f"{path} {problem}: {remedy}")
+
+
+class IndexBeingWritten(BadIndexLocation):
+    """An index the user cannot write is being written by its owner, or changed
+    while this process read it: the answer may mix two states, so there is none.
+
+    Only a read-only (``immutable``) reader raises it (see :func:`_connect_reader`);
+    such a user cannot rebuild the index, so the remedy is to ask again.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(
+            directory,
+            "is not writable by you and its index is being written (or was left mid-write)",
+            "run the command again when its owner's 'sqry index' has finished",
+        )
 
 
 def check_location(root: Path) -> None:
@@ -174,7 +207,7 @@ def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
             raise IncompatibleIndex(root, "it is not a sqry index (no meta table)")
         meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
     except sqlite3.DatabaseError as exc:
-        raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+        raise UnreadableIndex(root, exc) from None
     version = meta.get("schema_version")
     if version != str(SCHEMA_VERSION):
         raise IncompatibleIndex(
@@ -183,7 +216,7 @@ def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
     try:
         missing = _missing_columns(conn)
     except sqlite3.DatabaseError as exc:
-        raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+        raise UnreadableIndex(root, exc) from None
     if missing:
         raise IncompatibleIndex(root, f"its schema is damaged ({', '.join(missing)} missing)")
     return meta
@@ -234,13 +267,38 @@ def _schema_columns() -> dict[str, set[str]]:
 
 
 class IndexReader:
-    """A read-only view of one workspace's index (see the module docstring)."""
+    """A read-only view of one workspace's index (see the module docstring).
 
-    def __init__(self, root: Path, conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+    ``immutable`` says the connection reads the file without SQLite's locks (an
+    index the user cannot write, :func:`_connect_reader`): nothing then stops
+    its owner's build from changing pages under a query, so a caller must call
+    :meth:`check_unchanged` after its last query and before it shows anything,
+    and must treat a ``sqlite3.Error`` from :attr:`conn` as
+    :class:`IndexBeingWritten` (a damaged page is most likely a page changing).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        conn: sqlite3.Connection,
+        meta: dict[str, str],
+        snapshot: _FileState | None = None,
+    ) -> None:
         self.root = root
         self.path = index_path(root)
         self.conn = conn
         self._meta = meta
+        self._snapshot = snapshot
+
+    @property
+    def immutable(self) -> bool:
+        return self._snapshot is not None
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`IndexBeingWritten` if an immutable reader's files changed
+        since it opened them (or a build now runs); nothing to check otherwise."""
+        if self._snapshot is not None and _file_state(self.root) != self._snapshot:
+            raise IndexBeingWritten(self.path.parent)
 
     def meta(self) -> dict[str, str]:
         return dict(self._meta)
@@ -277,32 +335,42 @@ def open_index(root: Path | str) -> IndexReader:
         raise NoIndex(root)
     if not os.access(path, os.R_OK):
         raise BadIndexLocation(path, "cannot be read (Permission denied)", "check its permissions")
-    conn = _connect_reader(root, path)
+    conn, snapshot = _connect_reader(root, path)
     try:
         meta = check_compatible(conn, root)
         if "built_at" not in meta:
             raise IncompleteIndex(root, build_running(root))
         conn.execute("PRAGMA query_only = 1")
+    except (NoIndex, IncompatibleIndex, sqlite3.Error) as exc:
+        conn.close()
+        if snapshot is not None and (
+            isinstance(exc, (UnreadableIndex, sqlite3.Error)) or _file_state(root) != snapshot
+        ):
+            raise IndexBeingWritten(path.parent) from None  # read mid-change, maybe
+        raise
     except BaseException:
         conn.close()
         raise
     conn.row_factory = sqlite3.Row
-    return IndexReader(root, conn, meta)
+    return IndexReader(root, conn, meta, snapshot)
 
 
 _READ_ONLY_FAILURES = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
 
 
-def _connect_reader(root: Path, path: Path) -> sqlite3.Connection:
-    """A read-only connection to ``path``, even when its directory is not writable.
+def _connect_reader(root: Path, path: Path) -> tuple[sqlite3.Connection, _FileState | None]:
+    """A read-only connection to ``path``, even when its directory is not writable,
+    and — for an ``immutable`` connection only — the state of the files it reads.
 
     A reader of a WAL database needs the ``-shm`` index beside it, which SQLite
     creates if missing (the last connection to close deletes it); without write
     access to ``.sqry`` that fails with "attempt to write a readonly database",
     although the index is fine. Then, when no ``-wal`` holds anything (so the
     main file is the whole index) and no build is running, the file is opened
-    ``immutable`` (no locking, no ``-shm``). The caveat: a build its owner starts
-    while this reads can make the read fail, never silently change the index.
+    ``immutable``: no ``-shm``, but no locks either, so a build its owner starts
+    meanwhile could change pages under a query and yield a mix of two states.
+    The returned :func:`_file_state`, taken before opening, is what
+    :meth:`IndexReader.check_unchanged` compares against once the reading is done.
     """
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
@@ -310,22 +378,55 @@ def _connect_reader(root: Path, path: Path) -> sqlite3.Connection:
         raise IncompatibleIndex(root, f"it cannot be opened ({exc})") from None
     try:
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        return conn
+        return conn, None
     except sqlite3.Error as exc:
         conn.close()
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         if code not in _READ_ONLY_FAILURES or os.access(path.parent, os.W_OK):
-            raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
-    wal = f"{path}-wal"
-    if (os.path.exists(wal) and os.path.getsize(wal) > 0) or build_running(root):
-        raise BadIndexLocation(
-            path.parent,
-            "is not writable by you and its index is being written (or was left mid-write)",
-            "run the command again when its owner's 'sqry index' has finished",
-        )
-    return sqlite3.connect(
+            raise UnreadableIndex(root, exc) from None
+    snapshot = _file_state(root)
+    if snapshot.wal_size or snapshot.building:
+        raise IndexBeingWritten(path.parent)
+    conn = sqlite3.connect(
         f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
     )
+    return conn, snapshot
+
+
+class _FileState(NamedTuple):
+    """What a build changes in an index's files, as :func:`os.stat` shows it.
+
+    A build writes its pages to the ``-wal`` first (its size grows from 0), then
+    copies them into the main file (its mtime and ctime move, perhaps its size),
+    then deletes the ``-wal``; ``--force`` replaces the main file (its inode).
+    Timestamps tick at the kernel's clock granularity (a few ms), far shorter
+    than any build's open-write-checkpoint-close, so a build that ran between two
+    states always shows. A ``-wal`` absent and one of size 0 are the same state:
+    the owner's plain reads create and delete an empty one.
+    """
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    wal_size: int
+    building: bool
+
+
+def _file_state(root: Path) -> _FileState:
+    """The current :class:`_FileState` of ``root``'s index (a missing file is a state too)."""
+    path = index_path(root)
+    try:
+        main = os.stat(path)
+        ids = (main.st_dev, main.st_ino, main.st_size, main.st_mtime_ns, main.st_ctime_ns)
+    except OSError:
+        ids = (0, 0, -1, 0, 0)
+    try:
+        wal_size = os.stat(f"{path}-wal").st_size
+    except OSError:
+        wal_size = 0
+    return _FileState(*ids, wal_size=wal_size, building=build_running(root))
 
 
 # --------------------------------------------------------------------------- writer
@@ -489,7 +590,7 @@ def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         conn.close()
         if not force:
-            raise IncompatibleIndex(root, f"it is not a readable SQLite database ({exc})") from None
+            raise UnreadableIndex(root, exc) from None
         remove_index_files(root)
         return open_writer(root, force=False)
     if not fresh:
