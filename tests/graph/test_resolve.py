@@ -121,8 +121,9 @@ JAVA_SHAPES = {
 
 def test_java_bare_call_binds_an_inherited_method_by_self(workspace: Path) -> None:
     """In Java a bare ``twice()`` in a method is ``this.twice()`` when the class
-    inherits one (``members_in_scope``): ``self`` through the bases, after
-    ``local`` (an override in the class itself) and ``import`` (graph.md's order)."""
+    inherits one (``members_in_scope``): ``self`` through the bases, after an
+    override in the class itself (``local``) and before a static import (the
+    class scope, inherited members included, hides it: JLS 15.12.1)."""
     edges = project(
         workspace,
         {
@@ -150,14 +151,14 @@ def test_java_bare_call_binds_an_inherited_method_by_self(workspace: Path) -> No
         1,
     )
     assert edges[("com.acme.Square.area", "twice")] == ("com.acme.Square.twice", "local", None, 1)
-    assert edges[("com.acme.Ring.area", "twice")] == ("com.util.Util.twice", "import", None, 1)
+    assert edges[("com.acme.Ring.area", "twice")] == ("com.acme.Shape.twice", "self", None, 1)
     # no class of the chain has one: methods never bind by ``unique``
     assert edges[("com.acme.Loner.f", "twice")] == (None, None, None, 0)
 
 
 def test_cpp_bare_call_binds_an_inherited_method_by_self(workspace: Path) -> None:
     """C++ alike, through two levels of bases and from an out-of-class definition;
-    a free function of the file still wins by ``local``."""
+    the class scope (its bases included) comes before the file's free function."""
     edges = project(
         workspace,
         {
@@ -176,7 +177,130 @@ def test_cpp_bare_call_binds_an_inherited_method_by_self(workspace: Path) -> Non
     )
     assert edges[("Der::area", "twice")] == ("Base::twice", "self", None, 1)
     assert edges[("Der::far", "twice")] == ("Base::twice", "self", None, 1)
-    assert edges[("Own::area", "twice")] == ("twice", "local", None, 1)
+    assert edges[("Own::area", "twice")] == ("Base::twice", "self", None, 1)
+
+
+def test_java_bare_call_in_an_anonymous_class_never_binds_what_outer_inherits(
+    workspace: Path,
+) -> None:
+    """``m()`` in ``new Base() { ... }`` is the anonymous class's ``m`` first
+    (``Base.m``), which the resolver cannot see: it must not bind the enclosing
+    class's inherited ``X.m``. Outside the anonymous body it still does."""
+    edges = project(
+        workspace,
+        {
+            "p/X.java": "package p;\npublic class X { public void m() {} }\n",
+            "p/Base.java": (
+                "package p;\npublic abstract class Base implements Runnable "
+                "{ public void m() {} }\n"
+            ),
+            "p/Outer.java": (
+                "package p;\npublic class Outer extends X {\n"
+                "    void go() { Runnable r = new Base() { public void run() { m(); } }; }\n"
+                "    void direct() { m(); }\n}\n"
+            ),
+        },
+    )
+    assert edges[("p.Outer.go", "m")] == (None, None, None, 0)
+    assert edges[("p.Outer.direct", "m")] == ("p.X.m", "self", None, 1)
+
+
+def test_java_inherited_member_from_two_bases_is_the_most_specific_or_ambiguous(
+    workspace: Path,
+) -> None:
+    """Every base is searched: a sub-interface's default overrides its parent's,
+    a superclass method beats an interface default, and two unrelated defaults
+    are an ambiguity at ``self`` — never the first base's."""
+    edges = project(
+        workspace,
+        {
+            "p/I.java": "package p;\ninterface I { default void f() {} }\n",
+            "p/J.java": "package p;\ninterface J extends I { default void f() {} }\n",
+            "p/K.java": "package p;\ninterface K { default void f() {} }\n",
+            "p/A.java": "package p;\nclass A implements I {}\n",
+            "p/S.java": "package p;\nclass S { public void f() {} }\n",
+            "p/C.java": "package p;\nclass C implements I, J { void g() { f(); this.f(); } }\n",
+            "p/E.java": "package p;\nclass E extends A implements J { void g() { f(); } }\n",
+            "p/T.java": "package p;\nclass T extends S implements K { void g() { f(); } }\n",
+            "p/U.java": "package p;\nclass U implements I, K { void g() { f(); } }\n",
+        },
+    )
+    assert edges[("p.C.g", "f")] == ("p.J.f", "self", None, 1)  # both edges: one key
+    assert edges[("p.E.g", "f")] == ("p.J.f", "self", None, 1)
+    assert edges[("p.T.g", "f")] == ("p.S.f", "self", None, 1)
+    assert edges[("p.U.g", "f")] == (None, None, "self", 2)
+
+
+def test_java_class_scope_with_inherited_members_comes_before_outer_scopes(
+    workspace: Path,
+) -> None:
+    """The innermost class whose scope — own or inherited — has ``m`` binds it:
+    an inner class's base before the outer class's own method."""
+    edges = project(
+        workspace,
+        {
+            "p/Base.java": "package p;\nclass Base { void m() {} }\n",
+            "p/Outer.java": (
+                "package p;\nclass Outer {\n    void m() {}\n"
+                "    class Inner extends Base { void go() { m(); } }\n"
+                "    class Plain { void go() { m(); } }\n}\n"
+            ),
+        },
+    )
+    assert edges[("p.Outer.Inner.go", "m")] == ("p.Base.m", "self", None, 1)
+    assert edges[("p.Outer.Plain.go", "m")] == ("p.Outer.m", "local", None, 1)
+
+
+def test_cpp_class_scope_with_bases_comes_before_namespaces_and_using(workspace: Path) -> None:
+    """A base's ``helper``/``log`` hides the file's free ``helper`` and what
+    ``using namespace util;`` brings; two bases both giving ``f`` are ambiguous."""
+    edges = project(
+        workspace,
+        {
+            "base.hpp": (
+                "struct Base {\n    void helper() {}\n    void log() {}\n};\n"
+                "struct L { void f() {} };\nstruct R { void f() {} };\n"
+            ),
+            "util.hpp": "namespace util {\nvoid log() {}\n}\n",
+            "d.cpp": (
+                '#include "base.hpp"\n#include "util.hpp"\nusing namespace util;\n'
+                "void helper() {}\n"
+                "struct D : Base {\n    void g() { helper(); log(); }\n};\n"
+                "struct Both : L, R {\n    void g() { f(); }\n};\n"
+                "void free_fn() { helper(); log(); }\n"
+            ),
+        },
+    )
+    assert edges[("D::g", "helper")] == ("Base::helper", "self", None, 1)
+    assert edges[("D::g", "log")] == ("Base::log", "self", None, 1)
+    assert edges[("Both::g", "f")] == (None, None, "self", 2)
+    assert edges[("free_fn", "helper")] == ("helper", "local", None, 1)
+    assert edges[("free_fn", "log")] == ("util::log", "import", None, 1)
+
+
+def test_cpp_class_template_never_binds_a_bare_call_to_a_dependent_base(
+    workspace: Path,
+) -> None:
+    """Two-phase lookup: in ``D<T> : Base<T>`` a bare ``f()`` is looked up where
+    ``D`` is defined, never in ``Base<T>``; ``this->f()`` is (at instantiation)."""
+    edges = project(
+        workspace,
+        {
+            "base.hpp": "template<typename T> struct Base { void f() {} };\n",
+            "util.cpp": "void f() {}\n",
+            "d.cpp": (
+                '#include "base.hpp"\n'
+                "template<typename T> struct D : Base<T> {\n"
+                "    void g() { f(); }\n    void h() { this->f(); }\n"
+                "    struct In : Base<T> { void k() { f(); } };\n};\n"
+                "struct Plain : Base<int> { void g() { f(); } };\n"
+            ),
+        },
+    )
+    assert edges[("D::g", "f")] == ("f", "unique", None, 1)
+    assert edges[("D::In::k", "f")] == ("f", "unique", None, 1)
+    assert edges[("D::h", "f")] == ("Base::f", "self", None, 1)
+    assert edges[("Plain::g", "f")] == ("Base::f", "self", None, 1)
 
 
 @pytest.mark.timeout(120)

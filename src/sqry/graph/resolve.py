@@ -13,23 +13,26 @@ C++ namespace reopened in several files) are one candidate: the first by
 (path, line, column).
 
 1. ``self`` — only for ``via_self`` references: the member in the enclosing
-   class, then in its bases depth-first in declaration order. A path from a
+   class, then in its bases depth-first in declaration order (Java/C++: all
+   bases, as for a bare name below). A path from a
    module the file fixes (``LanguageSpec.rooted_heads``: Rust ``crate::a::f``,
    ``super::f``) is resolved first too, as the ``use`` of it would be (``import``).
 2. ``local`` — the scope chain: the source symbol, its parents, the file's
    module. A class scope is seen from its methods only when the language says
-   so (``LanguageSpec.members_in_scope``).
+   so (``LanguageSpec.members_in_scope``: Java, C++); there each class is
+   searched with what it inherits before the next outer scope (the class scope
+   hides outer classes, namespaces and imports), an inherited member binding
+   as ``self``: ``twice()`` may mean ``this.twice()``. Its bases are all
+   searched: a member another candidate overrides drops out, a class's member
+   beats an interface's, two left are ambiguous. Not for a call in a Java
+   anonymous class body (marked by ``member``), nor a C++ class template's
+   template bases (two-phase lookup).
 3. ``import`` — an import alias equal to the first segment; else the longest
    prefix of the target that a whole-module import makes usable (``import
    a.b`` makes ``a`` and ``a.b`` usable); else the file's ``*`` imports; else the
    namespaces it opens (C++ ``using namespace ns;``). A ``*`` import of a module
    outside the workspace stops the search for any other unbound name (it could
    come from there).
-   Then, for a bare name in a language whose methods see their class's
-   members (``members_in_scope``: ``twice()`` may mean ``this.twice()``),
-   ``self`` again: a member the classes of the scope chain inherit (their own
-   members were the ``local`` rule's), innermost class first, each one's bases
-   depth-first in declaration order.
 4. ``package`` — a definition of an enclosing namespace written in another
    block or file (namespaces are open); else a top-level definition of another
    file of the same package, as the language defines it
@@ -190,6 +193,13 @@ _EMPTY: list[Sym] = []
 SOURCE = object()  # :meth:`SymbolTable.binding_scope`: "key this reference by its source"
 _NO_CHAIN = Chain((), False, False, False, None, False)
 _QUALIFIED_KINDS = CLASS_KINDS | {"namespace"}
+#: Class templates: a C++ ``class``/``struct`` whose signature starts with its
+#: ``template<...>`` header (the extractor keeps it there).
+_TEMPLATE_KINDS = frozenset({"class", "struct"})
+_TEMPLATES_SELECT = (
+    "SELECT id FROM symbols WHERE kind IN ('class', 'struct') "
+    "AND substr(signature, 1, 8) = 'template'"
+)
 _POSITION = itemgetter(3, 4)  # an ImportRow's (line, column)
 
 
@@ -229,6 +239,7 @@ class SymbolTable:
         self._modules: dict[str, list[Sym]] = {}
         self._bases: dict[int, list[int]] = {}
         self._bases_complete = False
+        self._templates: dict[int, bool] = {}  # class id -> a C++ class template (all if complete)
         if streamed:
             return
         for fid, path, module, language in conn.execute(
@@ -279,6 +290,8 @@ class SymbolTable:
             children[base + parent, name].append(sym)
             if kind in qualified_kinds or parent_kind == "namespace":
                 qualified[row[2]].append(sym)
+                if kind in _TEMPLATE_KINDS and row[8].startswith("template"):
+                    self._templates[sym_id] = True
         imports = [
             new(ImportRow, (ref[2], ref[5], ref[6], ref[3], ref[4], ref[10]))
             for ref in result.refs
@@ -312,6 +325,7 @@ class SymbolTable:
                 top[name].append(sym)
             if kind in _QUALIFIED_KINDS or parent_kind == "namespace":
                 qualified[qname].append(sym)
+        self._templates.update((r[0], True) for r in self.conn.execute(_TEMPLATES_SELECT))
         imports = self._imports
         for file_id in files:
             imports[file_id] = []
@@ -417,6 +431,18 @@ class SymbolTable:
         """Whether some adopted member (see the module doc) is named ``name``."""
         self._ensure(name)
         return name in self._adopted
+
+    def is_template(self, class_id: int) -> bool:
+        """Whether the class ``class_id`` is a class template (``template<...>``)."""
+        found = self._templates.get(class_id)
+        if found is None:
+            if self.complete:
+                return False
+            row = self.conn.execute(
+                _TEMPLATES_SELECT.replace("WHERE", "WHERE id = ? AND"), (class_id,)
+            ).fetchone()
+            found = self._templates[class_id] = row is not None
+        return found
 
     def by_id(self, sym_id: int) -> Sym | None:
         sym = self._by_id.get(sym_id)
@@ -576,6 +602,7 @@ class Resolver:
         self._memo: dict[tuple, Resolution] = {}
         self._chains: dict[int, Chain] = {}
         self._owners: dict[int, Sym | None] = {}
+        self._templated: dict[int, bool] = {}  # class id -> in a class template
         self._file_keys: dict[int, tuple[str, bool, frozenset[str]]] = {}
         self._bindings: dict[tuple, Sym | None] = {}  # what an import alias binds, per batch
         self._specs: dict[int, tuple[FileInfo, LanguageSpec | None]] = {}
@@ -752,6 +779,99 @@ class Resolver:
             if found_in_base is not None:
                 return found_in_base
         return None
+
+    def _inherited(
+        self, cls: Sym, name: str, sep: str, exclude: frozenset[str], *, bare: bool
+    ) -> Resolution | Sym | None:
+        """The member ``name`` that ``cls`` inherits (its own members left out),
+        where methods see their class's members (Java, C++): looked up through
+        every direct base, not the first that has one, since a language like
+        these rejects (or overrides) what two bases both give. A member another
+        candidate's class overrides drops out (a sub-interface's default method,
+        a derived class's redefinition), and a class's member beats an
+        interface's default (Java); two or more left are an ambiguity at
+        ``self``. ``bare``: the name is written without ``this`` — then the
+        template bases of a class template are not searched (C++ two-phase
+        lookup never looks a non-dependent name up in a dependent base)."""
+        found = self._inherited_candidates(cls, name, sep, exclude, bare, {cls.id})
+        if len(found) > 1:
+            return Resolution(None, None, "self", len(found))
+        return found[0][0] if found else None
+
+    def _inherited_candidates(
+        self,
+        cls: Sym,
+        name: str,
+        sep: str,
+        exclude: frozenset[str],
+        bare: bool,
+        path: set[int],
+    ) -> list[tuple[Sym, Sym]]:
+        """(member, class defining it) pairs for :meth:`_inherited`, one per
+        qualified name; ``path``: the classes being searched (a cycle stops)."""
+        table = self.table
+        found: dict[str, tuple[Sym, Sym]] = {}
+        dependent = bare and self._in_template(cls)
+        for base_id in table.bases(cls.id):
+            base = table.by_id(base_id)
+            if base is None or base.id in path or base.kind not in CLASS_KINDS:
+                continue
+            if dependent and table.is_template(base.id):
+                continue  # ``D<T> : Base<T>``: unknown until instantiated
+            own = self._class_member(base, name, False, set(), sep, exclude)
+            if own is not None:
+                pairs = [(own, base)]
+            else:
+                path.add(base.id)
+                pairs = self._inherited_candidates(base, name, sep, exclude, bare, path)
+                path.discard(base.id)
+            for pair in pairs:
+                found.setdefault(pair[0].qname, pair)
+        if len(found) <= 1:
+            return list(found.values())
+        return self._most_specific(list(found.values()))
+
+    def _most_specific(self, pairs: list[tuple[Sym, Sym]]) -> list[tuple[Sym, Sym]]:
+        """Drop the members another pair's class overrides (it derives from
+        theirs), then interface members if a class's member remains (Java: a
+        superclass method beats an interface default)."""
+        kept = [
+            (sym, owner)
+            for sym, owner in pairs
+            if not any(o.id != owner.id and self._derives(o, owner.id) for _, o in pairs)
+        ]
+        if any(owner.kind != "interface" for _, owner in kept):
+            kept = [(sym, owner) for sym, owner in kept if owner.kind != "interface"]
+        return kept
+
+    def _derives(self, cls: Sym, ancestor_id: int) -> bool:
+        """Whether ``cls`` inherits, directly or not, from the class ``ancestor_id``."""
+        table = self.table
+        seen = {cls.id}
+        frontier = [cls.id]
+        while frontier:
+            for base_id in table.bases(frontier.pop()):
+                if base_id == ancestor_id:
+                    return True
+                if base_id not in seen:
+                    seen.add(base_id)
+                    frontier.append(base_id)
+        return False
+
+    def _in_template(self, cls: Sym) -> bool:
+        """Whether ``cls`` or a class around it is a (C++) class template."""
+        found = self._templated.get(cls.id)
+        if found is None:
+            table = self.table
+            sym: Sym | None = cls
+            found = False
+            while sym is not None and sym.kind in CLASS_KINDS:
+                if table.is_template(sym.id):
+                    found = True
+                    break
+                sym = table.by_id(sym.parent_id) if sym.parent_id is not None else None
+            self._templated[cls.id] = found
+        return found
 
     def _namespace_member(
         self, ns: Sym, name: str, sep: str, exclude: frozenset[str] = NOTHING
@@ -958,7 +1078,8 @@ class Resolver:
                     else:
                         key = (kind, target, scope, "scope")
                     if inside is not None:  # what its bases inherit may bind it
-                        key = (*key, inside.id)
+                        # (not for a call marked as in an anonymous class body)
+                        key = (*key, inside.id) if member is None else (*key, inside.id, 0)
             found = memo.get(key)
             if found is None:
                 found = memo[key] = resolve(new_edge(EdgeRow, row))
@@ -1044,7 +1165,15 @@ class Resolver:
         if cls is None:
             return UNRESOLVED
         exclude = self._head_exclude(segments, final)
-        found = self._class_member(cls, segments[0], True, set(), sep, exclude)
+        if not spec.members_in_scope:  # (Python: the first base in order wins, as the MRO)
+            found = self._class_member(cls, segments[0], True, set(), sep, exclude)
+        else:
+            found = self._class_member(cls, segments[0], False, set(), sep, exclude)
+            if found is None:
+                picked = self._inherited(cls, segments[0], sep, exclude, bare=False)
+                if isinstance(picked, Resolution):
+                    return picked
+                found = picked
         if found is None:
             return UNRESOLVED
         return self.follow(found, segments[1:], "self", use_bases, sep, final)
@@ -1085,52 +1214,51 @@ class Resolver:
         info: FileInfo,
         final: frozenset[str],
     ) -> Resolution | None:
+        """The scope chain, innermost first. Where methods see their class's
+        members (``members_in_scope``) each class is searched with what it
+        inherits before the next outer scope: ``twice()`` in ``Circle.area`` is
+        ``this.twice()`` when ``Circle`` inherits one, whatever a file, a
+        namespace or an import outside the class calls ``twice`` (Java: the
+        class scope hides static imports; C++: class scope before namespace
+        scope). An own member binds as ``local``, an inherited one as ``self``.
+        Never for ``inherits``/``implements`` edges (``use_bases`` False: their
+        result must not depend on other bases) nor for a call in a Java
+        anonymous class body (``member`` set, see :mod:`~sqry.graph.languages.java`):
+        that class's own supertype, unseen, would come first."""
         head, sep, table = segments[0], spec.separator, self.table
         chain = self.chain(edge.source_id, sep)
-        if not (chain.foreign or table.may_define_locally(edge.file_id, head)):
+        local = chain.foreign or table.may_define_locally(edge.file_id, head)
+        inherit = (
+            use_bases
+            and spec.members_in_scope
+            and chain.self_class is not None
+            and edge.member is None
+        )
+        if not (local or inherit):
             return None
         exclude = self._head_exclude(segments, final)
         for index, scope in enumerate(chain.scopes):
             if scope.kind in CLASS_KINDS:
                 if index and not spec.members_in_scope:
                     continue
-                found = self._class_member(scope, head, False, set(), sep, exclude)
-            else:
+                found = (
+                    self._class_member(scope, head, False, set(), sep, exclude) if local else None
+                )
+                if found is None and inherit:
+                    picked = self._inherited(scope, head, sep, exclude, bare=True)
+                    if isinstance(picked, Resolution):
+                        return picked
+                    if picked is not None:
+                        return self.follow(picked, segments[1:], "self", use_bases, sep, final)
+            elif local:
                 picked = self._pick(table.children(scope.id, head), "local", exclude)
                 if isinstance(picked, Resolution):
                     continue  # several same-named in one scope: an outer one may still bind
                 found = picked
+            else:
+                continue
             if found is not None:
                 return self.follow(found, segments[1:], "local", use_bases, sep, final)
-        return None
-
-    def _rule_inherited(
-        self,
-        edge: EdgeRow,
-        segments: list[str],
-        use_bases: bool,
-        spec: LanguageSpec,
-        info: FileInfo,
-        final: frozenset[str],
-    ) -> Resolution | None:
-        """``self`` for a bare name where methods see their class's members
-        (``members_in_scope``): ``twice()`` in ``Circle.area`` is ``this.twice()``
-        when ``Circle`` inherits a ``twice``. The classes' own members were the
-        ``local`` rule's; their bases come after ``import`` (graph.md's order).
-        Never for ``inherits``/``implements`` edges (``use_bases`` False): their
-        result must not depend on other bases."""
-        if not (use_bases and spec.members_in_scope):
-            return None
-        sep = spec.separator
-        chain = self.chain(edge.source_id, sep)
-        if chain.self_class is None:
-            return None
-        exclude = self._head_exclude(segments, final)
-        for scope in chain.scopes:
-            if scope.kind in CLASS_KINDS:
-                found = self._class_member(scope, segments[0], True, set(), sep, exclude)
-                if found is not None:
-                    return self.follow(found, segments[1:], "self", use_bases, sep, final)
         return None
 
     def _rule_import(
@@ -1266,7 +1394,6 @@ _RULES = (
     Resolver._rule_rooted,
     Resolver._rule_local,
     Resolver._rule_import,
-    Resolver._rule_inherited,
     Resolver._rule_package,
     Resolver._rule_unique,
 )

@@ -23,8 +23,12 @@ Decisions (tests pin each of them):
   local classes (``private``).
 * **References.** ``calls``: ``m()``, ``obj.m()``, ``Util.max()``,
   ``new Foo()`` (to ``Foo``); ``this.m()`` is ``via_self`` unless ``this`` is
-  an anonymous class's instance. Calls on computed receivers (``a().b()``) and
-  anonymous-class instantiations are skipped. ``imports``: target as written
+  an anonymous class's instance. A bare ``m()`` written in an anonymous class
+  body keeps that class's supertype as written in ``member`` (``Base``): the
+  class is no symbol, so the call belongs to the enclosing method, yet what
+  ``m`` means there depends on members the resolver cannot see — it never
+  binds such a call to a member the enclosing classes inherit. Calls on
+  computed receivers (``a().b()``) and anonymous-class instantiations are skipped. ``imports``: target as written
   (``java.util.List``, ``java.util.*``, ``java.lang.Math.max``); ``member`` is
   the part below the package (``List``, ``Outer.Inner``, ``Math.max``, ``*``,
   ``Util.*``), ``alias`` the simple name it binds (``None`` for wildcards).
@@ -427,6 +431,9 @@ class _Extractor:
         receiver = node.child_by_field_name("object")
         if receiver is None:
             self.b.add_use("calls", name, node)
+            anonymous = self._anonymous_class(node) if name else None
+            if anonymous is not None:  # (an empty name records nothing)
+                self.b.out.facts.references[-1].member = anonymous
             return
         head = _dotted(receiver)
         if head is None:
@@ -438,14 +445,23 @@ class _Extractor:
 
     def _this_is_anonymous(self, node: tree_sitter.Node) -> bool:
         """Whether the innermost class around ``node`` is an anonymous class."""
+        return self._anonymous_class(node) is not None
+
+    def _anonymous_class(self, node: tree_sitter.Node) -> str | None:
+        """The supertype, as written, of the anonymous class whose body is the
+        innermost class body around ``node``; None when that body is a named
+        type's (or there is none)."""
         up = node.parent
         while up is not None:
             if up.type == "class_body":
-                return up.parent is not None and up.parent.type == "object_creation_expression"
+                creation = up.parent
+                if creation is None or creation.type != "object_creation_expression":
+                    return None
+                return _type_name(creation.child_by_field_name("type")) or "?"
             if up.type in ("interface_body", "enum_body"):
-                return False
+                return None
             up = up.parent
-        return False
+        return None
 
     def on_new(self, node: tree_sitter.Node) -> None:
         if node.child_by_field_name("body") is not None or any(
