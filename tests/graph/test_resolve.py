@@ -371,6 +371,32 @@ def test_rust_paths_reach_inline_modules_as_file_modules(workspace: Path, files)
     assert edges[("crate::net::deep::dive", written)] == (connect, "import", None, 1)
 
 
+def test_rust_rooted_paths_and_uses_stay_in_their_crate(workspace: Path) -> None:
+    """Both crates of a workspace name their modules ``crate::util``: a
+    ``super::``/``crate::`` path or ``use`` written in ``b`` binds ``b``'s, never
+    the first by path (``a``'s)."""
+    helper = "pub fn helper() -> u8 { 1 }\n"
+    files = {f"{c}/src/lib.rs": "pub mod util;\n" for c in "ab"}
+    files |= {f"{c}/src/util.rs": helper for c in "ab"}
+    files["b/src/util.rs"] = helper + (
+        "pub fn g() -> u8 { super::util::helper() + crate::util::helper() }\n"
+    )
+    files["b/src/lib.rs"] = (
+        "pub mod util;\nuse crate::util::helper;\nuse crate::util;\n"
+        "pub fn top() -> u8 { helper() + util::helper() }\n"
+    )
+    project(workspace, files)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    found = conn.execute(
+        "SELECT e.target_text, tf.path FROM edges e JOIN files f ON f.id = e.file_id "
+        "LEFT JOIN symbols t ON t.id = e.target_id LEFT JOIN files tf ON tf.id = t.file_id "
+        "WHERE e.kind IN ('calls', 'imports') AND f.path LIKE 'b/%' ORDER BY 1"
+    ).fetchall()
+    conn.close()
+    assert len(found) == 7
+    assert {path for _, path in found} == {"b/src/util.rs"}, found
+
+
 @pytest.mark.timeout(120)
 def test_incremental_follows_a_rust_module_moving_inline_and_back(
     workspace: Path,

@@ -602,6 +602,7 @@ class Resolver:
         self._memo: dict[tuple, Resolution] = {}
         self._chains: dict[int, Chain] = {}
         self._owners: dict[int, Sym | None] = {}
+        self._roots: dict[int, str] = {}  # file id -> its module root (see _root)
         self._templated: dict[int, bool] = {}  # class id -> in a class template
         self._file_keys: dict[int, tuple[str, bool, frozenset[str]]] = {}
         self._bindings: dict[tuple, Sym | None] = {}  # what an import alias binds, per batch
@@ -643,10 +644,42 @@ class Resolver:
         files = self.table.file
         return [s for s in candidates if files(s.file_id).language == language]
 
-    def _scope(self, qname: str, sep: str, language: str) -> Resolution | Sym | None:
-        """The module named ``qname``, else the namespace (C++ ``using namespace``)."""
-        found = self.table.modules(qname) or self.table.namespaces(qname, sep, language)
-        return self._pick(found, "import")
+    def _scope(
+        self, qname: str, sep: str, language: str, near: int | None = None
+    ) -> Resolution | Sym | None:
+        """The module named ``qname`` (seen from the file ``near``: see
+        :meth:`_same_root`), else the namespace (C++ ``using namespace``)."""
+        found = self.table.modules(qname)
+        if near is not None and len(found) > 1:
+            found = self._same_root(found, near)
+        return self._pick(found or self.table.namespaces(qname, sep, language), "import")
+
+    def _same_root(self, mods: list[Sym], file_id: int) -> list[Sym]:
+        """The modules of ``mods`` under the same root as the file ``file_id``,
+        in a language with ``rooted_heads`` (Rust): every crate of a workspace
+        names its modules ``crate::...``, and a path written in one crate never
+        reaches another crate's namesake. Other languages: ``mods`` unchanged."""
+        spec = self._file_spec(file_id)[1]
+        if spec is None or not spec.rooted_heads:
+            return mods
+        root = self._root(file_id, spec.separator)
+        return [m for m in mods if self._root(m.file_id, spec.separator) == root]
+
+    def _root(self, file_id: int, sep: str) -> str:
+        """The directory a file's module names are rooted at: its directory less
+        the segments its module name accounts for (``b/src/net/tcp.rs``,
+        ``crate::net::tcp`` → ``b/src``; ``b/src/lib.rs``, ``crate`` → ``b/src``)."""
+        found = self._roots.get(file_id)
+        if found is None:
+            info = self.table.file(file_id)
+            *dirs, name = info.path.split("/")
+            inner = info.module.split(sep)[1:]
+            if inner and name.rpartition(".")[0] == inner[-1]:
+                inner = inner[:-1]  # ``tcp.rs`` names ``tcp`` itself
+            if inner and dirs[-len(inner) :] == inner:
+                dirs = dirs[: -len(inner)]
+            found = self._roots[file_id] = "/".join(dirs)
+        return found
 
     # -- members
 
@@ -662,7 +695,9 @@ class Resolver:
         """``owner.name``: a module's definition/submodule/re-export, a class's or
         a namespace's member."""
         if owner.kind == "module":
-            return self._module_member(owner.qname, name, use_bases, sep, depth, exclude)
+            return self._module_member(
+                owner.qname, name, use_bases, sep, depth, exclude, near=owner.file_id
+            )
         if owner.kind in CLASS_KINDS:
             return self._class_member(owner, name, use_bases, set(), sep, exclude)
         if owner.kind == "namespace":
@@ -678,6 +713,7 @@ class Resolver:
         depth: int,
         exclude: frozenset[str] = NOTHING,
         searched: dict[str, Sym | None | object] | None = None,
+        near: int | None = None,
     ) -> Sym | None:
         """``module.name``. ``searched``: per module this lookup already reached
         through ``*`` imports, its answer (or :data:`_SEARCHING` while it is being
@@ -686,6 +722,8 @@ class Resolver:
         and answers alike on every path that reaches it."""
         table = self.table
         mods = table.modules(module)
+        if near is not None and len(mods) > 1:
+            mods = self._same_root(mods, near)
         if not mods:
             return None
         if depth < MAX_REEXPORT_DEPTH:
@@ -704,7 +742,10 @@ class Resolver:
         picked = self._pick(found, "import", exclude)
         if isinstance(picked, Sym):
             return picked
-        picked = self._pick(table.modules(f"{module}{sep}{name}"), "import", exclude)
+        submodules = table.modules(f"{module}{sep}{name}")
+        if near is not None and len(submodules) > 1:
+            submodules = self._same_root(submodules, near)
+        picked = self._pick(submodules, "import", exclude)
         if isinstance(picked, Sym):
             return picked
         if depth >= MAX_REEXPORT_DEPTH:
@@ -933,12 +974,14 @@ class Resolver:
         if module is None:
             return None
         if row.member is None or row.member == "*":
-            picked = self._scope(module, sep, info.language)
+            picked = self._scope(module, sep, info.language, file_id)
             return picked if isinstance(picked, Sym) and picked.kind not in exclude else None
         first, *rest = row.member.split(sep)
         head_exclude = NOT_CONTAINERS if rest else exclude
         if self.table.modules(module):
-            sym = self._module_member(module, first, use_bases, sep, depth, head_exclude)
+            sym = self._module_member(
+                module, first, use_bases, sep, depth, head_exclude, near=file_id
+            )
         else:
             scope = self._scope(module, sep, info.language)
             sym = (
@@ -1144,7 +1187,9 @@ class Resolver:
         sym = self.binding(edge.file_id, row, True)
         if sym is None and member not in (None, "*"):
             module = self.table.module_of(edge.file_id, spec, edge.target)
-            picked = self._scope(module, spec.separator, info.language) if module else None
+            picked = (
+                self._scope(module, spec.separator, info.language, edge.file_id) if module else None
+            )
             sym = picked if isinstance(picked, Sym) else None
         return Resolution(sym.id, "import", None, 1) if sym is not None else UNRESOLVED
 
@@ -1198,7 +1243,7 @@ class Resolver:
         absolute = self.table.module_of(edge.file_id, spec, edge.target)
         parts = absolute.split(sep) if absolute else []
         for k in range(len(parts) - 1, 0, -1):
-            picked = self._scope(sep.join(parts[:k]), sep, info.language)
+            picked = self._scope(sep.join(parts[:k]), sep, info.language, edge.file_id)
             if isinstance(picked, Resolution):
                 return picked
             if picked is not None:
@@ -1288,7 +1333,7 @@ class Resolver:
             for k in range(len(segments), 0, -1):
                 prefix = sep.join(segments[:k]) if k > 1 else head
                 if prefix in digest.usable:
-                    picked = self._scope(prefix, sep, info.language)
+                    picked = self._scope(prefix, sep, info.language, edge.file_id)
                     if isinstance(picked, Resolution):
                         return picked
                     if picked is None:
