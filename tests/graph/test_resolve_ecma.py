@@ -435,6 +435,26 @@ def test_a_reexport_wins_over_a_private_namesake(workspace: Path) -> None:
     assert calls(workspace) == {("app.run", "a", 2): ("x.a", "import")}
 
 
+@pytest.mark.timeout(120)
+def test_a_cycle_of_named_reexports_binds_neither_private_namesake(workspace: Path) -> None:
+    """``a`` re-exports ``x`` from ``b`` and ``b`` from ``a``, each beside a private
+    ``x``: the cycle leads nowhere, so no edge — not the namesake found where
+    the re-export depth runs out."""
+    index(
+        workspace,
+        {
+            "a.ts": 'export { x } from "./b";\nfunction x() {}\n',
+            "b.ts": 'export { x } from "./a";\nfunction x() {}\n',
+            "app.ts": 'import { x } from "./a";\nexport const run = () => x();\n',
+            "app2.ts": 'import { x } from "./b";\nexport const run2 = () => x();\n',
+        },
+    )
+    assert calls(workspace) == {
+        ("app.run", "x", 2): (None, None),
+        ("app2.run2", "x", 2): (None, None),
+    }
+
+
 @pytest.mark.timeout(60)
 def test_a_clique_of_star_barrels_is_searched_once_per_module(workspace: Path) -> None:
     """Twelve barrels that all ``export *`` from each other: each lookup visits a

@@ -726,16 +726,19 @@ class Resolver:
             mods = self._same_root(mods, near)
         if not mods:
             return None
-        if depth < MAX_REEXPORT_DEPTH:
-            # ``export { name } from "./x"``: what the module exports as ``name``,
-            # even when it also defines a (then private) ``name`` of its own
-            for mod in mods:
-                if mod.parent_id is not None:
-                    continue  # an inline module: the file's imports are not its own
-                spec = self._file_spec(mod.file_id)[1]
-                row = table.file_imports(mod.file_id, spec).exports.get(name) if spec else None
-                if row is not None:
-                    return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
+        # ``export { name } from "./x"``: what the module exports as ``name``,
+        # even when it also defines a (then private) ``name`` of its own — at
+        # any depth: past the cap (a re-export cycle) the answer is no edge,
+        # never that private namesake
+        for mod in mods:
+            if mod.parent_id is not None:
+                continue  # an inline module: the file's imports are not its own
+            spec = self._file_spec(mod.file_id)[1]
+            row = table.file_imports(mod.file_id, spec).exports.get(name) if spec else None
+            if row is not None:
+                if depth >= MAX_REEXPORT_DEPTH:
+                    return None
+                return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
         found: list[Sym] = []
         for mod in mods:
             found.extend(table.children(mod.id, name))
