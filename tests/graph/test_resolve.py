@@ -330,6 +330,63 @@ def test_incremental_rebinds_a_bare_call_when_a_base_changes_elsewhere(
         assert calls["p.Circle.area"] == f"p.{base}.twice"
 
 
+def _edges_into(root: Path, path: str) -> int:
+    """Resolvable edges written in ``path`` or bound to a symbol of it."""
+    conn = sqlite3.connect(root / ".sqry" / "index.db")
+    try:
+        return conn.execute(
+            "SELECT count(*) FROM edges e JOIN files f ON f.id = e.file_id "
+            "LEFT JOIN symbols t ON t.id = e.target_id LEFT JOIN files tf ON tf.id = t.file_id "
+            "WHERE e.kind != 'contains' AND (f.path = ? OR tf.path = ?)",
+            (path, path),
+        ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.timeout(120)
+def test_incremental_comment_in_a_base_re_resolves_only_what_pointed_into_it(
+    workspace: Path,
+    snapshot,
+    fresh_snapshot,  # noqa: ANN001
+) -> None:
+    """Re-parsing ``Base.java`` without changing any class's bases re-resolves
+    the edges bound into it (new ids), not the code of its 40 subclasses; a
+    real base change in the middle of the chain still rebinds every subclass's
+    bare calls (``BuildReport.reresolved`` counts the work)."""
+    from edits import apply, assert_same_as_fresh
+
+    methods = "".join(f"    int b{k}() {{ return {k}; }}\n" for k in range(3))
+    files = {
+        "Base.java": f"package p;\nclass Base {{\n{methods}}}\n",
+        "Other.java": f"package p;\nclass Other {{\n{methods}}}\n",
+        "Mid.java": "package p;\nclass Mid extends Base {}\n",
+    }
+    for i in range(40):
+        calls = "".join(f"    int m{k}() {{ return m{k + 1}() + {k}; }}\n" for k in range(5))
+        files[f"C{i}.java"] = (
+            f"package p;\nclass C{i} extends {'Mid' if i % 2 else 'Base'} {{\n{calls}"
+            f"    int m5() {{ return b{i % 3}(); }}\n}}\n"
+        )
+    for rel, text in files.items():
+        apply(workspace, ("write", rel, text))
+    build_index(workspace)
+    pointed_into_base = _edges_into(workspace, "Base.java")
+    apply(workspace, ("write", "Base.java", files["Base.java"] + "// a comment\n"))
+    report = build_index(workspace)
+    assert_same_as_fresh(workspace, snapshot, fresh_snapshot, "comment in Base.java")
+    # 20 + 1 'extends Base', 40 inherited calls, Base.java's own edges: not 40 x 7 more
+    assert report.reresolved == pointed_into_base
+    assert pointed_into_base < 100
+    apply(workspace, ("write", "Mid.java", "package p;\nclass Mid extends Other {}\n"))
+    report = build_index(workspace)
+    assert_same_as_fresh(workspace, snapshot, fresh_snapshot, "Mid extends Other")
+    calls = {e[3]: e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
+    assert calls["p.C1.m5"] == "p.Other.b1"
+    assert calls["p.C2.m5"] == "p.Base.b2"
+    assert report.reresolved >= 20 * 6  # every call inside Mid's 20 subclasses
+
+
 RUST_OTHER = (
     "use crate::net::connect;\nuse crate::net::deep;\n\n"
     "pub fn o1() -> u8 { connect() }\npub fn o2() -> u8 { crate::net::connect() }\n"

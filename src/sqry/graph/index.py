@@ -20,8 +20,10 @@ either the previous index or the new one. Inside it:
    a full build; after an incremental one, the edges of changed files, edges
    that pointed at removed symbols, and edges whose lookup names changed
    definition. Inheritance edges are resolved first; then every class whose
-   bases were re-resolved, and all its subclasses, make edges naming them dirty
-   too (``self.m()`` and ``Cls.m()`` may now bind elsewhere); then the rest.
+   bases really changed (compared with what the writer recorded: a re-parse
+   alone changes none), and all its subclasses, make edges naming them and the
+   edges inside them dirty too (``self.m()``, ``Cls.m()`` and, in Java/C++,
+   a bare ``m()`` may now bind elsewhere); then the rest.
    A full build resolves in forked children (one per worker) while this
    process recreates the secondary indexes resolution does not touch.
 
@@ -78,6 +80,9 @@ class BuildReport:
     edges: int = 0
     seconds: float = 0.0
     full: bool = False
+    # edges an incremental build re-resolved (0 for a full build): what its
+    # changes cost, with what they imply through class hierarchies
+    reresolved: int = 0
     file_errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[PathWarning] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase
@@ -306,7 +311,9 @@ def _build(
     if writer.parsed or report.deleted:
         writer.add_contains_edges()
         if writer.track:
-            resolve_incremental(conn, writer.dirty_edges(), writer.new_classes)
+            report.reresolved = resolve_incremental(
+                conn, writer.dirty_edges(), writer.new_classes, writer.old_classes
+            )
         else:
             resolve_full(conn, table, workers=workers, meanwhile=build_early_indexes)
     lap = report.lap("resolve", lap)

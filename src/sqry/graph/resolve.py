@@ -90,7 +90,7 @@ import signal
 import sqlite3
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import NamedTuple
@@ -98,7 +98,14 @@ from typing import NamedTuple
 from sqry.graph.languages.base import LanguageSpec, all_languages
 from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, FileResult, is_adopted
 from sqry.graph.store import can_fork, enter_build_child
-from sqry.graph.writer import edges_naming, temp_ids
+from sqry.graph.writer import (
+    TEMPLATE_SQL,
+    OldClasses,
+    Shape,
+    class_shapes,
+    edges_naming,
+    temp_ids,
+)
 
 INHERITANCE = ("inherits", "implements")
 TYPE_EDGES = frozenset({"returns", "inherits", "implements"})
@@ -196,10 +203,7 @@ _QUALIFIED_KINDS = CLASS_KINDS | {"namespace"}
 #: Class templates: a C++ ``class``/``struct`` whose signature starts with its
 #: ``template<...>`` header (the extractor keeps it there).
 _TEMPLATE_KINDS = frozenset({"class", "struct"})
-_TEMPLATES_SELECT = (
-    "SELECT id FROM symbols WHERE kind IN ('class', 'struct') "
-    "AND substr(signature, 1, 8) = 'template'"
-)
+_TEMPLATES_SELECT = "SELECT s.id FROM symbols s WHERE " + TEMPLATE_SQL.format("s")
 _POSITION = itemgetter(3, 4)  # an ImportRow's (line, column)
 
 
@@ -439,7 +443,7 @@ class SymbolTable:
             if self.complete:
                 return False
             row = self.conn.execute(
-                _TEMPLATES_SELECT.replace("WHERE", "WHERE id = ? AND"), (class_id,)
+                _TEMPLATES_SELECT.replace("WHERE", "WHERE s.id = ? AND"), (class_id,)
             ).fetchone()
             found = self._templates[class_id] = row is not None
         return found
@@ -1480,18 +1484,14 @@ def _write_resolutions(conn, bound: list[tuple], unbound: list[tuple]) -> None: 
     )
 
 
-def _resolve_edges(
-    conn, resolver: Resolver, batches: Iterator[list[tuple]], *, fresh: bool
-) -> set[int]:  # noqa: ANN001
-    """Resolve and store every edge of ``batches``; return the source ids seen
-    (only when not ``fresh``: a fresh build has no use for them)."""
-    sources: set[int] = set()
+def _resolve_edges(conn, resolver: Resolver, batches: Iterator[list[tuple]], *, fresh: bool) -> int:  # noqa: ANN001
+    """Resolve and store every edge of ``batches``; return how many there were."""
+    count = 0
     for batch in batches:
         resolver.forget()
         _write_resolutions(conn, *resolver.resolve_rows(batch, keep_unresolved=not fresh))
-        if not fresh:
-            sources.update(row[2] for row in batch)
-    return sources
+        count += len(batch)
+    return count
 
 
 def _subclass_closure(conn, classes: set[int]) -> set[int]:  # noqa: ANN001
@@ -1742,24 +1742,36 @@ class _Child:
             self.pid = None
 
 
-def resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: list[int]) -> None:
-    """Re-resolve the ``dirty`` edges after an incremental build, and what they imply.
+def resolve_incremental(
+    conn: sqlite3.Connection, dirty: set[int], new_classes: list[int], old: OldClasses
+) -> int:
+    """Re-resolve the ``dirty`` edges after an incremental build, and what they
+    imply; return how many edges were re-resolved.
 
-    ``new_classes``: ids of the class symbols the build wrote (their subclasses'
-    ``self`` lookups may bind differently now).
+    ``new_classes``: ids of the class symbols the build wrote; ``old``: what the
+    classes of the re-parsed and deleted files were (see :func:`_reshaped`).
     """
     with _without_cycle_collector():
-        _resolve_incremental(conn, dirty, new_classes)
+        return _resolve_incremental(conn, dirty, new_classes, old)
 
 
-def _resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes: list[int]) -> None:
+def _resolve_incremental(
+    conn: sqlite3.Connection, dirty: set[int], new_classes: list[int], old: OldClasses
+) -> int:
     table = SymbolTable(conn, preload=len(dirty) > PRELOAD_MIN)
     resolver = Resolver(table, all_languages())
     ids = temp_ids(conn, "t_dirty", dirty)
     inherit_where = f"kind IN ('inherits', 'implements') AND id IN (SELECT id FROM {ids})"
-    classes = _resolve_edges(conn, resolver, _edge_batches(conn, inherit_where), fresh=False)
-    classes.update(new_classes)
-    closure = _subclass_closure(conn, classes)
+    kept = {  # classes of unchanged files with a base to re-resolve
+        r[0]
+        for r in conn.execute(
+            f"SELECT e.source_id FROM {ids} t JOIN edges e ON e.id = t.id "
+            "WHERE e.kind IN ('inherits', 'implements')"
+        )
+    }.difference(new_classes)
+    before = _shapes_of(conn, kept, old)
+    count = _resolve_edges(conn, resolver, _edge_batches(conn, inherit_where), fresh=False)
+    closure = _subclass_closure(conn, _reshaped(conn, before, new_classes, old))
     names_table = temp_ids(conn, "t_closure", closure)
     class_names = {
         r[0]
@@ -1772,4 +1784,41 @@ def _resolve_incremental(conn: sqlite3.Connection, dirty: set[int], new_classes:
     if table.complete:
         table.load_all_bases()
     others = f"kind NOT IN ('contains', 'inherits', 'implements') AND id IN (SELECT id FROM {ids})"
-    _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=False)
+    return count + _resolve_edges(conn, resolver, _edge_batches(conn, others), fresh=False)
+
+
+def _shapes_of(
+    conn: sqlite3.Connection, classes: Iterable[int], old: OldClasses
+) -> dict[int, Shape]:
+    """The :data:`~sqry.graph.writer.Shape` of each of ``classes`` as the index
+    holds it now (bases deleted by this build: as ``old`` recorded them)."""
+    table = temp_ids(conn, "t_shapes", classes)
+    where = f"c.id IN (SELECT id FROM {table})"
+    return {cid: shape for cid, (_key, shape) in class_shapes(conn, where, (), old.types).items()}
+
+
+def _reshaped(
+    conn: sqlite3.Connection, before: dict[int, Shape], new_classes: list[int], old: OldClasses
+) -> set[int]:
+    """The classes whose shape (kind, template flag, resolved bases) changed: what
+    may resolve otherwise in them and their subclasses. Call once inheritance
+    edges are re-resolved.
+
+    ``before``: the shapes of classes of unchanged files whose bases were just
+    re-resolved. A re-parsed class is compared with the ones its file had under
+    its qualified name (position order; none: it is new). Re-parsing alone
+    changes nothing here — a comment edit in a base class leaves its thousands
+    of subclasses alone; a member it gained or lost is a changed name, and
+    edges bound to its old symbols were dirty anyway (see
+    :meth:`~sqry.graph.writer.IndexWriter.dirty_edges`).
+    """
+    changed = {cid for cid, shape in _shapes_of(conn, before, old).items() if before[cid] != shape}
+    table = temp_ids(conn, "t_shapes", new_classes)
+    where = f"c.id IN (SELECT id FROM {table})"
+    by_key: dict[tuple[int, str], list[tuple[int, Shape]]] = {}
+    for cid, (key, shape) in class_shapes(conn, where, (), old.types).items():
+        by_key.setdefault(key, []).append((cid, shape))
+    for key, found in by_key.items():
+        if [shape for _cid, shape in found] != old.shapes.get(key):
+            changed.update(cid for cid, _shape in found)
+    return changed

@@ -9,7 +9,11 @@ re-resolution (:meth:`IndexWriter.dirty_edges`):
   ``(name, qualified name, kind, parent kind, path, module, language)``, i.e.
   everything the resolver looks at except positions — plus the names an import
   alias binds, when a file's imports changed (re-exports);
-- the files whose content changed (all their edges are new and unresolved).
+- the files whose content changed (all their edges are new and unresolved);
+- per class of a changed file, its *shape* — kind, template flag and what its
+  resolved bases were (:func:`class_shapes`) — so that resolution can tell the
+  classes whose bases really changed from those merely re-parsed (a comment
+  edit), whose subclasses need not be re-resolved (:class:`OldClasses`).
 
 Every resolvable edge lists the names its resolution may look up in its
 ``lookup`` column, and every file the union of its edges' names in the
@@ -24,6 +28,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from sqry.graph.parse import CLASS_KINDS, LOOKUP_SEPARATOR, FileResult
 
@@ -58,6 +63,67 @@ _REEXPORTS = (
     "WHERE e.kind = 'imports' AND (e.alias IS NOT NULL OR e.member = '*')"
 )
 _OLD_IMPORTS = _REEXPORTS.format(edges="edges") + " AND e.file_id = ?"
+
+#: Whether the symbol ``{0}`` is a (C++) class template: its signature starts
+#: with its ``template<...>`` header (the extractor keeps it there).
+TEMPLATE_SQL = "({0}.kind IN ('class', 'struct') AND substr({0}.signature, 1, 8) = 'template')"
+_INHERITANCE_SQL = "('inherits', 'implements')"
+_CLASS_KINDS_SQL = "(" + ", ".join(f"'{k}'" for k in sorted(CLASS_KINDS)) + ")"
+# A type's identity as a base: (file id, qualified name, kind, template flag).
+_IDENTITY = "{0}.file_id, {0}.qualified_name, {0}.kind, " + TEMPLATE_SQL
+# Per class (in position order), its own identity and each resolved base's
+# (in the order the resolver walks them: line, column); a base already deleted
+# by this build has NULL columns and is looked up in ``OldClasses.types``.
+_SHAPES = (
+    f"SELECT c.id, {_IDENTITY.format('c')}, e.target_id, {_IDENTITY.format('t')} "
+    "FROM symbols c LEFT JOIN edges e ON e.source_id = c.id "
+    f"AND e.kind IN {_INHERITANCE_SQL} AND e.target_id IS NOT NULL "
+    "LEFT JOIN symbols t ON t.id = e.target_id WHERE {where} "
+    "ORDER BY c.start_line, c.start_column, c.id, e.line, e.column"
+)
+# The identities of a file's symbols that some inheritance edge binds.
+_OLD_TYPES = (
+    f"SELECT s.id, {_IDENTITY.format('s')} FROM symbols s WHERE s.file_id = ? AND EXISTS "
+    f"(SELECT 1 FROM edges e WHERE e.target_id = s.id AND e.kind IN {_INHERITANCE_SQL})"
+)
+
+Identity = tuple[int, str, str, int]  # a type as a base: file id, qualified name, kind, template
+#: What a class is to the classes deriving from it: its kind, template flag and
+#: its resolved bases' identities in order. Equal shapes resolve alike.
+Shape = tuple[str, int, tuple[Identity | None, ...]]
+ClassKey = tuple[int, str]  # (file id, qualified name): a class across a re-parse
+
+
+@dataclass(slots=True)
+class OldClasses:
+    """What the classes of the files a build re-parsed or deleted were before it.
+
+    ``shapes``: per (file id, qualified name), the shapes of the classes so
+    named, in position order. ``types``: the identity of every deleted symbol
+    that an inheritance edge bound (the edge's old target id, gone by the time
+    resolution compares).
+    """
+
+    shapes: dict[ClassKey, list[Shape]] = field(default_factory=dict)
+    types: dict[int, Identity] = field(default_factory=dict)
+
+
+def class_shapes(
+    conn: sqlite3.Connection, where: str, params: tuple, types: dict[int, Identity]
+) -> dict[int, tuple[ClassKey, Shape]]:
+    """Per symbol matching ``where`` (over ``symbols c``), in position order: its
+    key and shape. A base whose symbol is deleted takes its identity from
+    ``types`` (None if unknown: it then differs from everything)."""
+    found: dict[int, tuple[ClassKey, list]] = {}
+    for cid, file_id, qname, kind, template, target, *base in conn.execute(
+        _SHAPES.format(where=where), params
+    ):
+        entry = found.get(cid)
+        if entry is None:
+            entry = found[cid] = ((file_id, qname), [kind, template])
+        if target is not None:
+            entry[1].append(tuple(base) if base[0] is not None else types.get(target))
+    return {cid: (key, (info[0], info[1], tuple(info[2:]))) for cid, (key, info) in found.items()}
 
 
 def temp_ids(conn: sqlite3.Connection, name: str, ids: Iterable[int]) -> str:
@@ -104,6 +170,7 @@ class IndexWriter:
         self.old_bindings: Counter[tuple] = Counter()
         self.new_bindings: Counter[tuple] = Counter()
         self.new_classes: list[int] = []
+        self.old_classes = OldClasses()
         self.parsed = 0
 
     # -- removal
@@ -117,9 +184,21 @@ class IndexWriter:
             self.removed_symbols.extend(
                 r[0] for r in conn.execute("SELECT id FROM symbols WHERE file_id = ?", (file_id,))
             )
+            self._remember_classes(file_id)
         conn.execute("DELETE FROM file_names WHERE file_id = ?", (file_id,))
         conn.execute("DELETE FROM edges WHERE file_id = ?", (file_id,))
         conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
+
+    def _remember_classes(self, file_id: int) -> None:
+        """Record the file's classes' shapes and its types' identities (see
+        :class:`OldClasses`) before its rows go. A base in a file forgotten
+        earlier in this build is found in ``types``, one forgotten later is
+        still in the index: either way, the identity it had before the build."""
+        old = self.old_classes
+        old.types.update((r[0], r[1:]) for r in self.conn.execute(_OLD_TYPES, (file_id,)))
+        where = f"c.file_id = ? AND c.kind IN {_CLASS_KINDS_SQL}"
+        for key, shape in class_shapes(self.conn, where, (file_id,), old.types).values():
+            old.shapes.setdefault(key, []).append(shape)
 
     def delete_file(self, path: str) -> None:
         old = self.old_files.get(path)
