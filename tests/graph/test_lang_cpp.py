@@ -215,6 +215,55 @@ using Callback = void (*)(int);
     }
 
 
+def test_reference_returns_and_names_split_after_their_qualifier_are_definitions():
+    """``int& f()`` wraps its declarator in a reference_declarator with no
+    ``declarator`` field, and GNU style breaks the line after ``Class::``: both
+    were dropped (and a reference-returning prototype stored as a field)."""
+    source = b"""int& a(int& x) { return x; }
+int* b() { return 0; }
+template<class T> T& e() { static T t; return t; }
+struct V {
+    V& operator=(const V& o);
+    int& front() { return v; }
+    const int& back() const;
+    int v;
+};
+V& V::operator=(const V& o) { return *this; }
+const int&
+V::back() const { return v; }
+namespace pb { struct C { int get(); }; }
+int pb::C::
+get() { return 1; }
+"""
+    facts = extract_source("cpp", source, "r.cpp")
+    assert symbol_lines(facts) == {
+        "module r.cpp @1 public in -",
+        "function a @1 public in r.cpp",
+        "function b @2 public in r.cpp",
+        "function e @3 public in r.cpp",
+        "struct V @4 public in r.cpp",
+        "method V::front @6 public in V",
+        "field V::v @8 public in V",
+        "method V::operator= @10 public in V",
+        "method V::back @11 public in V",
+        "namespace pb @13 public in r.cpp",
+        "struct pb::C @13 public in pb",
+        "method pb::C::get @14 public in pb::C",
+    }
+
+
+def test_template_implementation_files_are_cpp(tmp_path):
+    """libstdc++'s ``bits/vector.tcc`` and VTK's ``.txx`` hold C++ definitions."""
+    from sqry.graph.discovery import discover
+
+    for name in ("vector.tcc", "image.txx"):
+        (tmp_path / name).write_text("template<class T> void fill(T& v) { v = T(); }\n")
+    assert {(f.path, f.language) for f in discover(str(tmp_path)).files} == {
+        ("vector.tcc", "cpp"),
+        ("image.txx", "cpp"),
+    }
+
+
 @pytest.mark.parametrize("rel", ["shapes.hpp", "shapes.cpp", "util/math.hpp", "main.cpp"])
 def test_every_truncation_of_a_fixture_extracts_without_raising(rel):
     check_truncations("cpp", rel, step=5)

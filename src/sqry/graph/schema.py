@@ -11,7 +11,7 @@ full, without being asked to.
 """
 
 SCHEMA_VERSION = 3
-ENGINE_VERSION = 2  # 2: Java/C++ inherited bare calls, Rust inline modules, BOM stripped
+ENGINE_VERSION = 3  # 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f()
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (

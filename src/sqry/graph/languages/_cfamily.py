@@ -248,16 +248,21 @@ class CFamilyExtractor:
         return inner is not None and inner.type == "parenthesized_declarator"
 
     def function_declarator(self, node: Node | None) -> Node | None:
+        """The ``function_declarator`` under ``node``'s wrappers, if it declares a
+        function. A C++ ``reference_declarator`` (``int& f()``) names no
+        ``declarator`` field: its first named child is what it wraps."""
         while node is not None and node.type != "function_declarator":
             if node.type not in _DECLARATOR_WRAPPERS:
                 return None
-            node = node.child_by_field_name("declarator")
+            inner = node.child_by_field_name("declarator")
+            node = inner if inner is not None else (node.named_children or [None])[0]
         return node
 
     def name_parts(self, name_node: Node) -> list[str]:
         """``geo::Circle::draw`` → ``["geo", "Circle", "draw"]``, templates dropped."""
         text = strip_template_args(self.b.text(name_node))
-        parts = [p for p in text.split("::") if p]
+        # ``Foo::`` at a line's end and the name on the next (GNU style) is one name
+        parts = [p for p in (part.strip() for part in text.split("::")) if p]
         if all(_NAME_PART.fullmatch(p) for p in parts):
             return parts
         return []  # a name the parser invented or swallowed code into while recovering

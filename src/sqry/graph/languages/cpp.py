@@ -17,7 +17,21 @@ if TYPE_CHECKING:
 
     from sqry.graph.model import FileFacts
 
-EXTENSIONS = (".cpp", ".cc", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp", ".inl")
+EXTENSIONS = (
+    ".cpp",
+    ".cc",
+    ".cxx",
+    ".c++",
+    ".hpp",
+    ".hh",
+    ".hxx",
+    ".h++",
+    ".ipp",
+    ".tpp",
+    ".inl",
+    ".tcc",
+    ".txx",  # template implementations (libstdc++'s bits/*.tcc, VTK/ITK's .txx)
+)
 
 
 def grammar() -> tree_sitter.Language:
