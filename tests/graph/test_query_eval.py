@@ -627,6 +627,23 @@ def test_deep_mixed_relation_chains_match_a_reference_evaluation(conn, seed):
     assert q(conn, text, unresolved=True) == q(conn, text)  # nested values name symbols
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("depth", [22, 49])
+def test_nested_relations_over_ors_stay_linear(conn, depth):
+    """``callers:(name:aN OR callers:(... OR name:x))``: SQLite planned nested CTEs by
+    copying them into each other, and this shape doubled per level (22 levels: minutes
+    and gigabytes, then MemoryError). Answered from tables filled one level at a time."""
+    names = ["authenticate", "main", "check_password", "login"]
+    text = "name:_hash"
+    for level in range(depth):
+        text = f"callers:(name:{names[level % len(names)]} OR {text})"
+    selected = {"app.auth._hash"}
+    for level in range(depth):  # innermost first
+        named = {s.qname for s in SYMBOLS if s.qname.rsplit(".", 1)[-1] == names[level % 4]}
+        selected = set(reference(["callers"], selected | named))
+    assert q(conn, text) == sorted(selected)
+
+
 RELATION_NAMES = {
     "callers",
     "callees",

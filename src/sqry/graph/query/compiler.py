@@ -15,16 +15,21 @@ fixed stack (``YYSTACKDEPTH``, 100 entries in common builds; "parser stack
 overflow"): about 30 nested ``(a OR (...))`` or 11 nested ``IN (SELECT ...)`` fill
 it, while the query language allows 64 levels. So chains of one operator are
 flattened (``a OR (b OR c)`` is one n-ary ``OR``, ``NOT NOT x`` is ``x``), a
-relation's nested query is evaluated bottom-up as a common table expression
-(``WITH q3(id) AS (SELECT ...)``; the relation then reads ``IN q3``), and a boolean
-subtree deeper than :data:`_INLINE_DEPTH` becomes one too. Every CTE body and the
-outer statement then nest only a bounded amount, and a CTE list is parsed at
-constant stack depth however long it is.
+relation's nested query is evaluated bottom-up into a temporary table of ids
+(``sqry_q3``; the relation then reads ``IN sqry_q3``), and a boolean subtree deeper
+than :data:`_INLINE_DEPTH` becomes one too. Every table's SELECT and the outer
+statement then nest only a bounded amount.
+
+Tables, not common table expressions: SQLite plans a CTE by copying its body into
+the statement that reads it, and for nested relations over ORs
+(``callers:(name:a OR callers:(name:b OR ...))``) planning and running grew about
+twofold per level — a 22-predicate query took minutes and gigabytes. A table is
+filled once, in order, before the statement runs (:func:`execute.evaluate`), so
+each level costs one pass however deep it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from sqry.graph.query.fields import FIELDS, RELATIONS
@@ -57,7 +62,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 #: Boolean levels (AND/OR/NOT) kept inline in one SELECT before a subtree is hoisted
-#: into a CTE. Each level costs up to ~3 of SQLite's 100 parser-stack entries; with
+#: into a table. Each level costs up to ~3 of SQLite's 100 parser-stack entries; with
 #: the deepest leaf (``imports:NAME`` with ``--unresolved``) inside the deepest
 #: statement (``| top N parent | count``) 12 levels still fit when measured, so 6
 #: leaves a wide margin (the limit tests in test_query_eval build such queries).
@@ -71,28 +76,16 @@ FROM = f"FROM symbols {S} JOIN files {F} ON {F}.id = {S}.file_id"
 class SqlFilter(Record):
     """A boolean SQL expression over :data:`S`/:data:`F` and its ``?`` parameters.
 
-    ``ctes`` are the common table expressions it reads (``"q3(id) AS (SELECT ...)"``,
-    each defined before any that uses it) and ``cte_params`` their parameters; a
-    statement using the filter must start with them: see :func:`with_ctes`.
+    ``tables`` are the temporary tables of ids it reads, each ``(name, SELECT,
+    parameters)``, each listed after any it reads; they must be filled, in order,
+    before a statement using the filter runs (:func:`execute.evaluate` does).
     """
 
-    __slots__ = ("sql", "params", "ctes", "cte_params")
-    _defaults: ClassVar[dict[str, Any]] = {"ctes": (), "cte_params": ()}
+    __slots__ = ("sql", "params", "tables")
+    _defaults: ClassVar[dict[str, Any]] = {"tables": ()}
     sql: str
     params: tuple[object, ...]
-    ctes: tuple[str, ...]
-    cte_params: tuple[object, ...]
-
-
-def with_ctes(
-    where: SqlFilter | None, sql: str, params: Sequence[object]
-) -> tuple[str, tuple[object, ...]]:
-    """The statement ``sql`` (which uses ``where``, if not None) led by the WITH
-    clause ``where`` needs, and its parameters: the clause's first, since ``?`` are
-    numbered by their position in the text."""
-    if where is None or not where.ctes:
-        return sql, tuple(params)
-    return f"WITH {', '.join(where.ctes)} {sql}", (*where.cte_params, *params)
+    tables: tuple[tuple[str, str, tuple[object, ...]], ...]
 
 
 def compile_filter(node: Node, *, unresolved: bool = False) -> SqlFilter:
@@ -100,7 +93,7 @@ def compile_filter(node: Node, *, unresolved: bool = False) -> SqlFilter:
     text of unresolved edges (see the package docstring)."""
     compiler = _Compiler(unresolved)
     sql = compiler.node(flatten(node), S, F)
-    return SqlFilter(sql, tuple(compiler.params), *compiler.with_clause())
+    return SqlFilter(sql, tuple(compiler.params), tuple(compiler.tables))
 
 
 def sqlite_glob(pattern: str) -> str:
@@ -176,23 +169,12 @@ class _Compiler:
         self.unresolved = unresolved
         self.params: list[object] = []
         self.aliases = 0
-        #: CTEs in definition order: (definition, its parameters). Each is read in
-        #: exactly one place: SQLite copies a CTE's body into every reference while
-        #: compiling, so a CTE read twice at each of 32 levels would be copied 2**32
-        #: times ("too many references to symbols"). Equal subtrees are therefore
-        #: not shared, and ``imports`` reads its target once (:meth:`imported_ids`).
-        self.ctes: list[tuple[str, list[object]]] = []
+        #: Tables of ids in definition order: (name, SELECT, its parameters).
+        self.tables: list[tuple[str, str, tuple[object, ...]]] = []
 
     def fresh(self, prefix: str) -> str:
         self.aliases += 1
         return f"{prefix}{self.aliases}"
-
-    def with_clause(self) -> tuple[tuple[str, ...], tuple[object, ...]]:
-        """The CTE definitions and their parameters, for :class:`SqlFilter`."""
-        return (
-            tuple(sql for sql, _ in self.ctes),
-            tuple(p for _, params in self.ctes for p in params),
-        )
 
     def node(self, node: Node, s: str, f: str, depth: int = 0) -> str:
         """``node`` over symbol alias ``s`` and file alias ``f``; ``depth`` counts the
@@ -312,19 +294,20 @@ class _Compiler:
         return f"SELECT id FROM {self.define(target)}"
 
     def define(self, node: Node) -> str:
-        """The name of a CTE holding the ids of the symbols ``node`` selects, compiled
-        in a SELECT of its own (nesting starts over there). CTEs it needs are defined
-        first, so each one only reads earlier ones."""
+        """The name of a table holding the ids of the symbols ``node`` selects,
+        compiled in a SELECT of its own (nesting starts over there). Tables it needs
+        are defined first, so each one only reads earlier ones."""
         outer, self.params = self.params, []
         try:
             s, f = self.fresh("s"), self.fresh("f")
             where = self.node(node, s, f)
-            name = self.fresh("q")
-            self.ctes.append(
+            name = self.fresh("sqry_q")
+            self.tables.append(
                 (
-                    f"{name}(id) AS (SELECT {s}.id FROM symbols {s}"
-                    f" JOIN files {f} ON {f}.id = {s}.file_id WHERE {where})",
-                    self.params,
+                    name,
+                    f"SELECT {s}.id FROM symbols {s} JOIN files {f} ON {f}.id = {s}.file_id"
+                    f" WHERE {where}",
+                    tuple(self.params),
                 )
             )
         finally:
@@ -334,7 +317,7 @@ class _Compiler:
     def imported_ids(self, ids: str) -> str:
         """SELECT of the ids in ``ids`` plus every symbol defined in the file of a
         module among them: ``from m import x`` resolves to ``x``, yet it imports
-        ``m``. ``ids`` appears once (see ``self.ctes``); SQLite runs the OR below as
+        ``m``. ``ids`` appears once; SQLite runs the OR below as
         two index lookups per id (rowid, ``symbols_file``)."""
         m, x = self.fresh("m"), self.fresh("x")
         return (

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
 from sqry.graph.query import sqlfuncs
@@ -22,7 +23,6 @@ from sqry.graph.query.compiler import (
     compile_filter,
     group_expression,
     scope_filter,
-    with_ctes,
 )
 from sqry.graph.query.errors import QueryError
 from sqry.graph.query.nodes import Count, GroupBy, Query, Top
@@ -87,8 +87,10 @@ def run_query(
     """
     parsed = parse(query) if isinstance(query, str) else query
     sqlfuncs.install(conn)
+    where = _and(compile_filter(parsed.where, unresolved=unresolved), scope_filter(scope))
     try:
-        return _evaluate(conn, parsed, scope, limit, unresolved)
+        with _tables_filled(conn, where):
+            return _evaluate(conn, parsed, where, limit)
     except sqlite3.OperationalError as exc:
         if not _TOO_COMPLEX.search(str(exc)):
             raise  # the index's problem (locked, corrupt, wrong schema), not the query's
@@ -110,48 +112,75 @@ _TOO_COMPLEX = re.compile(
 )
 
 
+@contextmanager
+def _tables_filled(conn: sqlite3.Connection, where: SqlFilter) -> Iterator[None]:
+    """Fill the temporary tables ``where`` reads, in order (see the compiler's
+    module doc for why tables), and drop them afterwards. They live in the
+    connection's own temp database: a read-only index file is fine, and the
+    reader's ``PRAGMA query_only`` (which refuses temp tables too) is lifted only
+    while they are made and dropped."""
+    if not where.tables:
+        yield
+        return
+    made: list[str] = []
+    try:
+        with _temp_writes(conn):
+            for name, select, params in where.tables:
+                conn.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
+                made.append(name)
+        yield
+    finally:
+        with _temp_writes(conn):
+            for name in made:
+                conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+@contextmanager
+def _temp_writes(conn: sqlite3.Connection) -> Iterator[None]:
+    """``PRAGMA query_only`` off for the block (restored after), for temp tables."""
+    guarded = conn.execute("PRAGMA query_only").fetchone()[0]
+    if guarded:
+        conn.execute("PRAGMA query_only = 0")
+    try:
+        yield
+    finally:
+        if guarded:
+            conn.execute("PRAGMA query_only = 1")
+
+
 def _evaluate(
-    conn: sqlite3.Connection,
-    parsed: Query,
-    scope: str | None,
-    limit: int | None,
-    unresolved: bool,
+    conn: sqlite3.Connection, parsed: Query, where: SqlFilter, limit: int | None
 ) -> QueryResult:
-    where = _and(compile_filter(parsed.where, unresolved=unresolved), scope_filter(scope))
     stages = parsed.stages
     grouping = stages[0] if stages and isinstance(stages[0], GroupBy | Top) else None
     counted = bool(stages) and isinstance(stages[-1], Count)
     if grouping is None:
         if counted:
-            n = _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params, where)
+            n = _scalar(conn, f"SELECT count(*) {FROM} WHERE {where.sql}", where.params)
             return QueryResult("count", count=n, total=n)
         return _symbols(conn, where, limit)
     groups_sql = _groups_sql(grouping.field, where)
     cap = grouping.n if isinstance(grouping, Top) else None
     if counted:
         capped = f"{groups_sql} LIMIT {cap}" if cap is not None else groups_sql
-        n = _scalar(conn, f"SELECT count(*) FROM ({capped})", where.params, where)
+        n = _scalar(conn, f"SELECT count(*) FROM ({capped})", where.params)
         return QueryResult("count", count=n, total=n)
     return _groups(conn, groups_sql, where, grouping.field, _min(cap, limit), cap)
 
 
 def _and(a: SqlFilter, b: SqlFilter) -> SqlFilter:
-    """Both filters (their CTEs never clash: only ``compile_filter`` makes any)."""
-    return SqlFilter(
-        f"{a.sql} AND {b.sql}", a.params + b.params, a.ctes + b.ctes, a.cte_params + b.cte_params
-    )
+    """Both filters (their tables never clash: only ``compile_filter`` makes any)."""
+    return SqlFilter(f"{a.sql} AND {b.sql}", a.params + b.params, a.tables + b.tables)
 
 
-def _scalar(
-    conn: sqlite3.Connection, sql: str, params: Sequence[object], where: SqlFilter | None = None
-) -> int:
-    """The single value ``sql`` selects; ``where`` is the filter it uses, if any."""
-    return int(conn.execute(*with_ctes(where, sql, params)).fetchone()[0])
+def _scalar(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> int:
+    """The single value ``sql`` selects."""
+    return int(conn.execute(sql, tuple(params)).fetchone()[0])
 
 
 def _symbols(conn: sqlite3.Connection, where: SqlFilter, limit: int | None) -> QueryResult:
     rest = f"{FROM} WHERE {where.sql} {ORDER}"
-    rows, total = fetch_counted(conn, symbol_columns(S, F), rest, where.params, limit, where)
+    rows, total = fetch_counted(conn, symbol_columns(S, F), rest, where.params, limit)
     symbols = [SymbolRow.from_row(r) for r in rows]
     return QueryResult("symbols", symbols=symbols, total=total, truncated=len(symbols) < total)
 
@@ -162,20 +191,18 @@ def fetch_counted(
     rest: str,
     params: Sequence[object],
     limit: int | None,
-    where: SqlFilter | None = None,
 ) -> tuple[list[tuple], int]:
     """Rows of ``SELECT columns rest`` (``rest`` = FROM ... ORDER BY ...), at most
     ``limit``, and how many there are in all — from one pass: ``count(*) OVER ()``
-    rides along as the last column, so a truncated answer costs no second scan.
-    ``where``: the filter ``rest`` uses, if its CTEs must lead the statement."""
+    rides along as the last column, so a truncated answer costs no second scan."""
     if limit == 0:
         sql = f"SELECT count(*) FROM (SELECT {columns} {rest})"
-        return [], _scalar(conn, sql, params, where)
+        return [], _scalar(conn, sql, params)
     sql = f"SELECT {columns}, count(*) OVER () {rest}"
     if limit is not None:
         sql += " LIMIT ?"
         params = (*params, limit)
-    rows = conn.execute(*with_ctes(where, sql, params)).fetchall()
+    rows = conn.execute(sql, tuple(params)).fetchall()
     return rows, int(rows[0][-1]) if rows else 0
 
 
@@ -204,7 +231,7 @@ def _groups(
     groups = [Group(kind(value), int(n)) for value, n in rows[:limit]]
     total = len(groups)
     if truncated:
-        total = _scalar(conn, f"SELECT count(*) FROM ({sql})", where.params, where)
+        total = _scalar(conn, f"SELECT count(*) FROM ({sql})", where.params)
         total = total if cap is None else min(cap, total)
     return QueryResult(
         "groups", groups=groups, group_field=group_field, total=total, truncated=truncated
@@ -228,6 +255,5 @@ def _limited(
     """Rows of ``sql`` (which uses ``where`` and ends in its ORDER BY), at most
     ``limit + 1`` of them so truncation can be detected."""
     if limit is None:
-        return conn.execute(*with_ctes(where, sql, where.params)).fetchall()
-    statement = with_ctes(where, f"{sql} LIMIT ?", (*where.params, limit + 1))
-    return conn.execute(*statement).fetchall()
+        return conn.execute(sql, where.params).fetchall()
+    return conn.execute(f"{sql} LIMIT ?", (*where.params, limit + 1)).fetchall()
