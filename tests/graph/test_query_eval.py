@@ -775,3 +775,34 @@ def test_deepest_queries_answer_through_the_cli(workspace, sqry):
     ]
     result = sqry("query", "imports:(callers:(inherits:(callees:(name:x))))", cwd=workspace)
     assert (result.returncode, result.stderr) == (1, "")
+
+
+def test_a_nested_query_reads_one_state_of_the_index(workspace, monkeypatch):
+    """The tables a nested query fills and the statement reading them run in one
+    read transaction: a build committing in between (here: forced there) must not
+    mix the old state's ids with the new state's edges."""
+    from sqry.graph.index import build_index as index_tree
+    from sqry.graph.query import execute
+    from sqry.graph.store import open_index
+
+    (workspace / "a.py").write_text("def foo():\n    pass\n")
+    (workspace / "b.py").write_text("from a import foo\n\n\ndef call_foo():\n    foo()\n")
+    index_tree(workspace, workers=1)
+    original = execute._evaluate
+
+    def rebuild_first(*args, **kwargs):
+        (workspace / "a.py").write_text("# foo gets another id\n\ndef foo():\n    pass\n")
+        index_tree(workspace, workers=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(execute, "_evaluate", rebuild_first)
+    with open_index(workspace) as index:
+        found = run_query(index.conn, "callers:(name:foo)")
+    assert [s.qualified_name for s in found.symbols] == ["b.call_foo"]  # as when it began
+    monkeypatch.setattr(execute, "_evaluate", original)
+    with open_index(workspace) as index:  # and the next query sees the new state
+        assert [s.qualified_name for s in run_query(index.conn, "callers:(name:foo)").symbols] == [
+            "b.call_foo"
+        ]
+        lines = index.conn.execute("SELECT start_line FROM symbols WHERE name = 'foo'")
+        assert [tuple(r) for r in lines] == [(3,)]

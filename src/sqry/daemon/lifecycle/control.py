@@ -246,14 +246,13 @@ _NOT_ACCEPTING = " (it holds the lock but does not accept connections)"
 
 
 def _nobody_holds(lockfile) -> bool:  # noqa: ANN001
-    """The first look of ``stop``: read from ``/proc/locks`` where possible, so two
-    ``stop``/``status`` runs never see each other's probe as a daemon; else the
-    flock probe lifecycle §6 describes (the later polls use it too)."""
-    from sqry.daemon.lifecycle.lockprobe import flock_held
+    """The first look of ``stop``: the flock probe lifecycle §6 describes (the later
+    polls use it too). Not ``/proc/locks``: it can miss a held lock (see
+    :mod:`~sqry.daemon.lifecycle.lockprobe`), and ``stop`` must not call a daemon
+    that is still shutting down "not running"."""
     from sqry.daemon.lifecycle.pidfile import lock_is_free
 
-    held = flock_held(lockfile)
-    return lock_is_free(lockfile) if held is None else not held
+    return lock_is_free(lockfile)
 
 
 def _send_stop(socket_path, wait_secs: float) -> str | None:

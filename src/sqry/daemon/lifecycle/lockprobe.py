@@ -5,6 +5,13 @@ it for microseconds is seen by a racing ``start`` as "already running" and by
 another probe as a live daemon. The kernel lists every granted flock in
 ``/proc/locks`` by device and inode, so on Linux the question can be answered
 by reading. Kept free of heavy imports: ``sqryd status`` pays for every one.
+
+It can miss a lock that is held, never invent one: the kernel leaves a lock out
+of ``/proc/locks`` when the pid that took it is not visible in the reader's pid
+namespace (a ``start --detach`` launcher that handed the lock over and exited,
+inside a container), and on an overlay or btrfs mount ``st_dev`` may not be the
+device the kernel lists. ``status`` then says "not running" rather than
+"starting", as it did before it looked at all; ``stop`` keeps its flock probe.
 """
 
 from __future__ import annotations

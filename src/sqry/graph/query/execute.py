@@ -118,10 +118,17 @@ def _tables_filled(conn: sqlite3.Connection, where: SqlFilter) -> Iterator[None]
     module doc for why tables), and drop them afterwards. They live in the
     connection's own temp database: a read-only index file is fine, and the
     reader's ``PRAGMA query_only`` (which refuses temp tables too) is lifted only
-    while they are made and dropped."""
+    while they are made and dropped. The names are fixed per query (``sqry_q1``...):
+    one connection runs one query at a time."""
     if not where.tables:
         yield
         return
+    # One read transaction around the tables and the statements that read them:
+    # each statement would otherwise see the index as of its own start, and a
+    # build committing in between would mix two states.
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
     made: list[str] = []
     try:
         with _temp_writes(conn):
@@ -133,6 +140,8 @@ def _tables_filled(conn: sqlite3.Connection, where: SqlFilter) -> Iterator[None]
         with _temp_writes(conn):
             for name in made:
                 conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        if own:
+            conn.execute("ROLLBACK")  # nothing to keep: it only read
 
 
 @contextmanager
