@@ -33,6 +33,7 @@ import os
 import sys
 
 from sqry import __version__
+from sqry.cli.stdio import silence_stdout
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
@@ -248,17 +249,6 @@ def _guard_stdout() -> None:
     )
 
 
-def _silence_stdout() -> None:
-    """Point file descriptor 1 at /dev/null, so the interpreter's flush at exit
-    neither fails again nor prints "Exception ignored" after our own message."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # no real stdout: nothing to flush at exit
-        pass
-
-
 def _internal_error(exc: Exception) -> int:
     """The last resort: one line naming the bug (the traceback with ``SQRY_DEBUG=1``)."""
     if os.environ.get("SQRY_DEBUG", "") not in ("", "0"):
@@ -298,10 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
-        _silence_stdout()
+        silence_stdout()
         return 0
     except StdoutError as exc:
-        _silence_stdout()
+        silence_stdout()
         sys.stderr.write(f"sqry: cannot write to standard output: {exc}\n")
         return EXIT_IO
     except Exception as exc:  # noqa: BLE001 - the last resort, see _internal_error

@@ -19,6 +19,7 @@ import os
 import sys
 
 from sqry import __version__
+from sqry.cli.stdio import silence_stdout, write_stderr
 from sqry.daemon.lifecycle.errors import (
     EX_OK,
     EX_SOFTWARE,
@@ -404,7 +405,7 @@ def _help(commands: dict[str, Command], command: Command | None) -> str:
 def report(prog: str, err: DaemonError) -> int:
     """Print ``<prog>: <message>`` (one line) on stderr; return the exit code."""
     message = " ".join(str(err).split("\n"))
-    _write_stderr(f"{prog}: {message}\n")
+    write_stderr(f"{prog}: {message}\n")
     return err.exit_code
 
 
@@ -422,9 +423,7 @@ def report_internal(prog: str, err: BaseException) -> int:
 
         traceback.print_exception(err)
     detail = " ".join(str(err).split())
-    _write_stderr(
-        f"{prog}: internal error: {type(err).__name__}: {detail} (please report{where})\n"
-    )
+    write_stderr(f"{prog}: internal error: {type(err).__name__}: {detail} (please report{where})\n")
     return EX_SOFTWARE
 
 
@@ -438,15 +437,6 @@ def _log_traceback(err: BaseException) -> bool:
         return False
     logger.error("internal error", exc_info=err)
     return True
-
-
-def _write_stderr(text: str) -> None:
-    """Best effort: with stderr closed or full there is nobody left to tell."""
-    try:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):
-        pass
 
 
 def write_stdout(text: str) -> None:
@@ -470,16 +460,6 @@ def write_stdout(text: str) -> None:
         raise DaemonIoError(f"cannot write to standard output: {reason}") from err
 
 
-def _silence_stdout() -> None:
-    """After EPIPE: point fd 1 at /dev/null so the exit-time flush cannot complain."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (AttributeError, OSError, ValueError):
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run one ``sqryd`` command; return its exit code (never raises, never a traceback).
 
@@ -496,10 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     except DaemonError as err:
         return report(PROG, err)
     except KeyboardInterrupt:
-        _write_stderr(f"{PROG}: interrupted\n")
+        write_stderr(f"{PROG}: interrupted\n")
         return 130
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return EX_OK
     except Exception as err:
         return report_internal(PROG, err)

@@ -234,16 +234,12 @@ def _warn_if_log_unusable(cfg: DaemonConfig, env: Mapping[str, str]) -> None:
     its stderr, /dev/null, leaving the user with a silent daemon that logs
     nowhere. Checked once the lock is ours, so a loser (75) says nothing else.
     """
+    from sqry.cli.stdio import write_stderr
     from sqry.daemon.lifecycle.logfile import probe_log_file
 
     warning = probe_log_file(cfg, detached_child_env(env))  # where the child will log
-    if warning is None:
-        return
-    try:  # best effort: a full or closed stderr must not cost the daemon its start
-        sys.stderr.write(f"sqryd: warning: {warning}\n")
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):
-        pass
+    if warning is not None:  # best effort: a full stderr must not cost the start
+        write_stderr(f"sqryd: warning: {warning}\n")
 
 
 def _spawn_and_wait(cfg, lock: PidfileLock, paths, log_level, env) -> int:
