@@ -363,3 +363,11 @@ def test_resolved_edges_of_the_fixture_project():
         }
         | ADOPTED_METHODS
     )
+
+
+def test_broken_receiver_names_no_type():
+    """A receiver list the parser recovered from broken code (``func (Lock()``
+    swallowing the next lines) gives no receiver type, not its text with newlines."""
+    source = b"package p\n\nfunc (Lock()\n\tdefer s.Unlock()\n\ts.items = append(s.items, it)\n}\n"
+    facts = extract_source("go", source, "p/p.go")
+    check_invariants(facts, source)

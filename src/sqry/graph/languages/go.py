@@ -337,7 +337,10 @@ class _GoExtractor:
                 if args is not None:
                     tparams = frozenset(self.b.text(arg) for arg in args.named_children)
                 kind = kind.child_by_field_name("type")
-            type_name = self.b.text(kind) if kind is not None else ""
+            # a receiver's type is a named type; anything else is a parse of broken code
+            type_name = (
+                self.b.text(kind) if kind is not None and kind.type == "type_identifier" else ""
+            )
             name = self.b.text(var) if var is not None else None
             return (None if name == "_" else name), type_name, tparams
         return None, "", frozenset()
