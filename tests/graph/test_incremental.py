@@ -2,8 +2,9 @@
 
 Hypothesis drives random sequences of edits, additions, renames and deletions
 over a small Python project whose snippets import, call, inherit and re-export
-across modules with deliberately colliding names (so the ``import``, ``self``,
-``package`` and ``unique`` rules and ambiguities all flip as files change).
+across modules with deliberately colliding names and ``__all__`` lists (so the
+``import``, ``self``, ``package`` and ``unique`` rules and ambiguities all flip as
+files change).
 After every step the incremental index must equal, symbol for symbol and edge
 for edge (compared by content, not row ids), a fresh build of a copy of the tree.
 """
@@ -52,6 +53,10 @@ SNIPPETS = [
     "from .b import alpha\n",
     "from pkg import alpha\n",
     "from pkg.b import Mixin\n",
+    "__all__ = ['alpha', '_hidden', 'Base']\n",
+    "__all__ += ['beta']\n",
+    "def _hidden():\n    _hidden()\n    gamma()\n",
+    "from pkg.sub.c import *\n",
 ]
 
 PROJECT = Project(tuple(PATHS), lambda _path: joined(SNIPPETS))

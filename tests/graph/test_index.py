@@ -194,21 +194,43 @@ def test_reader_api_errors(workspace: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_other_schema_version_needs_force(workspace: Path, sqry) -> None:
+def test_newer_schema_version_needs_force(workspace: Path, sqry) -> None:
     small_project(workspace)
     assert sqry("index", str(workspace)).returncode == 0
     conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     refused = sqry("index", str(workspace))
     assert refused.returncode == 3
-    assert "schema version 0" in refused.stderr and "sqry index --force" in refused.stderr
+    assert "schema version 999" in refused.stderr and "sqry index --force" in refused.stderr
     rebuilt = sqry("index", "--force", str(workspace))
     assert rebuilt.returncode == 0 and SUMMARY.match(rebuilt.stdout.strip())
     with open_index(workspace) as index:
         assert index.meta()["schema_version"] == str(SCHEMA_VERSION)
         assert index.counts()["files"] == 3
+
+
+@pytest.mark.timeout(120)
+def test_older_schema_version_is_rebuilt_by_plain_index(workspace: Path, sqry) -> None:
+    """An index an older sqry made (say, before ``files.star_names``) is derived
+    data this one cannot read: queries say to rebuild it, and a plain
+    ``sqry index`` does, in full."""
+    small_project(workspace)
+    assert sqry("index", str(workspace)).returncode == 0
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    asked = sqry("search", "helper", str(workspace))
+    assert asked.returncode == 3
+    assert "schema version 3" in asked.stderr and "sqry index" in asked.stderr
+    rebuilt = sqry("index", str(workspace))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    files, changed = map(int, SUMMARY.match(rebuilt.stdout.strip()).groups()[:2])
+    assert (files, changed) == (3, 3)
+    with open_index(workspace) as index:
+        assert index.meta()["schema_version"] == str(SCHEMA_VERSION)
 
 
 def _read_stderr_until(proc: subprocess.Popen, needle: bytes, seconds: float) -> bytes:

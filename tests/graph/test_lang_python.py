@@ -263,3 +263,31 @@ def test_module_names(path: str, module: str) -> None:
 )
 def test_relative_imports(path: str, spec: str, module: str | None) -> None:
     assert import_module(path, spec) == module
+
+
+@pytest.mark.parametrize(
+    ("source", "listed"),
+    [
+        ("__all__ = ['a', \"b\"]\n", ("a", "b")),
+        ("__all__: list[str] = [\n    'x',  # why\n    'y',\n]\n", ("x", "y")),
+        ("__all__ = ('a',)\n__all__ += ['c', 'a']\n", ("a", "c")),
+        ("__all__ = ['gone']\n__all__ = []\n", ()),
+        ("__all__ = ['a']\n__all__.append('b')\n", None),  # changed by a call
+        ("__all__ = a.__all__ + b.__all__\n", None),  # computed
+        ("if X:\n    __all__ = ['a']\n", None),  # conditional
+        ("__all__ = [f'a']\n", None),
+        ("__all__ = ['a' 'b']\n", None),  # implicit concatenation
+        ('"""Sets __all__."""\n__all__ = [\'a\']\n', None),  # a mention we cannot rule out
+        ("x = 1\n", None),
+    ],
+)
+def test_all_is_read_only_when_plain(source: str, listed: tuple[str, ...] | None) -> None:
+    """``FileFacts.star_names``: the literal ``__all__``, or None when the file
+    might set it in a way not read (then ``*`` takes the public names)."""
+    import tree_sitter
+
+    from sqry.graph.languages import python
+
+    data = source.encode()
+    tree = tree_sitter.Parser(python.grammar()).parse(data)
+    assert python.extract(tree, data, "m.py", "m").star_names == listed

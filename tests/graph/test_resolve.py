@@ -905,6 +905,93 @@ def test_python_star_import_reexports_public_names(workspace: Path) -> None:
     assert edges[("main.run", "pkg._hidden")] == (None, None, None, 0)
 
 
+def test_python_star_import_takes_all_when_listed(workspace: Path) -> None:
+    """A module's literal ``__all__`` is what ``*`` takes from it, into a file and
+    re-exported through a package: a listed ``_name`` too, an unlisted public one
+    not (it still binds by another rule, never as the star import)."""
+    edges = project(
+        workspace,
+        {
+            "pkg/__init__.py": "from .impl import *\n",
+            "pkg/impl.py": (
+                "__all__ = ['alpha', '_listed']\n\ndef alpha():\n    pass\n\n"
+                "def _listed():\n    pass\n\ndef beta():\n    pass\n"
+            ),
+            "pkg/other.py": "def beta():\n    pass\n",
+            "main.py": (
+                "import pkg\nfrom pkg.impl import *\n\n"
+                "def run():\n    pkg.alpha()\n    pkg._listed()\n    pkg.beta()\n"
+                "\ndef star():\n    alpha()\n    _listed()\n    beta()\n"
+            ),
+        },
+    )
+    assert edges[("main.run", "pkg.alpha")] == ("pkg.impl.alpha", "import", None, 1)
+    assert edges[("main.run", "pkg._listed")] == ("pkg.impl._listed", "import", None, 1)
+    assert edges[("main.run", "pkg.beta")] == (None, None, None, 0)
+    assert edges[("main.star", "alpha")] == ("pkg.impl.alpha", "import", None, 1)
+    assert edges[("main.star", "_listed")] == ("pkg.impl._listed", "import", None, 1)
+    assert edges[("main.star", "beta")] == (None, None, "unique", 2)
+
+
+def test_python_star_import_without_all_skips_private_names(workspace: Path) -> None:
+    """No ``__all__`` (or one that is not plain literals): ``*`` takes the public
+    names only, into a file as into a package."""
+    edges = project(
+        workspace,
+        {
+            "m/impl.py": "def alpha():\n    pass\n\ndef _hidden():\n    pass\n",
+            "m/dyn.py": (
+                "__all__ = ['gamma']\n__all__.append('_secret')\n\n"
+                "def gamma():\n    pass\n\ndef _secret():\n    pass\n"
+            ),
+            "x/impl2.py": "def _hidden():\n    pass\n",
+            "x/dyn2.py": "def _secret():\n    pass\n",
+            "main.py": (
+                "from m.impl import *\nfrom m.dyn import *\n\n"
+                "def run():\n    alpha()\n    _hidden()\n    gamma()\n    _secret()\n"
+            ),
+        },
+    )
+    assert edges[("main.run", "alpha")] == ("m.impl.alpha", "import", None, 1)
+    assert edges[("main.run", "gamma")] == ("m.dyn.gamma", "import", None, 1)
+    assert edges[("main.run", "_hidden")] == (None, None, "unique", 2)
+    assert edges[("main.run", "_secret")] == (None, None, "unique", 2)
+
+
+@pytest.mark.timeout(120)
+def test_all_edits_rebind_importers(workspace: Path, snapshot, fresh_snapshot) -> None:
+    """Editing only ``__all__`` (no definition changes) rebinds the files that
+    take names through ``*``, directly and through a package, incrementally
+    exactly as a fresh build does: each way a name can come or go (listed,
+    unlisted, the list dropped or added, a ``_name`` listed)."""
+    from edits import apply, assert_same_as_fresh
+
+    body = "def alpha():\n    pass\n\ndef beta():\n    pass\n\ndef _gamma():\n    pass\n"
+    files = {
+        "lib/__init__.py": "from .impl import *\n",
+        "lib/impl.py": "__all__ = ['alpha']\n\n" + body,
+        "other.py": "def beta():\n    pass\n",
+        "app.py": "from lib import beta, _gamma\n\ndef run():\n    beta()\n    _gamma()\n",
+        "star.py": "from lib.impl import *\n\ndef go():\n    beta()\n",
+    }
+    for rel, text in files.items():
+        apply(workspace, ("write", rel, text))
+    build_index(workspace)
+    steps = (  # (step, lib/impl.py's __all__ line, what beta binds, what _gamma binds)
+        ("drop __all__", "", "lib.impl.beta", None),
+        ("list alpha, _gamma", "__all__ = ('alpha', '_gamma')\n", None, "lib.impl._gamma"),
+        ("list beta", "__all__ = ['alpha', 'beta']\n", "lib.impl.beta", None),
+    )
+    for step, listed, beta, gamma in steps:
+        apply(workspace, ("write", "lib/impl.py", listed + "\n" + body))
+        build_index(workspace)
+        assert_same_as_fresh(workspace, snapshot, fresh_snapshot, step)
+        calls = {(e[3], e[11]): e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
+        assert calls[("app.run", "beta")] == beta, step
+        assert calls[("app.run", "_gamma")] == gamma, step
+        assert calls[("star.go", "beta")] == (beta or "other.beta"), step  # else its sibling
+
+
 @pytest.mark.timeout(120)
 def test_star_reexport_edits_rebind_importers(workspace: Path, snapshot, fresh_snapshot) -> None:
     """Adding, then removing, a ``*`` re-export in a file its importers never name

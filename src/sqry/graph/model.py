@@ -98,3 +98,7 @@ class FileFacts:
     symbols: list[Symbol] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     error: str | None = None  # recorded per file; never fails the build
+    # The names a ``*`` import of this file's module takes, when the file lists
+    # them (Python's literal ``__all__``); None: the language's rule decides
+    # (``LanguageSpec.star_exports``).
+    star_names: tuple[str, ...] | None = None

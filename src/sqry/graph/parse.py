@@ -83,6 +83,7 @@ class FileResult:
     symbols: list[SymbolRow] = field(default_factory=list)
     refs: list[RefRow] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # union of the refs' lookup names
+    star_names: str | None = None  # FileFacts.star_names, newline-separated
 
 
 class BudgetExceeded(Exception):
@@ -380,6 +381,8 @@ def process_file(job: FileJob, budget: float) -> FileResult:
             spec = all_languages().get(facts.language, spec)
             result.module, result.language = facts.module_name, spec.name
             result.symbols, result.refs, result.names = facts_to_rows(spec, facts)
+            if facts.star_names is not None:
+                result.star_names = "\n".join(facts.star_names)
     except BudgetExceeded:
         result.error = f"{BUDGET_ERROR}{budget:g}s per-file budget; skipped"
         return result

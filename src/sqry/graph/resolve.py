@@ -136,6 +136,14 @@ class FileInfo(NamedTuple):
     path: str
     module: str
     language: str
+    star_names: frozenset[str] | None = None  # FileFacts.star_names (Python ``__all__``)
+
+
+def star_names(stored: str | None) -> frozenset[str] | None:
+    """``files.star_names`` (newline-separated; NULL when the file lists none) as a set."""
+    if stored is None:
+        return None
+    return frozenset(stored.split("\n")) if stored else frozenset()
 
 
 class ImportRow(NamedTuple):
@@ -246,10 +254,10 @@ class SymbolTable:
         self._templates: dict[int, bool] = {}  # class id -> a C++ class template (all if complete)
         if streamed:
             return
-        for fid, path, module, language in conn.execute(
-            "SELECT id, path, module, language FROM files"
+        for fid, path, module, language, stars in conn.execute(
+            "SELECT id, path, module, language, star_names FROM files"
         ):
-            self._files[fid] = FileInfo(path, module, language)
+            self._files[fid] = FileInfo(path, module, language, star_names(stars))
         if preload:
             self._preload()
 
@@ -259,7 +267,9 @@ class SymbolTable:
         Runs once per symbol of the workspace in the build's writer: flat, and
         reads rows by position."""
         module = result.module
-        self._files[file_id] = FileInfo(result.path, module, result.language)
+        self._files[file_id] = FileInfo(
+            result.path, module, result.language, star_names(result.star_names)
+        )
         new, symbols = tuple.__new__, result.symbols
         named, children, top = self._named, self._children, self._top
         qualified, by_id, file_names = self._qualified, self._by_id, self._file_names
@@ -468,6 +478,20 @@ class SymbolTable:
             key = spec.package_of(info.path, info.module) if spec.package_of else None
             self._package_keys[file_id] = key
             return key
+
+    def star_exports(self, spec: LanguageSpec, module: str, name: str) -> bool:
+        """Whether a ``*`` import of ``module`` takes ``name`` (``spec.star_exports``
+        asked with the names the module's files list, if every one lists them)."""
+        if spec.star_exports is None:
+            return True
+        declared: frozenset[str] | None = frozenset()
+        for mod in self.modules(module):
+            listed = self._files[mod.file_id].star_names if mod.parent_id is None else None
+            if listed is None:
+                declared = None
+                break
+            declared |= listed
+        return spec.star_exports(name, declared)
 
     def modules(self, qname: str) -> list[Sym]:
         """The module symbols whose module name is ``qname``: one per file, and
@@ -771,13 +795,13 @@ class Resolver:
         searched[module] = _SEARCHING
         for mod in mods:
             spec = self._file_spec(mod.file_id)[1]
-            if spec is None or spec.star_exports is None or not spec.star_exports(name):
+            if spec is None or spec.star_exports is None:
                 continue  # (Rust, the only language with inline modules, has none)
             for row in table.imports(mod.file_id):
                 if row.member != "*":
                     continue
                 source = table.module_of(mod.file_id, spec, row.target)
-                if source is None:
+                if source is None or not table.star_exports(spec, source, name):
                     continue
                 if source in searched:
                     known = searched[source]
@@ -1354,6 +1378,15 @@ class Resolver:
             mods = self.table.modules(module) if module else _EMPTY
             if not mods:
                 external_star = True
+            elif spec.star_exports is not None:  # Python: what ``__all__`` or the
+                # public names give, also what the module imports or takes by ``*``
+                if self.table.star_exports(spec, module, head):
+                    found = self._module_member(
+                        module, head, use_bases, sep, 0, exclude, near=edge.file_id
+                    )
+                    if found is not None:
+                        candidates.append(found)
+                continue
             for mod in mods:
                 candidates.extend(self.table.children(mod.id, head))
         for ns in digest.opened:

@@ -1,7 +1,8 @@
 """SQLite schema of ``<root>/.sqry/index.db``.
 
 Bump :data:`SCHEMA_VERSION` whenever the DDL or the meaning of a column changes;
-an index with another version is refused with a hint to run ``sqry index --force``.
+an index with another version is refused with a hint to run ``sqry index --force``
+(an older version's is rebuilt by a plain ``sqry index`` too).
 
 Bump :data:`ENGINE_VERSION` whenever extraction or resolution would produce other
 rows from the same files (a new rule, a fixed extractor): the schema still fits,
@@ -10,8 +11,9 @@ next ``sqry index`` of an index built by another engine version rebuilds it in
 full, without being asked to.
 """
 
-SCHEMA_VERSION = 3
-ENGINE_VERSION = 3  # 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f()
+SCHEMA_VERSION = 4  # 4: files.star_names
+# 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f(); 4: __all__
+ENGINE_VERSION = 4
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -27,7 +29,9 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns   INTEGER NOT NULL,
     hash       TEXT NOT NULL,          -- blake2b hex of the content
     module     TEXT NOT NULL,          -- qualified name of the file's module symbol
-    error      TEXT                    -- parse/extract error, NULL when fine
+    error      TEXT,                   -- parse/extract error, NULL when fine
+    star_names TEXT                    -- what `*` imports of it take (Python __all__),
+                                       -- newline-separated; NULL: the language's rule
 );
 CREATE TABLE IF NOT EXISTS symbols (
     id             INTEGER PRIMARY KEY,

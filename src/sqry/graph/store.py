@@ -105,6 +105,11 @@ class IncompatibleIndex(Exception):
         )
 
 
+class OlderIndex(IncompatibleIndex):
+    """An index an older sqry made (a lower schema version): ``sqry index``
+    rebuilds it without being asked to, as it does for an older engine."""
+
+
 class UnreadableIndex(IncompatibleIndex):
     """SQLite cannot read the index file (corrupt, not a database, a damaged page).
 
@@ -210,7 +215,8 @@ def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
         raise UnreadableIndex(root, exc) from None
     version = meta.get("schema_version")
     if version != str(SCHEMA_VERSION):
-        raise IncompatibleIndex(
+        older = version is not None and version.isdigit() and int(version) < SCHEMA_VERSION
+        raise (OlderIndex if older else IncompatibleIndex)(
             root, f"it has schema version {version or '?'}, this sqry reads {SCHEMA_VERSION}"
         )
     try:
@@ -572,8 +578,9 @@ def _kill_me_with_parent() -> bool:
 def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
     """A read-write connection to ``root``'s index, created with the schema if new.
 
-    An unusable existing file raises :class:`IncompatibleIndex`, unless ``force``:
-    then it is deleted and a fresh index is created (there is nothing to keep).
+    An unusable existing file raises :class:`IncompatibleIndex`, unless ``force``
+    or it is an :class:`OlderIndex`: then it is deleted and a fresh index is
+    created (there is nothing to keep).
     :class:`BadIndexLocation` when ``.sqry`` or the index file is the wrong kind
     of file or cannot be created.
     """
@@ -596,9 +603,9 @@ def open_writer(root: Path, *, force: bool) -> sqlite3.Connection:
     if not fresh:
         try:
             check_compatible(conn, root)
-        except IncompatibleIndex:
+        except IncompatibleIndex as exc:
             conn.close()
-            if not force:
+            if not force and not isinstance(exc, OlderIndex):
                 raise
             remove_index_files(root)
             return open_writer(root, force=False)

@@ -8,7 +8,8 @@ re-resolution (:meth:`IndexWriter.dirty_edges`):
 - the *names* whose set of definitions changed — compared as descriptors
   ``(name, qualified name, kind, parent kind, path, module, language)``, i.e.
   everything the resolver looks at except positions — plus the names an import
-  alias binds, when a file's imports changed (re-exports);
+  alias binds, when a file's imports changed (re-exports), and a module's names
+  when what a ``*`` import of it takes changed (its ``__all__``);
 - the files whose content changed (all their edges are new and unresolved);
 - per class of a changed file, its *shape* — kind, template flag and what its
   resolved bases were (:func:`class_shapes`) — so that resolution can tell the
@@ -63,6 +64,13 @@ _REEXPORTS = (
     "WHERE e.kind = 'imports' AND (e.alias IS NOT NULL OR e.member = '*')"
 )
 _OLD_IMPORTS = _REEXPORTS.format(edges="edges") + " AND e.file_id = ?"
+# A file's listed star names (Python ``__all__``), in the shape of a ``*`` row of
+# :data:`_REEXPORTS` (what it binds is looked up by the module's names alike).
+_OLD_STAR_NAMES = (
+    "SELECT NULL, f.star_names, '*', f.path, f.module, m.name FROM files f "
+    "JOIN symbols m ON m.file_id = f.id AND m.parent_id IS NULL "
+    "WHERE f.id = ? AND f.star_names IS NOT NULL"
+)
 
 #: Whether the symbol ``{0}`` is a (C++) class template: its signature starts
 #: with its ``template<...>`` header (the extractor keeps it there).
@@ -181,6 +189,7 @@ class IndexWriter:
         if self.track:
             self.old_descriptors.update(conn.execute(_OLD_DESCRIPTORS, (file_id,)))
             self.old_bindings.update(conn.execute(_OLD_IMPORTS, (file_id,)))
+            self.old_bindings.update(conn.execute(_OLD_STAR_NAMES, (file_id,)))
             self.removed_symbols.extend(
                 r[0] for r in conn.execute("SELECT id FROM symbols WHERE file_id = ?", (file_id,))
             )
@@ -229,19 +238,20 @@ class IndexWriter:
             result.hash,
             result.module,
             result.error,
+            result.star_names,
         )
         if old is not None:
             file_id = old[0]
             self._forget_contents(file_id)
             self.conn.execute(
                 "UPDATE files SET language = ?, size = ?, mtime_ns = ?, hash = ?, module = ?, "
-                "error = ? WHERE id = ?",
+                "error = ?, star_names = ? WHERE id = ?",
                 (*row, file_id),
             )
         else:
             file_id = self.conn.execute(
-                "INSERT INTO files (path, language, size, mtime_ns, hash, module, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO files (path, language, size, mtime_ns, hash, module, error, "
+                "star_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.path, *row),
             ).lastrowid
         self.changed_files.add(file_id)
@@ -285,6 +295,10 @@ class IndexWriter:
                     for r in refs
                     if r[0] == "imports" and (r[6] is not None or r[5] == "*")
                 )
+                if result.star_names is not None:
+                    self.new_bindings[
+                        (None, result.star_names, "*", path, module, module_label)
+                    ] += 1
             self.new_classes.extend(base + i for i, s in enumerate(symbols) if s[0] in CLASS_KINDS)
 
     def add_contains_edges(self) -> None:

@@ -160,7 +160,7 @@ def is_identifier(segment: str) -> bool:
     return segment.removeprefix("#").replace("$", "_").isidentifier()
 
 
-def star_exports(name: str) -> bool:
+def star_exports(name: str, _declared: frozenset[str] | None) -> bool:
     """What ``export * from "./m"`` re-exports: every export of ``m`` but its default."""
     return name != "default"
 

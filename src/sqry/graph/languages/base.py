@@ -70,11 +70,15 @@ class LanguageSpec:
     name and its prefixes usable as qualifiers (Python ``import a.b`` makes
     ``a.b.f()`` work); False for C, whose ``#include "log.h"`` binds no name (so
     ``log()`` is not taken for a member of a module ``log``).
-    ``star_exports(name)`` says whether a ``*`` import re-exports ``name`` from
-    the importing module (Python's ``from .impl import *`` in a package
-    ``__init__``: public names; JS/TS ``export * from "./impl"``: all but
-    ``default``); ``None`` (the default) means a ``*`` import re-exports nothing
-    (Java on-demand imports, Go dot-imports, Rust ``use m::*``).
+    ``star_exports(name, declared)`` says whether a ``*`` import of a module
+    takes ``name`` — ``declared`` being the names the module lists for that
+    (``FileFacts.star_names``: Python's ``__all__``), None when it lists none —
+    both into the importing file and, re-exported, into its module (Python's
+    ``from .impl import *`` in a package ``__init__``: ``__all__`` or else the
+    public names; JS/TS ``export * from "./impl"``: all but ``default``).
+    ``None`` (the default): a ``*`` import binds every name the module defines
+    but re-exports nothing (Java on-demand imports, Go dot-imports, Rust
+    ``use m::*``).
     ``rooted_heads`` are first segments that make a reference path start at a
     module the file fixes rather than at a name in scope (Rust ``crate::a::f``,
     ``super::f``, ``self::f``): the resolver makes such a path absolute with
@@ -101,7 +105,7 @@ class LanguageSpec:
     is_identifier: Callable[[str], bool] = str.isidentifier
     dialects: tuple[str, ...] = ()
     imports_qualify: bool = True
-    star_exports: Callable[[str], bool] | None = None
+    star_exports: Callable[[str, frozenset[str] | None], bool] | None = None
     rooted_heads: frozenset[str] = frozenset()
     config_files: tuple[str, ...] = ()
 

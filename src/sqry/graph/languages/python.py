@@ -45,6 +45,12 @@ Decisions, so readers know what the index means:
   ``Generic``); keyword arguments (``metaclass=``) are not bases.
 - ``returns``: the annotation as a dotted name, unwrapping a quoted name,
   ``X | None`` and ``Optional[X]``; anything else keeps its text (unresolved).
+- ``__all__``: what ``from m import *`` takes from ``m`` is read from ``m``'s
+  ``__all__`` when every mention of ``__all__`` in the file is a module-level
+  ``__all__ = [...]``/``(...)`` or ``__all__ += [...]`` of plain string
+  literals (:func:`declared_star_names`); any other use (``__all__.extend(...)``,
+  ``a.__all__ + b.__all__``, a mention in a string) leaves the list unknown, and
+  then, like without ``__all__``, every public (not ``_``-prefixed) name counts.
 """
 
 from __future__ import annotations
@@ -631,6 +637,11 @@ _HANDLERS = {
 }
 
 
+def star_exports(name: str, declared: frozenset[str] | None) -> bool:
+    """What ``from m import *`` takes: ``m.__all__`` if known, else public names."""
+    return name in declared if declared is not None else not name.startswith("_")
+
+
 def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
     """Symbols and unresolved references of one parsed Python file."""
     import tree_sitter
@@ -644,9 +655,69 @@ def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> Fi
     items.sort(key=_START_THEN_OUTER)
     ex.sweep(items)
     ex.finish_calls()
+    if b"__all__" in source:
+        ex.facts.star_names = declared_star_names(root, source)
     if root.has_error:
         ex.facts.error = syntax_error(root)
     return ex.facts
+
+
+def declared_star_names(root: Node, source: bytes) -> tuple[str, ...] | None:
+    """The module's ``__all__`` if it is plain literals set at module level, else None.
+
+    Every occurrence of ``__all__`` in the source must be accounted for by a
+    top-level ``__all__ = <list or tuple of strings>`` (the last one wins, as at
+    run time) or ``__all__ += <list or tuple of strings>``; anything else might
+    change the list in ways not read here, and a wrong list would hide names.
+    """
+    names: list[str] | None = None
+    understood = 0
+    for statement in root.children:
+        if statement.type != "expression_statement" or statement.named_child_count != 1:
+            continue
+        node = statement.named_children[0]
+        if node.type not in ("assignment", "augmented_assignment"):
+            continue
+        left = node.child_by_field_name("left")
+        if left is None or left.type != "identifier" or left.text != b"__all__":
+            continue
+        values = _string_list(node.child_by_field_name("right"))
+        if values is None:
+            return None
+        if node.type == "assignment":
+            names = values
+        elif names is None or node.child_by_field_name("operator").type != "+=":
+            return None
+        else:
+            names = names + values
+        understood += 1
+    if names is None or source.count(b"__all__") != understood:
+        return None
+    return tuple(dict.fromkeys(names))
+
+
+def _string_list(node: Node | None) -> list[str] | None:
+    """The values of a list or tuple of plain string literals, else None."""
+    if node is None or node.type not in ("list", "tuple"):
+        return None
+    values = []
+    for item in node.named_children:
+        if item.type == "comment":
+            continue
+        if item.type != "string":
+            return None
+        parts = item.named_children
+        start = parts[0].text if parts and parts[0].type == "string_start" else b""
+        if start.lstrip(b"rRuU") not in (b"'", b'"', b"'''", b'"""'):
+            return None  # a bytes or f-string
+        content = [p for p in parts if p.type not in ("string_start", "string_end")]
+        if len(content) > 1 or (content and content[0].type != "string_content"):
+            return None  # interpolation or escapes: not a plain name
+        text = content[0].text.decode("utf-8", "replace") if content else ""
+        if not text.isidentifier():
+            return None
+        values.append(text)
+    return values
 
 
 LANGUAGE = LanguageSpec(
@@ -661,5 +732,5 @@ LANGUAGE = LanguageSpec(
     builtins=frozenset(name for name in dir(builtins) if not name.startswith("_")),
     members_in_scope=False,
     package_of=package_is_directory,
-    star_exports=lambda name: not name.startswith("_"),  # no __all__ reading
+    star_exports=star_exports,
 )
