@@ -933,6 +933,22 @@ def test_python_star_import_takes_all_when_listed(workspace: Path) -> None:
     assert edges[("main.star", "beta")] == (None, None, "unique", 2)
 
 
+def test_python_star_import_takes_what_the_module_imports(workspace: Path) -> None:
+    """``from m import *`` binds what ``m`` imports too (its namespace), listed or
+    public: ``from ctypes import *`` gives ``ctypes._endian.BigEndianStructure``."""
+    edges = project(
+        workspace,
+        {
+            "m/__init__.py": "from m.impl import Big, _Small\n",
+            "m/impl.py": "class Big:\n    pass\n\nclass _Small:\n    pass\n",
+            "x/dup.py": "class Big:\n    pass\n",
+            "main.py": "from m import *\n\nclass A(Big):\n    pass\n\nclass B(_Small):\n    pass\n",
+        },
+    )
+    assert edges[("main.A", "Big")] == ("m.impl.Big", "import", None, 1)
+    assert edges[("main.B", "_Small")] == ("m.impl._Small", "unique", None, 1)
+
+
 def test_python_star_import_without_all_skips_private_names(workspace: Path) -> None:
     """No ``__all__`` (or one that is not plain literals): ``*`` takes the public
     names only, into a file as into a package."""
