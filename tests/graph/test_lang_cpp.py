@@ -252,6 +252,45 @@ get() { return 1; }
     }
 
 
+def test_operator_names_keep_their_symbols_and_conversions_are_methods():
+    """``operator<=>`` was cut to ``operator`` (its ``<...>`` taken for template
+    arguments) and conversion operators (``operator bool``), whose declarator is
+    no function declarator, were dropped; spacing is normalised, a conversion's
+    type loses its ``ns::`` (``::`` separates qualified names)."""
+    source = b"""class A {
+    operator bool() const;
+    virtual operator int() = 0;
+public:
+    auto operator<=>(const A&) const = default;
+    bool operator < (const A& o) const { return cmp(o); }
+    void* operator new[](unsigned long n) { return 0; }
+    int operator()(int x) { return x; }
+    template<class T> operator std::vector<T> &();
+};
+A::operator bool() const { return ok(); }
+template<class T> A::operator std::vector<T> &() { return v<T>(); }
+long operator""_km(unsigned long long n) { return n; }
+"""
+    facts = extract_source("cpp", source, "o.cpp")
+    assert symbol_lines(facts) == {
+        "module o.cpp @1 public in -",
+        "class A @1 public in o.cpp",
+        "method A::operator int @3 private in A",
+        "method A::operator<=> @5 public in A",
+        "method A::operator< @6 public in A",
+        "method A::operator new[] @7 public in A",
+        "method A::operator() @8 public in A",
+        "method A::operator bool @11 private in A",
+        "method A::operator vector<T>& @12 public in A",
+        'function operator""_km @13 public in o.cpp',
+    }
+    assert reference_lines(facts) == {
+        "calls A::operator< -> cmp @6",
+        "calls A::operator bool -> ok @11",
+        "calls A::operator vector<T>& -> v @12",
+    }
+
+
 def test_template_implementation_files_are_cpp(tmp_path):
     """libstdc++'s ``bits/vector.tcc`` and VTK's ``.txx`` hold C++ definitions."""
     from sqry.graph.discovery import discover

@@ -57,6 +57,15 @@ if TYPE_CHECKING:
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
 #: One segment of a C/C++ name: an identifier, a destructor, or an operator.
 _NAME_PART = re.compile(r"~?(?:[^\W\d]|\$)[\w$]*|operator[^\s\w]{1,3}|operator\(\)|operator\w+")
+#: Where an operator's name starts in a declarator's text (``A::operator<=``).
+_OPERATOR = re.compile(r"\boperator\b")
+#: An operator's name as :func:`operator_name` writes it: a symbol (``operator<=>``,
+#: ``operator()``, ``operator[]``), a literal suffix (``operator""_s``),
+#: ``operator new[]``, or a conversion to a type (``operator bool``, ``operator T*``).
+_OPERATOR_NAME = re.compile(
+    r"operator(?:[^\w\s\"]{1,3}|\(\)|\[\]|\"\"\s?\w+|"
+    r" (?:new|delete)(?:\[\])?| (?!new\b|delete\b)[\w:<>, *&]{1,80})"
+)
 _DECLARATOR_WRAPPERS = frozenset(
     {
         "pointer_declarator",
@@ -91,6 +100,20 @@ def strip_template_args(text: str) -> str:
     while previous != text:
         previous, text = text, _TEMPLATE_ARGS.sub("", text)
     return text.replace(" ", "").lstrip(":")
+
+
+def operator_name(text: str) -> str | None:
+    """``operator <`` → ``operator<``; ``operator  new []`` → ``operator new[]``;
+    ``operator const T &`` → ``operator const T&``. None when ``text`` is no
+    operator's name (code a parser recovering from an error swallowed)."""
+    rest = " ".join(text[len("operator") :].split())
+    if rest[:1].isalnum() or rest[:1] == "_":  # new/delete, or a conversion's type
+        words = re.sub(r" ?([*&\[\]<>,]) ?", r"\1", rest).replace(",", ", ")
+        words = re.sub(r"\b\w+::", "", words)  # ``::`` separates a qualified name's parts
+        name = f"operator {words}"
+    else:
+        name = "operator" + rest.replace(" ", "")
+    return name if _OPERATOR_NAME.fullmatch(name) else None
 
 
 def include_module(path: str, spec: str) -> str | None:
@@ -258,14 +281,44 @@ class CFamilyExtractor:
             node = inner if inner is not None else (node.named_children or [None])[0]
         return node
 
-    def name_parts(self, name_node: Node) -> list[str]:
-        """``geo::Circle::draw`` → ``["geo", "Circle", "draw"]``, templates dropped."""
-        text = strip_template_args(self.b.text(name_node))
+    def name_parts(self, name_node: Node, end: int | None = None) -> list[str]:
+        """``geo::Circle::draw`` → ``["geo", "Circle", "draw"]``, templates dropped;
+        an operator keeps its own ``<``/``>`` (``["A", "operator<=>"]``). ``end``:
+        where the name stops, if before the node's end (a conversion operator's
+        node holds its parameters too)."""
+        text = self.b.source[name_node.start_byte : end or name_node.end_byte]
+        text = text.decode("utf-8", "replace")
+        operator = _OPERATOR.search(text)
+        last: list[str] = []
+        if operator is not None:
+            name = operator_name(text[operator.start() :])
+            if name is None:
+                return []
+            text, last = text[: operator.start()], [name]
+        text = strip_template_args(text)
         # ``Foo::`` at a line's end and the name on the next (GNU style) is one name
         parts = [p for p in (part.strip() for part in text.split("::")) if p]
         if all(_NAME_PART.fullmatch(p) for p in parts):
-            return parts
+            return parts + last
         return []  # a name the parser invented or swallowed code into while recovering
+
+    def conversion(self, node: Node | None) -> tuple[Node, int, Node] | None:
+        """A conversion operator's declarator (``operator bool() const``, maybe
+        qualified: ``A::operator T*()``): (name node, where its name ends, the
+        declarator holding its parameters), else None."""
+        inner = node
+        while inner is not None and inner.type == "qualified_identifier":
+            inner = inner.child_by_field_name("name")
+        if node is None or inner is None or inner.type != "operator_cast":
+            return None
+        params = inner.child_by_field_name("declarator")
+        while params is not None and params.type != "abstract_function_declarator":
+            params = (
+                params.child_by_field_name("declarator") or (params.named_children or [None])[0]
+            )
+        if params is None:
+            return None
+        return node, params.start_byte, params
 
     # -- file level ----------------------------------------------------------
 
@@ -298,12 +351,17 @@ class CFamilyExtractor:
     # -- functions -------------------------------------------------------------
 
     def function(self, node: Node, ctx: _Ctx) -> Any:
-        declarator = self.function_declarator(node.child_by_field_name("declarator"))
+        written = node.child_by_field_name("declarator")
+        declarator = self.function_declarator(written)
         name_node = self.declarator_name(declarator)
+        name_end = None
+        conversion = self.conversion(written) if declarator is None else None
+        if conversion is not None:
+            name_node, name_end, declarator = conversion
         body = node.child_by_field_name("body")
         if declarator is None or name_node is None:
             return ctx
-        parts = self.name_parts(name_node)
+        parts = self.name_parts(name_node, name_end)
         if not parts:
             return ctx
         name, qualifier = parts[-1], parts[:-1]
@@ -531,6 +589,10 @@ class CFamilyExtractor:
             if function is not None and not self.is_function_pointer(function):
                 self.member_prototype(node, function, ctx, is_static)
                 continue
+            conversion = self.conversion(declarator)
+            if conversion is not None:
+                self.member_prototype(node, conversion[2], ctx, is_static, conversion)
+                continue
             name_node = self.declarator_name(declarator)
             if name_node is None:
                 continue
@@ -557,12 +619,23 @@ class CFamilyExtractor:
             follow.append((default, replace(ctx, in_body=True)))
         return follow
 
-    def member_prototype(self, node: Node, function: Node, ctx: _Ctx, is_static: bool) -> None:
-        """A method declared in a class body: remembered, indexed only if bodiless for good."""
-        name_node = self.declarator_name(function)
+    def member_prototype(
+        self,
+        node: Node,
+        function: Node,
+        ctx: _Ctx,
+        is_static: bool,
+        conversion: tuple[Node, int, Node] | None = None,
+    ) -> None:
+        """A method declared in a class body: remembered, indexed only if bodiless for good.
+        ``conversion``: what :meth:`conversion` found, for a conversion operator."""
+        name_node = conversion[0] if conversion else self.declarator_name(function)
         if name_node is None:
             return
         name = self.b.text(name_node)
+        if conversion is not None or _OPERATOR.match(name):
+            parts = self.name_parts(name_node, conversion[1] if conversion else None)
+            name = parts[-1] if len(parts) == 1 else ""
         if not name:  # a name the parser had to invent (syntax error)
             return
         qname = self.qualify(ctx.scope, name)
@@ -590,10 +663,14 @@ class CFamilyExtractor:
         """A prototype-only ``declaration`` inside a class body (constructors, ``= default``)."""
         if not ctx.access:
             return self.declaration(node, ctx)
-        function = self.function_declarator(node.child_by_field_name("declarator"))
-        if function is None:
+        declarator = node.child_by_field_name("declarator")
+        function = self.function_declarator(declarator)
+        conversion = self.conversion(declarator) if function is None else None
+        if conversion is not None:
+            function = conversion[2]
+        elif function is None:
             return self.declaration(node, ctx)
-        self.member_prototype(node, function, ctx, self.has_storage(node, "static"))
+        self.member_prototype(node, function, ctx, self.has_storage(node, "static"), conversion)
         return None
 
     def enum(self, node: Node, body: Node, name: str | None, ctx: _Ctx, span: Node) -> None:
