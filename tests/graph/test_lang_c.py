@@ -295,3 +295,28 @@ def test_non_ascii_names_are_names():
         ("struct", "s"),
         ("field", "ü"),
     }
+
+
+def test_export_macro_lines_and_enumerators():
+    """A C file that fails to parse because of an ``API_EXPORT`` line above a
+    function keeps the function on the second parse; an enum's last
+    enumerator, alone and capitalised on its line, is never taken for a macro."""
+    source = b"""#include "x.h"
+API_EXPORT
+int add(int a, int b) { return a + b; }
+enum color {
+    RED,
+    DARK_GREEN
+};
+static INLINE int twice(int x) { return add(x, x); }
+"""
+    facts = extract_source("c", source, "a.c")
+    check_invariants(facts, source)
+    assert symbol_lines(facts) == {
+        "module a.c @1 public in -",
+        "function add @3 public in a.c",
+        "enum color @4 public in a.c",
+        "enum_variant RED @5 public in color",
+        "enum_variant DARK_GREEN @6 public in color",
+        "function twice @8 private static in a.c",
+    }

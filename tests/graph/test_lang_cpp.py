@@ -291,6 +291,78 @@ long operator""_km(unsigned long long n) { return n; }
     }
 
 
+def test_annotation_macros_do_not_lose_the_declarations_around_them():
+    """libstdc++'s style: a visibility macro after ``namespace std``, macros alone
+    on their line, before a return type and after a parameter list. Parsed as
+    written, the class and its methods were lost to error recovery; the second
+    parse with those macros blanked keeps them, at their own lines, with the doc
+    comment above the macro line."""
+    source = b"""namespace std _GLIBCXX_VISIBILITY(default)
+{
+_GLIBCXX_BEGIN_NAMESPACE_VERSION
+
+  template<typename _Tp>
+    class holder
+    {
+    public:
+      /// Makes one.
+      _GLIBCXX20_CONSTEXPR
+      holder(_Tp v) _GLIBCXX_NOEXCEPT
+      : _M_v(v) { }
+
+      _GLIBCXX_NODISCARD _GLIBCXX20_CONSTEXPR bool
+      empty() const _GLIBCXX_NOEXCEPT
+      { return check(); }
+
+    private:
+      _Tp _M_v;
+    };
+
+_GLIBCXX_END_NAMESPACE_VERSION
+} // namespace
+"""
+    facts = extract_source("cpp", source, "bits/holder.h")
+    check_invariants(facts, source)
+    assert symbol_lines(facts) == {
+        "module bits/holder.h @1 public in -",
+        "namespace std @1 public in bits/holder.h",
+        "class std::holder @5 public in std",
+        "method std::holder::holder @11 public in std::holder",
+        "method std::holder::empty @14 public in std::holder",
+        "field std::holder::_M_v @19 private in std::holder",
+    }
+    assert reference_lines(facts) == {"calls std::holder::empty -> check @16"}
+    assert docs(facts)["std::holder::holder"] == "Makes one."
+    assert signatures(facts)["std::holder::empty"] == "bool empty() const _GLIBCXX_NOEXCEPT"
+
+
+def test_files_that_parse_are_never_reparsed():
+    """Blanking is for files tree-sitter fails on: an all-caps line in a file
+    that parses (here the last enumerator) is left alone, and so is its tree."""
+    import tree_sitter
+
+    from sqry.graph.languages import _cmacros, cpp
+
+    source = b"enum class Mode {\n    FAST,\n    SLOW_MODE\n};\nMode m = Mode::FAST;\n"
+    tree = tree_sitter.Parser(cpp.grammar()).parse(source)
+    assert not tree.root_node.has_error
+    assert _cmacros.reparsed(tree, source, cpp.grammar()) is tree
+    marked = source + b"VISIBLE\nint f();\n"
+    blanked = _cmacros.blank_annotation_macros(marked)
+    assert b"SLOW_MODE" in blanked and b"VISIBLE" not in blanked
+    assert len(blanked) == len(marked) and blanked.count(b"\n") == marked.count(b"\n")
+
+
+@pytest.mark.timeout(20)
+def test_blanking_is_linear_on_huge_capitalised_tokens():
+    """One regex pass per rule: a megabyte-long all-caps token (a generated table,
+    a minified blob) must not make the patterns backtrack quadratically."""
+    from sqry.graph.languages._cmacros import blank_annotation_macros
+
+    source = b"A" * 1_000_000 + b"\nint f();\n" + b"X_" * 200_000 + b"(\n) B" * 1000
+    assert len(blank_annotation_macros(source)) == len(source)
+
+
 def test_template_implementation_files_are_cpp(tmp_path):
     """libstdc++'s ``bits/vector.tcc`` and VTK's ``.txx`` hold C++ definitions."""
     from sqry.graph.discovery import discover

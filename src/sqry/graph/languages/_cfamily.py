@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from sqry.graph.languages._cmacros import ONLY_MACROS
 from sqry.graph.languages._facts_builder import (
     FactsBuilder,
     first_doc_line,
@@ -192,7 +193,13 @@ class CFamilyExtractor:
         return f"{scope}{self.sep}{name}" if scope else name
 
     def doc(self, node: Node) -> str:
-        for comment in leading_comments(node):
+        comments = leading_comments(node)
+        prev = node.prev_sibling
+        if not comments and prev is not None and "comment" in prev.type:
+            # a doc comment, then only annotation macros (``EXPORT_API`` lines)
+            if ONLY_MACROS.fullmatch(self.b.source, prev.end_byte, node.start_byte):
+                comments = [prev]
+        for comment in comments:
             text = self.b.text(comment)
             if is_doc_comment(text):
                 return first_doc_line(text)

@@ -7,7 +7,9 @@ decisions are documented).
 headers are also valid C++ far more often than the reverse. A ``.h`` file that is
 plainly C++ — the C grammar fails on it and it uses ``class``, ``namespace``,
 ``template`` or an access specifier — is re-parsed with the C++ grammar and
-extracted as C++ (its facts then say ``language="cpp"``).
+extracted as C++ (its facts then say ``language="cpp"``). A file that fails to
+parse gets a second parse with its annotation macros blanked
+(:mod:`sqry.graph.languages._cmacros`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module
+from sqry.graph.languages._cmacros import reparsed
 from sqry.graph.languages.base import LanguageSpec
 
 if TYPE_CHECKING:
@@ -55,12 +58,19 @@ def _cpp_parser_language() -> tree_sitter.Language:
     return cpp_grammar()
 
 
+@cache
+def _c_parser_language() -> tree_sitter.Language:
+    return grammar()
+
+
 def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
     if looks_like_cpp(tree, source, path):
         import tree_sitter
 
         cpp_tree = tree_sitter.Parser(_cpp_parser_language()).parse(source)
+        cpp_tree = reparsed(cpp_tree, source, _cpp_parser_language())
         return extract_cfamily(cpp_tree, source, path, module, language="cpp")
+    tree = reparsed(tree, source, _c_parser_language())
     return extract_cfamily(tree, source, path, module, language="c")
 
 

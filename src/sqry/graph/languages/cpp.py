@@ -2,14 +2,18 @@
 
 The walk is shared with C (:mod:`sqry.graph.languages._cfamily`, where the
 decisions are documented). ``.h`` headers belong to C; the C module hands one to
-this extractor when it is plainly C++ (see :mod:`sqry.graph.languages.c`).
+this extractor when it is plainly C++ (see :mod:`sqry.graph.languages.c`). A file
+that fails to parse gets a second parse with its annotation macros blanked
+(:mod:`sqry.graph.languages._cmacros`).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module
+from sqry.graph.languages._cmacros import reparsed
 from sqry.graph.languages.base import LanguageSpec
 
 if TYPE_CHECKING:
@@ -46,7 +50,13 @@ def module_name(path: str) -> str:
     return path
 
 
+@cache
+def _parser_language() -> tree_sitter.Language:
+    return grammar()
+
+
 def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> FileFacts:
+    tree = reparsed(tree, source, _parser_language())
     return extract_cfamily(tree, source, path, module, language="cpp")
 
 
