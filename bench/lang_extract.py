@@ -1,17 +1,22 @@
-"""Extraction speed and definition recall of the JavaScript, TypeScript and Java modules.
+"""Extraction speed and definition recall of the JavaScript, TypeScript, Java, C and C++ modules.
 
-Run: ``python bench/lang_extract.py [--js DIR] [--ts DIR] [--java SRC_ZIP] [--limit N]``.
+Run: ``python bench/lang_extract.py [--js DIR] [--ts DIR] [--java SRC_ZIP] [--c DIR]
+[--cpp DIR] [--limit N]``.
 
 For each language it parses and extracts every file of a real corpus (npm's
 own JavaScript, the JDK's ``java.base`` sources from a ``src.zip``, whatever
-TypeScript is given) and prints:
+TypeScript is given, the C headers of ``/usr/include`` and libstdc++'s
+``bits/``) and prints:
 
 - files, lines, parse seconds, extract seconds and extract throughput (lines/s):
   extraction must stay a small fraction of parsing (one compiled query per
   grammar, one pass over its captures);
 - definition recall against universal-ctags when it is installed: the share of
   ctags's classes/interfaces/enums/functions/methods (graph.md §5 wants >= 99%)
-  found by sqry with the same name within two lines, plus a few misses to read.
+  found by sqry with the same name (spaces aside: ctags writes ``operator ==``),
+  where ctags's line (the name's) lies from two lines before sqry's start line
+  (where the definition begins: its ``template<...>``, annotations, return type)
+  to eight after it, within the definition; plus a few misses to read.
   ctags's JavaScript parser also tags things that are not declarations:
   object literals holding functions become "classes" and their members
   "methods", calls such as ``list.push(x)`` or ``Object.prototype.f.call()``
@@ -47,8 +52,13 @@ CTAGS_KINDS = {
     "JavaScript": {"class", "function", "method", "generator", "getter", "setter"},
     "TypeScript": {"class", "interface", "enum", "function", "method", "namespace"},
     "Java": {"class", "interface", "enum", "annotation", "method", "enumConstant"},
+    # ctags reads .h as C++; its C and C++ kinds share these names
+    "C,C++": {"class", "struct", "union", "enum", "function", "namespace"},
 }
-OUR_KINDS = {"class", "interface", "enum", "function", "method", "namespace", "enum_variant"}
+OUR_KINDS = {
+    "class", "interface", "enum", "function", "method", "namespace", "enum_variant", "struct",
+    "union",
+}  # fmt: skip
 
 
 @dataclass
@@ -66,8 +76,11 @@ class Result:
     misses: list[str] = field(default_factory=list)
 
 
-def definitions(spec: LanguageSpec, root: Path, rel: str, result: Result) -> list[tuple[str, int]]:
-    """Parse and extract one file, timing both; its definitions as (name, line)."""
+def definitions(
+    spec: LanguageSpec, root: Path, rel: str, result: Result
+) -> list[tuple[str, int, int]]:
+    """Parse and extract one file, timing both; its definitions as (name, first
+    line, last line)."""
     source = (root / rel).read_bytes()
     grammar = spec.grammar_for(rel) if spec.grammar_for else spec.grammar()
     parser = tree_sitter.Parser(grammar)
@@ -89,7 +102,7 @@ def definitions(spec: LanguageSpec, root: Path, rel: str, result: Result) -> lis
             # ctags names a Java constructor after its class; sqry names it <init>.
             # ctags drops the ``#`` of JavaScript private names.
             name = parent if sym.name == "<init>" else sym.name.lstrip("#")
-            found.append((name, sym.start_line))
+            found.append((name.replace(" ", ""), sym.start_line, sym.end_line))
     return found
 
 
@@ -136,17 +149,22 @@ def measure(spec: LanguageSpec, ctags_language: str, root: Path, rels: list[str]
     tags = ctags_definitions(root, rels, ctags_language)
     for rel in rels:
         ours = definitions(spec, root, rel, result)
-        by_name: dict[str, list[int]] = {}
-        for name, line in ours:
-            by_name.setdefault(name, []).append(line)
+        by_name: dict[str, list[tuple[int, int]]] = {}
+        for name, start, end in ours:
+            by_name.setdefault(name, []).append((start, end))
         file_tags = tags.get(rel, [])
         real_classes = {t["name"] for t in file_tags if _declares_class(t)}
         for tag in file_tags:
             if ctags_language == "JavaScript" and not _js_declaration(tag, real_classes):
                 result.ctags_noise += 1
                 continue
+            if tag["name"].startswith("__anon"):  # ctags's name for a lambda
+                result.ctags_noise += 1
+                continue
             result.ctags_total += 1
-            if any(abs(line - tag["line"]) <= 2 for line in by_name.get(tag["name"], ())):
+            at = tag["line"]
+            spans = by_name.get(tag["name"].replace(" ", ""), ())
+            if any(start - 2 <= at <= min(end, start + 8) for start, end in spans):
                 result.ctags_found += 1
             elif len(result.misses) < 8:
                 result.misses.append(f"{rel}:{tag['line']} {tag['kind']} {tag['name']}")
@@ -201,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         glob.glob("/usr/lib/jvm/*/src.zip")
     )
     parser.add_argument("--java", type=Path, default=Path(zips[0]) if zips else None)
+    parser.add_argument("--c", type=Path, default=Path("/usr/include"))
+    cpp_bits = sorted(glob.glob("/usr/include/c++/*/bits"))
+    parser.add_argument("--cpp", type=Path, default=Path(cpp_bits[-1]) if cpp_bits else None)
     parser.add_argument("--limit", type=int, default=1500, help="files per language")
     args = parser.parse_args(argv)
     languages = all_languages()
@@ -212,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.ts and args.ts.is_dir():
         rels = files_under(args.ts, (".ts", ".tsx"), args.limit)
         report("typescript", measure(languages["typescript"], "TypeScript", args.ts, rels))
+    for option, name, suffixes in ((args.c, "c", (".h",)), (args.cpp, "cpp", (".h", ".tcc"))):
+        if option and option.is_dir():
+            rels = files_under(option, suffixes, args.limit)
+            report(f"{name} ({option})", measure(languages[name], "C,C++", option, rels))
     java_zip = args.java if args.java and args.java.is_file() else None
     if java_zip is None:
         java_zip = next((Path(z) for z in zips if Path(z).is_file()), None)
