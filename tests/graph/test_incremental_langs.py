@@ -192,6 +192,8 @@ RUST_DECLS = (
     "    a::b::gamma();\n}\n",
     "pub mod b {\n    pub fn gamma() -> super::Base {\n        super::alpha();\n"
     "        crate::a::b::gamma()\n    }\n}\n",
+    "pub mod prelude {\n    pub use crate::a::alpha as first;\n    pub use super::Base;\n}\n",
+    "pub fn zeta() {\n    prelude::first();\n    crate::prelude::Base::new();\n}\n",
 )
 
 RUST = Pool(RUST_PATHS, RUST_IMPORTS, RUST_DECLS)

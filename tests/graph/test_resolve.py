@@ -428,6 +428,39 @@ def test_rust_paths_reach_inline_modules_as_file_modules(workspace: Path, files)
     assert edges[("crate::net::deep::dive", written)] == (connect, "import", None, 1)
 
 
+def test_rust_pub_use_in_an_inline_module_is_its_reexport(workspace: Path) -> None:
+    """``pub mod prelude { pub use crate::shapes::Circle; }``: ``prelude::Circle``
+    is ``crate::shapes::Circle``, through ``use`` and paths alike; a ``use`` of the
+    file itself (outside the inline module) is not the inline module's."""
+    edges = project(
+        workspace,
+        {
+            "src/lib.rs": (
+                "pub mod shapes;\npub mod user;\nuse crate::shapes::hidden;\n"
+                "pub mod prelude {\n    pub use crate::shapes::Circle;\n"
+                "    pub use crate::shapes::area as surface;\n}\n"
+            ),
+            "src/shapes.rs": (
+                "pub struct Circle;\npub fn area() -> f64 { 1.0 }\npub fn hidden() {}\n"
+            ),
+            "src/user.rs": (
+                "use crate::prelude::surface;\n\n"
+                "pub fn go() -> crate::prelude::Circle {\n    surface();\n"
+                "    crate::prelude::surface();\n    crate::prelude::hidden();\n"
+                "    crate::prelude::Circle\n}\n"
+            ),
+        },
+    )
+    area = ("crate::shapes::area", "import", None, 1)
+    assert edges[("crate::user::go", "surface")] == area
+    assert edges[("crate::user::go", "crate::prelude::surface")] == area
+    assert edges[("crate::user::go", "crate::prelude::Circle")][:2] == (
+        "crate::shapes::Circle",
+        "import",
+    )
+    assert edges[("crate::user::go", "crate::prelude::hidden")][0] is None
+
+
 def test_rust_rooted_paths_and_uses_stay_in_their_crate(workspace: Path) -> None:
     """Both crates of a workspace name their modules ``crate::util``: a
     ``super::``/``crate::`` path or ``use`` written in ``b`` binds ``b``'s, never

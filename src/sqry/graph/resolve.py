@@ -153,6 +153,7 @@ class ImportRow(NamedTuple):
     line: int
     column: int
     reexport: int = 0  # binds nothing in its own file (model.Reference.reexport)
+    source: int = 0  # the symbol whose scope it is written in (a Rust inline module's ``use``)
 
 
 class EdgeRow(NamedTuple):
@@ -307,7 +308,7 @@ class SymbolTable:
                 if kind in _TEMPLATE_KINDS and row[8].startswith("template"):
                     self._templates[sym_id] = True
         imports = [
-            new(ImportRow, (ref[2], ref[5], ref[6], ref[3], ref[4], ref[10]))
+            new(ImportRow, (ref[2], ref[5], ref[6], ref[3], ref[4], ref[10], ref[1] + base))
             for ref in result.refs
             if ref[0] == "imports"
         ]
@@ -344,8 +345,8 @@ class SymbolTable:
         for file_id in files:
             imports[file_id] = []
         for row in self.conn.execute(
-            "SELECT file_id, target_text, member, alias, line, column, reexport FROM edges "
-            "WHERE kind = 'imports' ORDER BY file_id, line, column"
+            "SELECT file_id, target_text, member, alias, line, column, reexport, source_id "
+            "FROM edges WHERE kind = 'imports' ORDER BY file_id, line, column"
         ):
             imports[row[0]].append(new(ImportRow, row[1:]))
 
@@ -528,7 +529,7 @@ class SymbolTable:
             found = [
                 ImportRow(*r)
                 for r in self.conn.execute(
-                    "SELECT target_text, member, alias, line, column, reexport FROM edges "
+                    "SELECT target_text, member, alias, line, column, reexport, source_id FROM edges "
                     "WHERE kind = 'imports' AND file_id = ? ORDER BY line, column",
                     (file_id,),
                 )
@@ -782,10 +783,9 @@ class Resolver:
         if depth >= MAX_REEXPORT_DEPTH:
             return None
         for mod in mods:  # re-exported: ``from .impl import name`` in the module itself
-            if mod.parent_id is not None:
-                continue
+            inline = mod.parent_id is not None  # its own are the ``use``s in its body
             for row in reversed(table.imports(mod.file_id)):
-                if row.alias == name:
+                if row.alias == name and (not inline or row.source == mod.id):
                     return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
         # ``from .impl import *``, ``export * from "./impl"``: through every one;
         # two that give different definitions export neither (ES; for Python the
