@@ -12,7 +12,8 @@ full, without being asked to.
 """
 
 SCHEMA_VERSION = 4  # 4: files.star_names
-# 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f(); 4: __all__
+# 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f(); 4: __all__,
+# C/C++ reparse without annotation macros and operator names, Rust inline pub use
 ENGINE_VERSION = 4
 
 DDL = """
