@@ -938,6 +938,27 @@ def test_python_star_import_reexports_public_names(workspace: Path) -> None:
     assert edges[("main.run", "pkg._hidden")] == (None, None, None, 0)
 
 
+def test_import_of_a_dotted_name_that_is_an_attribute(workspace: Path) -> None:
+    """``import os.path`` makes ``os`` usable; ``os.path`` is no module but ``os``'s
+    alias of ``posixpath``, so ``os.path.join()`` binds through ``os`` (it stopped
+    at ``os.path``, as if outside the workspace). A dotted import of something
+    really outside still binds nothing."""
+    edges = project(
+        workspace,
+        {
+            "osx/__init__.py": "import posixish as path\n",
+            "posixish.py": "def join():\n    pass\n",
+            "x/posixish.py": "def join():\n    pass\n",
+            "main.py": (
+                "import osx.path\nimport email.utils\n\n"
+                "def run():\n    osx.path.join()\n    email.utils.join()\n"
+            ),
+        },
+    )
+    assert edges[("main.run", "osx.path.join")] == ("posixish.join", "import", None, 1)
+    assert edges[("main.run", "email.utils.join")] == (None, None, None, 0)
+
+
 def test_python_star_import_takes_all_when_listed(workspace: Path) -> None:
     """A module's literal ``__all__`` is what ``*`` takes from it, into a file and
     re-exported through a package: a listed ``_name`` too, an unlisted public one

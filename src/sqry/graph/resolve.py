@@ -1361,6 +1361,7 @@ class Resolver:
                 raise _Stop
             return self.follow(target, segments[1:], "import", use_bases, sep, final)
         if digest.usable:
+            outside = False
             for k in range(len(segments), 0, -1):
                 prefix = sep.join(segments[:k]) if k > 1 else head
                 if prefix in digest.usable:
@@ -1368,8 +1369,14 @@ class Resolver:
                     if isinstance(picked, Resolution):
                         return picked
                     if picked is None:
-                        raise _Stop  # the module is outside the workspace
+                        # no such module here; a shorter prefix may still hold it
+                        # as a member (``import os.path``: ``path`` is ``os``'s alias
+                        # of ``posixpath``)
+                        outside = True
+                        continue
                     return self.follow(picked, segments[k:], "import", use_bases, sep, final)
+            if outside:
+                raise _Stop  # the module is outside the workspace
         if not (digest.stars or digest.opened):
             return None
         candidates: list[Sym] = []
