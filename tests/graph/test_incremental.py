@@ -57,6 +57,7 @@ SNIPPETS = [
     "__all__ += ['beta']\n",
     "def _hidden():\n    _hidden()\n    gamma()\n",
     "from pkg.sub.c import *\n",
+    "class Leaf(Child):\n    def go(self):\n        super().go()\n        super().stop()\n",
 ]
 
 PROJECT = Project(tuple(PATHS), lambda _path: joined(SNIPPETS))

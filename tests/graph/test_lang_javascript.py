@@ -349,6 +349,7 @@ EXPECTED_RESOLVED = [
     ("calls", "src/shapes.Circle.onResize", "resize", 31, "src/shapes.Circle.resize", "self"),
     ("calls", "src/shapes.Circle.unit", "Circle", 35, "src/shapes.Circle", "local"),
     ("calls", "src/shapes.Circle.resize", "clamp", 39, "src/util.clamp", "import"),
+    ("calls", "src/shapes.Circle.resize", "super.area", 40, "src/shapes.Shape.area", "self"),
     ("calls", "src/shapes.Circle.area", "scale", 45, "src/shapes.Circle.area.scale", "local"),
     # `#private` is a name like any other (LanguageSpec.is_identifier)
     ("calls", "src/shapes.Circle.area", "#half", 46, "src/shapes.Circle.#half", "self"),

@@ -69,7 +69,7 @@ EXPECTED_EDGES = {
     ("calls", "shop.models.Base.save", "key", "shop.models.Base.key", "self"),
     ("calls", "shop.models.Base.key", "slugify", "shop.util.slugify", "import"),
     ("inherits", "shop.models.Item", "Base", "shop.models.Base", "local"),
-    ("calls", "shop.models.Item.key", "super().key", None, None),
+    ("calls", "shop.models.Item.key", "super().key", "shop.models.Base.key", "self"),
     ("calls", "shop.models.Item.key", "super", None, None),
     ("calls", "shop.models.Item.parse", "Item", "shop.models.Item", "local"),
     ("calls", "shop.models.Item.empty", "parse", "shop.models.Item.parse", "self"),

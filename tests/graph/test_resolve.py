@@ -938,6 +938,78 @@ def test_python_star_import_reexports_public_names(workspace: Path) -> None:
     assert edges[("main.run", "pkg._hidden")] == (None, None, None, 0)
 
 
+def test_super_calls_bind_what_the_class_inherits(workspace: Path) -> None:
+    """``super().m()`` binds the ``m`` the enclosing class inherits — the first
+    base (in order) that has one, never the class's own ``m`` — per class (two
+    classes of a file asking the same text get their own answers)."""
+    edges = project(
+        workspace,
+        {
+            "a.py": (
+                "class Base:\n    def __init__(self):\n        pass\n\n"
+                "    def setup(self):\n        return self\n\n"
+                "class Mid(Base):\n    def setup(self):\n        return super().setup()\n\n"
+                "class Child(Mid):\n    def __init__(self):\n        super().__init__()\n"
+                "        super().setup()\n        super().missing()\n\n"
+                "class Lone:\n    def __init__(self):\n        super().__init__()\n"
+            ),
+        },
+    )
+    assert edges[("a.Mid.setup", "super().setup")] == ("a.Base.setup", "self", None, 1)
+    assert edges[("a.Child.__init__", "super().__init__")] == ("a.Base.__init__", "self", None, 1)
+    assert edges[("a.Child.__init__", "super().setup")] == ("a.Mid.setup", "self", None, 1)
+    assert edges[("a.Child.__init__", "super().missing")] == (None, None, None, 0)
+    assert edges[("a.Lone.__init__", "super().__init__")] == (None, None, None, 0)
+
+
+def test_java_super_calls_and_anonymous_classes(workspace: Path) -> None:
+    """Java ``super.m()`` binds the inherited ``m``; inside an anonymous class
+    body (whose supertype the resolver cannot see into) it binds nothing."""
+    edges = project(
+        workspace,
+        {
+            "x/B.java": (
+                "package x;\nclass A { int m() { return 1; } "
+                'public String toString() { return ""; } }\n'
+                "class B extends A {\n  int m() { return super.m(); }\n"
+                "  void k() { Object o = new Object() { public String toString() "
+                "{ return super.toString(); } }; }\n}\n"
+            ),
+        },
+    )
+    assert edges[("x.B.m", "super.m")] == ("x.A.m", "self", None, 1)
+    assert edges[("x.B.k", "super.toString")] == (None, None, None, 0)
+
+
+@pytest.mark.timeout(120)
+def test_super_calls_follow_base_edits(workspace: Path, snapshot, fresh_snapshot) -> None:
+    """A base gaining, then losing, the method a ``super()`` call names rebinds
+    that call incrementally exactly as a fresh build does."""
+    from edits import apply, assert_same_as_fresh
+
+    apply(workspace, ("write", "base.py", "class Base:\n    pass\n"))
+    apply(
+        workspace,
+        (
+            "write",
+            "child.py",
+            "from base import Base\n\nclass Child(Base):\n"
+            "    def run(self):\n        super().run()\n",
+        ),
+    )
+    build_index(workspace)
+    steps = (
+        ("add run", "class Base:\n    def run(self):\n        pass\n", "base.Base.run"),
+        ("remove run", "class Base:\n    pass\n", None),
+    )
+    for step, text, target in steps:
+        apply(workspace, ("write", "base.py", text))
+        build_index(workspace)
+        assert_same_as_fresh(workspace, snapshot, fresh_snapshot, step)
+        calls = {(e[3], e[11]): e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
+        assert calls[("child.Child.run", "super().run")] == target, step
+
+
 def test_import_of_a_dotted_name_that_is_an_attribute(workspace: Path) -> None:
     """``import os.path`` makes ``os`` usable; ``os.path`` is no module but ``os``'s
     alias of ``posixpath``, so ``os.path.join()`` binds through ``os`` (it stopped

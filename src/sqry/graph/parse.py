@@ -224,7 +224,8 @@ def lookup_names(
         if ref.bound_locally:
             out.append(())
             continue
-        owner_source = ref.source if ref.via_self or members_in_scope else -1
+        by_class = ref.via_self or members_in_scope or _names_super(spec, ref.target)
+        owner_source = ref.source if by_class else -1
         key = (ref.kind == "imports", ref.target, ref.member, ref.via_self, owner_source)
         names = memo.get(key)
         if names is None:
@@ -254,19 +255,27 @@ def _reference_names(
             names.update(ref.member.split(sep))  # Java ``Circle.Builder``
     else:
         segments = ref.target.split(sep)
-        if not all(spec.is_identifier(s) for s in segments):
+        if _names_super(spec, ref.target):
+            segments = segments[1:]  # ``super().m``: ``m`` in the owner class's bases
+        if not segments or not all(spec.is_identifier(s) for s in segments):
             return ()
         names.update(segments)
         # bound by an import alias: what that import names matters too (the
         # module of ``from . import a`` disappearing unbinds ``a.Base``)
         names.update(bindings.get(segments[0], ()))
-    if ref.via_self or spec.members_in_scope:
+    via_class = ref.via_self or _names_super(spec, ref.target)
+    if via_class or spec.members_in_scope:
         owner = _owner_class(facts, ref.source, sep)
-        if owner is not None and (ref.via_self or owner[1]):
+        if owner is not None and (via_class or owner[1]):
             names.add(owner[0])
     names.discard("")
     names.discard("*")
     return tuple(sorted(names))
+
+
+def _names_super(spec: LanguageSpec, target: str) -> bool:
+    """Whether ``target`` starts at the enclosing class's bases (``super().m``)."""
+    return bool(spec.super_heads) and target.split(spec.separator, 1)[0] in spec.super_heads
 
 
 def _import_bindings(spec: LanguageSpec, facts: FileFacts) -> dict[str, set[str]]:

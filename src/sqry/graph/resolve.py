@@ -633,7 +633,7 @@ class Resolver:
         self._owners: dict[int, Sym | None] = {}
         self._roots: dict[int, str] = {}  # file id -> its module root (see _root)
         self._templated: dict[int, bool] = {}  # class id -> in a class template
-        self._file_keys: dict[int, tuple[str, bool, frozenset[str]]] = {}
+        self._file_keys: dict[int, tuple[str, bool, frozenset[str], frozenset[str]]] = {}
         self._bindings: dict[tuple, Sym | None] = {}  # what an import alias binds, per batch
         self._specs: dict[int, tuple[FileInfo, LanguageSpec | None]] = {}
         # a function of the table alone: kept across batches (one entry per target)
@@ -1123,15 +1123,17 @@ class Resolver:
                     unbound.append((None, 0, edge_id))
                 continue
             else:
-                sep, outer_classes, free_builtins = files.get(file_id) or self._file_key(file_id)
+                sep, outer_classes, free_builtins, supers = files.get(file_id) or self._file_key(
+                    file_id
+                )
                 scopes = chains.get(source_id) or self.chain(source_id, sep)
-                if via_self:
+                head = target.split(sep, 1)[0]
+                if via_self or head in supers:
                     owner = scopes.self_class
-                    key = (kind, target, -1 if owner is None else owner.id, "self")
+                    key = (kind, target, -1 if owner is None else owner.id, "self", member)
                 elif scopes.by_source:
                     key = (kind, target, source_id, "source")
                 else:
-                    head = target.split(sep, 1)[0]
                     if (
                         file_names is not None
                         and (file_id, head) not in file_names
@@ -1163,21 +1165,27 @@ class Resolver:
                 unbound.append((found.ambiguous_via, found.candidates, edge_id))
         return bound, unbound
 
-    def _file_key(self, file_id: int) -> tuple[str, bool, frozenset[str]]:
+    def _file_key(self, file_id: int) -> tuple[str, bool, frozenset[str], frozenset[str]]:
         """What :meth:`resolve_rows` needs of a file: its language's separator,
-        whether outer class scopes are visible, and the builtins the file leaves
+        whether outer class scopes are visible, the builtins the file leaves
         alone — no import binds them and no ``*``/namespace import could: a
         reference naming one of those, defined nowhere in the file, can only stay
-        unresolved (``package`` and ``unique`` never bind builtins)."""
+        unresolved (``package`` and ``unique`` never bind builtins) — and its
+        language's ``super_heads`` (answered per class, like ``self``)."""
         spec = self._file_spec(file_id)[1]
         if spec is None:
-            found = self._file_keys[file_id] = (".", False, NOTHING)
+            found = self._file_keys[file_id] = (".", False, NOTHING, NOTHING)
             return found
         digest = self.table.file_imports(file_id, spec)
         free = NOTHING
         if not (digest.stars or digest.opened):
             free = spec.builtins - digest.aliases.keys() - digest.usable
-        found = self._file_keys[file_id] = (spec.separator, spec.members_in_scope, free)
+        found = self._file_keys[file_id] = (
+            spec.separator,
+            spec.members_in_scope,
+            free,
+            spec.super_heads,
+        )
         return found
 
     def _file_spec(self, file_id: int) -> tuple[FileInfo, LanguageSpec | None]:
@@ -1195,10 +1203,12 @@ class Resolver:
         if edge.kind == "imports":
             return self._resolve_import_edge(edge, info, spec)
         segments = edge.target.split(spec.separator)
-        if not all(map(spec.is_identifier, segments)):
-            return UNRESOLVED
         use_bases = edge.kind not in INHERITANCE
         final = NOT_TYPES if edge.kind in TYPE_EDGES else NOTHING
+        if segments[0] in spec.super_heads and len(segments) > 1:
+            return self._rule_super(edge, segments[1:], use_bases, spec, final)
+        if not all(map(spec.is_identifier, segments)):
+            return UNRESOLVED
         try:
             if edge.via_self:
                 return self._rule_self(edge, segments, use_bases, spec, final)
@@ -1253,6 +1263,46 @@ class Resolver:
         if found is None:
             return UNRESOLVED
         return self.follow(found, segments[1:], "self", use_bases, sep, final)
+
+    def _rule_super(
+        self,
+        edge: EdgeRow,
+        segments: list[str],
+        use_bases: bool,
+        spec: LanguageSpec,
+        final: frozenset[str],
+    ) -> Resolution:
+        """``super().m()`` / ``super.m()``: the ``m`` the enclosing class inherits,
+        never its own — for Python the first base (in order) that has one, as
+        the MRO would find; where methods see their class's members (Java, JS)
+        what :meth:`_inherited` finds. Recorded as ``self``."""
+        if edge.member is not None or not all(map(spec.is_identifier, segments)):
+            return UNRESOLVED  # (member: written in a Java anonymous class body)
+        sep = spec.separator
+        cls = self.chain(edge.source_id, sep).self_class
+        if cls is None:
+            return UNRESOLVED
+        exclude = self._head_exclude(segments, final)
+        found: Sym | None = None
+        try:
+            if spec.members_in_scope:
+                picked = self._inherited(cls, segments[0], sep, exclude, bare=False)
+                if isinstance(picked, Resolution):
+                    return picked
+                found = picked
+            else:
+                for base_id in self.table.bases(cls.id):
+                    base = self.table.by_id(base_id)
+                    if base is None or base.kind not in CLASS_KINDS:
+                        continue
+                    found = self._class_member(base, segments[0], True, {cls.id}, sep, exclude)
+                    if found is not None:
+                        break
+            if found is None:
+                return UNRESOLVED
+            return self.follow(found, segments[1:], "self", use_bases, sep, final)
+        except _Stop:
+            return UNRESOLVED
 
     def _rule_rooted(
         self,

@@ -84,6 +84,9 @@ class LanguageSpec:
     ``super::f``, ``self::f``): the resolver makes such a path absolute with
     ``import_module`` — as a ``use`` of it — before any other rule, since no
     name can shadow those keywords. Empty (the default): the language has none.
+    ``super_heads`` are first segments that name the enclosing class's bases
+    (Python ``super()``, Java and JS/TS ``super``): ``super().m()`` binds the ``m``
+    the class inherits, never its own. Empty (the default): the language has none.
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -107,6 +110,7 @@ class LanguageSpec:
     imports_qualify: bool = True
     star_exports: Callable[[str, frozenset[str] | None], bool] | None = None
     rooted_heads: frozenset[str] = frozenset()
+    super_heads: frozenset[str] = frozenset()
     config_files: tuple[str, ...] = ()
 
 

@@ -27,7 +27,9 @@ Decisions (tests pin each of them):
   body keeps that class's supertype as written in ``member`` (``Base``): the
   class is no symbol, so the call belongs to the enclosing method, yet what
   ``m`` means there depends on members the resolver cannot see — it never
-  binds such a call to a member the enclosing classes inherit. Calls on
+  binds such a call to a member the enclosing classes inherit; so does a
+  ``super.m()`` there. ``super.m()`` elsewhere binds the ``m`` the class
+  inherits (``LanguageSpec.super_heads``). Calls on
   computed receivers (``a().b()``) and anonymous-class instantiations are skipped. ``imports``: target as written
   (``java.util.List``, ``java.util.*``, ``java.lang.Math.max``); ``member`` is
   the part below the package (``List``, ``Outer.Inner``, ``Math.max``, ``*``,
@@ -442,6 +444,10 @@ class _Extractor:
             self.b.add_ref("calls", name, node, via_self=True)
         else:
             self.b.add_use("calls", f"{head}.{name}", node)
+            if head == "super":  # the bases of an anonymous class are not the resolver's
+                anonymous = self._anonymous_class(node)
+                if anonymous is not None:
+                    self.b.out.facts.references[-1].member = anonymous
 
     def _this_is_anonymous(self, node: tree_sitter.Node) -> bool:
         """Whether the innermost class around ``node`` is an anonymous class."""
@@ -549,6 +555,7 @@ LANGUAGE = LanguageSpec(
     separator=".",
     builtins=BUILTINS,
     members_in_scope=True,
+    super_heads=frozenset({"super"}),
     package_of=package_is_module,  # the declared package
     is_identifier=is_identifier,
 )

@@ -40,6 +40,7 @@ LANGUAGE = LanguageSpec(
     separator=".",
     builtins=_ecma.BUILTINS,
     members_in_scope=False,  # a bare f() in a method never means this.f()
+    super_heads=frozenset({"super"}),
     is_identifier=_ecma.is_identifier,
     package_of=None,  # a module sees only what it defines or imports
     star_exports=_ecma.star_exports,

@@ -33,8 +33,10 @@ Decisions, so readers know what the index means:
 - Lines are 1-based; columns are 0-based byte offsets (tree-sitter points).
 - ``calls``: the callee as a dotted name (``os.path.join``); ``self.m()`` /
   ``cls.m()`` (the method's first parameter, not rebound) -> ``via_self`` with
-  target ``m``; callees that are not dotted names (``f()()``, ``x[0]()``,
-  ``super().m()``) keep their text and never resolve. A callee whose first name
+  target ``m``; ``super().m()`` keeps that text and resolves to the ``m`` the
+  class inherits (``LanguageSpec.super_heads``); other callees that are not
+  dotted names (``f()()``, ``x[0]()``) keep their text and never resolve. A
+  callee whose first name
   is a parameter or local variable of an enclosing function is
   ``bound_locally``.
 - ``imports``: ``import a.b`` -> target ``a.b``, no alias (the resolver lets
@@ -733,4 +735,5 @@ LANGUAGE = LanguageSpec(
     members_in_scope=False,
     package_of=package_is_directory,
     star_exports=star_exports,
+    super_heads=frozenset({"super()"}),
 )
