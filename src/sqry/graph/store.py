@@ -96,18 +96,22 @@ class IncompleteIndex(NoIndex):
 class IncompatibleIndex(Exception):
     """An index file exists under ``root`` but cannot be used (``reason`` says why)."""
 
+    rebuild = "sqry index --force"
+
     def __init__(self, root: Path | str, reason: str) -> None:
         self.root = Path(root)
         self.reason = reason
         super().__init__(
             f"the index {index_path(self.root)} cannot be used: {reason}; "
-            f"rebuild it with: sqry index --force {_quote(self.root)}"
+            f"rebuild it with: {self.rebuild} {_quote(self.root)}"
         )
 
 
 class OlderIndex(IncompatibleIndex):
     """An index an older sqry made (a lower schema version): ``sqry index``
     rebuilds it without being asked to, as it does for an older engine."""
+
+    rebuild = "sqry index"
 
 
 class UnreadableIndex(IncompatibleIndex):
@@ -216,7 +220,13 @@ def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
     version = meta.get("schema_version")
     if version != str(SCHEMA_VERSION):
         older = version is not None and version.isdigit() and int(version) < SCHEMA_VERSION
-        raise (OlderIndex if older else IncompatibleIndex)(
+        if older:
+            raise OlderIndex(
+                root,
+                f"an older sqry made it (schema version {version}; this one reads "
+                f"{SCHEMA_VERSION})",
+            )
+        raise IncompatibleIndex(
             root, f"it has schema version {version or '?'}, this sqry reads {SCHEMA_VERSION}"
         )
     try:
