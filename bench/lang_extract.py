@@ -213,15 +213,18 @@ def java_corpus(src_zip: Path, dest: Path, limit: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--js", type=Path, default=Path("/usr/lib/node_modules/npm"))
-    parser.add_argument("--ts", type=Path, default=None)
+    optional_dir = lambda text: Path(text) if text else None  # noqa: E731 ('' skips it)
+    parser.add_argument("--js", type=optional_dir, default=Path("/usr/lib/node_modules/npm"))
+    parser.add_argument("--ts", type=optional_dir, default=None)
     zips = sorted(glob.glob("/usr/lib/jvm/*/lib/src.zip")) + sorted(
         glob.glob("/usr/lib/jvm/*/src.zip")
     )
-    parser.add_argument("--java", type=Path, default=Path(zips[0]) if zips else None)
-    parser.add_argument("--c", type=Path, default=Path("/usr/include"))
+    parser.add_argument("--java", type=optional_dir, default=Path(zips[0]) if zips else None)
+    parser.add_argument("--c", type=optional_dir, default=Path("/usr/include"))
     cpp_bits = sorted(glob.glob("/usr/include/c++/*/bits"))
-    parser.add_argument("--cpp", type=Path, default=Path(cpp_bits[-1]) if cpp_bits else None)
+    parser.add_argument(
+        "--cpp", type=optional_dir, default=Path(cpp_bits[-1]) if cpp_bits else None
+    )
     parser.add_argument("--limit", type=int, default=1500, help="files per language")
     args = parser.parse_args(argv)
     languages = all_languages()
@@ -238,8 +241,6 @@ def main(argv: list[str] | None = None) -> int:
             rels = files_under(option, suffixes, args.limit)
             report(f"{name} ({option})", measure(languages[name], "C,C++", option, rels))
     java_zip = args.java if args.java and args.java.is_file() else None
-    if java_zip is None:
-        java_zip = next((Path(z) for z in zips if Path(z).is_file()), None)
     if java_zip is not None:
         with tempfile.TemporaryDirectory(prefix="sqbench") as tmp:
             rels = java_corpus(java_zip, Path(tmp), args.limit)
