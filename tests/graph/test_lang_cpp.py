@@ -291,6 +291,28 @@ long operator""_km(unsigned long long n) { return n; }
     }
 
 
+def test_hidden_friends_are_functions_of_their_class():
+    """A friend function defined in its class body was skipped with the friend
+    declarations; it is a ``function`` (no ``this``) named by the class."""
+    source = b"""struct P {
+  friend bool operator==(const P&, const P&) { return true; }
+  friend void swap(P& a, P& b) { go(a); }
+  template<class T> friend T& get(P& p) { return p; }
+  friend class Q;
+  friend int peek(const P&);
+};
+"""
+    facts = extract_source("cpp", source, "p.hpp")
+    assert symbol_lines(facts) == {
+        "module p.hpp @1 public in -",
+        "struct P @1 public in p.hpp",
+        "function P::operator== @2 public in P",
+        "function P::swap @3 public in P",
+        "function P::get @4 public in P",
+    }
+    assert reference_lines(facts) == {"calls P::swap -> go @3"}
+
+
 def test_annotation_macros_do_not_lose_the_declarations_around_them():
     """libstdc++'s style: a visibility macro after ``namespace std``, macros alone
     on their line, before a return type and after a parameter list. Parsed as

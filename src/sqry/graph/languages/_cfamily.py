@@ -746,6 +746,17 @@ class CFamilyExtractor:
             for child in node.named_children
         ]
 
+    def friend(self, node: Node, ctx: _Ctx) -> Any:
+        """A friend function defined in its class (a "hidden friend": ``friend bool
+        operator==(...) { ... }``, ``friend void swap(...)``): a ``function``, not a
+        method (no ``this``), named and parented by the class whose scope its body
+        sees. Friend declarations without a body (``friend class X;``) define nothing."""
+        return [
+            (child, replace(ctx, access=""))
+            for child in node.named_children
+            if child.type == "function_definition"
+        ]
+
     def alias(self, node: Node, ctx: _Ctx) -> None:
         name_node = node.child_by_field_name("name")
         if name_node is None or ctx.in_body:
@@ -877,7 +888,7 @@ _CPP_HANDLERS = {
     "template_declaration": CFamilyExtractor.template,
     "alias_declaration": CFamilyExtractor.alias,
     "using_declaration": CFamilyExtractor.using,
-    "friend_declaration": _skip,
+    "friend_declaration": CFamilyExtractor.friend,
     "optional_parameter_declaration": CFamilyExtractor.parameter,
     "for_range_loop": CFamilyExtractor.parameter,
 }
