@@ -58,6 +58,8 @@ SNIPPETS = [
     "def _hidden():\n    _hidden()\n    gamma()\n",
     "from pkg.sub.c import *\n",
     "class Leaf(Child):\n    def go(self):\n        super().go()\n        super().stop()\n",
+    "class Holder:\n    def __init__(self):\n        self.part = Base()\n\n"
+    "    def use(self):\n        self.part.run()\n",
 ]
 
 PROJECT = Project(tuple(PATHS), lambda _path: joined(SNIPPETS))

@@ -938,6 +938,47 @@ def test_python_star_import_reexports_public_names(workspace: Path) -> None:
     assert edges[("main.run", "pkg._hidden")] == (None, None, None, 0)
 
 
+def test_calls_through_instance_attributes_of_known_type(workspace: Path) -> None:
+    """``self.repo.save()`` binds ``Repo.save`` when the class fixes the type of
+    ``self.repo``: an annotation (class body, ``self.x: T``, an annotated
+    parameter assigned), or every non-``None`` value constructed from one class.
+    Disagreeing or unknown values (a factory parameter, a function's result, two
+    classes) leave the call as it was: through a local, unresolved."""
+    edges = project(
+        workspace,
+        {
+            "models.py": (
+                "class Repo:\n    def save(self, item):\n        pass\n\n"
+                "    def load(self):\n        pass\n\n"
+                "class Cache:\n    def get(self):\n        pass\n\n"
+                "def make_repo():\n    return Repo()\n"
+            ),
+            "service.py": (
+                "from models import Repo, Cache, make_repo\nimport models\n\n"
+                "class Service:\n    cache: Cache\n\n"
+                "    def __init__(self, repo: Repo, factory):\n"
+                "        self.repo = repo\n        self.backup = models.Repo()\n"
+                "        self.made = make_repo()\n        self.other = factory()\n"
+                "        self.lazy = None\n        self.changing = Repo()\n\n"
+                "    def reset(self):\n        self.lazy = Cache()\n"
+                "        self.changing = Cache()\n\n"
+                "    def run(self, item):\n        self.repo.save(item)\n"
+                "        self.backup.load()\n        self.cache.get()\n"
+                "        self.made.save(item)\n        self.other.save(item)\n"
+                "        self.lazy.get()\n        self.changing.get()\n\n"
+                "        def inner():\n            self.repo.load()\n        inner()\n"
+            ),
+        },
+    )
+    run = "service.Service.run"
+    assert edges[(run, "Repo.save")] == ("models.Repo.save", "import", None, 1)
+    assert edges[(run, "models.Repo.load")] == ("models.Repo.load", "import", None, 1)
+    assert edges[(run, "Cache.get")] == ("models.Cache.get", "import", None, 1)  # cache, lazy
+    assert edges[(f"{run}.inner", "Repo.load")] == ("models.Repo.load", "import", None, 1)
+    for written in ("self.made.save", "self.other.save", "self.changing.get"):
+        assert edges[(run, written)] == (None, None, None, 0), written
+
+
 def test_super_calls_bind_what_the_class_inherits(workspace: Path) -> None:
     """``super().m()`` binds the ``m`` the enclosing class inherits — the first
     base (in order) that has one, never the class's own ``m`` — per class (two

@@ -38,7 +38,10 @@ Decisions, so readers know what the index means:
   dotted names (``f()()``, ``x[0]()``) keep their text and never resolve. A
   callee whose first name
   is a parameter or local variable of an enclosing function is
-  ``bound_locally``.
+  ``bound_locally`` — except a call through an instance attribute whose type
+  the class fixes (:meth:`_Extractor.attribute_types`: an annotation, or every
+  non-``None`` value built by one capitalised class): ``self.repo.save()`` with
+  ``self.repo = Repo()`` is recorded as a call of ``Repo.save``.
 - ``imports``: ``import a.b`` -> target ``a.b``, no alias (the resolver lets
   ``a`` and ``a.b`` qualify names); ``import a.b as c`` -> alias ``c``;
   ``from m import x as y`` -> target ``m``, member ``x``, alias ``y``;
@@ -240,6 +243,20 @@ def _parameter_names(params: Node | None) -> list[str]:
     return names
 
 
+def _parameter_types(params: Node | None) -> dict[str, str]:
+    """Parameter name -> the type its annotation names, for plain dotted types."""
+    found: dict[str, str] = {}
+    for child in params.named_children if params is not None else ():
+        if child.type in ("typed_parameter", "typed_default_parameter"):
+            name = child.child_by_field_name("name")
+            if name is None:  # typed_parameter: the identifier is its first child
+                name = child.named_children[0] if child.named_children else None
+            kind = child.child_by_field_name("type")
+            if name is not None and name.type == "identifier" and kind is not None:
+                found[_text(name)] = _type_target(kind)
+    return found
+
+
 def _type_target(node: Node) -> str:
     """The type an annotation names, unwrapping quotes, ``X | None``, ``Optional[X]``."""
     while node.type == "type" and node.named_child_count == 1:
@@ -294,6 +311,7 @@ class _Scope:
         "locals",
         "not_local",
         "self_name",
+        "param_types",
     )
 
     def __init__(
@@ -315,7 +333,13 @@ class _Scope:
         self.locals: set[str] = set(params) if params else set()  # non-symbol bindings
         self.not_local: set[str] = set()  # global/nonlocal declarations
         self.self_name: str | None = None  # a method's instance/class parameter
+        self.param_types: dict[str, str] | None = None  # a method's annotated parameters
 
+
+# What one assignment says about an instance attribute's type: (kind, text,
+# method) — kind ``annotation`` (text: the type), ``call`` (text: the callee,
+# checked against the method's locals at the end), ``none`` or ``other``.
+_AttributeFact = tuple[str, str, "_Scope | None"]
 
 # A call inside a function whose meaning waits for the function's locals:
 # (reference, scope, first name of the callee, receiver of a two-segment callee).
@@ -378,6 +402,8 @@ class _Extractor:
         self.facts.symbols.append(root)
         self.module_scope = _Scope("module", 0, module, end.end_byte, None)
         self.pending: list[_PendingCall] = []
+        # per (class local id, attribute): what assignments say its type is
+        self.attributes: dict[tuple[int, str], list[_AttributeFact]] = {}
 
     def add_symbol(
         self,
@@ -445,6 +471,7 @@ class _Extractor:
         )
         if in_class and params and "staticmethod" not in decorators:
             inner.self_name = params[0]
+            inner.param_types = _parameter_types(parts.params)
         if parts.returns is not None:
             self.add_ref("returns", inner, _type_target(parts.returns), parts.returns)
         return inner
@@ -505,6 +532,8 @@ class _Extractor:
             elif name == "assign" and scope.is_function:
                 if node.type == "identifier":
                     scope.locals.add(source[start:-neg_end].decode("utf-8", "replace"))
+                elif node.type == "attribute" and scope.self_name is not None:
+                    self.on_self_attribute(scope, node)
                 else:
                     scope.locals.update(_text(n) for n in _binding_names(node))
             elif name == "def":
@@ -555,6 +584,11 @@ class _Extractor:
                 kind = "constant" if name.isupper() else "variable"
             line = _text(statement).split("\n", 1)[0] if statement is not None else name
             symbol = self.add_symbol(scope, kind, name, name_node, _one_line(line))
+            if kind == "field" and statement is not None and name_node is target:
+                annotation = statement.child_by_field_name("type")
+                if annotation is not None:
+                    fact = ("annotation", _type_target(annotation), None)
+                    self.attributes.setdefault((scope.local_id, name), []).append(fact)
             if statement is not None:  # the definition spans its whole statement
                 symbol.end_line = statement.end_point[0] + 1
                 symbol.end_column = statement.end_point[1]
@@ -574,9 +608,81 @@ class _Extractor:
 
     # -- finishing
 
+    def on_self_attribute(self, method: _Scope, target: Node) -> None:
+        """``self.NAME = ...`` in a method: what it says about ``NAME``'s type."""
+        owner = target.child_by_field_name("object")
+        attribute = target.child_by_field_name("attribute")
+        statement = target.parent
+        if (
+            owner is None
+            or attribute is None
+            or owner.type != "identifier"
+            or _text(owner) != method.self_name
+            or method.parent is None
+            or method.parent.kind != "class"
+        ):
+            return
+        fact: _AttributeFact = ("other", "", None)
+        if statement is not None and statement.type == "assignment":
+            annotation = statement.child_by_field_name("type")
+            value = statement.child_by_field_name("right")
+            if annotation is not None:
+                fact = ("annotation", _type_target(annotation), None)
+            elif value is None:
+                pass
+            elif value.type == "none":
+                fact = ("none", "", None)
+            elif value.type == "call":
+                callee = dotted(value.child_by_field_name("function"))
+                # a class, by its name (PEP 8): ``make_repo()`` says nothing of the type
+                if callee is not None and callee.rsplit(SEPARATOR, 1)[-1][:1].isupper():
+                    fact = ("call", callee, method)
+            elif value.type == "identifier" and method.param_types:
+                declared = method.param_types.get(_text(value))
+                if declared is not None:
+                    fact = ("annotation", declared, None)
+        key = (method.parent.local_id, _text(attribute))
+        self.attributes.setdefault(key, []).append(fact)
+
+    def attribute_types(self) -> dict[tuple[int, str], str]:
+        """Per (class, attribute), the type its assignments agree on: the one
+        annotation they carry (``x: T``, ``self.x: T = ...``, ``self.x = p`` of a
+        parameter ``p: T``), else the one class every non-``None`` value is
+        constructed from (``self.x = T(...)``); none where they disagree, where
+        some other value is assigned, or where the class defines a method or
+        class of that name (a property's type is not read)."""
+        callables = {
+            (s.parent, s.name) for s in self.facts.symbols if s.kind in ("method", "class")
+        }
+        found: dict[tuple[int, str], str] = {}
+        for key, facts in self.attributes.items():
+            if key in callables:
+                continue
+            annotated = {text for kind, text, _ in facts if kind == "annotation"}
+            if annotated:
+                types = annotated
+            else:
+                types = set()
+                for kind, text, method in facts:
+                    if kind == "call" and method is not None:
+                        if _binding_scope(method, text.split(SEPARATOR, 1)[0]) is None:
+                            types.add(text)
+                            continue
+                    if kind != "none":
+                        types.add("")  # unknown: spoils the rest
+            if len(types) == 1:
+                (text,) = types
+                if _DOTTED.match(text):
+                    found[key] = text
+        return found
+
     def finish_calls(self) -> None:
-        """Decide ``via_self`` and ``bound_locally`` now that all locals are known."""
+        """Decide ``via_self`` and ``bound_locally`` now that all locals are known;
+        a call through an instance attribute of known type (``self.repo.save()``
+        with ``self.repo = Repo()``) becomes a call of that type's member
+        (``Repo.save``)."""
         binders: dict[tuple[_Scope, str], _Scope | None] = {}  # most calls share a head
+        types = self.attribute_types() if self.attributes else {}
         for ref, scope, head, receiver in self.pending:
             key = (scope, head)
             if key in binders:
@@ -585,11 +691,18 @@ class _Extractor:
                 binder = binders[key] = _binding_scope(scope, head)
             if binder is None:
                 continue
-            if receiver is not None and binder.self_name == head:
-                ref.via_self = True
-                ref.target = ref.target.split(SEPARATOR, 1)[1]
-            else:
-                ref.bound_locally = True
+            if binder.self_name == head:
+                if receiver is not None:
+                    ref.via_self = True
+                    ref.target = ref.target.split(SEPARATOR, 1)[1]
+                    continue
+                parts = ref.target.split(SEPARATOR, 2)
+                if types and binder.parent is not None and len(parts) == 3:
+                    known = types.get((binder.parent.local_id, parts[1]))
+                    if known is not None:
+                        ref.target = f"{known}{SEPARATOR}{parts[2]}"
+                        continue
+            ref.bound_locally = True
 
 
 def _opt_text(node: Node | None) -> str | None:
