@@ -60,6 +60,7 @@ SNIPPETS = [
     "class Leaf(Child):\n    def go(self):\n        super().go()\n        super().stop()\n",
     "class Holder:\n    def __init__(self):\n        self.part = Base()\n\n"
     "    def use(self):\n        self.part.run()\n",
+    "def zeta(part: Child):\n    part.go()\n    other = Mixin()\n    other.stop()\n",
 ]
 
 PROJECT = Project(tuple(PATHS), lambda _path: joined(SNIPPETS))

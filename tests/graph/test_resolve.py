@@ -979,6 +979,58 @@ def test_calls_through_instance_attributes_of_known_type(workspace: Path) -> Non
         assert edges[(run, written)] == (None, None, None, 0), written
 
 
+def test_calls_on_locals_of_known_type(workspace: Path) -> None:
+    """``repo.save()`` on a local binds ``Repo.save`` when every binding of
+    ``repo`` in its function agrees on the type: an annotated parameter (also
+    ``"Cache"``, ``Repo | None``), ``x: T = ...``, or values all built by one
+    class (``None`` aside; a closure sees its function's). An unannotated
+    parameter, a loop variable, a factory's result, two classes or a tuple
+    assignment keep the call bound to a local, unresolved."""
+    edges = project(
+        workspace,
+        {
+            "models.py": (
+                "class Repo:\n    def save(self, item):\n        pass\n\n"
+                "    def load(self):\n        pass\n\n"
+                "class Cache:\n    def get(self):\n        pass\n\n"
+                "def make_repo():\n    return Repo()\n"
+            ),
+            "local.py": (
+                "from models import Repo, Cache, make_repo\n\n"
+                "def plain(item):\n    repo = Repo()\n    repo.save(item)\n"
+                "    made = make_repo()\n    made.save(item)\n\n"
+                'def typed(repo: Repo, cache: "Cache", other, opt: Repo | None = None):\n'
+                "    repo.load()\n    cache.get()\n    other.get()\n    opt.save(1)\n"
+                "    for each in []:\n        each.load()\n\n"
+                "def reassigned(flag):\n    x = Repo()\n    if flag:\n        x = Cache()\n"
+                "    x.get()\n    y = None\n    y = Cache()\n    y.get()\n"
+                "    z: Repo = make_repo()\n    z.load()\n    w = Repo()\n"
+                "    w, v = 1, 2\n    w.load()\n\n"
+                "def closure():\n    r = Repo()\n\n    def inner():\n        r.save(2)\n"
+                "    return inner\n"
+            ),
+        },
+    )
+    save = ("models.Repo.save", "import", None, 1)
+    load = ("models.Repo.load", "import", None, 1)
+    get = ("models.Cache.get", "import", None, 1)
+    assert edges[("local.plain", "Repo.save")] == save
+    assert edges[("local.typed", "Repo.load")] == load
+    assert edges[("local.typed", "Cache.get")] == get
+    assert edges[("local.typed", "Repo.save")] == save  # opt: Repo | None
+    assert edges[("local.reassigned", "Cache.get")] == get  # y
+    assert edges[("local.reassigned", "Repo.load")] == load  # z: Repo
+    assert edges[("local.closure.inner", "Repo.save")] == save
+    for source, written in (
+        ("local.plain", "made.save"),
+        ("local.typed", "other.get"),
+        ("local.typed", "each.load"),
+        ("local.reassigned", "x.get"),
+        ("local.reassigned", "w.load"),
+    ):
+        assert edges[(source, written)] == (None, None, None, 0), written
+
+
 def test_super_calls_bind_what_the_class_inherits(workspace: Path) -> None:
     """``super().m()`` binds the ``m`` the enclosing class inherits — the first
     base (in order) that has one, never the class's own ``m`` — per class (two

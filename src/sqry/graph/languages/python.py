@@ -38,10 +38,11 @@ Decisions, so readers know what the index means:
   dotted names (``f()()``, ``x[0]()``) keep their text and never resolve. A
   callee whose first name
   is a parameter or local variable of an enclosing function is
-  ``bound_locally`` — except a call through an instance attribute whose type
-  the class fixes (:meth:`_Extractor.attribute_types`: an annotation, or every
-  non-``None`` value built by one capitalised class): ``self.repo.save()`` with
-  ``self.repo = Repo()`` is recorded as a call of ``Repo.save``.
+  ``bound_locally`` — except a call through a local or an instance attribute
+  whose type the function or class fixes (an annotation, or every non-``None``
+  value built by one capitalised class: :func:`_agreed_type`):
+  ``self.repo.save()`` with ``self.repo = Repo()``, or ``repo.save()`` with a
+  parameter ``repo: Repo``, is recorded as a call of ``Repo.save``.
 - ``imports``: ``import a.b`` -> target ``a.b``, no alias (the resolver lets
   ``a`` and ``a.b`` qualify names); ``import a.b as c`` -> alias ``c``;
   ``from m import x as y`` -> target ``m``, member ``x``, alias ``y``;
@@ -312,6 +313,8 @@ class _Scope:
         "not_local",
         "self_name",
         "param_types",
+        "params",
+        "bindings",
     )
 
     def __init__(
@@ -333,7 +336,10 @@ class _Scope:
         self.locals: set[str] = set(params) if params else set()  # non-symbol bindings
         self.not_local: set[str] = set()  # global/nonlocal declarations
         self.self_name: str | None = None  # a method's instance/class parameter
-        self.param_types: dict[str, str] | None = None  # a method's annotated parameters
+        self.param_types: dict[str, str] | None = None  # a function's annotated parameters
+        self.params = params  # a function's parameter names
+        # a function's locals: what each binding says of its type (_AttributeFact)
+        self.bindings: dict[str, list[_AttributeFact]] | None = None
 
 
 # What one assignment says about an instance attribute's type: (kind, text,
@@ -471,7 +477,9 @@ class _Extractor:
         )
         if in_class and params and "staticmethod" not in decorators:
             inner.self_name = params[0]
-            inner.param_types = _parameter_types(parts.params)
+        annotated = parts.params
+        if annotated is not None and b":" in self.source[annotated.start_byte : annotated.end_byte]:
+            inner.param_types = _parameter_types(annotated)
         if parts.returns is not None:
             self.add_ref("returns", inner, _type_target(parts.returns), parts.returns)
         return inner
@@ -531,11 +539,18 @@ class _Extractor:
                     pending.append((ref, scope, head, receiver))
             elif name == "assign" and scope.is_function:
                 if node.type == "identifier":
-                    scope.locals.add(source[start:-neg_end].decode("utf-8", "replace"))
+                    local = source[start:-neg_end].decode("utf-8", "replace")
+                    scope.locals.add(local)
+                    # the value's type only matters if it could name one (cheap test first)
+                    typed = _MAYBE_TYPED(source, -neg_end) is not None
+                    _bind(scope, local, self.binding_fact(scope, node) if typed else _UNKNOWN)
                 elif node.type == "attribute" and scope.self_name is not None:
                     self.on_self_attribute(scope, node)
                 else:
-                    scope.locals.update(_text(n) for n in _binding_names(node))
+                    for bound in _binding_names(node):
+                        local = _text(bound)
+                        scope.locals.add(local)
+                        _bind(scope, local, _UNKNOWN)
             elif name == "def":
                 scope = self.open_function(scope, node)
                 scope_end = scope.end_byte
@@ -598,9 +613,12 @@ class _Extractor:
         if function is None:
             return
         if node.type == "lambda_parameters":
-            function.locals.update(_parameter_names(node))
+            names = _parameter_names(node)
         else:
-            function.locals.update(_text(n) for n in _binding_names(node))
+            names = [_text(n) for n in _binding_names(node)]
+        function.locals.update(names)
+        for local in names:
+            _bind(function, local, _UNKNOWN)
 
     def on_global(self, scope: _Scope, node: Node) -> None:
         if scope.is_function:
@@ -612,7 +630,6 @@ class _Extractor:
         """``self.NAME = ...`` in a method: what it says about ``NAME``'s type."""
         owner = target.child_by_field_name("object")
         attribute = target.child_by_field_name("attribute")
-        statement = target.parent
         if (
             owner is None
             or attribute is None
@@ -622,27 +639,34 @@ class _Extractor:
             or method.parent.kind != "class"
         ):
             return
-        fact: _AttributeFact = ("other", "", None)
-        if statement is not None and statement.type == "assignment":
-            annotation = statement.child_by_field_name("type")
-            value = statement.child_by_field_name("right")
-            if annotation is not None:
-                fact = ("annotation", _type_target(annotation), None)
-            elif value is None:
-                pass
-            elif value.type == "none":
-                fact = ("none", "", None)
-            elif value.type == "call":
-                callee = dotted(value.child_by_field_name("function"))
-                # a class, by its name (PEP 8): ``make_repo()`` says nothing of the type
-                if callee is not None and callee.rsplit(SEPARATOR, 1)[-1][:1].isupper():
-                    fact = ("call", callee, method)
-            elif value.type == "identifier" and method.param_types:
-                declared = method.param_types.get(_text(value))
-                if declared is not None:
-                    fact = ("annotation", declared, None)
         key = (method.parent.local_id, _text(attribute))
-        self.attributes.setdefault(key, []).append(fact)
+        self.attributes.setdefault(key, []).append(self.binding_fact(method, target))
+
+    def binding_fact(self, function: _Scope, target: Node) -> _AttributeFact:
+        """What ``target = value`` (or ``target: T = value``) in ``function``
+        says of the type of what it binds: its annotation; the class built
+        (``Repo(...)``, a capitalised callee per PEP 8: ``make_repo()`` says
+        nothing); ``None``; an annotated parameter's type; else unknown."""
+        statement = target.parent
+        if statement is None or statement.type != "assignment":
+            return _UNKNOWN
+        annotation = statement.child_by_field_name("type")
+        if annotation is not None:
+            return ("annotation", _type_target(annotation), None)
+        value = statement.child_by_field_name("right")
+        if value is None:
+            return _UNKNOWN
+        if value.type == "none":
+            return ("none", "", None)
+        if value.type == "call":
+            callee = dotted(value.child_by_field_name("function"))
+            if callee is not None and callee.rsplit(SEPARATOR, 1)[-1][:1].isupper():
+                return ("call", callee, function)
+        elif value.type == "identifier" and function.param_types:
+            declared = function.param_types.get(_text(value))
+            if declared is not None:
+                return ("annotation", declared, None)
+        return _UNKNOWN
 
     def attribute_types(self) -> dict[tuple[int, str], str]:
         """Per (class, attribute), the type its assignments agree on: the one
@@ -656,24 +680,10 @@ class _Extractor:
         }
         found: dict[tuple[int, str], str] = {}
         for key, facts in self.attributes.items():
-            if key in callables:
-                continue
-            annotated = {text for kind, text, _ in facts if kind == "annotation"}
-            if annotated:
-                types = annotated
-            else:
-                types = set()
-                for kind, text, method in facts:
-                    if kind == "call" and method is not None:
-                        if _binding_scope(method, text.split(SEPARATOR, 1)[0]) is None:
-                            types.add(text)
-                            continue
-                    if kind != "none":
-                        types.add("")  # unknown: spoils the rest
-            if len(types) == 1:
-                (text,) = types
-                if _DOTTED.match(text):
-                    found[key] = text
+            if key not in callables:
+                agreed = _agreed_type(facts)
+                if agreed is not None:
+                    found[key] = agreed
         return found
 
     def finish_calls(self) -> None:
@@ -702,7 +712,57 @@ class _Extractor:
                     if known is not None:
                         ref.target = f"{known}{SEPARATOR}{parts[2]}"
                         continue
+            elif SEPARATOR in ref.target:
+                known = _local_type(binder, head)
+                if known is not None:
+                    ref.target = known + ref.target[len(head) :]
+                    continue
             ref.bound_locally = True
+
+
+_UNKNOWN: _AttributeFact = ("other", "", None)
+# After a bound name: an annotation, ``= None``, or ``= Capitalised(`` — the only
+# values binding_fact reads a type from (checked on the bytes, before any node work).
+_MAYBE_TYPED = re.compile(
+    rb"[ \t]*(?::|=[ \t]*(?:None\b|(?:[A-Za-z_]\w*\.)*[A-Z]\w*[ \t]*\(|[A-Za-z_]\w*[ \t]*$))",
+    re.MULTILINE,
+).match
+
+
+def _bind(function: _Scope, name: str, fact: _AttributeFact) -> None:
+    """Record one binding of the local ``name`` of ``function`` (see _Scope.bindings)."""
+    if function.bindings is None:
+        function.bindings = {}
+    function.bindings.setdefault(name, []).append(fact)
+
+
+def _agreed_type(facts: list[_AttributeFact]) -> str | None:
+    """The type every binding agrees on: the annotation(s) if any, else the one
+    class every non-``None`` value is built from (its callee not a local of the
+    function that calls it); None when they disagree or one is unknown."""
+    types = {text for kind, text, _ in facts if kind == "annotation"}
+    if not types:
+        for kind, text, function in facts:
+            if kind == "call" and function is not None:
+                if _binding_scope(function, text.split(SEPARATOR, 1)[0]) is None:
+                    types.add(text)
+                    continue
+            if kind != "none":
+                return None  # unknown: spoils the rest
+    if len(types) != 1:
+        return None
+    (text,) = types
+    return text if _DOTTED.match(text) else None
+
+
+def _local_type(function: _Scope, name: str) -> str | None:
+    """The type of ``function``'s local ``name`` if all its bindings agree on one:
+    a parameter counts as a binding (its annotation, else unknown)."""
+    facts = list(function.bindings.get(name, ())) if function.bindings else []
+    if function.params and name in function.params:
+        declared = function.param_types.get(name) if function.param_types else None
+        facts.append(("annotation", declared, None) if declared else _UNKNOWN)
+    return _agreed_type(facts) if facts else None
 
 
 def _opt_text(node: Node | None) -> str | None:
