@@ -127,7 +127,7 @@ EXPECTED_REFERENCES = {
         ("implements", f"{M}.Shape", "Named", 7, 58, None, None, False, False),
         ("calls", f"{M}.Shape.compareTo", "Double.compare", 16, 15, None, None, False, False),
         ("calls", f"{M}.Shape.compareTo", "area", 16, 30, None, None, True, False),
-        ("calls", f"{M}.Shape.compareTo", "other.area", 16, 43, None, None, False, True),
+        ("calls", f"{M}.Shape.compareTo", "Shape.area", 16, 43, None, None, False, False),
         ("returns", f"{M}.Shape.name", "String", 19, 11, None, None, False, False),
     ],
     NAMED: [
@@ -154,7 +154,7 @@ EXPECTED_REFERENCES = {
         ("calls", f"{C}.Unit.INCH.factor", "super.factor", 51, 23, None, None, False, False),
         ("implements", f"{C}.Point", "Comparable", 66, 55, None, None, False, False),
         ("calls", f"{C}.Point.compareTo", "Double.compare", 68, 19, None, None, False, False),
-        ("calls", f"{C}.Point.compareTo", "other.x", 68, 37, None, None, False, True),
+        ("calls", f"{C}.Point.compareTo", "Point.x", 68, 37, None, None, False, False),
     ],
     APP: [
         ("imports", "com.acme.app", "com.acme.model.Circle", 3, 0, "Circle", "Circle", False,
@@ -170,10 +170,10 @@ EXPECTED_REFERENCES = {
          "EPSILON", False, False),
         ("calls", f"{A}.shapes", "ArrayList", 12, 39, None, None, False, False),
         ("calls", f"{A}.main", "App", 15, 18, None, None, False, False),
-        ("calls", f"{A}.main", "app.load", 16, 8, None, None, False, True),
-        ("calls", f"{A}.main", "app.print", 17, 32, None, None, False, True),
-        ("calls", f"{A}.main", "app.total", 17, 42, None, None, False, True),
-        ("calls", f"{A}.main", "report.run", 18, 8, None, None, False, True),
+        ("calls", f"{A}.main", "App.load", 16, 8, None, None, False, False),
+        ("calls", f"{A}.main", "App.print", 17, 32, None, None, False, False),
+        ("calls", f"{A}.main", "App.total", 17, 42, None, None, False, False),
+        ("calls", f"{A}.main", "Runnable.run", 18, 8, None, None, False, False),
         ("calls", f"{A}.load", "shapes.add", 23, 12, None, None, False, False),
         ("calls", f"{A}.load", "Circle.of", 23, 23, None, None, False, False),
         ("calls", f"{A}.load", "Double.parseDouble", 23, 33, None, None, False, False),
@@ -186,7 +186,7 @@ EXPECTED_REFERENCES = {
         ("calls", f"{A}.total", "max", 38, 18, None, None, False, False),
         ("calls", f"{A}.total", "shape.area", 38, 27, None, None, False, True),
         ("returns", f"{A}.sorted", "List", 43, 22, None, None, False, False),
-        ("calls", f"{A}.sorted", "items.sort", 44, 8, None, None, False, True),
+        ("calls", f"{A}.sorted", "List.sort", 44, 8, None, None, False, False),
         ("calls", f"{A}.sort", "sorted", 50, 12, None, None, False, False),
         ("calls", f"{A}.sort", "error.printStackTrace", 52, 12, None, None, False, True),
         ("calls", f"{A}.print", "System.out.println", 57, 8, None, None, False, False),
@@ -328,6 +328,13 @@ def test_mangled_sources_never_raise(data: st.DataObject) -> None:
 # -- resolution through the engine (sqry.graph.index) ---------------------------
 
 EXPECTED_RESOLVED = [
+    # calls through a typed local or parameter (``App app = ...; app.load()``)
+    ("calls", "com.acme.app.App.main", "App.load", 16, "com.acme.app.App.load", "local"),
+    ("calls", "com.acme.app.App.main", "App.print", 17, "com.acme.app.App.print", "local"),
+    ("calls", "com.acme.app.App.main", "App.total", 17, "com.acme.app.App.total", "local"),
+    ("calls", f"{C}.Point.compareTo", "Point.x", 68, f"{C}.Point.x", "local"),
+    ("calls", "com.acme.model.Shape.compareTo", "Shape.area", 16, "com.acme.model.Shape.area",
+     "local"),
     ("calls", "Scratch.twice", "helper", 3, "Scratch.helper", "local"),
     ("calls", "Scratch.after", "twice", 11, "Scratch.twice", "local"),
     ("imports", "com.acme.app", "com.acme.model.Circle", 3, C, "import"),

@@ -186,7 +186,7 @@ EXPECTED_REFERENCES = {
         ("calls", f"{C}/UserCard.UserCard", "Avatar", 9, 5, None, None, False, False),
         ("calls", f"{C}/UserCard.UserCard", "Layout.Row", 10, 5, None, None, False, False),
         ("returns", f"{C}/UserCard.load", "Promise", 18, 62, None, None, False, False),
-        ("calls", f"{C}/UserCard.load", "service.find", 19, 21, None, None, False, True),
+        ("calls", f"{C}/UserCard.load", "UserService.find", 19, 21, None, None, False, False),
         ("calls", f"{C}/UserCard.load", "UserCard", 20, 17, None, None, False, False),
     ],
     "src/components/index.ts": [
@@ -323,6 +323,8 @@ def test_mangled_sources_never_raise(data: st.DataObject) -> None:
 # -- resolution through the engine (sqry.graph.index) ---------------------------
 
 EXPECTED_RESOLVED = [
+    # a call through a typed parameter (``service: UserService``)
+    ("calls", f"{C}/UserCard.load", "UserService.find", 19, f"{S}.UserService.find", "import"),
     ("imports", f"{C}/Avatar", "../model", 1, f"{M}.User", "import"),
     ("imports", f"{C}/UserCard", "./Avatar", 2, f"{C}/Avatar.Avatar", "import"),
     ("imports", f"{C}/UserCard", "../service", 3, f"{S}.UserService", "import"),

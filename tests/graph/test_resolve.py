@@ -1031,6 +1031,36 @@ def test_calls_on_locals_of_known_type(workspace: Path) -> None:
         assert edges[(source, written)] == (None, None, None, 0), written
 
 
+def test_java_calls_through_typed_locals(workspace: Path) -> None:
+    """Java locals and parameters declare their class: ``repo.save()`` on a
+    ``Repo repo`` is ``Repo.save`` (also through a lambda, and ``var r = new
+    Repo()``); a type variable, an array, ``var`` of anything but ``new`` and a
+    for-each variable keep the call bound to a local, unresolved."""
+    edges = project(
+        workspace,
+        {
+            "app/Repo.java": (
+                "package app;\npublic class Repo {\n    public void save(String s) {}\n"
+                "    public Repo load() { return this; }\n}\n"
+            ),
+            "app/Service.java": (
+                "package app;\nimport java.util.List;\npublic class Service<T> {\n"
+                "    public void run(Repo repo, T item, List<Repo> all, Repo[] arr) {\n"
+                '        repo.save("x");\n        item.save("y");\n        arr.clone();\n'
+                '        var inferred = new Repo();\n        inferred.save("w");\n'
+                '        var unknown = repo.load();\n        unknown.save("v");\n'
+                '        for (Repo each : all) { each.save("e"); }\n'
+                "        Runnable r = () -> repo.load();\n    }\n}\n"
+            ),
+        },
+    )
+    run = "app.Service.run"
+    assert edges[(run, "Repo.save")] == ("app.Repo.save", "package", None, 1)
+    assert edges[(run, "Repo.load")] == ("app.Repo.load", "package", None, 1)
+    for written in ("item.save", "arr.clone", "unknown.save", "each.save"):
+        assert edges[(run, written)] == (None, None, None, 0), written
+
+
 def test_super_calls_bind_what_the_class_inherits(workspace: Path) -> None:
     """``super().m()`` binds the ``m`` the enclosing class inherits — the first
     base (in order) that has one, never the class's own ``m`` — per class (two

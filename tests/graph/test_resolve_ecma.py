@@ -497,3 +497,50 @@ def test_star_lookups_answer_alike_on_every_path(
     files["app.ts"] = 'import { x } from "./a";\nexport const run = () => x();\n'
     index(workspace, files)
     assert calls(workspace)[("app.run", "x", 2)] == expected
+
+
+def test_calls_through_typed_locals(workspace: Path) -> None:
+    """A TypeScript local holds its declared or inferred class (``repo: Repo``,
+    ``Repo | null``, ``const r: Repo``, ``let r = new Repo()``): ``repo.save()``
+    is ``Repo.save``, also from an arrow function. JavaScript only trusts a
+    ``const`` built by ``new`` (a ``let`` can be rebound to anything). Arrays,
+    type parameters and untyped parameters stay bound to a local."""
+    index(
+        workspace,
+        {
+            "src/repo.ts": (
+                "export class Repo {\n  save(s: string): void {}\n"
+                "  load(): Repo { return this; }\n}\n"
+            ),
+            "src/service.ts": (
+                'import { Repo } from "./repo";\n'
+                "export function run<T>(repo: Repo, maybe: Repo | null, item: T, "
+                "arr: Repo[], plain) {\n"
+                '  repo.save("x");\n  maybe.save("m");\n  item.save("y");\n'
+                "  arr.map(x => x);\n"
+                '  plain.save("p");\n  let inferred = new Repo();\n  inferred.save("i");\n'
+                "  const typed: Repo = make();\n  typed.load();\n"
+                "  const cb = () => repo.load();\n}\n"
+            ),
+            "src/plain.js": (
+                'import { Repo } from "./repo";\nexport function go() {\n'
+                '  const a = new Repo();\n  a.save("a");\n  let b = new Repo();\n'
+                '  b.save("b");\n}\n'
+            ),
+        },
+    )
+    found = calls(workspace)
+    save, load = ("src/repo.Repo.save", "import"), ("src/repo.Repo.load", "import")
+    assert found[("src/service.run", "Repo.save", 3)] == save
+    assert found[("src/service.run", "Repo.save", 4)] == save
+    assert found[("src/service.run", "Repo.save", 9)] == save
+    assert found[("src/service.run", "Repo.load", 11)] == load
+    assert found[("src/service.run.cb", "Repo.load", 12)] == load
+    assert found[("src/plain.go", "Repo.save", 4)] == save
+    for source, written, line in (
+        ("src/service.run", "item.save", 5),
+        ("src/service.run", "arr.map", 6),
+        ("src/service.run", "plain.save", 7),
+        ("src/plain.go", "b.save", 6),
+    ):
+        assert found[(source, written, line)] == (None, None), written

@@ -382,6 +382,7 @@ class _Extractor:
         self.b = ScopedFacts(self.root, source, path, language, module, module)
         self.is_module, self.exported = _prescan(self.root)
         self.consumed: set[int] = set()  # require() calls already recorded as imports
+        self.typed = language == "typescript"
         self.class_nodes: set[int] = set()  # nodes that own a class symbol
 
     def run(self) -> FileFacts:
@@ -756,7 +757,12 @@ class _Extractor:
             elif context != "local":
                 self._data(node, keyword, declarator, name_node, value, context)
             else:
-                self.b.bind((name,))
+                # TypeScript holds a local to its declared or inferred type; plain
+                # JavaScript only a ``const`` to what it was built as
+                declared = self._local_type(declarator.child_by_field_name("type"))
+                if declared is None and (self.typed or keyword == "const"):
+                    declared = self._built_class(value)
+                self.b.bind((name,), type_name=declared)
 
     def _binding_header(self, declarator: tree_sitter.Node, stop: tree_sitter.Node | None) -> str:
         """``const name = <value up to stop>`` for one declarator of a statement."""
@@ -1007,7 +1013,41 @@ class _Extractor:
     # -- local bindings (never symbols; see _treekit) ---------------------------
 
     def on_parameters(self, node: tree_sitter.Node) -> None:
-        self.b.bind(_binding_names(node), owner=node.parent)
+        for param in node.named_children:
+            pattern = param.child_by_field_name("pattern")
+            if pattern is not None and pattern.type == "identifier":  # TS ``repo: Repo``
+                declared = self._local_type(param.child_by_field_name("type"))
+                self.b.bind((text(pattern),), owner=node.parent, type_name=declared)
+            else:
+                self.b.bind(_binding_names(param), owner=node.parent)
+
+    def _local_type(self, node: tree_sitter.Node | None) -> str | None:
+        """The class a TypeScript annotation names, for calls through the local it
+        types (``repo: Repo`` → ``repo.save()`` is ``Repo.save``): a plain or
+        generic class type, maybe ``| null``/``| undefined``; not an array, a
+        built-in type or a type parameter."""
+        if node is not None and node.type == "type_annotation" and node.named_child_count:
+            node = node.named_child(0)
+        if node is not None and node.type == "union_type":
+            named = [m for m in _union_members(node) if text(m) not in _NULLISH]
+            node = named[0] if len(named) == 1 else None
+        if node is not None and node.type == "generic_type":
+            node = node.child_by_field_name("name")
+        if node is None or node.type not in ("type_identifier", "nested_type_identifier"):
+            return None
+        name = _dotted(node)
+        if name is None or self.b.is_type_param(name, self.b.current):
+            return None
+        return name
+
+    def _built_class(self, value: tree_sitter.Node | None) -> str | None:
+        """``new Repo(...)``: the class it builds (capitalised, as classes are named)."""
+        if value is None or value.type != "new_expression":
+            return None
+        name = _dotted(value.child_by_field_name("constructor"))
+        if name is None or not name.rsplit(".", 1)[-1][:1].isupper():
+            return None
+        return name
 
     def on_function_value(self, node: tree_sitter.Node) -> None:
         """An arrow/function expression: ``x => ...`` names its one parameter directly."""

@@ -80,6 +80,10 @@ def block_doc(node: tree_sitter.Node, skip: frozenset[str] = frozenset()) -> str
     return first_doc_line(raw) if raw.startswith("/**") and raw != "/**/" else ""
 
 
+#: A binding scope's names, each with what its bindings said of its type.
+Bindings = dict[str, list[str]]
+
+
 class ScopedFacts:
     """Symbols and references of one file, parented by the still-open symbol.
 
@@ -105,12 +109,13 @@ class ScopedFacts:
         # Open symbols: (end_byte, local_id, id of the node owning the body).
         self._stack: list[tuple[int, int, int]] = [(root.end_byte + 1, 0, root.id)]
         # Open binding scopes: (end_byte, id of the function-like node, names, the
-        # name sets of this scope and every enclosing one, innermost last).
-        names: set[str] = set()
-        self._bindings: list[tuple[int, int, set[str], tuple[set[str], ...]]] = [
+        # names of this scope and every enclosing one, innermost last). Names map
+        # to what each binding of them said of their type ("" when nothing).
+        names: Bindings = {}
+        self._bindings: list[tuple[int, int, Bindings, tuple[Bindings, ...]]] = [
             (root.end_byte + 1, root.id, names, (names,))
         ]
-        self._pending: list[tuple[Reference, tuple[set[str], ...]]] = []
+        self._pending: list[tuple[Reference, tuple[Bindings, ...]]] = []
         self._type_params: dict[int, frozenset[str]] = {}
 
     # -- scope tracking -------------------------------------------------------
@@ -137,19 +142,29 @@ class ScopedFacts:
 
     def open_bindings(self, owner: tree_sitter.Node) -> None:
         """Start the binding scope of a function-like node (named or anonymous)."""
-        names: set[str] = set()
+        names: Bindings = {}
         chain = self._bindings[-1][3] + (names,)
         self._bindings.append((owner.end_byte, owner.id, names, chain))
 
-    def bind(self, names: Iterable[str], owner: tree_sitter.Node | None = None) -> None:
+    def bind(
+        self,
+        names: Iterable[str],
+        owner: tree_sitter.Node | None = None,
+        type_name: str | None = None,
+    ) -> None:
         """Record local names of the innermost binding scope (of ``owner`` if given).
 
         With ``owner``, names are dropped unless that node's scope is the
         innermost one: parameters of a body-less signature bind nothing.
+        ``type_name``: the class the binding declares or builds (``Repo r``,
+        ``const r = new Repo()``), if it says: a call through a local whose
+        every binding names the same class is a call of that class's member
+        (see :meth:`finish`).
         """
         top = self._bindings[-1]
         if owner is None or top[1] == owner.id:
-            top[2].update(names)
+            for name in names:
+                top[2].setdefault(name, []).append(type_name or "")
 
     def declare_type_params(self, local_id: int, names: Iterable[str]) -> None:
         """Type parameters (``<T>``) a generic class or function introduces."""
@@ -244,9 +259,22 @@ class ScopedFacts:
         self._pending.append((ref, self._bindings[-1][3]))
 
     def finish(self) -> FileFacts:
-        """Mark references through local bindings; return the file's facts."""
+        """Mark references through local bindings; return the file's facts.
+
+        A member call through a local whose bindings all name one class
+        (``Repo r = ...; r.save()``) becomes a call of that class's member
+        (``Repo.save``) instead, for the resolver to bind like one written so.
+        """
         for ref, scopes in self._pending:
-            head = ref.target.split(".", 1)[0]
-            if any(head in names for names in scopes):
-                ref.bound_locally = True
+            head, dot, rest = ref.target.partition(".")
+            for names in reversed(scopes):
+                types = names.get(head)
+                if types is None:
+                    continue
+                known = types[0]
+                if dot and known and all(t == known for t in types):
+                    ref.target = f"{known}.{rest}"
+                else:
+                    ref.bound_locally = True
+                break
         return self.out.finish((), self._root)  # also records a syntax error, if any

@@ -29,7 +29,10 @@ Decisions (tests pin each of them):
   ``m`` means there depends on members the resolver cannot see — it never
   binds such a call to a member the enclosing classes inherit; so does a
   ``super.m()`` there. ``super.m()`` elsewhere binds the ``m`` the class
-  inherits (``LanguageSpec.super_heads``). Calls on
+  inherits (``LanguageSpec.super_heads``). A call through a local or parameter
+  of a declared class (``Repo repo``, ``var r = new Repo()``) is recorded as a
+  call of that class's member (``Repo.save``; see ``_treekit.ScopedFacts.bind``).
+  Calls on
   computed receivers (``a().b()``) and anonymous-class instantiations are skipped. ``imports``: target as written
   (``java.util.List``, ``java.util.*``, ``java.lang.Math.max``); ``member`` is
   the part below the package (``List``, ``Outer.Inner``, ``Math.max``, ``*``,
@@ -481,19 +484,35 @@ class _Extractor:
     # -- local bindings (never symbols; see _treekit) ---------------------------
 
     def on_parameters(self, node: tree_sitter.Node) -> None:
-        names = []
         for param in node.named_children:
             name = param.child_by_field_name("name")
+            declared = None
             if name is None and param.type == "spread_parameter":
                 declarator = next(
                     (c for c in param.named_children if c.type == "variable_declarator"), None
                 )
                 name = declarator.child_by_field_name("name") if declarator else None
+            elif name is not None and param.type == "formal_parameter":
+                declared = self._local_type(param.child_by_field_name("type"))
+                if param.child_by_field_name("dimensions") is not None:
+                    declared = None  # ``Repo rs[]``: an array
             if name is not None:
-                names.append(text(name))
+                self.b.bind((text(name),), owner=node.parent, type_name=declared)
             elif param.type == "identifier":  # inferred lambda parameters
-                names.append(text(param))
-        self.b.bind(names, owner=node.parent)
+                self.b.bind((text(param),), owner=node.parent)
+
+    def _local_type(self, node: tree_sitter.Node | None) -> str | None:
+        """The class a local's declared type names, for calls through the local
+        (``Repo r; r.save()`` → ``Repo.save``): a plain or generic class type, not
+        an array, a primitive, ``var`` or a type variable."""
+        if node is not None and node.type == "generic_type":
+            node = node.named_child(0)
+        if node is None or node.type not in ("type_identifier", "scoped_type_identifier"):
+            return None
+        name = _dotted(node)
+        if name is None or name == "var" or self.b.is_type_param(name, self.b.current):
+            return None
+        return name
 
     def on_lambda(self, node: tree_sitter.Node) -> None:
         params = node.child_by_field_name("parameters")
@@ -501,9 +520,15 @@ class _Extractor:
             self.b.bind((text(params),), owner=node)
 
     def on_local_variables(self, node: tree_sitter.Node) -> None:
-        self.b.bind(
-            text(d.child_by_field_name("name")) for d in node.children_by_field_name("declarator")
-        )
+        declared = self._local_type(node.child_by_field_name("type"))
+        for declarator in node.children_by_field_name("declarator"):
+            kind = declared
+            value = declarator.child_by_field_name("value")
+            if declarator.child_by_field_name("dimensions") is not None:
+                kind = None  # ``Repo rs[] = ...``: an array
+            elif kind is None and value is not None and value.type == "object_creation_expression":
+                kind = self._local_type(value.child_by_field_name("type"))  # ``var r = new Repo()``
+            self.b.bind((text(declarator.child_by_field_name("name")),), type_name=kind)
 
     def on_named_binding(self, node: tree_sitter.Node) -> None:
         """Catch parameters, for-each variables, resources, ``instanceof`` patterns."""
