@@ -36,9 +36,8 @@ Decisions, so readers know what the index means:
   target ``m``; ``super().m()`` keeps that text and resolves to the ``m`` the
   class inherits (``LanguageSpec.super_heads``); other callees that are not
   dotted names (``f()()``, ``x[0]()``) keep their text and never resolve. A
-  callee whose first name
-  is a parameter or local variable of an enclosing function is
-  ``bound_locally`` — except a call through a local or an instance attribute
+  callee whose first name is a parameter or local variable of an enclosing
+  function is ``bound_locally`` — except a call through a local or an instance attribute
   whose type the function or class fixes (an annotation, or every non-``None``
   value built by one capitalised class: :func:`_agreed_type`):
   ``self.repo.save()`` with ``self.repo = Repo()``, or ``repo.save()`` with a
