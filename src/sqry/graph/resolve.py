@@ -1205,11 +1205,12 @@ class Resolver:
         segments = edge.target.split(spec.separator)
         use_bases = edge.kind not in INHERITANCE
         final = NOT_TYPES if edge.kind in TYPE_EDGES else NOTHING
-        if segments[0] in spec.super_heads and len(segments) > 1:
-            return self._rule_super(edge, segments[1:], use_bases, spec, final)
-        if not all(map(spec.is_identifier, segments)):
+        via_super = segments[0] in spec.super_heads and len(segments) > 1
+        if not all(map(spec.is_identifier, segments[1:] if via_super else segments)):
             return UNRESOLVED
         try:
+            if via_super:
+                return self._rule_super(edge, segments[1:], use_bases, spec, final)
             if edge.via_self:
                 return self._rule_self(edge, segments, use_bases, spec, final)
             for rule in _RULES:
@@ -1276,33 +1277,29 @@ class Resolver:
         never its own — for Python the first base (in order) that has one, as
         the MRO would find; where methods see their class's members (Java, JS)
         what :meth:`_inherited` finds. Recorded as ``self``."""
-        if edge.member is not None or not all(map(spec.is_identifier, segments)):
-            return UNRESOLVED  # (member: written in a Java anonymous class body)
+        if edge.member is not None:
+            return UNRESOLVED  # written in a Java anonymous class body
         sep = spec.separator
         cls = self.chain(edge.source_id, sep).self_class
         if cls is None:
             return UNRESOLVED
         exclude = self._head_exclude(segments, final)
         found: Sym | None = None
-        try:
-            if spec.members_in_scope:
-                picked = self._inherited(cls, segments[0], sep, exclude, bare=False)
-                if isinstance(picked, Resolution):
-                    return picked
-                found = picked
-            else:
-                for base_id in self.table.bases(cls.id):
-                    base = self.table.by_id(base_id)
-                    if base is None or base.kind not in CLASS_KINDS:
-                        continue
+        if spec.members_in_scope:
+            picked = self._inherited(cls, segments[0], sep, exclude, bare=False)
+            if isinstance(picked, Resolution):
+                return picked
+            found = picked
+        else:
+            for base_id in self.table.bases(cls.id):
+                base = self.table.by_id(base_id)
+                if base is not None and base.kind in CLASS_KINDS:
                     found = self._class_member(base, segments[0], True, {cls.id}, sep, exclude)
                     if found is not None:
                         break
-            if found is None:
-                return UNRESOLVED
-            return self.follow(found, segments[1:], "self", use_bases, sep, final)
-        except _Stop:
+        if found is None:
             return UNRESOLVED
+        return self.follow(found, segments[1:], "self", use_bases, sep, final)
 
     def _rule_rooted(
         self,

@@ -337,14 +337,15 @@ class _Scope:
         self.self_name: str | None = None  # a method's instance/class parameter
         self.param_types: dict[str, str] | None = None  # a function's annotated parameters
         self.params = params  # a function's parameter names
-        # a function's locals: what each binding says of its type (_AttributeFact)
-        self.bindings: dict[str, list[_AttributeFact]] | None = None
+        # a function's locals: what each binding says of its type (_TypeFact)
+        self.bindings: dict[str, list[_TypeFact]] | None = None
 
 
-# What one assignment says about an instance attribute's type: (kind, text,
-# method) — kind ``annotation`` (text: the type), ``call`` (text: the callee,
-# checked against the method's locals at the end), ``none`` or ``other``.
-_AttributeFact = tuple[str, str, "_Scope | None"]
+# What one binding (of a local or an instance attribute) says of its type:
+# (kind, text, function) — kind ``annotation`` (text: the type), ``call`` (text:
+# the callee, checked against the function's locals at the end), ``none`` or
+# ``other``.
+_TypeFact = tuple[str, str, "_Scope | None"]
 
 # A call inside a function whose meaning waits for the function's locals:
 # (reference, scope, first name of the callee, receiver of a two-segment callee).
@@ -408,7 +409,7 @@ class _Extractor:
         self.module_scope = _Scope("module", 0, module, end.end_byte, None)
         self.pending: list[_PendingCall] = []
         # per (class local id, attribute): what assignments say its type is
-        self.attributes: dict[tuple[int, str], list[_AttributeFact]] = {}
+        self.attributes: dict[tuple[int, str], list[_TypeFact]] = {}
 
     def add_symbol(
         self,
@@ -634,14 +635,13 @@ class _Extractor:
             or attribute is None
             or owner.type != "identifier"
             or _text(owner) != method.self_name
-            or method.parent is None
-            or method.parent.kind != "class"
+            or method.parent is None  # (a method's parent: its class)
         ):
             return
         key = (method.parent.local_id, _text(attribute))
         self.attributes.setdefault(key, []).append(self.binding_fact(method, target))
 
-    def binding_fact(self, function: _Scope, target: Node) -> _AttributeFact:
+    def binding_fact(self, function: _Scope, target: Node) -> _TypeFact:
         """What ``target = value`` (or ``target: T = value``) in ``function``
         says of the type of what it binds: its annotation; the class built
         (``Repo(...)``, a capitalised callee per PEP 8: ``make_repo()`` says
@@ -692,6 +692,7 @@ class _Extractor:
         (``Repo.save``)."""
         binders: dict[tuple[_Scope, str], _Scope | None] = {}  # most calls share a head
         types = self.attribute_types() if self.attributes else {}
+        local_types: dict[tuple[_Scope, str], str | None] = {}  # likewise
         for ref, scope, head, receiver in self.pending:
             key = (scope, head)
             if key in binders:
@@ -712,14 +713,17 @@ class _Extractor:
                         ref.target = f"{known}{SEPARATOR}{parts[2]}"
                         continue
             elif SEPARATOR in ref.target:
-                known = _local_type(binder, head)
+                if key in local_types:
+                    known = local_types[key]
+                else:
+                    known = local_types[key] = _local_type(binder, head)
                 if known is not None:
                     ref.target = known + ref.target[len(head) :]
                     continue
             ref.bound_locally = True
 
 
-_UNKNOWN: _AttributeFact = ("other", "", None)
+_UNKNOWN: _TypeFact = ("other", "", None)
 # After a bound name: an annotation, ``= None``, or ``= Capitalised(`` — the only
 # values binding_fact reads a type from (checked on the bytes, before any node work).
 _MAYBE_TYPED = re.compile(
@@ -728,14 +732,14 @@ _MAYBE_TYPED = re.compile(
 ).match
 
 
-def _bind(function: _Scope, name: str, fact: _AttributeFact) -> None:
+def _bind(function: _Scope, name: str, fact: _TypeFact) -> None:
     """Record one binding of the local ``name`` of ``function`` (see _Scope.bindings)."""
     if function.bindings is None:
         function.bindings = {}
     function.bindings.setdefault(name, []).append(fact)
 
 
-def _agreed_type(facts: list[_AttributeFact]) -> str | None:
+def _agreed_type(facts: list[_TypeFact]) -> str | None:
     """The type every binding agrees on: the annotation(s) if any, else the one
     class every non-``None`` value is built from (its callee not a local of the
     function that calls it); None when they disagree or one is unknown."""
