@@ -7,8 +7,8 @@ so a missing or an extra symbol or edge fails.
 The fixture uses a ``src/`` layout (``src/shop/models.py`` is module
 ``shop.models``), relative imports, aliases, a ``*`` import, a re-exporting
 ``__init__``, classes with local and imported bases, ``self``/``cls`` calls,
-``super()``, a nested function, ``async def``, decorators and an extension-less
-script found by its shebang.
+``super()``, a nested function, functions bound to lambdas, ``async def``,
+decorators and an extension-less script found by its shebang.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ EXPECTED_SYMBOLS = {
     (UTIL, "function", "shop.util.slugify", 8),
     (UTIL, "function", "shop.util.slugify.clean", 11),
     (UTIL, "function", "shop.util.__private_helper", 17),
+    (UTIL, "function", "shop.util.squash", 21),
+    (UTIL, "function", "shop.util.shorten", 24),
+    (UTIL, "function", "shop.util.shorten.trim", 25),
     (SERVICE, "module", "shop.service", 1),
     (SERVICE, "class", "shop.service.Cart", 6),
     (SERVICE, "method", "shop.service.Cart.__init__", 7),
@@ -83,6 +86,9 @@ EXPECTED_EDGES = {
     ("calls", "shop.util.slugify", "clean(text).lower", None, None),
     ("returns", "shop.util.slugify", "str", None, None),
     ("calls", "shop.util.__private_helper", "os.path.join", None, None),
+    ("calls", "shop.util.squash", "_PATTERN.sub", None, None),
+    ("calls", "shop.util.shorten", "trim", "shop.util.shorten.trim", "local"),
+    ("calls", "shop.util.shorten", "squash", "shop.util.squash", "local"),
     # shop/service.py
     ("imports", "shop.service", ".", "shop.models", "import"),
     ("imports", "shop.service", ".models", "shop.models.Base", "import"),
@@ -291,3 +297,45 @@ def test_all_is_read_only_when_plain(source: str, listed: tuple[str, ...] | None
     data = source.encode()
     tree = tree_sitter.Parser(python.grammar()).parse(data)
     assert python.extract(tree, data, "m.py", "m").star_names == listed
+
+
+def test_lambda_bound_to_a_name_is_a_function() -> None:
+    """``name = lambda``: a function (a method in a class body) whose calls come
+    from it and whose parameters are its locals; a name defined before keeps
+    its first definition, and a lambda not bound to a plain name is no symbol."""
+    from lang_kit import extract_source
+
+    source = (
+        b"class C:\n"
+        b"    twice = lambda self: self.once() + helper(self)\n"
+        b"LIMIT = 3\n"
+        b"LIMIT = lambda: 4\n"
+        b"table = {}\n"
+        b"table['k'] = lambda: make()\n"
+        b"def run(cb):\n"
+        b"    key: object = lambda item, *rest, n=1: item.name\n"
+        b"    return sorted(cb, key=key)\n"
+    )
+    facts = extract_source("python", source, "m.py")
+    symbols = {(s.kind, s.qualified_name, s.start_line, s.signature) for s in facts.symbols}
+    assert symbols == {
+        ("module", "m", 1, ""),
+        ("class", "m.C", 1, "class C"),
+        ("method", "m.C.twice", 2, "twice = lambda self: self.once() + helper(self)"),
+        ("constant", "m.LIMIT", 3, "LIMIT = 3"),
+        ("variable", "m.table", 5, "table = {}"),
+        ("function", "m.run", 7, "def run(cb)"),
+        ("function", "m.run.key", 8, "key: object = lambda item, *rest, n=1: item.name"),
+    }
+    names = {s.local_id: s.qualified_name for s in facts.symbols}
+    calls = {
+        (names[r.source], r.target, r.via_self, r.bound_locally)
+        for r in facts.references
+        if r.kind == "calls"
+    }
+    assert calls == {
+        ("m.C.twice", "once", True, False),
+        ("m.C.twice", "helper", False, False),
+        ("m", "make", False, False),
+        ("m.run", "sorted", False, False),
+    }

@@ -14,8 +14,9 @@ full, without being asked to.
 SCHEMA_VERSION = 4  # 4: files.star_names
 # 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f(); 4: __all__,
 # C/C++ reparse without annotation macros, operators, hidden friends; Rust inline
-# pub use; super calls; calls through typed locals and attributes; import os.path
-ENGINE_VERSION = 4
+# pub use; super calls; calls through typed locals and attributes; import os.path;
+# 5: Python functions bound to lambdas
+ENGINE_VERSION = 5
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (

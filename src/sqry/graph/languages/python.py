@@ -22,6 +22,10 @@ Decisions, so readers know what the index means:
   attributes set through ``self.x = ...`` are not symbols. Only the first
   assignment of a name in a scope defines it; a name already defined by a
   ``def``/``class`` in that scope is not redefined as a variable.
+  ``name = lambda ...: ...`` defines a ``function`` (``method`` in a class
+  body) named ``name``, in any scope, like a ``def`` would: calls inside the
+  lambda come from it, and ``name(...)`` resolves to it (universal-ctags
+  reports these as functions too).
 - Visibility: ``__x`` (not dunder) -> ``private``; ``_x`` -> ``protected`` in a
   class body, ``internal`` elsewhere (module-private by convention); everything
   else (including ``__dunder__``) -> ``public``.
@@ -86,6 +90,7 @@ _QUERY_SOURCE = """
 (import_from_statement) @import
 (future_import_statement) @import
 (assignment left: (_) @assign)
+(assignment left: (identifier) right: (lambda) @lambda)
 (augmented_assignment left: (identifier) @bind)
 (for_statement left: (_) @bind)
 (for_in_clause left: (_) @bind)
@@ -484,6 +489,30 @@ class _Extractor:
             self.add_ref("returns", inner, _type_target(parts.returns), parts.returns)
         return inner
 
+    def open_lambda(self, scope: _Scope, node: Node) -> _Scope:
+        """``name = lambda ...:``: a function (a method in a class body) named
+        ``name``, spanning the assignment, unless ``name`` is already defined in
+        ``scope`` (then the lambda stays an expression of ``scope``)."""
+        statement = node.parent
+        target = statement.child_by_field_name("left") if statement is not None else None
+        if target is None:
+            return scope
+        name = _text(target)
+        if name in scope.defined:
+            return scope
+        in_class = scope.kind == "class"
+        first_line = _text(statement).split("\n", 1)[0]
+        symbol = self.add_symbol(
+            scope, "method" if in_class else "function", name, statement, _one_line(first_line)
+        )
+        params = _parameter_names(node.child_by_field_name("parameters"))
+        inner = _Scope(
+            "function", symbol.local_id, symbol.qualified_name, node.end_byte, scope, params
+        )
+        if in_class and params:
+            inner.self_name = params[0]
+        return inner
+
     def open_class(self, scope: _Scope, node: Node) -> _Scope:
         parts = _Parts(node)
         name = _text(parts.name) if parts.name is not None else "<anonymous>"
@@ -557,6 +586,9 @@ class _Extractor:
             elif name == "class":
                 scope = self.open_class(scope, node)
                 scope_end = scope.end_byte
+            elif name == "lambda":
+                scope = self.open_lambda(scope, node)
+                scope_end = scope.end_byte
             else:
                 _HANDLERS[name](self, scope, node)
 
@@ -589,6 +621,8 @@ class _Extractor:
         """An assignment outside functions: module variables/constants, class fields."""
         names = _binding_names(target)
         statement = target.parent
+        if _is_lambda_assignment(statement, target):
+            return  # a function: open_lambda defines it
         for name_node in names:
             name = _text(name_node)
             if name in scope.defined:
@@ -766,6 +800,14 @@ def _local_type(function: _Scope, name: str) -> str | None:
         declared = function.param_types.get(name) if function.param_types else None
         facts.append(("annotation", declared, None) if declared else _UNKNOWN)
     return _agreed_type(facts) if facts else None
+
+
+def _is_lambda_assignment(statement: Node | None, target: Node) -> bool:
+    """Whether ``target`` is the name in ``name = lambda ...`` (see open_lambda)."""
+    if statement is None or statement.type != "assignment" or target.type != "identifier":
+        return False
+    value = statement.child_by_field_name("right")
+    return value is not None and value.type == "lambda"
 
 
 def _opt_text(node: Node | None) -> str | None:
