@@ -471,3 +471,23 @@ def test_resolved_edges_of_the_fixture_project():
         "calls geo::Shape::name -> describe @shapes.hpp:13 => geo::Shape::describe (shapes.cpp) local",
         "inherits geo::Circle -> Shape @shapes.hpp:21 => geo::Shape (shapes.hpp) local",
     }
+
+
+def test_template_arguments_of_a_base_are_not_bases():
+    """``class Items : std::vector<Item>`` inherits ``std::vector`` only (a CRTP
+    base names its own class as an argument: no self-inheritance)."""
+    source = (
+        b"struct Item {};\n"
+        b"class Items : public std::vector<Item> {};\n"
+        b"class Server : public Handler<Server>, private ns::Box<Item, Key> {};\n"
+    )
+    inherits = {
+        line
+        for line in reference_lines(extract_source("cpp", source, "b.hpp"))
+        if line.startswith("inherits")
+    }
+    assert inherits == {
+        "inherits Items -> std::vector @2",
+        "inherits Server -> Handler @3",
+        "inherits Server -> ns::Box @3",
+    }

@@ -371,3 +371,21 @@ def test_broken_receiver_names_no_type():
     source = b"package p\n\nfunc (Lock()\n\tdefer s.Unlock()\n\ts.items = append(s.items, it)\n}\n"
     facts = extract_source("go", source, "p/p.go")
     check_invariants(facts, source)
+
+
+def test_type_arguments_of_an_embedded_type_are_not_bases():
+    source = (
+        b"package p\n"
+        b"type Items struct {\n\tList[Item]\n\t*pkg.Box[Item, Key]\n}\n"
+        b"type Reader interface {\n\tSource[Item]\n}\n"
+    )
+    inherits = {
+        line
+        for line in reference_lines(extract_source("go", source, "p/a.go"))
+        if line.startswith("inherits")
+    }
+    assert inherits == {
+        "inherits p.Items -> List @3",
+        "inherits p.Items -> pkg.Box @4",
+        "inherits p.Reader -> Source @7",
+    }

@@ -184,7 +184,7 @@ EXPECTED_REFERENCES = {
         # the resolver must not bind it to what App inherits.
         ("calls", f"{A}.load", "sort", 30, 16, "Runnable", None, False, False),
         ("calls", f"{A}.total", "max", 38, 18, None, None, False, False),
-        ("calls", f"{A}.total", "shape.area", 38, 27, None, None, False, True),
+        ("calls", f"{A}.total", "Shape.area", 38, 27, None, None, False, False),
         ("returns", f"{A}.sorted", "List", 43, 22, None, None, False, False),
         ("calls", f"{A}.sorted", "List.sort", 44, 8, None, None, False, False),
         ("calls", f"{A}.sort", "sorted", 50, 12, None, None, False, False),
@@ -332,6 +332,8 @@ EXPECTED_RESOLVED = [
     ("calls", "com.acme.app.App.main", "App.load", 16, "com.acme.app.App.load", "local"),
     ("calls", "com.acme.app.App.main", "App.print", 17, "com.acme.app.App.print", "local"),
     ("calls", "com.acme.app.App.main", "App.total", 17, "com.acme.app.App.total", "local"),
+    # ... or a for-each variable (``for (Shape shape : shapes) shape.area()``)
+    ("calls", f"{A}.total", "Shape.area", 38, "com.acme.model.Shape.area", "import"),
     ("calls", f"{C}.Point.compareTo", "Point.x", 68, f"{C}.Point.x", "local"),
     ("calls", "com.acme.model.Shape.compareTo", "Shape.area", 16, "com.acme.model.Shape.area",
      "local"),

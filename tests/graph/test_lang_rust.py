@@ -481,3 +481,17 @@ def test_resolved_edges_of_the_fixture_crate():
         f"calls {p}::shoelace -> points.len @src/shapes/polygon.rs:16 => -",
         f"calls {u}::generic -> v.clone @src/util.rs:14 => -",
     }
+
+
+def test_generic_arguments_of_a_supertrait_are_not_bases():
+    source = b"pub trait Wrap: Conv<Item> + std::fmt::Debug + Into<Vec<Item>> {}\n"
+    inherits = {
+        line
+        for line in reference_lines(extract_source("rust", source, "src/lib.rs"))
+        if line.startswith("inherits")
+    }
+    assert inherits == {
+        "inherits crate::Wrap -> Conv @1",
+        "inherits crate::Wrap -> std::fmt::Debug @1",
+        "inherits crate::Wrap -> Into @1",
+    }

@@ -1033,9 +1033,10 @@ def test_calls_on_locals_of_known_type(workspace: Path) -> None:
 
 def test_java_calls_through_typed_locals(workspace: Path) -> None:
     """Java locals and parameters declare their class: ``repo.save()`` on a
-    ``Repo repo`` is ``Repo.save`` (also through a lambda, and ``var r = new
-    Repo()``); a type variable, an array, ``var`` of anything but ``new`` and a
-    for-each variable keep the call bound to a local, unresolved."""
+    ``Repo repo`` is ``Repo.save`` (also through a lambda, ``var r = new
+    Repo()``, a for-each variable, a resource and an ``instanceof`` pattern); a
+    type variable, an array, and ``var`` of anything but ``new`` keep the call
+    bound to a local, unresolved."""
     edges = project(
         workspace,
         {
@@ -1050,6 +1051,10 @@ def test_java_calls_through_typed_locals(workspace: Path) -> None:
                 '        var inferred = new Repo();\n        inferred.save("w");\n'
                 '        var unknown = repo.load();\n        unknown.save("v");\n'
                 '        for (Repo each : all) { each.save("e"); }\n'
+                '        for (var some : all) { some.save("f"); }\n'
+                "        try (Repo res = repo.load()) { res.load(); }\n"
+                "        Object o = repo;\n"
+                '        if (o instanceof Repo p) { p.save("p"); }\n'
                 "        Runnable r = () -> repo.load();\n    }\n}\n"
             ),
         },
@@ -1057,8 +1062,10 @@ def test_java_calls_through_typed_locals(workspace: Path) -> None:
     run = "app.Service.run"
     assert edges[(run, "Repo.save")] == ("app.Repo.save", "package", None, 1)
     assert edges[(run, "Repo.load")] == ("app.Repo.load", "package", None, 1)
-    for written in ("item.save", "arr.clone", "unknown.save", "each.save"):
+    for written in ("item.save", "arr.clone", "unknown.save", "some.save"):
         assert edges[(run, written)] == (None, None, None, 0), written
+    for written in ("each.save", "res.load", "p.save"):
+        assert (run, written) not in edges, f"{written}: recorded as Repo's member"
 
 
 def test_super_calls_bind_what_the_class_inherits(workspace: Path) -> None:

@@ -15,7 +15,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # 2: Java/C++ inherited calls, Rust inline modules, BOM; 3: C++ T& f(); 4: __all__,
 # C/C++ reparse without annotation macros, operators, hidden friends; Rust inline
 # pub use; super calls; calls through typed locals and attributes; import os.path;
-# 5: Python functions bound to lambdas
+# 5: Python functions bound to lambdas; no template/generic arguments as bases (C++,
+# Rust, Go); Java for-each, resource and instanceof locals typed
 ENGINE_VERSION = 5
 
 DDL = """

@@ -218,8 +218,14 @@ class CFamilyExtractor:
             return "private"
         return "public"
 
-    def type_names(self, node: Node | None, ctx: _Ctx) -> list[tuple[str, Node]]:
-        """Named types in a type (return type, base class); primitives left out."""
+    def type_names(
+        self, node: Node | None, ctx: _Ctx, arguments: bool = True
+    ) -> list[tuple[str, Node]]:
+        """Named types in a type (return type, base class); primitives left out.
+
+        ``arguments=False`` leaves template arguments out: ``class Items :
+        std::vector<Item>`` inherits ``std::vector``, not ``Item``.
+        """
         found: list[tuple[str, Node]] = []
         stack = [node] if node is not None else []
         while stack:
@@ -231,7 +237,10 @@ class CFamilyExtractor:
                     found.append((name, current))
             elif kind in ("qualified_identifier", "template_type"):
                 found.append((strip_template_args(self.b.text(current)), current))
-                stack.extend(self.template_arguments(current))
+                if arguments:
+                    stack.extend(self.template_arguments(current))
+            elif kind == "template_argument_list" and not arguments:
+                continue
             elif kind in (
                 "struct_specifier",
                 "union_specifier",
@@ -557,7 +566,7 @@ class CFamilyExtractor:
         )
         for base in node.named_children:
             if base.type == "base_class_clause":
-                for target, at in self.type_names(base, inner):
+                for target, at in self.type_names(base, inner, arguments=False):
                     self.b.add_reference("inherits", local_id, target, at)
         return self.members(body, inner)
 

@@ -196,8 +196,14 @@ class _GoExtractor:
         comments = leading_comments(node)
         return first_doc_line(self.b.text(comments[0])) if comments else ""
 
-    def type_names(self, node: Node | None, skip: frozenset[str]) -> list[tuple[str, Node]]:
-        """Named types inside a type expression (``*pkg.T``, ``[]T``, ``map[K]V``...)."""
+    def type_names(
+        self, node: Node | None, skip: frozenset[str], arguments: bool = True
+    ) -> list[tuple[str, Node]]:
+        """Named types inside a type expression (``*pkg.T``, ``[]T``, ``map[K]V``...).
+
+        ``arguments=False`` leaves type arguments out: embedding ``Base[Item]``
+        inherits ``Base``, not ``Item``.
+        """
         found: list[tuple[str, Node]] = []
         stack = [node] if node is not None else []
         while stack:
@@ -208,6 +214,8 @@ class _GoExtractor:
                     found.append((name, current))
             elif current.type == "qualified_type":
                 found.append((self.b.text(current), current))
+            elif current.type == "type_arguments" and not arguments:
+                continue
             else:
                 stack.extend(reversed(current.named_children))
         return found
@@ -400,7 +408,7 @@ class _GoExtractor:
             names = decl.children_by_field_name("name")
             kind = decl.child_by_field_name("type")
             if not names:  # embedded: struct { Base } / struct { *pkg.Base }
-                for target, at in self.type_names(kind, ctx.type_params):
+                for target, at in self.type_names(kind, ctx.type_params, arguments=False):
                     self.b.add_reference("inherits", ctx.owner, target, at)
                 continue
             tag = decl.child_by_field_name("tag")
@@ -446,7 +454,7 @@ class _GoExtractor:
                 self.returns(local_id, elem.child_by_field_name("result"), ctx.type_params)
             elif elem.type == "type_elem" and len(elem.named_children) == 1:
                 # `io.Reader` embeds; a union `~int | ~string` is a constraint, not a base.
-                for target, at in self.type_names(elem, ctx.type_params):
+                for target, at in self.type_names(elem, ctx.type_params, arguments=False):
                     self.b.add_reference("inherits", ctx.owner, target, at)
 
     def value_declaration(self, node: Node, ctx: _Ctx) -> Any:

@@ -30,7 +30,8 @@ Decisions (tests pin each of them):
   binds such a call to a member the enclosing classes inherit; so does a
   ``super.m()`` there. ``super.m()`` elsewhere binds the ``m`` the class
   inherits (``LanguageSpec.super_heads``). A call through a local or parameter
-  of a declared class (``Repo repo``, ``var r = new Repo()``) is recorded as a
+  of a declared class (``Repo repo``, ``var r = new Repo()``, ``for (Repo r : rs)``,
+  ``try (Repo r = ...)``, ``o instanceof Repo r``) is recorded as a
   call of that class's member (``Repo.save``; see ``_treekit.ScopedFacts.bind``).
   Calls on
   computed receivers (``a().b()``) and anonymous-class instantiations are skipped. ``imports``: target as written
@@ -531,10 +532,17 @@ class _Extractor:
             self.b.bind((text(declarator.child_by_field_name("name")),), type_name=kind)
 
     def on_named_binding(self, node: tree_sitter.Node) -> None:
-        """Catch parameters, for-each variables, resources, ``instanceof`` patterns."""
+        """Catch parameters, for-each variables, resources, ``instanceof`` patterns;
+        the last three typed like other locals (``for (Circle c : cs)``,
+        ``try (Res r = ...)``, ``o instanceof Repo r``; ``var`` and arrays not)."""
         name = node.child_by_field_name("name")
-        if name is not None and name.type == "identifier":
-            self.b.bind((text(name),))
+        if name is None or name.type != "identifier":
+            return
+        declared = None
+        if node.child_by_field_name("dimensions") is None:
+            kind = node.child_by_field_name("type") or node.child_by_field_name("right")
+            declared = self._local_type(kind)
+        self.b.bind((text(name),), type_name=declared)
 
 
 _HANDLERS = {

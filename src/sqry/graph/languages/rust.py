@@ -195,8 +195,14 @@ class _RustExtractor:
                 names.add(self.b.text(name))
         return frozenset(names)
 
-    def type_names(self, node: Node | None, ctx: _Ctx) -> list[tuple[str, Node]]:
-        """Named types in a type expression; primitives and type parameters left out."""
+    def type_names(
+        self, node: Node | None, ctx: _Ctx, arguments: bool = True
+    ) -> list[tuple[str, Node]]:
+        """Named types in a type expression; primitives and type parameters left out.
+
+        ``arguments=False`` leaves generic arguments out: ``trait Wrap:
+        Conv<Item>`` inherits ``Conv``, not ``Item``.
+        """
         found: list[tuple[str, Node]] = []
         stack = [node] if node is not None else []
         while stack:
@@ -210,6 +216,8 @@ class _RustExtractor:
                     found.append((name, current))
             elif kind == "scoped_type_identifier":
                 found.append((self.rooted(strip_generics(self.b.text(current)), ctx), current))
+            elif kind == "type_arguments" and not arguments:
+                continue
             elif kind == "type_binding":  # Iterator<Item = T>: the binding's name is no type
                 bound = current.child_by_field_name("type")
                 if bound is not None:
@@ -322,7 +330,7 @@ class _RustExtractor:
         )
         if node.type == "trait_item":
             bounds = node.child_by_field_name("bounds")
-            for target, at in self.type_names(bounds, inner):
+            for target, at in self.type_names(bounds, inner, arguments=False):
                 self.b.add_reference("inherits", local_id, target, at)
             inner = replace(inner, container="trait", member_visibility=vis)
             return [(body, inner)] if body is not None else None
