@@ -363,7 +363,36 @@ impl std::fmt::Debug for Circle {
 """
     facts = extract_source("rust", source, "src/debug.rs")
     assert not [r for r in facts.references if r.kind == "implements"]
-    assert "method crate::debug::Circle::fmt @3 public in crate::debug" in symbol_lines(facts)
+    # named where the use says the type is: the resolver finds it as Circle's member
+    assert "method crate::shapes::Circle::fmt @3 public in crate::debug" in symbol_lines(facts)
+
+
+def test_impl_of_a_type_a_use_binds_names_its_methods_where_the_type_is():
+    source = b"""use crate::model::{User, Greeter as G};
+use super::geo::Point as P;
+use self::local::Thing;
+impl User { pub fn new() -> Self { User {} } }
+impl G for P { fn greet(&self) {} }
+impl Thing { fn make() {} }
+impl Here { fn here() {} }
+struct Here;
+mod m {
+    use crate::model::User;
+    struct User;
+    impl User { fn shadowed() {} }
+}
+impl super::Far { fn far() {} }
+"""
+    facts = extract_source("rust", source, "src/app/ext.rs")
+    methods = {line for line in symbol_lines(facts) if line.startswith("method")}
+    assert methods == {
+        "method crate::model::User::new @4 public static in crate::app::ext",
+        "method crate::app::geo::Point::greet @5 public in crate::app::ext",
+        "method crate::app::ext::local::Thing::make @6 private static in crate::app::ext",
+        "method crate::app::ext::Here::here @7 private static in crate::app::ext::Here",
+        "method crate::app::ext::m::User::shadowed @12 private static in crate::app::ext::m::User",
+        "method crate::app::Far::far @14 private static in crate::app::ext",
+    }
 
 
 def test_visibility_forms():

@@ -1285,3 +1285,40 @@ def test_star_reexport_edits_rebind_importers(workspace: Path, snapshot, fresh_s
         assert_same_as_fresh(workspace, snapshot, fresh_snapshot, f"{step} the star import")
         calls = {e[3]: e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
         assert calls["app.run"] == ("lib.impl.alpha" if step == "add" else None)
+
+
+def test_rust_impl_in_another_file_than_its_type_is_found_through_the_type(
+    workspace: Path,
+) -> None:
+    """``use crate::model::User; impl User { ... }`` in ``ext.rs``: its methods are
+    ``User``'s, so ``User::new()`` elsewhere and ``self.greet()`` inside bind."""
+    edges = project(
+        workspace,
+        {
+            "Cargo.toml": '[package]\nname = "x"\n',
+            "src/lib.rs": "pub mod model;\npub mod ext;\npub mod api;\n",
+            "src/model.rs": (
+                "pub struct User { pub name: String }\n"
+                "pub trait Greeter { fn greet(&self) -> String; }\n"
+            ),
+            "src/ext.rs": (
+                "use crate::model::{User, Greeter};\n"
+                "impl User {\n    pub fn new() -> Self { User { name: String::new() } }\n"
+                "    pub fn shout(&self) -> String { self.greet() }\n}\n"
+                "impl Greeter for User {\n    fn greet(&self) -> String { String::new() }\n}\n"
+            ),
+            "src/api.rs": "use crate::model::User;\npub fn make() { User::new(); }\n",
+        },
+    )
+    assert edges[("crate::api::make", "User::new")] == (
+        "crate::model::User::new",
+        "import",
+        None,
+        1,
+    )
+    assert edges[("crate::model::User::shout", "greet")] == (
+        "crate::model::User::greet",
+        "self",
+        None,
+        1,
+    )

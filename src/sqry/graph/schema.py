@@ -16,7 +16,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # C/C++ reparse without annotation macros, operators, hidden friends; Rust inline
 # pub use; super calls; calls through typed locals and attributes; import os.path;
 # 5: Python functions bound to lambdas; no template/generic arguments as bases (C++,
-# Rust, Go); Java for-each, resource and instanceof locals typed
+# Rust, Go); Java for-each, resource and instanceof locals typed; Rust impl of a
+# used type
 ENGINE_VERSION = 5
 
 DDL = """

@@ -236,11 +236,56 @@ class _RustExtractor:
             node = node.child_by_field_name("type")
         return strip_generics(self.b.text(node)) if node is not None else ""
 
-    def self_type_qname(self, type_path: str, ctx: _Ctx) -> str:
-        """Where methods of ``impl type_path`` are named: the type in this module."""
-        if type_path.startswith("crate::"):
+    def self_type_qname(self, type_path: str, ctx: _Ctx, impl: Node) -> str:
+        """Where methods of ``impl type_path`` are named: where the type is.
+
+        ``crate::a::T`` and ``self::``/``super::`` paths name it; a first segment
+        a ``use`` beside the ``impl`` binds to a path in this crate stands for
+        that path (``use crate::model::User; impl User`` names the methods
+        ``crate::model::User::new``: the resolver finds them as ``User``'s
+        members), unless this module defines a type or module of that name;
+        else the type is taken to be in this module (``impl T``, ``impl a::T``
+        → ``<module>::T``).
+        """
+        segments = type_path.split(SEP)
+        if segments[0] == "crate":
             return type_path
-        return f"{ctx.module}{SEP}{type_path.split(SEP)[-1]}"
+        if segments[0] in ("self", "super"):
+            return SEP.join(self.absolute_in(segments, ctx.module))
+        siblings = impl.parent.named_children if impl.parent is not None else []
+        if not any(_defines(item, segments[0], self.b) for item in siblings):
+            for item in siblings:
+                if item.type == "use_declaration":
+                    bound = self.use_binding(item, segments[0], ctx)
+                    if bound is not None:
+                        return SEP.join(bound + segments[1:])
+        return f"{ctx.module}{SEP}{segments[-1]}"
+
+    def use_binding(self, node: Node, name: str, ctx: _Ctx) -> list[str] | None:
+        """The absolute path (in this crate) the ``use`` ``node`` binds ``name`` to."""
+        found: list[list[str]] = []
+        argument = node.child_by_field_name("argument")
+        stack = [(argument, [])] if argument is not None else []
+        while stack:
+            tree, prefix = stack.pop()
+            kind = tree.type
+            if kind == "use_as_clause":
+                path, alias = tree.child_by_field_name("path"), tree.child_by_field_name("alias")
+                if path is not None and alias is not None and self.b.text(alias) == name:
+                    found.append(prefix + self.segments(path))
+            elif kind in ("scoped_use_list", "use_list"):
+                path = tree.child_by_field_name("path") if kind == "scoped_use_list" else None
+                inner = prefix + (self.segments(path) if path is not None else [])
+                items = tree.child_by_field_name("list") if kind == "scoped_use_list" else tree
+                stack.extend((item, inner) for item in (items.named_children if items else []))
+            elif kind != "use_wildcard":
+                segments = prefix + self.segments(tree)
+                if segments and segments[-1] == name:
+                    found.append(segments)
+        for segments in found:
+            if segments[0] in ("crate", "self", "super"):
+                return self.absolute_in(segments, ctx.module)
+        return None
 
     # -- items ---------------------------------------------------------------
 
@@ -389,7 +434,7 @@ class _RustExtractor:
         if body is None or not all(part.isidentifier() for part in type_path.split(SEP)):
             return ctx  # no type we can name (`impl<T> X for (A, B)`, or a syntax error)
         tparams = ctx.type_params | self.type_params(node.child_by_field_name("type_parameters"))
-        self_qname = self.self_type_qname(type_path, ctx)
+        self_qname = self.self_type_qname(type_path, ctx, node)
         trait = node.child_by_field_name("trait")
         if trait is not None:
             trait_path = self.rooted(self.path_name(trait), ctx)
@@ -551,9 +596,16 @@ class _RustExtractor:
 
     def absolute(self, segments: list[str], ctx: _Ctx) -> list[str]:
         """Inside an inline module, rewrite ``self``/``super`` against that module."""
-        if ctx.module == self.file_module or segments[0] not in ("self", "super"):
+        if ctx.module == self.file_module:
             return segments
-        base = ctx.module.split(SEP)
+        return self.absolute_in(segments, ctx.module)
+
+    @staticmethod
+    def absolute_in(segments: list[str], module: str) -> list[str]:
+        """``segments`` with a leading ``self``/``super`` rewritten against ``module``."""
+        if segments[0] not in ("self", "super"):
+            return segments
+        base = module.split(SEP)
         rest = segments
         while rest and rest[0] == "super" and len(base) > 1:
             base, rest = base[:-1], rest[1:]
@@ -744,6 +796,15 @@ _TYPE_ITEM_KINDS = {
     "trait_item": "trait",
     "type_item": "type",
 }
+
+
+def _defines(item: Node, name: str, b: FactsBuilder) -> bool:
+    """Whether the item ``item`` defines a type or module named ``name``."""
+    if item.type not in _TYPE_ITEM_KINDS and item.type != "mod_item":
+        return False
+    found = item.child_by_field_name("name")
+    return found is not None and b.text(found) == name
+
 
 _HANDLERS = {
     "function_item": _RustExtractor.function,
