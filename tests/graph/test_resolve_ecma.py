@@ -544,3 +544,65 @@ def test_calls_through_typed_locals(workspace: Path) -> None:
         ("src/plain.go", "b.save", 6),
     ):
         assert found[(source, written, line)] == (None, None), written
+
+
+@pytest.mark.timeout(120)
+def test_a_named_import_takes_only_what_the_module_exports_under_that_name(
+    workspace: Path,
+) -> None:
+    """An ES module's unexported function, or one exported only as ``default`` or
+    under another name, is not importable by its own name — directly or through
+    ``export *``; what it exports under a name is (``export { g }``, ``export
+    { g as h }``, ``export default``)."""
+    index(
+        workspace,
+        {
+            "a.ts": (
+                "function secret() { return 1; }\n"
+                "export function pub() { return secret(); }\n"
+                "export default function d() {}\n"
+                "function g() {}\n"
+                "export { g as h };\n"
+                "function k() {}\n"
+                "export { k };\n"
+            ),
+            "index.ts": 'export * from "./a";\n',
+            "b.ts": (
+                'import { secret, d, g, h, k, pub } from "./a";\n'
+                'import dflt from "./a";\n'
+                'import { secret as s2, pub as p2 } from "./index";\n'
+                "export function use() {\n"
+                "  secret();\n  d();\n  g();\n  h();\n  k();\n  pub();\n  dflt();\n"
+                "  s2();\n  p2();\n}\n"
+            ),
+        },
+    )
+    found = {key: value for key, value in calls(workspace).items() if key[0] == "b.use"}
+    assert found == {
+        ("b.use", "secret", 5): (None, None),
+        ("b.use", "d", 6): (None, None),
+        ("b.use", "g", 7): (None, None),
+        ("b.use", "h", 8): ("a.g", "import"),
+        ("b.use", "k", 9): ("a.k", "import"),
+        ("b.use", "pub", 10): ("a.pub", "import"),
+        ("b.use", "dflt", 11): ("a.d", "import"),
+        ("b.use", "s2", 12): (None, None),
+        ("b.use", "p2", 13): ("a.pub", "import"),
+    }
+
+
+@pytest.mark.timeout(120)
+def test_exporting_a_function_later_binds_its_named_imports(
+    workspace: Path, snapshot, fresh_snapshot
+) -> None:
+    """What a module exports changes with no definition changing: the consumers
+    rebind (the incremental index equals a fresh build at every step)."""
+    consumer = 'import { f } from "./m";\nexport const run = () => f();\n'
+    steps: list[tuple[dict[str, str | None], Outcome]] = [
+        ({"m.ts": "function f() {}\nexport const x = 1;\n", "app.ts": consumer}, (None, None)),
+        ({"m.ts": "function f() {}\nexport { f };\n"}, ("m.f", "import")),
+        ({"m.ts": "function f() {}\nexport { f as g };\n"}, (None, None)),
+        ({"m.ts": "export default function f() {}\n"}, (None, None)),
+        ({"m.ts": "export function f() {}\n"}, ("m.f", "import")),
+    ]
+    run_steps(workspace, steps, snapshot, fresh_snapshot)

@@ -100,5 +100,6 @@ class FileFacts:
     error: str | None = None  # recorded per file; never fails the build
     # The names a ``*`` import of this file's module takes, when the file lists
     # them (Python's literal ``__all__``); None: the language's rule decides
-    # (``LanguageSpec.star_exports``).
+    # (``LanguageSpec.star_exports``). For JS/TS, what an ES module exports under
+    # its own name (``LanguageSpec.exports_listed``).
     star_names: tuple[str, ...] | None = None

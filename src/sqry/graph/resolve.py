@@ -743,8 +743,11 @@ class Resolver:
         exclude: frozenset[str] = NOTHING,
         searched: dict[str, Sym | None | object] | None = None,
         near: int | None = None,
+        own: bool = False,
     ) -> Sym | None:
-        """``module.name``. ``searched``: per module this lookup already reached
+        """``module.name``. ``own``: asked from inside the module (its own export
+        rows: ``export default d`` names its unexported ``d``), so what it does not
+        export counts too. ``searched``: per module this lookup already reached
         through ``*`` imports, its answer (or :data:`_SEARCHING` while it is being
         searched: a cycle answers None there). Each module is searched once — else
         barrels that ``export *`` from each other make the search exponential —
@@ -770,7 +773,8 @@ class Resolver:
                 return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
         found: list[Sym] = []
         for mod in mods:
-            found.extend(table.children(mod.id, name))
+            if own or self._exports(mod, name):
+                found.extend(table.children(mod.id, name))
         picked = self._pick(found, "import", exclude)
         if isinstance(picked, Sym):
             return picked
@@ -817,6 +821,17 @@ class Resolver:
                     return None
                 through_star = through_star or sym
         return through_star
+
+    def _exports(self, mod: Sym, name: str) -> bool:
+        """Whether the module ``mod`` lets others import its own ``name``
+        (``LanguageSpec.exports_listed``: an ES module's unexported function,
+        or one exported only as ``default``, is not importable by its name)."""
+        if mod.parent_id is not None:
+            return True
+        info, spec = self._file_spec(mod.file_id)
+        if spec is None or not spec.exports_listed or info.star_names is None:
+            return True
+        return name in info.star_names
 
     def _class_member(
         self,
@@ -1011,7 +1026,14 @@ class Resolver:
         head_exclude = NOT_CONTAINERS if rest else exclude
         if self.table.modules(module):
             sym = self._module_member(
-                module, first, use_bases, sep, depth, head_exclude, near=file_id
+                module,
+                first,
+                use_bases,
+                sep,
+                depth,
+                head_exclude,
+                near=file_id,
+                own=module == info.module,
             )
         else:
             scope = self._scope(module, sep, info.language)

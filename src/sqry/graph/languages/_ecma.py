@@ -50,9 +50,11 @@ Decisions, stated once here (tests pin each of them):
   looks through ``export *`` too (:func:`star_exports`: all but ``default``;
   a name two of them give differently is exported by neither). All these
   export-only imports are flagged ``reexport`` (``model.Reference``): they bind
-  nothing in the re-exporting file itself. Known gap, in the resolver (a test
-  pins it as an expected failure): a module's own unexported definition wins
-  over a re-export of the same name. ``inherits``: class ``extends`` and interface ``extends`` (an
+  nothing in the re-exporting file itself. A re-export wins over a private
+  namesake. What an ES module exports under its own name is listed in
+  ``FileFacts.star_names`` (``LanguageSpec.exports_listed``): a named import
+  takes nothing else (no unexported function, no ``export default function
+  d`` as ``d``). ``inherits``: class ``extends`` and interface ``extends`` (an
   interface extending an interface inherits it); ``implements``: TS class
   ``implements``. ``returns``: the
   declared return type's named type (generic arguments and array suffixes
@@ -338,13 +340,16 @@ _PATTERN_FIELDS = {
 }
 
 
-def _prescan(root: tree_sitter.Node) -> tuple[bool, set[str]]:
-    """Whether the file is an ES module, and the names ``export {a, b}`` exports.
+def _prescan(root: tree_sitter.Node) -> tuple[bool, set[str], set[str]]:
+    """Whether the file is an ES module, the local names ``export {a, b as c}``
+    and ``export default a`` export, and those of them exported under their own
+    name (``a``, not ``b``).
 
     Only the program's direct children are read: exports are top-level syntax.
     """
     is_module = False
     exported: set[str] = set()
+    own_name: set[str] = set()
     for child in root.named_children:
         if child.type == "import_statement":
             is_module = True
@@ -359,9 +364,13 @@ def _prescan(root: tree_sitter.Node) -> tuple[bool, set[str]]:
                 if clause.type == "export_clause":
                     for spec in clause.named_children:
                         name = spec.child_by_field_name("name")
-                        if name is not None:
-                            exported.add(text(name))
-    return is_module, exported
+                        if name is None:
+                            continue
+                        exported.add(text(name))
+                        alias = spec.child_by_field_name("alias")
+                        if alias is None or _export_name(alias) == _export_name(name):
+                            own_name.add(_export_name(name))
+    return is_module, exported, own_name
 
 
 # -- the extractor --------------------------------------------------------------
@@ -380,7 +389,9 @@ class _Extractor:
         # The module symbol is named by its whole path: a file stem would collide
         # with the component or class it exports (``Button.tsx`` → ``Button``).
         self.b = ScopedFacts(self.root, source, path, language, module, module)
-        self.is_module, self.exported = _prescan(self.root)
+        self.is_module, self.exported, self.own_name = _prescan(self.root)
+        # top-level names ``export function f`` (not ``export default``) exports
+        self.declared_exports: set[str] = set()
         self.consumed: set[int] = set()  # require() calls already recorded as imports
         self.typed = language == "typescript"
         self.class_nodes: set[int] = set()  # nodes that own a class symbol
@@ -395,7 +406,33 @@ class _Extractor:
             if kind in _FUNCTION_LIKE:
                 self.b.open_bindings(node)
             handlers[kind](self, node)
-        return self.b.finish()
+        facts = self.b.finish()
+        if self.is_module:
+            facts.star_names = self._importable(facts)
+        return facts
+
+    def _importable(self, facts: FileFacts) -> tuple[str, ...]:
+        """What another module may import from this ES module by name (kept in
+        ``FileFacts.star_names``; ``LanguageSpec.exports_listed``): its exported
+        top-level definitions, less those exported only under another name
+        (``export default function d``, ``export {g as h}``: ``d`` and ``g``
+        are not importable as such; ``default`` and ``h`` are found through
+        the export's own import row)."""
+        renamed = {
+            ref.member
+            for ref in facts.references
+            if ref.reexport and ref.alias is not None and ref.member != ref.alias
+        }
+        renamed -= self.own_name | self.declared_exports
+        return tuple(
+            sorted(
+                {
+                    sym.name
+                    for sym in facts.symbols
+                    if sym.parent == 0 and sym.visibility == "public" and sym.name not in renamed
+                }
+            )
+        )
 
     # -- declaration context --------------------------------------------------
 
@@ -424,8 +461,12 @@ class _Extractor:
 
     def _decl_visibility(self, node: tree_sitter.Node, name: str) -> str:
         """Visibility of a module/namespace-level declaration (see module doc)."""
-        _, exported = self._outer(node)
+        outer, exported = self._outer(node)
         if exported:
+            if outer.type == "export_statement" and not any(
+                child.type == "default" for child in outer.children
+            ):
+                self.declared_exports.add(name)
             return "public"
         context = self._decl_context(node)
         if context == "top":

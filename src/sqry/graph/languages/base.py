@@ -87,6 +87,11 @@ class LanguageSpec:
     ``super_heads`` are first segments that name the enclosing class's bases
     (Python ``super()``, Java and JS/TS ``super``): ``super().m()`` binds the ``m``
     the class inherits, never its own. Empty (the default): the language has none.
+    ``exports_listed``: another module imports a module's own definitions by
+    name only when its file lists them in ``FileFacts.star_names`` (JS/TS: an
+    ES module's exports under their own names; a file that lists none, a
+    script, exports everything). False (the default): every top-level
+    definition is importable (Python's ``from m import _x`` works).
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -111,6 +116,7 @@ class LanguageSpec:
     star_exports: Callable[[str, frozenset[str] | None], bool] | None = None
     rooted_heads: frozenset[str] = frozenset()
     super_heads: frozenset[str] = frozenset()
+    exports_listed: bool = False
     config_files: tuple[str, ...] = ()
 
 

@@ -57,6 +57,7 @@ LANGUAGE = LanguageSpec(
     is_identifier=_ecma.is_identifier,
     package_of=None,  # a module sees only what it defines or imports
     star_exports=_ecma.star_exports,
+    exports_listed=True,  # an ES module exports only what it says
     shebangs=("ts-node", "tsx"),
     grammar_for=grammar_for,
 )
