@@ -461,6 +461,39 @@ def test_rust_pub_use_in_an_inline_module_is_its_reexport(workspace: Path) -> No
     assert edges[("crate::user::go", "crate::prelude::hidden")][0] is None
 
 
+def test_rust_glob_use_takes_the_modules_reexports(workspace: Path) -> None:
+    """``use crate::prelude::*`` takes what the prelude defines and what it
+    re-exports (``pub use``, also ``pub use x::*``), for inline and file modules;
+    a ``use`` of the file around an inline module is not the inline module's."""
+    edges = project(
+        workspace,
+        {
+            "src/lib.rs": (
+                "pub mod util;\npub mod rect;\npub mod extra;\npub mod b;\npub mod user;\n"
+                "use crate::util::hidden;\n"
+                "pub mod prelude {\n    pub use crate::util::double;\n"
+                "    pub use crate::extra::*;\n    pub fn own() {}\n}\n"
+            ),
+            "src/util.rs": "pub fn double() {}\npub fn hidden() {}\n",
+            "src/rect.rs": "pub fn double() {}\n",
+            "src/extra.rs": "pub fn more() {}\n",
+            "src/b.rs": "pub use crate::util::double as twin;\n",
+            "src/user.rs": (
+                "use crate::prelude::*;\nuse crate::b::*;\n"
+                "pub fn run() {\n    double();\n    own();\n    more();\n"
+                "    twin();\n    hidden();\n}\n"
+            ),
+        },
+    )
+    run = "crate::user::run"
+    double = ("crate::util::double", "import", None, 1)
+    assert edges[(run, "double")] == double
+    assert edges[(run, "twin")] == double
+    assert edges[(run, "own")] == ("crate::prelude::own", "import", None, 1)
+    assert edges[(run, "more")] == ("crate::extra::more", "import", None, 1)
+    assert edges[(run, "hidden")][:2] == ("crate::util::hidden", "unique")
+
+
 def test_rust_rooted_paths_and_uses_stay_in_their_crate(workspace: Path) -> None:
     """Both crates of a workspace name their modules ``crate::util``: a
     ``super::``/``crate::`` path or ``use`` written in ``b`` binds ``b``'s, never

@@ -800,9 +800,10 @@ class Resolver:
         for mod in mods:
             spec = self._file_spec(mod.file_id)[1]
             if spec is None or spec.star_exports is None:
-                continue  # (Rust, the only language with inline modules, has none)
+                continue
+            inline = mod.parent_id is not None  # (Rust) its own are the ``use``s in its body
             for row in table.imports(mod.file_id):
-                if row.member != "*":
+                if row.member != "*" or (inline and row.source != mod.id):
                     continue
                 source = table.module_of(mod.file_id, spec, row.target)
                 if source is None or not table.star_exports(spec, source, name):

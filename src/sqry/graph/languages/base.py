@@ -75,10 +75,10 @@ class LanguageSpec:
     (``FileFacts.star_names``: Python's ``__all__``), None when it lists none —
     both into the importing file and, re-exported, into its module (Python's
     ``from .impl import *`` in a package ``__init__``: ``__all__`` or else the
-    public names; JS/TS ``export * from "./impl"``: all but ``default``).
+    public names; JS/TS ``export * from "./impl"``: all but ``default``; Rust
+    ``use m::*``: everything, ``m``'s ``pub use`` re-exports included).
     ``None`` (the default): a ``*`` import binds every name the module defines
-    but re-exports nothing (Java on-demand imports, Go dot-imports, Rust
-    ``use m::*``).
+    but re-exports nothing (Java on-demand imports, Go dot-imports).
     ``rooted_heads`` are first segments that make a reference path start at a
     module the file fixes rather than at a name in scope (Rust ``crate::a::f``,
     ``super::f``, ``self::f``): the resolver makes such a path absolute with

@@ -842,6 +842,12 @@ def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> Fi
     return b.finish(TYPE_KINDS, root)
 
 
+def star_exports(name: str, declared: frozenset[str] | None) -> bool:
+    """What ``use m::*`` takes from ``m``: every name, its ``pub use`` re-exports
+    included (``use crate::prelude::*``), the way preludes are used."""
+    return True
+
+
 LANGUAGE = LanguageSpec(
     name="rust",
     extensions=(".rs",),
@@ -854,4 +860,5 @@ LANGUAGE = LanguageSpec(
     members_in_scope=False,  # a bare f() in a method never means self.f()
     rooted_heads=frozenset({"crate", "super", "self"}),
     package_of=None,  # a module is one file: another file's names need a `use`
+    star_exports=star_exports,
 )
