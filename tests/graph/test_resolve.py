@@ -494,6 +494,31 @@ def test_rust_glob_use_takes_the_modules_reexports(workspace: Path) -> None:
     assert edges[(run, "hidden")][:2] == ("crate::util::hidden", "unique")
 
 
+def test_cpp_out_of_class_member_of_a_nested_class_sees_the_enclosing_class(
+    workspace: Path,
+) -> None:
+    """``int Outer::In::port() const { ... }`` in a ``.cpp``: its body sees
+    ``In``'s members, then ``Outer``'s, as the class body itself would."""
+    edges = project(
+        workspace,
+        {
+            "a.hpp": (
+                "namespace ns {\nstruct Outer {\n"
+                "    struct In { static In mk(); int port() const; static int base() { return 1; } };\n"
+                "    static int top() { return 2; }\n};\n}\n"
+            ),
+            "a.cpp": (
+                '#include "a.hpp"\nnamespace ns {\n'
+                "Outer::In Outer::In::mk() { return In(); }\n"
+                "int Outer::In::port() const { return base() + top(); }\n}\n"
+            ),
+        },
+    )
+    assert edges[("ns::Outer::In::mk", "In")] == ("ns::Outer::In", "local", None, 1)
+    assert edges[("ns::Outer::In::port", "base")] == ("ns::Outer::In::base", "local", None, 1)
+    assert edges[("ns::Outer::In::port", "top")] == ("ns::Outer::top", "local", None, 1)
+
+
 def test_rust_rooted_paths_and_uses_stay_in_their_crate(workspace: Path) -> None:
     """Both crates of a workspace name their modules ``crate::util``: a
     ``super::``/``crate::`` path or ``use`` written in ``b`` binds ``b``'s, never

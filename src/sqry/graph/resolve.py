@@ -1094,7 +1094,7 @@ class Resolver:
             adopted = True
             owner = self.owner_class(sym, sep)
             if owner is not None:
-                scopes = (sym, owner)
+                scopes = (sym, owner, *self._enclosing_classes(owner))
                 self_class = owner
                 foreign = foreign or owner.file_id != sym.file_id
         found = Chain(
@@ -1102,6 +1102,17 @@ class Resolver:
         )
         self._chains[source_id] = found
         return found
+
+    def _enclosing_classes(self, cls: Sym) -> tuple[Sym, ...]:
+        """The classes around ``cls``, innermost first (C++ ``Outer`` of
+        ``Outer::In``): a member of ``In`` defined out of class, maybe in another
+        file, sees their members as the class body itself would."""
+        found: list[Sym] = []
+        parent = self.table.by_id(cls.parent_id) if cls.parent_id is not None else None
+        while parent is not None and parent.kind in CLASS_KINDS:
+            found.append(parent)
+            parent = self.table.by_id(parent.parent_id) if parent.parent_id is not None else None
+        return tuple(found)
 
     # -- rules
 

@@ -17,7 +17,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # pub use; super calls; calls through typed locals and attributes; import os.path;
 # 5: Python functions bound to lambdas; no template/generic arguments as bases (C++,
 # Rust, Go); Java for-each, resource and instanceof locals typed; Rust impl of a
-# used type; ES named imports take only exports; Rust globs take pub uses
+# used type; ES named imports take only exports; Rust globs take pub uses; C++
+# out-of-class members see the classes around theirs
 ENGINE_VERSION = 5
 
 DDL = """
