@@ -604,6 +604,9 @@ def test_external_star_import_stops_guessing(workspace: Path) -> None:
 
 
 def test_redefinitions_with_one_qualified_name_are_one_candidate(workspace: Path) -> None:
+    """Two ``def where`` of one module are one candidate; in Python the later
+    one binds (``LanguageSpec.later_definition_wins``): a later ``def``
+    replaces an earlier one, and an ``@overload`` stub's implementation is last."""
     edges = project(
         workspace,
         {
@@ -615,12 +618,41 @@ def test_redefinitions_with_one_qualified_name_are_one_candidate(workspace: Path
         },
     )
     conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    first_line = conn.execute(
+    bound_line = conn.execute(
         "SELECT t.start_line FROM edges e JOIN symbols t ON t.id = e.target_id "
         "WHERE e.target_text = 'where' AND e.kind = 'calls'"
     ).fetchone()
     assert edges[("main.run", "where")] == ("compat.where", "import", None, 1)
-    assert first_line == (4,)
+    assert bound_line == (7,)
+
+
+def test_a_name_imports_bind_to_different_modules_is_ambiguous(workspace: Path) -> None:
+    """``os.py`` binds ``path`` to ``posixpath`` or ``ntpath`` by platform: a
+    reference through it (in ``os.py``, or ``os.path.join`` elsewhere) binds
+    neither; two imports binding one module (``import a as m`` twice, written
+    otherwise) still bind it."""
+    edges = project(
+        workspace,
+        {
+            "posixpath.py": "def join(a, b):\n    return a\n",
+            "ntpath.py": "def join(a, b):\n    return b\n",
+            "osx.py": (
+                "import sys\n\nif sys.platform == 'win32':\n    import ntpath as path\n"
+                "else:\n    import posixpath as path\n\n"
+                "def here():\n    return path.join('a', 'b')\n"
+            ),
+            "pkg/__init__.py": "",
+            "pkg/tool.py": "def join(a, b):\n    return a\n",
+            "pkg/same.py": (
+                "try:\n    import pkg.tool as pp\nexcept ImportError:\n"
+                "    from . import tool as pp\n\ndef there():\n    return pp.join('a', 'b')\n"
+            ),
+            "user.py": "import osx\n\ndef run():\n    return osx.path.join('x', 'y')\n",
+        },
+    )
+    assert edges[("osx.here", "path.join")] == (None, None, "import", 2)
+    assert edges[("user.run", "osx.path.join")][0] is None
+    assert edges[("pkg.same.there", "pp.join")] == ("pkg.tool.join", "import", None, 1)
 
 
 def test_chains_through_modules_classes_and_bases(workspace: Path) -> None:

@@ -188,6 +188,10 @@ class FileImports(NamedTuple):
     """One file's imports, digested for the ``import`` rule."""
 
     aliases: dict[str, ImportRow]  # local name -> the (last) import binding it
+    # local names several differently written imports bind (``import posixpath
+    # as path`` and, elsewhere in the file, ``import ntpath as path``) -> those
+    # imports: where they bind different symbols, a reference is ambiguous
+    rebound: dict[str, tuple[ImportRow, ...]]
     usable: frozenset[str]  # module names a whole-module import makes usable, with prefixes
     stars: tuple[str | None, ...]  # modules imported with ``*`` (None: cannot be known)
     opened: tuple[str, ...]  # namespaces imported whole (``using namespace ns;``)
@@ -556,6 +560,7 @@ class SymbolTable:
         info = self._files[file_id]
         sep = spec.separator
         aliases: dict[str, ImportRow] = {}
+        bound: dict[str, dict[tuple[str, str | None], ImportRow]] = {}
         usable: set[str] = set()
         stars: list[str | None] = []
         opened: list[str] = []
@@ -569,6 +574,7 @@ class SymbolTable:
                 stars.append(self.module_of(file_id, spec, row.target))
             elif row.alias is not None:
                 aliases[row.alias] = row
+                bound.setdefault(row.alias, {})[row.target, row.member] = row
             elif row.member is None:
                 module = self.module_of(file_id, spec, row.target)
                 parts = module.split(sep) if module and spec.imports_qualify else []
@@ -579,7 +585,10 @@ class SymbolTable:
                     and self.namespaces(module, sep, info.language)
                 ):
                     opened.append(module)
-        found = FileImports(aliases, frozenset(usable), tuple(stars), tuple(opened), exports)
+        rebound = {alias: tuple(rows.values()) for alias, rows in bound.items() if len(rows) > 1}
+        found = FileImports(
+            aliases, rebound, frozenset(usable), tuple(stars), tuple(opened), exports
+        )
         self._digested[file_id] = found
         return found
 
@@ -651,7 +660,15 @@ class Resolver:
     # -- candidates
 
     def _order(self, sym: Sym) -> tuple[str, int, int]:
-        return (self.table.file(sym.file_id).path, sym.line, sym.column)
+        """Which of several definitions of one qualified name binds: the first
+        file by path (``m.py`` before its ``m.pyi`` stub), in it the first one
+        written, or the last where a later definition replaces an earlier one
+        (``LanguageSpec.later_definition_wins``: Python)."""
+        info = self.table.file(sym.file_id)
+        spec = self.languages.get(info.language)
+        if spec is not None and spec.later_definition_wins:
+            return (info.path, -sym.line, -sym.column)
+        return (info.path, sym.line, sym.column)
 
     def _pick(
         self, candidates: list[Sym], rule: str, exclude: frozenset[str] = NOTHING
@@ -788,9 +805,18 @@ class Resolver:
             return None
         for mod in mods:  # re-exported: ``from .impl import name`` in the module itself
             inline = mod.parent_id is not None  # its own are the ``use``s in its body
-            for row in reversed(table.imports(mod.file_id)):
-                if row.alias == name and (not inline or row.source == mod.id):
-                    return self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
+            rows = [
+                row
+                for row in table.imports(mod.file_id)
+                if row.alias == name and (not inline or row.source == mod.id)
+            ]
+            if rows:
+                bound = {
+                    self.binding(mod.file_id, row, use_bases, depth + 1, exclude)
+                    for row in {(row.target, row.member): row for row in rows}.values()
+                }
+                # several imports binding it to different things (``os.path``): none
+                return bound.pop() if len(bound) == 1 else None
         # ``from .impl import *``, ``export * from "./impl"``: through every one;
         # two that give different definitions export neither (ES; for Python the
         # last would win — rare, and no edge beats a wrong one)
@@ -1432,12 +1458,13 @@ class Resolver:
         exclude = self._head_exclude(segments, final)
         row = digest.aliases.get(head)
         if row is not None:
-            key = (edge.file_id, row, use_bases, exclude)
-            target = self._bindings.get(key, self)
-            if target is self:
-                target = self._bindings[key] = self.binding(
-                    edge.file_id, row, use_bases, exclude=exclude
-                )
+            targets = {
+                self._bound(edge.file_id, other, use_bases, exclude)
+                for other in digest.rebound.get(head, (row,))
+            }
+            if len(targets) > 1:  # imports bind it to different things: no edge
+                return Resolution(None, None, "import", len(targets))
+            (target,) = targets
             if target is None:
                 raise _Stop
             return self.follow(target, segments[1:], "import", use_bases, sep, final)
@@ -1487,6 +1514,16 @@ class Resolver:
         if external_star:
             raise _Stop
         return None
+
+    def _bound(
+        self, file_id: int, row: ImportRow, use_bases: bool, exclude: frozenset[str]
+    ) -> Sym | None:
+        """:meth:`binding`, memoised per (file, import, use_bases, exclude)."""
+        key = (file_id, row, use_bases, exclude)
+        target = self._bindings.get(key, self)
+        if target is self:
+            target = self._bindings[key] = self.binding(file_id, row, use_bases, exclude=exclude)
+        return target  # type: ignore[return-value]
 
     def _rule_package(
         self,

@@ -18,7 +18,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # 5: Python functions bound to lambdas; no template/generic arguments as bases (C++,
 # Rust, Go); Java for-each, resource and instanceof locals typed; Rust impl of a
 # used type; ES named imports take only exports; Rust globs take pub uses; C++
-# out-of-class members see the classes around theirs
+# out-of-class members see the classes around theirs; an alias imports bind to
+# different modules is ambiguous; Python's last redefinition binds
 ENGINE_VERSION = 5
 
 DDL = """

@@ -92,6 +92,11 @@ class LanguageSpec:
     ES module's exports under their own names; a file that lists none, a
     script, exports everything). False (the default): every top-level
     definition is importable (Python's ``from m import _x`` works).
+    ``later_definition_wins``: of several definitions of one qualified name in
+    a file, the last one written is what references bind (Python: a later
+    ``def f`` replaces an earlier one, an ``@overload`` stub's implementation
+    comes last). False (the default): the first (C++/Java/TS overloads and
+    declarations all name one function; the first is where it is described).
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -117,6 +122,7 @@ class LanguageSpec:
     rooted_heads: frozenset[str] = frozenset()
     super_heads: frozenset[str] = frozenset()
     exports_listed: bool = False
+    later_definition_wins: bool = False
     config_files: tuple[str, ...] = ()
 
 

@@ -954,4 +954,5 @@ LANGUAGE = LanguageSpec(
     package_of=package_is_directory,
     star_exports=star_exports,
     super_heads=frozenset({"super()"}),
+    later_definition_wins=True,
 )
