@@ -464,3 +464,22 @@ def test_a_second_path_after_double_dash_is_refused(command: str, tmp_path: Path
     done = run_sqry(*words, plain, "--", ".", "extra", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("sqry: unrecognized arguments: extra "), done.stderr
+
+
+CLOSED_STDERR = ("sh", "-c", 'exec "$0" "$@" 2>&-')
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["search", ".", "--limit", "1"], 0),  # truncated: the note has nowhere to go
+        (["search", "("], 2),
+        (["graph", "callers", "nosuch"], 1),
+        (["index", "does/not/exist"], 2),
+    ],
+)
+def test_a_closed_stderr_keeps_the_exit_code(argv: list[str], code: int, workspace: Path) -> None:
+    """With nobody to tell (stderr closed), a message is dropped, never turned
+    into another exit code."""
+    done = run_sqry(*argv, cwd=workspace, prefix=CLOSED_STDERR)
+    assert done.returncode == code, done

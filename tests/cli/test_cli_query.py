@@ -113,3 +113,10 @@ def test_no_index_exits_3(tmp_path):
     done = run_sqry("query", "kind:function", cwd=tmp_path)
     assert done.returncode == 3
     assert done.stderr == f"sqry: no index at {tmp_path}: run 'sqry index {tmp_path}'\n"
+
+
+def test_the_largest_limit_is_no_limit_for_grouping_too(workspace):
+    largest = str(2**63 - 1)
+    done = run_sqry("query", "name~=. | group_by kind", "--limit", largest, cwd=workspace)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == run_sqry("query", "name~=. | group_by kind", cwd=workspace).stdout

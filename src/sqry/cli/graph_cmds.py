@@ -22,6 +22,8 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqry.cli.stdio import write_stderr
+
 if TYPE_CHECKING:
     import sqlite3
     from pathlib import Path
@@ -209,7 +211,6 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
     @functools.wraps(run)
     def wrapper(args: argparse.Namespace) -> int:
         import sqlite3
-        import sys
 
         from sqry.cli import output
         from sqry.graph.query.errors import QueryError
@@ -219,7 +220,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         except _Fail as failure:
             output.error(failure.message)
             for line in failure.details:
-                sys.stderr.write(line + "\n")
+                write_stderr(line + "\n")
             return failure.code
         except QueryError as exc:
             output.error(exc.render())

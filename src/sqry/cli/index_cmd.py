@@ -24,6 +24,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from sqry.cli.stdio import write_stderr
+
 EXIT_USAGE = 2
 EXIT_NO_INDEX = 3
 SHOW_ERRORS = 5
@@ -61,20 +63,18 @@ class _ProgressBar:
         # the last file parsed, resolution and index creation follow (seconds on
         # a large workspace): say so instead of sitting at a full bar
         then = ", resolving references" if done == total else ""
-        sys.stderr.write(
+        write_stderr(
             f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{then}\x1b[K"
         )
-        sys.stderr.flush()
         self.drawn = True
 
     def clear(self) -> None:
         if self.drawn:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            write_stderr("\r\x1b[K")
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"sqry: {message}\n")
+    write_stderr(f"sqry: {message}\n")
     return code
 
 
@@ -109,10 +109,7 @@ def _say_waiting(root: str) -> Callable[[], None]:
     """The ``on_wait`` of a build: one line saying why ``sqry index`` seems to hang."""
 
     def say() -> None:
-        sys.stderr.write(
-            f"sqry: another 'sqry index' is running on {root}; waiting for it to finish\n"
-        )
-        sys.stderr.flush()
+        write_stderr(f"sqry: another 'sqry index' is running on {root}; waiting for it to finish\n")
 
     return say
 
@@ -127,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     problem = _unusable_path(args.path)
     if problem:
         return _fail(f"cannot index {args.path!r}: {problem}", EXIT_USAGE)
-    bar = _ProgressBar() if sys.stderr.isatty() else None
+    bar = _ProgressBar() if sys.stderr is not None and sys.stderr.isatty() else None
     try:
         report = build_index(
             args.path,
@@ -162,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     problems = [f"{p}: {m}" for p, m in report.file_errors]
     problems += [f"{w.path}: {w.message}" for w in report.warnings]
     for line in problems[:SHOW_ERRORS]:
-        sys.stderr.write(f"  {line}\n")
+        write_stderr(f"  {line}\n")
     if len(problems) > SHOW_ERRORS:
-        sys.stderr.write(f"  ... and {len(problems) - SHOW_ERRORS} more\n")
+        write_stderr(f"  ... and {len(problems) - SHOW_ERRORS} more\n")
     return 0

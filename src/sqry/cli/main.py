@@ -33,7 +33,7 @@ import os
 import sys
 
 from sqry import __version__
-from sqry.cli.stdio import silence_stdout
+from sqry.cli.stdio import silence_stdout, write_stderr
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
@@ -136,7 +136,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Report a usage error as one ``sqry: ...`` line naming the help to read; exit 2."""
-        sys.stderr.write(f"sqry: {message} (see '{self.prog} --help')\n")
+        write_stderr(f"sqry: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -256,7 +256,7 @@ def _internal_error(exc: Exception) -> int:
 
         traceback.print_exc()
     message = str(exc).replace("\n", " ")
-    sys.stderr.write(f"sqry: internal error: {type(exc).__name__}: {message} (please report)\n")
+    write_stderr(f"sqry: internal error: {type(exc).__name__}: {message} (please report)\n")
     return EXIT_INTERNAL
 
 
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk is reported here, not at interpreter exit
         return code
     except KeyboardInterrupt:
-        sys.stderr.write("sqry: interrupted\n")
+        write_stderr("sqry: interrupted\n")
         return 130
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except StdoutError as exc:
         silence_stdout()
-        sys.stderr.write(f"sqry: cannot write to standard output: {exc}\n")
+        write_stderr(f"sqry: cannot write to standard output: {exc}\n")
         return EXIT_IO
     except Exception as exc:  # noqa: BLE001 - the last resort, see _internal_error
         return _internal_error(exc)

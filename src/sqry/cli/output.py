@@ -37,6 +37,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TextIO
 
+from sqry.cli.stdio import write_stderr
 from sqry.graph.query.record import Record
 
 EXIT_OK = 0
@@ -171,7 +172,7 @@ def _write_csv(report: Report, out: TextIO) -> None:
 
 def error(message: str) -> None:
     """One ``sqry: ...`` line on stderr: the shape of every expected failure."""
-    sys.stderr.write(f"sqry: {message}\n")
+    write_stderr(f"sqry: {message}\n")
 
 
 def path_problem(exc: OSError) -> str:

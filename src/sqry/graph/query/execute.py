@@ -265,4 +265,5 @@ def _limited(
     ``limit + 1`` of them so truncation can be detected."""
     if limit is None:
         return conn.execute(sql, where.params).fetchall()
-    return conn.execute(f"{sql} LIMIT ?", (*where.params, limit + 1)).fetchall()
+    # (SQLite integers are 64-bit: the largest --limit plus one would not fit)
+    return conn.execute(f"{sql} LIMIT ?", (*where.params, min(limit + 1, 2**63 - 1))).fetchall()
