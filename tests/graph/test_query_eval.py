@@ -806,3 +806,18 @@ def test_a_nested_query_reads_one_state_of_the_index(workspace, monkeypatch):
         ]
         lines = index.conn.execute("SELECT start_line FROM symbols WHERE name = 'foo'")
         assert [tuple(r) for r in lines] == [(3,)]
+
+
+def test_ctrl_c_inside_a_regex_is_an_interrupt_not_an_index_error(conn, monkeypatch):
+    """SQLite reports any exception of a Python function as "user-defined
+    function raised exception"; a KeyboardInterrupt there must stay one (the
+    CLI then says "interrupted", exit 130), not become a broken-index error."""
+    from sqry.graph.query import sqlfuncs
+
+    def interrupted(pattern: str, flags: int):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sqlfuncs, "compile_regex", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_query(conn, "name~=/l[aeiou]g+in/")
+    assert run_query(conn, "name:User").symbols  # the next query runs as usual

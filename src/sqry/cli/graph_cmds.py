@@ -226,6 +226,9 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
             output.error(exc.render())
             return output.EXIT_USAGE
         except sqlite3.Error as exc:
+            from sqry.graph.query.sqlfuncs import raise_if_interrupted
+
+            raise_if_interrupted()  # Ctrl-C inside a regex: "interrupted", exit 130
             output.error(f"cannot read the index: {exc}; rebuild it with 'sqry index --force'")
             return output.EXIT_NO_INDEX
 

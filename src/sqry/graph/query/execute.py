@@ -92,6 +92,7 @@ def run_query(
         with _tables_filled(conn, where):
             return _evaluate(conn, parsed, where, limit)
     except sqlite3.OperationalError as exc:
+        sqlfuncs.raise_if_interrupted()
         if not _TOO_COMPLEX.search(str(exc)):
             raise  # the index's problem (locked, corrupt, wrong schema), not the query's
         raise QueryError(
