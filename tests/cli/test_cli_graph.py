@@ -117,8 +117,14 @@ def test_unknown_symbol_exits_1_with_a_hint(workspace):
     done = run_sqry("graph", "callees", "nope", cwd=workspace)
     assert done.returncode == 1
     assert done.stderr == (
-        f"sqry: no symbol named 'nope' in the index at {workspace}; try 'sqry search nope'\n"
+        f"sqry: no symbol named 'nope' in the index at {workspace}; try: sqry search nope\n"
     )
+    # search matches names: the hint looks for a qualified name's last segment,
+    # quoted for the shell
+    dotted = run_sqry("graph", "callees", "app.core.gone", cwd=workspace)
+    assert dotted.stderr.endswith("; try: sqry search gone\n")
+    odd = run_sqry("graph", "callees", "a|b", cwd=workspace)
+    assert odd.stderr.endswith("; try: sqry search 'a|b'\n")
     narrowed = run_sqry("graph", "callees", "helper", "--in", "tools/run.go", cwd=workspace)
     assert narrowed.returncode == 1
     assert "no symbol named 'helper' in tools/run.go" in narrowed.stderr
@@ -175,3 +181,24 @@ def test_explain_ambiguous_exits_4(workspace):
     done = run_sqry("explain", "helper", cwd=workspace)
     assert done.returncode == 4
     assert done.stderr.splitlines() == AMBIGUOUS_HELPER
+
+
+def test_empty_symbol_or_path_is_a_usage_error(workspace):
+    for argv, what in (
+        (("graph", "callers", ""), "SYMBOL: expected a symbol name"),
+        (("explain", "helper", ""), "PATH: expected a path"),
+        (("index", ""), "PATH: expected a directory"),
+    ):
+        done = run_sqry(*argv, cwd=workspace)
+        assert done.returncode == 2, argv
+        assert done.stderr.startswith(f"sqry: argument {what}, got an empty string"), done.stderr
+
+
+def test_a_name_that_is_also_a_qualified_name_is_not_offered_as_one(workspace):
+    """The module ``widget`` beside its function ``widget``: naming it "by its
+    qualified name" is what was just tried, so the hint offers --in/--line only."""
+    (workspace / "widget.py").write_text("def widget():\n    pass\n")
+    assert run_sqry("index", ".", cwd=workspace).returncode == 0
+    done = run_sqry("explain", "widget", cwd=workspace)
+    assert done.returncode == 4
+    assert done.stderr.splitlines()[-1] == "name one with --in FILE or --line N"

@@ -22,6 +22,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqry.cli.argtypes import nonempty
 from sqry.cli.stdio import write_stderr
 
 if TYPE_CHECKING:
@@ -74,17 +75,6 @@ def _limit(text: str) -> int:
     return int(text)
 
 
-def _nonempty(what: str) -> Callable[[str], str]:
-    """argparse type for an option whose empty value would silently mean "any"."""
-
-    def check(text: str) -> str:
-        if not text:
-            raise argparse.ArgumentTypeError(f"expected {what}, got an empty string")
-        return text
-
-    return check
-
-
 def _line(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a line number >= 1, got {text!r}")
@@ -94,7 +84,14 @@ def _line(text: str) -> int:
 def _add_common(parser: argparse.ArgumentParser, path_help: str) -> None:
     from sqry.cli.output import add_format_flags
 
-    parser.add_argument("path", nargs="?", default=".", metavar="PATH", help=path_help)
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        type=nonempty("a path"),
+        metavar="PATH",
+        help=path_help,
+    )
     parser.add_argument(
         "--limit",
         type=_limit,
@@ -107,7 +104,9 @@ def _add_common(parser: argparse.ArgumentParser, path_help: str) -> None:
 
 
 def _add_symbol_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("symbol", metavar="SYMBOL", help="name or qualified name")
+    parser.add_argument(
+        "symbol", type=nonempty("a symbol name"), metavar="SYMBOL", help="name or qualified name"
+    )
     parser.add_argument(
         "--in", dest="in_file", metavar="FILE", help="only the symbol defined in FILE"
     )
@@ -138,12 +137,12 @@ def _register_search(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-k",
         "--kind",
-        type=_nonempty("a kind"),
+        type=nonempty("a kind"),
         metavar="KIND",
         help="only this kind (function, class, ...)",
     )
     p.add_argument(
-        "-l", "--lang", type=_nonempty("a language"), metavar="LANG", help="only this language"
+        "-l", "--lang", type=nonempty("a language"), metavar="LANG", help="only this language"
     )
     p.add_argument("-i", "--ignore-case", action="store_true", help="match case-insensitively")
     _add_common(p, _SCOPE_HELP)
@@ -554,18 +553,31 @@ def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
         ]
     )
     if not found:
+        import shlex
+
+        from sqry.graph.query.sqlfuncs import last_segment
+
+        # search matches names: a qualified one's last segment is what to look for
+        name = last_segment(args.symbol) or args.symbol
         raise _Fail(
             EXIT_NO_RESULTS,
             f"no symbol named '{args.symbol}'{where} in the index at {ws.root};"
-            f" try 'sqry search {args.symbol}'",
+            f" try: sqry search {shlex.quote(name)}",
         )
     candidates = tuple(
         escape_control(f"  {s.path}:{s.start_line} {s.kind} {s.qualified_name}") for s in found
     )
+    qualified = [s.qualified_name for s in found]
+    # a qualified name names one only if no other candidate has it and it is not
+    # the name asked (``json`` the module beside methods called ``json``)
+    if len(set(qualified)) == len(qualified) and args.symbol not in qualified:
+        hint = "name one with its qualified name, --in FILE or --line N"
+    else:
+        hint = "name one with --in FILE or --line N"
     raise _Fail(
         EXIT_AMBIGUOUS,
         f"'{args.symbol}'{where} is ambiguous: {len(found)} symbols match",
-        (*candidates, "name one with its qualified name, --in FILE or --line N"),
+        (*candidates, hint),
     )
 
 

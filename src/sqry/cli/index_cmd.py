@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from sqry.cli.argtypes import nonempty
 from sqry.cli.stdio import write_stderr
 
 EXIT_USAGE = 2
@@ -38,7 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Build or update the index in PATH/.sqry/index.db (incremental unless --force).",
     )
     p.add_argument(
-        "path", nargs="?", default=".", metavar="PATH", help="workspace root (default: .)"
+        "path",
+        nargs="?",
+        default=".",
+        type=nonempty("a directory"),
+        metavar="PATH",
+        help="workspace root (default: .)",
     )
     p.add_argument("--force", action="store_true", help="rebuild from scratch")
     p.add_argument("--hidden", action="store_true", help="also index hidden files and directories")
