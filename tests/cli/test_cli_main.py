@@ -79,6 +79,20 @@ def test_index_takes_its_path_after_options(tmp_path: Path) -> None:
     assert (root / ".sqry" / "index.db").exists()
 
 
+def test_index_summary_counts_changed_and_deleted_files(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name in ("a", "b", "c"):
+        (root / f"{name}.py").write_text(f"def {name}():\n    pass\n")
+    assert run_sqry("index", str(root), cwd=tmp_path).stdout.startswith(
+        "indexed 3 files (3 changed), 6 symbols"
+    )
+    (root / "b.py").unlink()
+    (root / "c.py").write_text("def c():\n    return 1\n")
+    again = run_sqry("index", str(root), cwd=tmp_path)
+    assert again.stdout.startswith("indexed 2 files (1 changed, 1 deleted), 4 symbols")
+
+
 def test_top_level_help_lists_every_command(tmp_path: Path) -> None:
     done = run_sqry("--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -144,6 +158,16 @@ def test_usage_error_points_at_the_subcommand_help(tmp_path: Path) -> None:
     done = run_sqry("graph", "callers", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.endswith("(see 'sqry graph callers --help')\n")
+    for argv, help_of in (
+        (("search", "x", "a", "b"), "sqry search"),
+        (("graph", "callers", "x", "a", "b"), "sqry graph callers"),
+        (("daemon", "status", "extra"), "sqry daemon status"),
+        (("--bogus",), "sqry"),
+    ):
+        done = run_sqry(*argv, cwd=tmp_path)
+        assert done.returncode == 2, argv
+        assert done.stderr.startswith("sqry: unrecognized arguments: "), done.stderr
+        assert done.stderr.endswith(f"(see '{help_of} --help')\n"), done.stderr
 
 
 # --- which parser gets built -----------------------------------------------------------

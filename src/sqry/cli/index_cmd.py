@@ -158,9 +158,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.clear()
+    deleted = f", {report.deleted} deleted" if report.deleted else ""
     print(
-        f"indexed {report.files} files ({report.changed} changed), {report.symbols} symbols, "
-        f"{report.edges} edges in {report.seconds:.2f}s, {report.errors} errors"
+        f"indexed {report.files} files ({report.changed} changed{deleted}), "
+        f"{report.symbols} symbols, {report.edges} edges in {report.seconds:.2f}s, "
+        f"{report.errors} errors"
     )
     problems = [f"{p}: {m}" for p, m in report.file_errors]
     problems += [f"{w.path}: {w.message}" for w in report.warnings]

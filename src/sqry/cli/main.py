@@ -134,6 +134,28 @@ class _Parser(argparse.ArgumentParser):
         finally:
             self._pass = None
 
+    def parse_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """argparse's, but words no parser took are blamed on the command that
+        was given (``see 'sqry search --help'``), not on ``sqry`` itself."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._command_parser(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _command_parser(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The deepest (sub)parser the parsed command line went through."""
+        parser: argparse.ArgumentParser = self
+        while parser._subparsers is not None:
+            action = parser._subparsers._group_actions[0]
+            chosen = getattr(parsed, action.dest or "", None)
+            choices = action.choices if isinstance(action.choices, dict) else {}
+            if chosen not in choices:
+                break
+            parser = choices[chosen]
+        return parser
+
     def error(self, message: str) -> None:  # type: ignore[override]
         """Report a usage error as one ``sqry: ...`` line naming the help to read; exit 2."""
         write_stderr(f"sqry: {message} (see '{self.prog} --help')\n")
