@@ -198,3 +198,17 @@ def test_a_path_that_is_a_file_gets_its_directory_in_the_index_command(tmp_path)
     done = run_sqry("search", "x", "f.py", cwd=tmp_path)
     assert done.returncode == 3
     assert done.stderr == f"sqry: no index at {tmp_path / 'f.py'}: run 'sqry index {tmp_path}'\n"
+
+
+def test_a_path_with_no_indexed_files_says_so(tmp_path):
+    """``venv`` is skipped by default: searching in it says why nothing came
+    back instead of a silent "no results" (exit 1 either way)."""
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "tool.py").write_text("def tool():\n    pass\n")
+    (tmp_path / "app.py").write_text("def tool():\n    pass\n")
+    assert run_sqry("index", ".", cwd=tmp_path).returncode == 0
+    for argv in (("search", "tool", "venv"), ("query", "name:tool", "venv")):
+        done = run_sqry(*argv, cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (1, ""), argv
+        assert done.stderr.startswith("sqry: no indexed files under venv in the index at ")
+    assert run_sqry("search", "tool", "app.py", cwd=tmp_path).returncode == 0

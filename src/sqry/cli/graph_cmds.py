@@ -348,6 +348,7 @@ def _search(args: argparse.Namespace) -> int:
     if mode == "regex":
         check_pattern(args.pattern, ignore_case=args.ignore_case)
     with _open_workspace(args.path) as ws:
+        _check_scope(ws, args.path)
         if args.lang:
             _check_language(ws, args.lang)
         result = search_symbols(
@@ -365,6 +366,26 @@ def _search(args: argparse.Namespace) -> int:
         for item, score in zip(items, result.scores, strict=True):
             item["score"] = score
     return _emit_symbols(args, result.symbols, items, result.total, result.truncated)
+
+
+def _check_scope(ws: _Workspace, path_arg: str) -> None:
+    """A PATH under the index root that holds no indexed file is named as such
+    (1), not answered with a silent "no results": it is usually skipped on
+    purpose (``venv``, ``node_modules``, an ignore file)."""
+    from sqry.cli.output import EXIT_NO_RESULTS
+
+    if ws.scope is None:
+        return
+    found = ws.conn.execute(
+        "SELECT 1 FROM files WHERE path = ? OR substr(path, 1, ?) = ? LIMIT 1",
+        (ws.scope, len(ws.scope) + 1, ws.scope + "/"),
+    ).fetchone()
+    if found is None:
+        raise _Fail(
+            EXIT_NO_RESULTS,
+            f"no indexed files under {path_arg} in the index at {ws.root} (skipped by a "
+            "default exclusion or an ignore file, or no supported language there)",
+        )
 
 
 def _check_language(ws: _Workspace, lang: str) -> None:
@@ -397,6 +418,7 @@ def _query(args: argparse.Namespace) -> int:
 
     parsed = parse(args.expr)
     with _open_workspace(args.path) as ws:
+        _check_scope(ws, args.path)
         result = run_query(
             ws.conn, parsed, scope=ws.scope, limit=args.limit or None, unresolved=args.unresolved
         )
