@@ -166,6 +166,9 @@ class _RustExtractor:
     def __init__(self, b: FactsBuilder, file_module: str) -> None:
         self.b = b
         self.file_module = file_module
+        # per module body (node id): the type/module names it defines and its
+        # ``use`` declarations, read once however many ``impl``s it holds
+        self._bodies: dict[int, tuple[set[str], list[Node]]] = {}
 
     def visit(self, node: Node, ctx: _Ctx) -> Any:
         handler = _HANDLERS.get(node.type)
@@ -252,14 +255,31 @@ class _RustExtractor:
             return type_path
         if segments[0] in ("self", "super"):
             return SEP.join(self.absolute_in(segments, ctx.module))
-        siblings = impl.parent.named_children if impl.parent is not None else []
-        if not any(_defines(item, segments[0], self.b) for item in siblings):
-            for item in siblings:
-                if item.type == "use_declaration":
-                    bound = self.use_binding(item, segments[0], ctx)
-                    if bound is not None:
-                        return SEP.join(bound + segments[1:])
+        defined, uses = self.body_items(impl.parent)
+        if segments[0] not in defined:
+            for item in uses:
+                bound = self.use_binding(item, segments[0], ctx)
+                if bound is not None:
+                    return SEP.join(bound + segments[1:])
         return f"{ctx.module}{SEP}{segments[-1]}"
+
+    def body_items(self, body: Node | None) -> tuple[set[str], list[Node]]:
+        """The type and module names ``body`` defines, and its ``use`` items."""
+        if body is None:
+            return set(), []
+        found = self._bodies.get(body.id)
+        if found is None:
+            defined: set[str] = set()
+            uses: list[Node] = []
+            for item in body.named_children:
+                if item.type == "use_declaration":
+                    uses.append(item)
+                elif item.type in _TYPE_ITEM_KINDS or item.type == "mod_item":
+                    name = item.child_by_field_name("name")
+                    if name is not None:
+                        defined.add(self.b.text(name))
+            found = self._bodies[body.id] = (defined, uses)
+        return found
 
     def use_binding(self, node: Node, name: str, ctx: _Ctx) -> list[str] | None:
         """The absolute path (in this crate) the ``use`` ``node`` binds ``name`` to."""
@@ -796,14 +816,6 @@ _TYPE_ITEM_KINDS = {
     "trait_item": "trait",
     "type_item": "type",
 }
-
-
-def _defines(item: Node, name: str, b: FactsBuilder) -> bool:
-    """Whether the item ``item`` defines a type or module named ``name``."""
-    if item.type not in _TYPE_ITEM_KINDS and item.type != "mod_item":
-        return False
-    found = item.child_by_field_name("name")
-    return found is not None and b.text(found) == name
 
 
 _HANDLERS = {
