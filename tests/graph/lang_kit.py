@@ -82,9 +82,12 @@ def symbol_lines(facts: FileFacts) -> set[str]:
     return lines
 
 
-def reference_lines(facts: FileFacts) -> set[str]:
+def reference_lines(facts: FileFacts, kind: str | None = None) -> set[str]:
+    """One line per reference (of ``kind`` only, if given)."""
     lines = set()
     for ref in facts.references:
+        if kind is not None and ref.kind != kind:
+            continue
         extra = ""
         if ref.member is not None:
             extra += f" member={ref.member}"

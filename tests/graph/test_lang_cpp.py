@@ -481,11 +481,7 @@ def test_template_arguments_of_a_base_are_not_bases():
         b"class Items : public std::vector<Item> {};\n"
         b"class Server : public Handler<Server>, private ns::Box<Item, Key> {};\n"
     )
-    inherits = {
-        line
-        for line in reference_lines(extract_source("cpp", source, "b.hpp"))
-        if line.startswith("inherits")
-    }
+    inherits = reference_lines(extract_source("cpp", source, "b.hpp"), "inherits")
     assert inherits == {
         "inherits Items -> std::vector @2",
         "inherits Server -> Handler @3",

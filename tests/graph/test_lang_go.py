@@ -379,11 +379,7 @@ def test_type_arguments_of_an_embedded_type_are_not_bases():
         b"type Items struct {\n\tList[Item]\n\t*pkg.Box[Item, Key]\n}\n"
         b"type Reader interface {\n\tSource[Item]\n}\n"
     )
-    inherits = {
-        line
-        for line in reference_lines(extract_source("go", source, "p/a.go"))
-        if line.startswith("inherits")
-    }
+    inherits = reference_lines(extract_source("go", source, "p/a.go"), "inherits")
     assert inherits == {
         "inherits p.Items -> List @3",
         "inherits p.Items -> pkg.Box @4",

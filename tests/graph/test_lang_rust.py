@@ -514,11 +514,7 @@ def test_resolved_edges_of_the_fixture_crate():
 
 def test_generic_arguments_of_a_supertrait_are_not_bases():
     source = b"pub trait Wrap: Conv<Item> + std::fmt::Debug + Into<Vec<Item>> {}\n"
-    inherits = {
-        line
-        for line in reference_lines(extract_source("rust", source, "src/lib.rs"))
-        if line.startswith("inherits")
-    }
+    inherits = reference_lines(extract_source("rust", source, "src/lib.rs"), "inherits")
     assert inherits == {
         "inherits crate::Wrap -> Conv @1",
         "inherits crate::Wrap -> std::fmt::Debug @1",
