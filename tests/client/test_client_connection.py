@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,21 @@ def test_request_timeout_closes_the_client(ipc: Harness) -> None:
     assert client.closed
     with pytest.raises(ConnectionLost, match="is closed"):
         client.request("daemon/status")
+
+
+def test_waiting_for_a_slow_reply_sleeps_instead_of_spinning(ipc: Harness) -> None:
+    """The client polls for a fast reply only briefly (REPLY_SPIN_SECS), then sleeps.
+
+    CPU is that of the waiting thread alone; a client that spun through the wait
+    would use about as much CPU as the wait is long.
+    """
+    with DaemonClient.connect(ipc.socket_path) as client:
+        for _ in range(3):  # the first wait spins briefly, later ones not at all
+            wall, cpu = time.perf_counter(), time.thread_time()
+            assert client.request("test/slow", {"seconds": 0.3}) == "done"
+            assert time.perf_counter() - wall >= 0.3
+            assert time.thread_time() - cpu < 0.05
+        assert client.request("daemon/status")["pid"] == os.getpid()  # fast ones still work
 
 
 def test_connection_lost_when_the_server_goes_away(ipc: Harness) -> None:

@@ -79,6 +79,11 @@ class BigParams:
 
 
 @dataclass
+class SlowParams:
+    seconds: float
+
+
+@dataclass
 class Inner:
     flag: bool
 
@@ -146,6 +151,10 @@ def build_registry(gate: Gate, probe: Probe | None = None) -> MethodRegistry:
     async def big(ctx: Any, params: BigParams) -> str:
         return "x" * params.size
 
+    async def slow(ctx: Any, params: SlowParams) -> str:
+        await asyncio.sleep(params.seconds)  # a daemon that takes its time to answer
+        return "done"
+
     registry.register("test/echo", echo, EchoParams)
     registry.register("test/boom", boom)
     registry.register("test/gate", gated)
@@ -157,6 +166,7 @@ def build_registry(gate: Gate, probe: Probe | None = None) -> MethodRegistry:
     registry.register("test/ticks", ticks)
     registry.register("test/gate_ticks", gate_then_ticks)
     registry.register("test/big", big, BigParams)
+    registry.register("test/slow", slow, SlowParams)
     return registry
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from sqry.daemon.ipc.framing import (
     MAX_FRAME_BYTES,
+    FrameReader,
     FrameTooLarge,
     TruncatedFrame,
     encode_frame,
@@ -103,3 +105,57 @@ def test_empty_body(pair: tuple[socket.socket, socket.socket]) -> None:
     a, b = pair
     a.sendall(b"\x00\x00\x00\x00")
     assert recv_frame(b) == b""
+
+
+# --- FrameReader, spinning before it blocks (the client's reply read) -----------------
+
+
+@pytest.fixture
+def blocking_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A pair in blocking mode, as the client's socket is between timed requests."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+def test_spinning_read_takes_frames_already_there(
+    blocking_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = blocking_pair
+    a.sendall(encode_frame(1) + encode_frame([2]))
+    reader = FrameReader(b)
+    assert reader.read(spin_secs=0.01) == b"1"
+    assert reader.read(spin_secs=0.01) == b"[2]"  # from the buffer, no recv at all
+
+
+def test_spinning_read_falls_back_to_blocking_for_a_late_frame(
+    blocking_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = blocking_pair
+    frame = encode_frame({"late": True})
+    a.sendall(frame[:3])  # part of the prefix now, the rest after the spin has ended
+    late_write = threading.Timer(0.1, a.sendall, args=(frame[3:],))
+    late_write.start()
+    try:
+        assert FrameReader(b).read(spin_secs=0.001) == b'{"late":true}'
+    finally:
+        late_write.join()
+
+
+def test_spinning_read_sees_eof(blocking_pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = blocking_pair
+    a.shutdown(socket.SHUT_WR)
+    assert FrameReader(b).read(spin_secs=0.01) is None
+
+
+def test_spinning_read_sees_eof_mid_frame(
+    blocking_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = blocking_pair
+    a.sendall(b"\x05\x00\x00\x00ab")
+    a.shutdown(socket.SHUT_WR)
+    with pytest.raises(TruncatedFrame, match="middle of a frame"):
+        FrameReader(b).read(spin_secs=0.01)

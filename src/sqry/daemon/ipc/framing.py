@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import struct
+import time
+from _socket import MSG_DONTWAIT
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing; socket costs ~4 ms
 if TYPE_CHECKING:
@@ -123,8 +125,13 @@ class FrameReader:
         self._sock = sock
         self._buf = bytearray()
 
-    def read(self) -> bytes | None:
-        """Same contract as ``recv_frame``: body, None at a clean EOF, or raise."""
+    def read(self, spin_secs: float = 0.0) -> bytes | None:
+        """Same contract as ``recv_frame``: body, None at a clean EOF, or raise.
+
+        ``spin_secs > 0`` polls the socket without sleeping for up to that long before
+        the first blocking recv (see ``_recv_spinning``); on a socket with a timeout
+        set the first poll already waits up to the timeout, so the spin is moot there.
+        """
         buf = self._buf
         need = HEADER_SIZE
         while True:
@@ -140,12 +147,35 @@ class FrameReader:
                     body = bytes(buf[HEADER_SIZE:need])
                     del buf[:need]
                     return body
-            chunk = self._sock.recv(max(65536, need - len(buf)))
+            size = max(65536, need - len(buf))
+            if spin_secs > 0:
+                chunk = self._recv_spinning(size, spin_secs)
+                spin_secs = 0.0
+            else:
+                chunk = self._sock.recv(size)
             if not chunk:
                 if buf:
                     raise TruncatedFrame("connection closed in the middle of a frame")
                 return None
             buf += chunk
+
+    def _recv_spinning(self, size: int, spin_secs: float) -> bytes:
+        """recv(), first polling with MSG_DONTWAIT for up to ``spin_secs``.
+
+        Why spin: on a virtual machine a process that sleeps in recv() is woken by an
+        interrupt to a halted virtual CPU, which costs tens of microseconds on each
+        side of a round trip (measured here: a ping-pong across two vCPUs takes 83 us
+        against 18 us on one). A reply that comes back within the spin is picked up by
+        a CPU that never halted. The spin burns at most ``spin_secs`` of CPU per call.
+        """
+        recv = self._sock.recv
+        deadline = time.perf_counter() + spin_secs
+        while True:
+            try:
+                return recv(size, MSG_DONTWAIT)
+            except BlockingIOError:
+                if time.perf_counter() >= deadline:
+                    return recv(size)
 
 
 def recv_frame(sock: socket.socket) -> bytes | None:

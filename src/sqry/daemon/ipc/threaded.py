@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqry import __version__
+from sqry.daemon.ipc.busypoll import new_event_loop
 from sqry.daemon.ipc.context import ServerContext
 from sqry.daemon.ipc.methods import register_management_methods
 from sqry.daemon.ipc.registry import MethodRegistry
@@ -56,7 +57,7 @@ class ThreadedServer:
         self.drain_secs = drain_secs
         self.shutdown_requested = threading.Event()
         self.shutdown_done = threading.Event()
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self.ctx = ServerContext(
             config=config,
             socket_path=self.socket_path,

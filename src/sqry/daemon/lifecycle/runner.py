@@ -102,7 +102,10 @@ def run_foreground(
     log.info("sqryd %s starting (pid %d, socket %s)", __version__, os.getpid(), paths.socket)
     daemon = Daemon(cfg, paths, env, knobs, ready_pipe)
     try:
-        code = asyncio.run(daemon.run())
+        from sqry.daemon.ipc.busypoll import new_event_loop
+
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            code = runner.run(daemon.run())
     except BaseException as err:
         _log_startup_failure(err)
         if owns_cleanup or daemon.became_ready:
