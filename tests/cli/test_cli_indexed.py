@@ -327,6 +327,34 @@ def test_a_damaged_schema_asks_for_force_and_force_repairs_it(damage, missing, t
     assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"
 
 
+def test_an_index_with_contradicting_rows_asks_for_force(tmp_path):
+    """Rows deleted by hand (the file table emptied, the rest left): the next build
+    trips over what remains; it is rolled back and the user told how to repair."""
+    root = _write_project(tmp_path)
+    assert run_sqry("index", cwd=root).returncode == 0
+    db = root / ".sqry" / "index.db"
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM files")
+    conn.commit()
+    before = conn.execute("SELECT count(*) FROM symbols").fetchone()
+    conn.close()
+    for source in root.glob("*.py"):
+        source.write_text(source.read_text() + "# edited\n")
+    done = run_sqry("index", cwd=root)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"sqry: the index {db} is inconsistent (")
+    assert done.stderr.endswith(
+        f"), so this build was rolled back; rebuild it with: sqry index --force {root}\n"
+    )
+    assert "Traceback" not in done.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM symbols").fetchone() == before  # rolled back
+    conn.close()
+    assert run_sqry("index", "--force", cwd=root).returncode == 0
+    assert run_sqry(*ASK["query"], cwd=root).stdout == "5\n"
+
+
 READ_ONLY_REFUSAL = (
     "is not writable by you and its index is being written (or was left mid-write): "
     "run the command again when its owner's 'sqry index' has finished\n"

@@ -75,7 +75,7 @@ def test_index_takes_its_path_after_options(tmp_path: Path) -> None:
     (root / "m.py").write_text("def f():\n    return g()\n\ndef g():\n    return 1\n")
     done = run_sqry("index", "--force", str(root), "--hidden", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("indexed 1 files")
+    assert done.stdout.startswith("indexed 1 file (1 changed)")
     assert (root / ".sqry" / "index.db").exists()
 
 

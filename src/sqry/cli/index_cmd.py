@@ -148,6 +148,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_NO_INDEX)
     except sqlite3.OperationalError as exc:
         return _fail(_sqlite_failure(args.path, exc), EXIT_NO_INDEX)
+    except sqlite3.DatabaseError as exc:  # rows contradicting each other: edited or damaged
+        root = os.path.realpath(args.path)
+        return _fail(
+            f"the index {root}/.sqry/index.db is inconsistent ({exc}), so this build "
+            f"was rolled back; rebuild it with: sqry index --force {root}",
+            EXIT_NO_INDEX,
+        )
     except OSError as exc:
         where = exc.filename or args.path
         return _fail(
@@ -160,9 +167,10 @@ def run(args: argparse.Namespace) -> int:
             bar.clear()
     deleted = f", {report.deleted} deleted" if report.deleted else ""
     print(
-        f"indexed {report.files} files ({report.changed} changed{deleted}), "
+        f"indexed {report.files} {'file' if report.files == 1 else 'files'} "
+        f"({report.changed} changed{deleted}), "
         f"{report.symbols} symbols, {report.edges} edges in {report.seconds:.2f}s, "
-        f"{report.errors} errors"
+        f"{report.errors} {'error' if report.errors == 1 else 'errors'}"
     )
     problems = [f"{p}: {m}" for p, m in report.file_errors]
     problems += [f"{w.path}: {w.message}" for w in report.warnings]
