@@ -196,9 +196,22 @@ def test_empty_symbol_or_path_is_a_usage_error(workspace):
 
 def test_a_name_that_is_also_a_qualified_name_is_not_offered_as_one(workspace):
     """The module ``widget`` beside its function ``widget``: naming it "by its
-    qualified name" is what was just tried, so the hint offers --in/--line only."""
+    qualified name" is what was just tried, and both are in one file, so the hint
+    offers only --line; with --in already given too."""
     (workspace / "widget.py").write_text("def widget():\n    pass\n")
     assert run_sqry("index", ".", cwd=workspace).returncode == 0
-    done = run_sqry("explain", "widget", cwd=workspace)
-    assert done.returncode == 4
-    assert done.stderr.splitlines()[-1] == "name one with --in FILE or --line N"
+    for extra in ((), ("--in", "widget.py")):
+        done = run_sqry("explain", "widget", *extra, cwd=workspace)
+        assert done.returncode == 4
+        assert done.stderr.splitlines()[-1] == "name one with --line N"
+
+
+def test_in_naming_no_indexed_file_says_so(workspace):
+    for in_file in ("nope.py", "src"):  # missing, and a directory rather than a file
+        done = run_sqry("explain", "helper", "--in", in_file, cwd=workspace)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == (
+            f"sqry: --in {in_file}: no indexed file in the index at {workspace} has that "
+            "path; give the file's path (from here or from the root) or its last part, "
+            "e.g. --in app.py\n"
+        )

@@ -578,6 +578,15 @@ def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
         import shlex
 
         from sqry.graph.query.sqlfuncs import last_segment
+        from sqry.graph.query.symbols import any_file_named
+
+        if in_file and not any_file_named(ws.conn, in_file):
+            raise _Fail(
+                EXIT_NO_RESULTS,
+                f"--in {args.in_file}: no indexed file in the index at {ws.root} has that "
+                "path; give the file's path (from here or from the root) or its last "
+                "part, e.g. --in app.py",
+            )
 
         # search matches names: a qualified one's last segment is what to look for
         name = last_segment(args.symbol) or args.symbol
@@ -592,15 +601,24 @@ def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
     qualified = [s.qualified_name for s in found]
     # a qualified name names one only if no other candidate has it and it is not
     # the name asked (``json`` the module beside methods called ``json``)
+    ways = []
     if len(set(qualified)) == len(qualified) and args.symbol not in qualified:
-        hint = "name one with its qualified name, --in FILE or --line N"
-    else:
-        hint = "name one with --in FILE or --line N"
+        ways.append("its qualified name")
+    if not args.in_file and len({s.path for s in found}) > 1:
+        ways.append("--in FILE")
+    if not args.line:
+        ways.append("--line N")
+    hint = "name one with " + _either(ways) if ways else "these cannot be told apart"
     raise _Fail(
         EXIT_AMBIGUOUS,
         f"'{args.symbol}'{where} is ambiguous: {len(found)} symbols match",
         (*candidates, hint),
     )
+
+
+def _either(ways: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]
 
 
 def _workspace_relative(ws: _Workspace, path_arg: str) -> str:

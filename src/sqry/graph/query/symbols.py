@@ -59,11 +59,22 @@ def find_symbols(
     """
     candidates = _by(conn, "(s.qualified_name = ? OR s.name = ?)", ref, ref)
     if in_file:
-        wanted = in_file.removeprefix("./")
-        candidates = [c for c in candidates if c.path == wanted or c.path.endswith("/" + wanted)]
+        candidates = [c for c in candidates if names_file(in_file, c.path)]
     if line is not None:
         candidates = _at_line(candidates, line)
     return candidates
+
+
+def names_file(in_file: str, path: str) -> bool:
+    """Whether ``--in`` ``in_file`` names the indexed ``path``: equal to it, or a
+    trailing part of it at a ``/`` boundary (``app.py`` names ``src/app.py``)."""
+    wanted = in_file.removeprefix("./")
+    return path == wanted or path.endswith("/" + wanted)
+
+
+def any_file_named(conn: sqlite3.Connection, in_file: str) -> bool:
+    """Whether ``in_file`` names any indexed file (see :func:`names_file`)."""
+    return any(names_file(in_file, path) for (path,) in conn.execute("SELECT path FROM files"))
 
 
 def _by(conn: sqlite3.Connection, condition: str, *values: str) -> list[SymbolRow]:
