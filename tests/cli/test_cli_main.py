@@ -93,6 +93,26 @@ def test_index_summary_counts_changed_and_deleted_files(tmp_path: Path) -> None:
     assert again.stdout.startswith("indexed 2 files (1 changed, 1 deleted), 4 symbols")
 
 
+def test_bare_index_in_a_subdirectory_updates_the_enclosing_index(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "a.py").write_text("def a():\n    pass\n")
+    assert run_sqry("index", cwd=root).returncode == 0
+    (root / "pkg" / "b.py").write_text("def b():\n    a()\n")
+    done = run_sqry("index", cwd=root / "pkg")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("indexed 2 files (1 changed)")
+    assert done.stderr == (
+        f"sqry: updating the index of {root}, the nearest one above the current "
+        "directory ('sqry index .' would build a separate one here)\n"
+    )
+    assert not (root / "pkg" / ".sqry").exists()
+    assert run_sqry("search", "--exact", "b", cwd=root).stdout.startswith("pkg/b.py:1:1")
+    separate = run_sqry("index", ".", cwd=root / "pkg")  # an explicit PATH is the root
+    assert (separate.returncode, separate.stderr) == (0, "")
+    assert (root / "pkg" / ".sqry" / "index.db").is_file()
+
+
 def test_top_level_help_lists_every_command(tmp_path: Path) -> None:
     done = run_sqry("--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

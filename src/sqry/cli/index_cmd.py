@@ -41,10 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "path",
         nargs="?",
-        default=".",
+        default=None,
         type=nonempty("a directory"),
         metavar="PATH",
-        help="workspace root (default: .)",
+        help="workspace root (default: the nearest indexed directory at or above ., else .)",
     )
     p.add_argument("--force", action="store_true", help="rebuild from scratch")
     p.add_argument("--hidden", action="store_true", help="also index hidden files and directories")
@@ -111,6 +111,30 @@ def _unusable_path(path_arg: str) -> str | None:
     return None
 
 
+def _default_root() -> str:
+    """Where a bare ``sqry index`` builds: the index the queries here would read.
+
+    That is the nearest indexed directory at or above ``.``, as for every other
+    command; only where there is none does ``.`` become a new root. Building a
+    second index in a subdirectory of an indexed tree would take over that subtree
+    for the queries and leave the outer index stale for it without a word, so that
+    takes an explicit PATH (``sqry index .``).
+    """
+    from sqry.graph.store import BadIndexLocation, find_index_root
+
+    try:
+        found = find_index_root(".")
+    except (BadIndexLocation, OSError):
+        return "."  # the build names what is wrong if it is here; above, it is not ours
+    if found is None or str(found) == os.path.realpath("."):
+        return "."
+    write_stderr(
+        f"sqry: updating the index of {found}, the nearest one above the current "
+        "directory ('sqry index .' would build a separate one here)\n"
+    )
+    return str(found)
+
+
 def _say_waiting(root: str) -> Callable[[], None]:
     """The ``on_wait`` of a build: one line saying why ``sqry index`` seems to hang."""
 
@@ -127,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
     from sqry.graph.index import build_index
     from sqry.graph.store import BadIndexLocation, IncompatibleIndex
 
+    if args.path is None:
+        args.path = _default_root()
     problem = _unusable_path(args.path)
     if problem:
         return _fail(f"cannot index {args.path!r}: {problem}", EXIT_USAGE)
