@@ -23,14 +23,14 @@ INTERMIXED = {
     "graph callers": (
         ["graph", "callers", "helper", "--in", "src/app/core.py", "{ws}"],
         ["graph", "callers", "helper", "{ws}", "--in", "src/app/core.py"],
-        ["src/app/core.py:9:9  function  app.core.authenticate"],
+        ["{ws}/src/app/core.py:9:9  function  app.core.authenticate"],
     ),
     "graph callees": (
         ["graph", "callees", "app.api.views.index", "--limit", "2", "{ws}"],
         ["graph", "callees", "app.api.views.index", "{ws}", "--limit", "2"],
         [
-            "src/app/api/views.py:8:12  function  app.core.authenticate",
-            "src/app/api/views.py:12:5  function  app.core.authenticate",
+            "{ws}/src/app/api/views.py:8:12  function  app.core.authenticate",
+            "{ws}/src/app/api/views.py:12:5  function  app.core.authenticate",
         ],
     ),
     "explain": (
@@ -41,7 +41,7 @@ INTERMIXED = {
     "search": (
         ["search", "auth", "--kind", "function", "{ws}"],
         ["search", "auth", "{ws}", "--kind", "function"],
-        ["src/app/core.py:3:1  function  app.core.authenticate"],
+        ["{ws}/src/app/core.py:3:1  function  app.core.authenticate"],
     ),
     "query": (
         ["query", "kind:method", "--csv", "{ws}"],
@@ -66,7 +66,7 @@ def test_options_between_positionals(name: str, workspace: Path, tmp_path: Path)
         assert done.stdout.strip()
     assert runs[0].stdout == runs[1].stdout
     if expected is not None:
-        assert runs[0].stdout.splitlines() == expected
+        assert runs[0].stdout.splitlines() == [line.format(ws=workspace) for line in expected]
 
 
 def test_index_takes_its_path_after_options(tmp_path: Path) -> None:
@@ -345,7 +345,7 @@ def test_index_of_a_too_long_name_says_so(tmp_path: Path) -> None:
 
 def test_in_file_with_a_too_long_name_matches_nothing(workspace: Path) -> None:
     done = run_sqry("graph", "callers", "helper", "--in", "b" * 300, cwd=workspace)
-    assert_one_line(done, 1, f"no symbol named 'helper' in {'b' * 300} in the index at")
+    assert_one_line(done, 1, f"--in {'b' * 300}: no indexed file in the index at")
 
 
 @pytest.mark.skipif(not unprivileged(), reason="needs a user that permissions restrict")

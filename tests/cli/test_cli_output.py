@@ -175,3 +175,25 @@ def test_json_and_csv_keep_control_characters_as_stored(control_chars):
     assert [(i["file_path"], i["name"]) for i in items] == [("e\x1b[31mred.py", "two\nlines")]
     rows = parse_csv(run_sqry("search", "lines", "--csv", cwd=control_chars).stdout)
     assert [(r["file_path"], r["name"]) for r in rows] == [("e\x1b[31mred.py", "two\nlines")]
+
+
+def test_text_paths_open_from_where_the_command_ran(workspace):
+    """Text shows paths as grep does (relative to ``.``, absolute for an absolute
+    PATH); JSON and CSV keep the index's root-relative ones."""
+    outside = workspace.parent
+    relative = run_sqry("search", "--exact", "authenticate", workspace.name, cwd=outside)
+    assert relative.stdout == (
+        f"{workspace.name}/src/app/core.py:3:1  function  app.core.authenticate\n"
+    )
+    absolute = run_sqry("search", "--exact", "authenticate", str(workspace), cwd=outside)
+    assert absolute.stdout == f"{workspace}/src/app/core.py:3:1  function  app.core.authenticate\n"
+    inside = run_sqry("graph", "callers", "authenticate", cwd=workspace / "src" / "app" / "api")
+    assert inside.stdout.splitlines() == [
+        "views.py:8:12  function  app.api.views.index",
+        "views.py:12:5  function  app.api.views.index",
+        "../core.py:25:16  method  app.core.Session.login",
+    ]
+    document = json.loads(
+        run_sqry("search", "--exact", "authenticate", "--json", cwd=workspace / "src").stdout
+    )
+    assert [item["file_path"] for item in document["items"]] == ["src/app/core.py"]

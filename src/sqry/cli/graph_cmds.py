@@ -249,11 +249,14 @@ class _Workspace:
     is that error too (its user could not rebuild the index anyway).
     """
 
-    def __init__(self, reader: IndexReader, scope: str | None) -> None:
+    def __init__(
+        self, reader: IndexReader, scope: str | None, show_path: Callable[[str], str]
+    ) -> None:
         self.reader = reader
         self.root = reader.root
         self.conn: sqlite3.Connection = reader.conn
         self.scope = scope
+        self.show_path = show_path  # index path -> as printed (output.path_display)
 
     def __enter__(self) -> _Workspace:
         return self
@@ -282,9 +285,10 @@ def _open_workspace(path_arg: str) -> _Workspace:
     The single place the read commands reach the index; opening and version checks
     are the engine's (:mod:`sqry.graph.store`).
     """
+    import os
     import shlex
 
-    from sqry.cli.output import EXIT_NO_INDEX
+    from sqry.cli.output import EXIT_NO_INDEX, path_display
     from sqry.graph.store import (
         BadIndexLocation,
         IncompatibleIndex,
@@ -308,7 +312,8 @@ def _open_workspace(path_arg: str) -> _Workspace:
     except (NoIndex, IncompatibleIndex, BadIndexLocation) as exc:
         raise _Fail(EXIT_NO_INDEX, str(exc)) from None
     scope = target.relative_to(reader.root).as_posix()
-    return _Workspace(reader, None if scope == "." else scope)
+    show_path = path_display(reader.root, absolute=os.path.isabs(path_arg))
+    return _Workspace(reader, None if scope == "." else scope, show_path)
 
 
 def _existing_path(path_arg: str) -> Path:
@@ -365,7 +370,7 @@ def _search(args: argparse.Namespace) -> int:
     if result.scores is not None:
         for item, score in zip(items, result.scores, strict=True):
             item["score"] = score
-    return _emit_symbols(args, result.symbols, items, result.total, result.truncated)
+    return _emit_symbols(ws, args, result.symbols, items, result.total, result.truncated)
 
 
 def _check_scope(ws: _Workspace, path_arg: str) -> None:
@@ -424,7 +429,7 @@ def _query(args: argparse.Namespace) -> int:
         )
     if result.shape == "symbols":
         items = [s.item() for s in result.symbols]
-        return _emit_symbols(args, result.symbols, items, result.total, result.truncated)
+        return _emit_symbols(ws, args, result.symbols, items, result.total, result.truncated)
     if result.shape == "count":
         return _emit_count(args, result.count or 0)
     return _emit_groups(args, result)
@@ -436,6 +441,7 @@ def _symbol_line(painter: Painter, symbol: SymbolRow) -> str:
 
 
 def _emit_symbols(
+    ws: _Workspace,
     args: argparse.Namespace,
     symbols: list[SymbolRow],
     items: list[dict[str, Any]],
@@ -449,6 +455,7 @@ def _emit_symbols(
         rows=items,
         text=lambda painter: [_symbol_line(painter, s) for s in symbols],
         columns=ITEM_COLUMNS,
+        show_path=ws.show_path,
     )
     return _finish(args, report, len(items), total, truncated)
 
@@ -536,6 +543,7 @@ def _graph(args: argparse.Namespace) -> int:
         rows=rows,
         text=lambda painter: [_site_line(painter, site) for site in shown],
         columns=[*ITEM_COLUMNS, "call_path", "call_line", "call_column"],
+        show_path=ws.show_path,
     )
     if not sites:
         what = "callers of" if args.direction == "callers" else "calls from"
@@ -596,7 +604,8 @@ def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
             f" try: sqry search {shlex.quote(name)}",
         )
     candidates = tuple(
-        escape_control(f"  {s.path}:{s.start_line} {s.kind} {s.qualified_name}") for s in found
+        escape_control(f"  {ws.show_path(s.path)}:{s.start_line} {s.kind} {s.qualified_name}")
+        for s in found
     )
     qualified = [s.qualified_name for s in found]
     # a qualified name names one only if no other candidate has it and it is not
@@ -649,7 +658,7 @@ def _explain(args: argparse.Namespace) -> int:
         callees = call_sites(ws.conn, symbol.id, "callees")
         unresolved = unresolved_calls(ws.conn, symbol.id)
     view = _ExplainView(symbol, parent, callers, callees, unresolved, args.limit or None)
-    emit(view.report(), args.format)
+    emit(view.report(ws.show_path), args.format)
     return EXIT_OK
 
 
@@ -698,7 +707,7 @@ class _ExplainView:
             for u in self.shown(self.unresolved)
         ]
 
-    def report(self) -> Report:
+    def report(self, show_path: Callable[[str], str]) -> Report:
         from sqry.cli.output import Report
 
         callers = [_site_row(s) for s in self.shown(self.callers)]
@@ -721,7 +730,7 @@ class _ExplainView:
                 "unresolved_calls": len(self.unresolved),
             },
         }
-        return Report(document=document, rows=rows, text=self.text)
+        return Report(document=document, rows=rows, text=self.text, show_path=show_path)
 
     def text(self, painter: Painter) -> list[str]:
         s = self.symbol

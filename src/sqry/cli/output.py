@@ -74,16 +74,51 @@ def add_format_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class Painter:
-    """ANSI colouring that turns itself off when it must (not a TTY, ``NO_COLOR``)."""
+def _as_stored(path: str) -> str:
+    return path
 
-    def __init__(self, enabled: bool) -> None:
+
+def path_display(root: str | os.PathLike[str], absolute: bool) -> Callable[[str], str]:
+    """How text output shows an index path (stored relative to the index ``root``).
+
+    As grep, rg and git grep do, so a printed path opens from where the command
+    ran (a shell, Vim's quickfix): relative to the current directory, or absolute
+    when the user gave PATH as an absolute path. Inside the root that drops the
+    directories between it and ``.`` (``acme/Shape.java`` from ``java/com``) and
+    climbs with ``..`` to files elsewhere; outside it, it prefixes the way there.
+    """
+    root = os.fspath(root)
+    if absolute:
+        return lambda path: os.path.join(root, path)
+    try:
+        here = os.path.relpath(os.getcwd(), root)
+    except OSError:  # the current directory is gone: nothing is relative to it
+        return lambda path: os.path.join(root, path)
+    if here == ".":
+        return _as_stored
+    if here == ".." or here.startswith("../"):  # outside the root: the way there first
+        way = os.path.relpath(root)
+        return lambda path: f"{way}/{path}"
+    inside = here + "/"
+    return lambda path: (
+        path[len(inside) :]
+        if path.startswith(inside)
+        else os.path.relpath(os.path.join(root, path))
+    )
+
+
+class Painter:
+    """ANSI colouring that turns itself off when it must (not a TTY, ``NO_COLOR``),
+    and the way paths are shown (:func:`path_display`; as stored by default)."""
+
+    def __init__(self, enabled: bool, show_path: Callable[[str], str] | None = None) -> None:
         self.enabled = enabled
+        self._show_path = show_path or _as_stored
 
     @classmethod
-    def for_stream(cls, stream: TextIO) -> Painter:
+    def for_stream(cls, stream: TextIO, show_path: Callable[[str], str] | None = None) -> Painter:
         isatty = getattr(stream, "isatty", None)
-        return cls(bool(isatty and isatty()) and not os.environ.get("NO_COLOR"))
+        return cls(bool(isatty and isatty()) and not os.environ.get("NO_COLOR"), show_path)
 
     def _sgr(self, code: str, text: str) -> str:
         text = escape_control(text)
@@ -94,7 +129,8 @@ class Painter:
         return escape_control(text)
 
     def path(self, text: str) -> str:
-        return self._sgr("35", text)
+        """An index path (relative to the index root) as the user should see it."""
+        return self._sgr("35", self._show_path(text))
 
     def number(self, text: str) -> str:
         return self._sgr("32", text)
@@ -118,15 +154,18 @@ class Report(Record):
 
     ``document`` is the ``--json`` output; ``rows`` are the flat items for
     ``--jsonl``/``--csv`` (CSV columns: ``columns``, or the keys of the rows in
-    first-seen order); ``text`` renders the default output with a :class:`Painter`.
+    first-seen order); ``text`` renders the default output with a :class:`Painter`
+    whose paths ``show_path`` turns into what the user should see (JSON and CSV keep
+    the stored, root-relative ones).
     """
 
-    __slots__ = ("document", "rows", "text", "columns")
-    _defaults: ClassVar[dict[str, Any]] = {"columns": ()}
+    __slots__ = ("document", "rows", "text", "columns", "show_path")
+    _defaults: ClassVar[dict[str, Any]] = {"columns": (), "show_path": None}
     document: dict[str, Any]
     rows: list[dict[str, Any]]
     text: Callable[[Painter], Iterable[str]]
     columns: list[str]
+    show_path: Callable[[str], str] | None
 
 
 def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:
@@ -140,7 +179,7 @@ def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:
     elif fmt == "csv":
         _write_csv(report, out)
     else:
-        painter = Painter.for_stream(out)
+        painter = Painter.for_stream(out, report.show_path)
         for line in report.text(painter):
             out.write(line + "\n")
     out.flush()
