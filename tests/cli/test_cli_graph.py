@@ -216,3 +216,18 @@ def test_in_naming_no_indexed_file_says_so(workspace):
             "path; give the file's path (from here or from the root) or its last part, "
             "e.g. --in app.py\n"
         )
+
+
+def test_a_path_below_the_root_narrows_the_symbol(workspace):
+    """``helper`` names two functions; a PATH under the root keeps the one defined
+    there, while without PATH the whole index is searched (even from a subdirectory)."""
+    narrowed = run_sqry("graph", "callers", "helper", "src/app/api", cwd=workspace)
+    assert narrowed.returncode == 0, narrowed.stderr
+    assert narrowed.stdout == "src/app/api/views.py:15:5  function  app.api.views.index\n"
+    from_subdir = run_sqry("explain", "helper", cwd=workspace / "src" / "app" / "api")
+    assert from_subdir.returncode == 4
+    none_there = run_sqry("explain", "authenticate", "src/app/api", cwd=workspace)
+    assert (none_there.returncode, none_there.stdout) == (1, "")
+    assert none_there.stderr.startswith(
+        f"sqry: no symbol named 'authenticate' under src/app/api in the index at {workspace};"
+    )

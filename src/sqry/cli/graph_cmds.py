@@ -81,13 +81,15 @@ def _line(text: str) -> int:
     return int(text)
 
 
-def _add_common(parser: argparse.ArgumentParser, path_help: str) -> None:
+def _add_common(
+    parser: argparse.ArgumentParser, path_help: str, default_path: str | None = "."
+) -> None:
     from sqry.cli.output import add_format_flags
 
     parser.add_argument(
         "path",
         nargs="?",
-        default=".",
+        default=default_path,
         type=nonempty("a path"),
         metavar="PATH",
         help=path_help,
@@ -116,7 +118,10 @@ def _add_symbol_args(parser: argparse.ArgumentParser) -> None:
 
 
 _SCOPE_HELP = "search the index containing PATH, only symbols under PATH (default: .)"
-_LOCATE_HELP = "use the index containing PATH (default: .)"
+_LOCATE_HELP = (
+    "use the index containing PATH (default: .); a PATH below the index root also "
+    "limits the symbols SYMBOL may name to those defined under it"
+)
 
 
 def _register_search(sub: argparse._SubParsersAction) -> None:
@@ -176,7 +181,7 @@ def _register_graph(sub: argparse._SubParsersAction) -> None:
     ):
         d = graph_sub.add_parser(direction, help=text, description=text.capitalize() + ".")
         _add_symbol_args(d)
-        _add_common(d, _LOCATE_HELP)
+        _add_common(d, _LOCATE_HELP, default_path=None)
         d.set_defaults(run=_graph)
 
 
@@ -187,7 +192,7 @@ def _register_explain(sub: argparse._SubParsersAction) -> None:
         description="Show a symbol's definition, signature, doc, callers and callees.",
     )
     _add_symbol_args(p)
-    _add_common(p, _LOCATE_HELP)
+    _add_common(p, _LOCATE_HELP, default_path=None)
     p.set_defaults(run=_explain)
 
 
@@ -526,7 +531,7 @@ def _graph(args: argparse.Namespace) -> int:
     from sqry.cli.output import Report, error
     from sqry.graph.query.symbols import call_sites
 
-    with _open_workspace(args.path) as ws:
+    with _open_workspace(args.path or ".") as ws:
         symbol = _resolve_symbol(ws, args)
         sites = call_sites(ws.conn, symbol.id, args.direction)
     total = len(sites)
@@ -573,11 +578,16 @@ def _resolve_symbol(ws: _Workspace, args: argparse.Namespace) -> SymbolRow:
     from sqry.graph.query.symbols import find_symbols
 
     in_file = _workspace_relative(ws, args.in_file) if args.in_file else None
-    found = find_symbols(ws.conn, args.symbol, in_file=in_file, line=args.line)
+    # only a PATH the user gave narrows: without one, SYMBOL names any symbol of the index
+    under = ws.scope if args.path is not None else None
+    if under is not None:
+        _check_scope(ws, args.path)
+    found = find_symbols(ws.conn, args.symbol, in_file=in_file, line=args.line, under=under)
     if len(found) == 1:
         return found[0]
     where = "".join(
         [
+            f" under {args.path}" if under is not None else "",
             f" in {args.in_file}" if args.in_file else "",
             f" at line {args.line}" if args.line else "",
         ]
@@ -651,7 +661,7 @@ def _explain(args: argparse.Namespace) -> int:
     from sqry.cli.output import EXIT_OK, emit
     from sqry.graph.query.symbols import call_sites, parent_of, unresolved_calls
 
-    with _open_workspace(args.path) as ws:
+    with _open_workspace(args.path or ".") as ws:
         symbol = _resolve_symbol(ws, args)
         parent = parent_of(ws.conn, symbol)
         callers = call_sites(ws.conn, symbol.id, "callers")

@@ -43,7 +43,12 @@ class UnresolvedCall(Record):
 
 
 def find_symbols(
-    conn: sqlite3.Connection, ref: str, *, in_file: str | None = None, line: int | None = None
+    conn: sqlite3.Connection,
+    ref: str,
+    *,
+    in_file: str | None = None,
+    line: int | None = None,
+    under: str | None = None,
 ) -> list[SymbolRow]:
     """Candidates for ``ref``: every symbol whose qualified name *or* name equals it.
 
@@ -55,9 +60,13 @@ def find_symbols(
 
     ``in_file``: a workspace-relative path, or a trailing part of one at a ``/``
     boundary (``app.py`` matches ``src/app.py``). ``line``: keep the candidates that
-    start on that line, else the innermost one whose span contains it.
+    start on that line, else the innermost one whose span contains it. ``under``: a
+    workspace-relative directory (or file) the symbol must be defined in.
     """
     candidates = _by(conn, "(s.qualified_name = ? OR s.name = ?)", ref, ref)
+    if under is not None:
+        inside = under + "/"
+        candidates = [c for c in candidates if c.path == under or c.path.startswith(inside)]
     if in_file:
         candidates = [c for c in candidates if names_file(in_file, c.path)]
     if line is not None:
