@@ -215,6 +215,28 @@ def test_child_death_before_ready_is_reported_with_its_status(sqryd_env: SqrydEn
 
 
 @pytest.mark.timeout(60)
+def test_sigterm_during_startup_means_never_ready(sqryd_env: SqrydEnv) -> None:
+    """A stop requested before the socket is bound: no socket, no ready line, and the
+    parent reports the daemon's exit instead of a success that is already stale."""
+    parent = sqryd_env.spawn("start", "--detach", env=_stalled(sqryd_env))
+    (child,) = wait_until(lambda: _children(sqryd_env), 20, message="the daemon child to exist")
+    wait_until(
+        lambda: "stalling startup" in sqryd_env.log.read_text(), 20, message="startup to stall"
+    )
+    os.kill(child, signal.SIGTERM)
+    _, err = parent.communicate(timeout=30)
+    assert parent.returncode == 69, err
+    assert "daemon exited with status 0 before it was ready" in err
+    assert "received SIGTERM during startup" in err  # from the log lines it quotes
+    log = sqryd_env.log.read_text()
+    assert "listening on" not in log and "ready (pid" not in log
+    assert not sqryd_env.socket.exists()
+    assert not (sqryd_env.runtime / "sqryd.ready").exists()
+    assert not sqryd_env.pidfile.exists()
+    assert not lock_is_held(sqryd_env.lock)
+
+
+@pytest.mark.timeout(60)
 def test_detach_inside_a_systemd_service_does_not_inherit_its_notify_socket(
     sqryd_env: SqrydEnv,
 ) -> None:

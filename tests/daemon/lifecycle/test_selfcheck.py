@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import signal
+import socket
+import sys
 
 import pytest
 
@@ -128,3 +132,50 @@ def test_a_displaced_daemon_leaves_the_new_daemons_ready_marker_alone(
     assert marker.exists(), "the new daemon's ready marker must survive"
     assert new.poll() is None and socket_accepts(sqryd_env.socket)
     assert read_pidfile(sqryd_env.pidfile) == new.pid
+
+
+def _with_open_files_limit(limit: int) -> list[str]:
+    """``sqryd`` run under an open-files limit (soft and hard) of ``limit``."""
+    launcher = (
+        "import resource, runpy, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({limit}, {limit}))\n"
+        "sys.argv[0] = 'sqryd'\n"
+        "runpy.run_module('sqry.daemon.lifecycle.cli', run_name='__main__')\n"
+    )
+    return [sys.executable, "-c", launcher]
+
+
+@pytest.mark.timeout(60)
+def test_running_out_of_descriptors_neither_stops_the_daemon_nor_floods_its_log(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """A client flood past the open-files limit: accept fails (EMFILE) and so does
+    reading the pidfile. Neither means the daemon lost its name; it keeps serving once
+    the clients go, and its log holds JSON lines only, one warning for the flood."""
+    proc = sqryd_env.spawn(
+        "foreground", cmd=_with_open_files_limit(48), env=sqryd_env.with_env(**FAST_CHECK)
+    )
+    wait_until(
+        lambda: socket_accepts(sqryd_env.socket) or proc.poll() is not None, 20, message="ready"
+    )
+    clients = []
+    try:
+        for _ in range(64):  # more than the daemon has descriptors left; the backlog holds them
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            clients.append(client)
+            client.connect(os.fspath(sqryd_env.socket))
+        wait_until(
+            lambda: "cannot read pidfile" in sqryd_env.log.read_text(),
+            20,
+            message="a self-check to run out of descriptors",
+        )
+        assert proc.poll() is None, "the daemon stopped"
+    finally:
+        for client in clients:
+            client.close()
+    wait_until(lambda: sqryd_env.run("status").returncode == 0, 20, message="serving again")
+    lines = sqryd_env.log.read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # raises on a raw traceback line
+    floods = [r for r in records if "out of system resource" in r["msg"]]
+    assert len(floods) == 1 and "raise the open-files limit" in floods[0]["msg"]
+    assert not any("shutting down" in r["msg"] for r in records)

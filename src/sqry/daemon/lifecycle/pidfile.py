@@ -364,8 +364,12 @@ def _fsync_dir(directory: Path) -> None:
         os.close(dfd)
 
 
-def read_pid(path: Path) -> int | None:
+def read_pid(path: Path, *, raise_errors: bool = False) -> int | None:
     """The pid in ``path``, or None when missing, unreadable or not a valid pid.
+
+    ``raise_errors``: an OSError opening or reading the file propagates instead
+    (FileNotFoundError when missing), for callers that must tell "the file is gone"
+    from "it could not be read just now" (out of file descriptors, say).
 
     The seed's ``text.trim().parse::<u32>()``, made stricter: surrounding
     whitespace is trimmed, then only ASCII digits are accepted (``int()``
@@ -377,12 +381,16 @@ def read_pid(path: Path) -> int | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
+        if raise_errors:
+            raise
         return None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         data = os.read(fd, _MAX_PIDFILE_BYTES)
     except OSError:
+        if raise_errors:
+            raise
         return None
     finally:
         os.close(fd)

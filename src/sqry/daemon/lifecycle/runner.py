@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -201,7 +202,12 @@ class Daemon:
         notifier.status("starting")
         ctx, server = self._build_components()
         self._install_signal_handlers(loop)
+        loop.set_exception_handler(_LoopErrorLog().handle)
+        _raise_open_files_limit()
         await self._preload_pinned_workspaces()
+        if self._stop.is_set():  # a signal during startup: never bind, never say ready
+            log.info("not starting to serve: %s during startup", self._stop_reason)
+            return EX_OK
         try:
             listener = self._bind()
             self._signal_ready(notifier)
@@ -258,7 +264,8 @@ class Daemon:
         """Step 5: nothing to load until the graph engine serves workspaces."""
         if self.knobs.startup_delay_secs:
             log.info("testing knob: stalling startup %gs", self.knobs.startup_delay_secs)
-            await asyncio.sleep(self.knobs.startup_delay_secs)
+            with contextlib.suppress(TimeoutError):  # a stop request ends the stall
+                await asyncio.wait_for(self._stop.wait(), self.knobs.startup_delay_secs)
         roots = self.cfg.preload_roots()
         if roots:
             log.info("pinned workspaces not preloaded (no graph engine yet): %s", ", ".join(roots))
@@ -388,7 +395,18 @@ def self_check(paths: RuntimePaths, pid: int, bound: tuple[int, int] | None) -> 
 
     if not os.path.isdir(paths.runtime_dir):
         return f"runtime dir {paths.runtime_dir} is gone"
-    owner = read_pid(paths.pid)
+    try:
+        owner = read_pid(paths.pid, raise_errors=True)
+    except FileNotFoundError:
+        return f"pidfile {paths.pid} was removed"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return f"pidfile {paths.pid} was replaced by a symbolic link"
+        # out of file descriptors, memory, ...: nothing says the name is not ours
+        log.warning("self-check: cannot read pidfile %s (%s); checking again later", paths.pid, err)
+        return None
+    if owner is None:
+        return f"pidfile {paths.pid} no longer holds a pid"
     if owner != pid:
         return f"pidfile {paths.pid} names pid {owner} instead of ours ({pid})"
     if bound is not None:
@@ -399,6 +417,60 @@ def self_check(paths: RuntimePaths, pid: int, bound: tuple[int, int] | None) -> 
         if (st.st_dev, st.st_ino) != bound:
             return f"socket {paths.socket} was replaced by another file"
     return None
+
+
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_RESOURCE_WARNING_EVERY_SECS = 60.0
+
+
+class _LoopErrorLog:
+    """The event loop's exception handler: errors as JSON log lines, not stderr text.
+
+    asyncio reports what it catches itself (a failed ``accept``, a callback that
+    raised) through its own logger; without this those reports bypass the daemon's
+    JSON-lines log and land as raw tracebacks. Running out of file descriptors is
+    expected under a connection flood: asyncio then pauses accepting for a second
+    and retries, so it gets one warning a minute saying what to do, not a traceback
+    a second.
+    """
+
+    def __init__(self) -> None:
+        self._last_resource_warning = -_RESOURCE_WARNING_EVERY_SECS
+
+    def handle(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        message = context.get("message", "unexpected error in the event loop")
+        if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRNOS:
+            now = time.monotonic()
+            if now - self._last_resource_warning >= _RESOURCE_WARNING_EVERY_SECS:
+                self._last_resource_warning = now
+                log.warning(
+                    "%s (%s): new clients wait until some connections close; "
+                    "raise the open-files limit (LimitNOFILE=, ulimit -n) if this is normal load",
+                    message,
+                    exc.strerror or exc,
+                )
+            return
+        log.error("event loop: %s", message, exc_info=exc)
+
+
+def _raise_open_files_limit() -> None:
+    """Lift the soft open-files limit to the hard one: every client holds a descriptor.
+
+    The usual soft limit (1024) is low for a daemon any number of editors and agents
+    connect to; the hard limit is what the administrator allows. The event loop uses
+    epoll, so descriptors above 1024 are fine.
+    """
+    import resource
+
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        # "unlimited" is not a valid soft value for this limit: take a generous one
+        target = max(soft, 65536) if hard == resource.RLIM_INFINITY else hard
+        if soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (OSError, ValueError) as err:
+        log.warning("cannot raise the open-files limit: %s", err)
 
 
 def bind_listen_socket(path: str) -> tuple[socket.socket, tuple[int, int]]:
