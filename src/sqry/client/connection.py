@@ -25,6 +25,7 @@ from sqry.client.errors import (
     ConnectionLost,
     ConnectTimeout,
     EnvelopeVersionMismatch,
+    ForeignDaemon,
     HandshakeTimeout,
     HelloEof,
     HelloRejected,
@@ -44,6 +45,7 @@ from sqry.daemon.ipc.framing import (
     frame_bytes,
     recv_frame,
 )
+from sqry.daemon.ipc.peercred import peer_uid
 
 TYPE_CHECKING = False  # typing itself costs ~5 ms to import; only checkers need it
 if TYPE_CHECKING:
@@ -147,6 +149,7 @@ class DaemonClient:
         sock = _Socket(AF_UNIX, SOCK_STREAM)
         try:
             _connect(sock, path, connect_timeout)
+            _check_server_owner(sock, path)
             hello = _handshake(sock, path, handshake_timeout)
             sock.settimeout(None)
         except BaseException:
@@ -374,6 +377,22 @@ def _check_path_length(path: str) -> None:
         check_socket_path(path)
     except ConfigError as err:
         raise SocketPathTooLong(path, str(err)) from None
+
+
+def _check_server_owner(sock: _Socket, path: str) -> None:
+    """Refuse a socket served by another user, before sending it anything.
+
+    The mirror of the daemon's peer check (ipc.md §2). The socket's directory is
+    normally the user's own 0700 runtime dir, but a fallback like ``/tmp/sqry-<uid>``
+    can be created first by someone else, who could then pose as sqryd to
+    ``status``, ``stop`` and every request that carries paths or queries.
+    """
+    try:
+        uid = peer_uid(sock)
+    except OSError as exc:
+        raise ForeignDaemon(path, f"cannot tell who serves it ({exc})") from None
+    if uid != os.geteuid():
+        raise ForeignDaemon(path, f"it is served by uid {uid}, not by you (uid {os.geteuid()})")
 
 
 def _handshake(sock: _Socket, path: str, timeout: float) -> dict[str, Any]:

@@ -30,6 +30,25 @@ class NotRunning(ClientError):
         )
 
 
+class ForeignDaemon(ClientError):
+    """The process serving the socket runs as another user: it is not our sqryd.
+
+    Nothing is sent to it, not even the hello, and no daemon is auto-started (the
+    path is taken). ``exit_code`` is EX_NOPERM (77), what ``sqryd`` uses for a
+    runtime dir another user owns.
+    """
+
+    exit_code = 77
+
+    def __init__(self, socket_path: str, detail: str) -> None:
+        super().__init__(
+            f"refusing to talk to socket {socket_path}: {detail}; it is not your sqryd "
+            "(remove the socket or its directory, or set SQRY_DAEMON_SOCKET to a path "
+            "of your own)",
+            socket_path,
+        )
+
+
 class SocketPathTooLong(ClientError):
     """The socket path does not fit in a Unix socket address: a configuration error.
 

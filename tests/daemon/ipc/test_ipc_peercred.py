@@ -9,7 +9,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from ipc_testkit import HELLO, RawConn, running_server
+from ipc_testkit import HELLO, RawConn, running_server, short_dir
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -146,3 +146,59 @@ def test_unreadable_credentials_fail_closed() -> None:
     udp.close()
     reason = refusal_reason(udp, os.geteuid())
     assert reason is not None and reason.startswith("cannot verify the peer's credentials")
+
+
+# A stdlib-only server run as another user: it listens (so SO_PEERCRED names it),
+# says "listening", accepts one connection and prints how many bytes it received.
+FOREIGN_SERVER = r"""
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.listen(1)
+print("listening", flush=True)
+s.settimeout(20)
+conn, _ = s.accept()
+conn.settimeout(20)
+received = 0
+while chunk := conn.recv(65536):
+    received += len(chunk)
+print(received, flush=True)
+"""
+
+
+@needs_root
+def test_the_client_refuses_a_server_run_by_another_uid() -> None:
+    """The mirror of the daemon's check: a socket served by someone else (a runtime
+    dir they created first) is refused before the client sends anything."""
+    from sqry.client import DaemonClient, ForeignDaemon, NotRunning
+
+    python = _unprivileged_python()
+    if python is None:
+        pytest.skip("no python interpreter executable by uid 65534")
+    with short_dir() as directory:
+        os.chmod(directory, 0o777)
+        path = str(directory / "s.sock")
+        server = subprocess.Popen(
+            [python, "-c", FOREIGN_SERVER, path],
+            user=NOBODY_UID,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout.readline() == "listening\n", server.stderr.read()
+            with pytest.raises(ForeignDaemon) as refused:
+                DaemonClient.connect(path, connect_timeout=5, handshake_timeout=5, auto_start=True)
+            assert not isinstance(refused.value, NotRunning)  # so no auto-start was tried
+            assert str(refused.value) == (
+                f"refusing to talk to socket {path}: it is served by uid {NOBODY_UID}, not by "
+                f"you (uid 0); it is not your sqryd (remove the socket or its directory, or "
+                "set SQRY_DAEMON_SOCKET to a path of your own)"
+            )
+            out, err = server.communicate(timeout=20)
+            assert out == "0\n", err  # not a byte was sent to it
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()

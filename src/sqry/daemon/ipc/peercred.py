@@ -6,14 +6,21 @@ sent is read. Linux uses ``SO_PEERCRED``; other Unix systems (macOS, the BSDs) u
 ``getpeereid(3)`` through ctypes. If neither works the peer is refused (fail closed)
 with a reason saying so — the macOS path is written to the manual page but untested in
 CI, which runs on Linux.
+
+The client checks the other direction with the same :func:`peer_uid` (the daemon
+must be its own user's), so this module stays as cheap to import as the client:
+the C ``_socket`` module rather than ``socket``, no ``typing`` at run time.
 """
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 import struct
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _UCRED = struct.Struct("3i")  # struct ucred { pid_t pid; uid_t uid; gid_t gid; }
 
@@ -34,9 +41,9 @@ def _getpeereid(fd: int) -> int:
 
 def peer_uid(sock: Any) -> int:
     """uid of the connected peer of a Unix stream socket (raises OSError when unknown)."""
-    so_peercred = getattr(socket, "SO_PEERCRED", None)
+    so_peercred = getattr(_socket, "SO_PEERCRED", None)
     if so_peercred is not None:
-        raw = sock.getsockopt(socket.SOL_SOCKET, so_peercred, _UCRED.size)
+        raw = sock.getsockopt(_socket.SOL_SOCKET, so_peercred, _UCRED.size)
         return _UCRED.unpack(raw)[1]
     return _getpeereid(sock.fileno())
 

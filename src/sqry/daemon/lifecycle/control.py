@@ -23,6 +23,7 @@ from sqry.daemon.lifecycle.errors import (
     DaemonIoError,
     DaemonNotAnswering,
     NotRunning,
+    RuntimeDirUnsafe,
     StopTimeout,
 )
 
@@ -394,7 +395,7 @@ def _call(socket_path, method: str, timeout: float | None = None, wait_secs: flo
     answers), so ``stop --timeout-secs 1`` does not wait out the 5 s default.
     """
     from sqry.client import DaemonClient
-    from sqry.client.errors import ClientError, SocketPathTooLong
+    from sqry.client.errors import ClientError, ForeignDaemon, SocketPathTooLong
     from sqry.client.errors import NotRunning as ClientNotRunning
 
     try:
@@ -406,6 +407,8 @@ def _call(socket_path, method: str, timeout: float | None = None, wait_secs: flo
         )
     except ClientNotRunning as err:
         raise NotRunning(socket_path) from err
+    except ForeignDaemon as err:  # 77, like a runtime dir another user owns
+        raise RuntimeDirUnsafe(str(err)) from err
     except SocketPathTooLong as err:  # the client words it like paths.check_socket_path
         raise ConfigError(str(err)) from err
     except ClientError as err:  # handshake timeout, version mismatch, ...
