@@ -110,7 +110,7 @@ def _run_stop(args: argparse.Namespace) -> int:
     hint = f"(see '{PROG} daemon stop --help')"
     timeout = parse_timeout_secs(args.timeout_secs, "--timeout-secs", hint)
     cfg = _config(args)
-    stop_daemon(cfg, timeout_secs=timeout, force=args.force, env=os.environ)
+    stop_daemon(cfg, timeout_secs=timeout, force=args.force, env=os.environ, prog=PROG)
     print(f"sqryd stopped (socket {cfg.socket_file(os.environ)})")
     return 0
 

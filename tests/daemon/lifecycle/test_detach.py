@@ -145,16 +145,19 @@ def test_child_role_without_the_handoff_environment_exits_73(sqryd_env: SqrydEnv
 
 
 @pytest.mark.timeout(60)
-def test_child_role_with_a_malformed_fd_names_the_variable(sqryd_env: SqrydEnv) -> None:
+@pytest.mark.parametrize("value", ["banana", "99999999999999999999", "\u00b2", "-1"])
+def test_child_role_with_a_malformed_fd_names_the_variable(
+    sqryd_env: SqrydEnv, value: str
+) -> None:
     env = sqryd_env.with_env(
-        SQRYD_READY_PIPE_FD="banana",
+        SQRYD_READY_PIPE_FD=value,
         SQRYD_LOCK_FD="3",
         SQRYD_PIDFILE_PATH=str(sqryd_env.pidfile),
         SQRYD_LOCKFILE_PATH=str(sqryd_env.lock),
     )
     done = sqryd_env.run("start", "--detach", "--spawned-by-client", env=env)
-    assert done.returncode == 73
-    assert "SQRYD_READY_PIPE_FD='banana'" in done.stderr
+    assert done.returncode == 73, done.stderr
+    assert f"SQRYD_READY_PIPE_FD={value!r} is not a file descriptor number" in done.stderr
 
 
 @pytest.mark.timeout(60)

@@ -54,6 +54,8 @@ def test_second_start_exits_75_naming_the_first_pid(sqryd_env: SqrydEnv) -> None
     assert str(sqryd_env.socket) in lines[0] and str(sqryd_env.lock) in lines[0]
     assert first.poll() is None, "the running daemon must be unaffected"
     assert read_pidfile(sqryd_env.pidfile) == first.pid
+    writers = {json.loads(line)["pid"] for line in sqryd_env.log.read_text().splitlines()}
+    assert writers == {first.pid}, "the loser wrote into the running daemon's log"
 
 
 @pytest.mark.timeout(60)
@@ -103,6 +105,26 @@ def test_sigkill_leaves_stale_files_and_the_next_start_reclaims_them(sqryd_env: 
     assert os.stat(sqryd_env.lock).st_ino == lock_inode, "same lock-file inode"
     second.send_signal(signal.SIGTERM)
     assert finish(second, DRAIN_SECS + 2)[0] == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_killed_daemons_ready_marker_is_gone_before_the_next_is_ready(
+    sqryd_env: SqrydEnv,
+) -> None:
+    marker = sqryd_env.runtime / "sqryd.ready"
+    first = start_foreground(sqryd_env)
+    first.kill()
+    first.wait(10)
+    assert marker.exists(), "SIGKILL leaves the ready marker"
+    stalled = sqryd_env.spawn(
+        "foreground", env=sqryd_env.with_env(SQRYD_TEST_STARTUP_DELAY_SECS="60")
+    )
+    wait_until(
+        lambda: "stalling startup" in sqryd_env.log.read_text(), 20, message="startup to stall"
+    )
+    assert not marker.exists(), "a marker claimed ready while the new daemon was starting"
+    stalled.send_signal(signal.SIGTERM)
+    assert finish(stalled, DRAIN_SECS + 2)[0] == 0
 
 
 @pytest.mark.timeout(60)

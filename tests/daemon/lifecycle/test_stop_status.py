@@ -210,6 +210,12 @@ def test_force_stop_kills_a_wedged_daemon_that_holds_the_lock(live_daemon: LiveD
 
     forced = env.run("stop", "--force", "--timeout-secs", "1", timeout=60)
     assert forced.returncode == 0, forced.stderr
+    assert forced.stderr.splitlines() == [  # a stopped process ignores SIGTERM until killed
+        f"sqryd: daemon did not stop within 1s; sent SIGTERM to pid {live_daemon.pid} "
+        f"(it holds the lock {env.lock})",
+        f"sqryd: daemon was still running 5s after SIGTERM; sent SIGKILL to pid "
+        f"{live_daemon.pid} (it holds the lock {env.lock})",
+    ]
     wait_until(lambda: not pid_alive(live_daemon.pid), 10, message="the daemon to die")
     assert not lock_is_held(env.lock)
 
@@ -264,6 +270,10 @@ def test_force_stop_signals_the_proven_lock_owner(
 ) -> None:
     done = sqryd_env.run("stop", "--force", "--timeout-secs", "1")
     assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"sqryd: daemon did not stop within 1s; sent SIGTERM to pid {socketless_lock_holder.pid} "
+        f"(it holds the lock {sqryd_env.lock})\n"
+    )
     assert socketless_lock_holder.wait(10) == -signal.SIGTERM
     assert not lock_is_held(sqryd_env.lock)
 

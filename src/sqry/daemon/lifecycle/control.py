@@ -216,7 +216,12 @@ def _mib(value: Any) -> str:
 
 
 def stop_daemon(
-    cfg: DaemonConfig, *, timeout_secs: float, force: bool, env: Mapping[str, str]
+    cfg: DaemonConfig,
+    *,
+    timeout_secs: float,
+    force: bool,
+    env: Mapping[str, str],
+    prog: str = "sqryd",
 ) -> None:
     """Send ``daemon/stop`` and wait until the socket refuses and the lock is free.
 
@@ -226,7 +231,7 @@ def stop_daemon(
     before a ``daemon/stop`` was acknowledged, the request is (re)sent, so a
     daemon that was still starting when ``stop`` began is stopped as soon as
     it serves. At the deadline: StopTimeout (69), or with ``force`` signals to
-    the proven lock owner.
+    the proven lock owner, saying so on stderr as ``<prog>: ...`` lines.
     """
     paths = cfg.paths(env)
     deadline = time.monotonic() + timeout_secs
@@ -237,7 +242,7 @@ def stop_daemon(
     if unheard is _STOPPED:
         return
     if force:
-        _force_stop(paths, timeout_secs)
+        _force_stop(paths, timeout_secs, prog)
         return
     hint = "; 'stop --force' signals the process holding the lock"
     raise StopTimeout(f"{StopTimeout.after(timeout_secs)}{unheard or ''}{hint}")
@@ -323,13 +328,15 @@ def socket_accepts(socket_path) -> bool:
     return True
 
 
-def _force_stop(paths: RuntimePaths, timeout_secs: float) -> None:
+def _force_stop(paths: RuntimePaths, timeout_secs: float, prog: str) -> None:
     """SIGTERM, then SIGKILL, the pidfile's pid — only while it provably holds the lock."""
     import signal
 
+    from sqry.cli.stdio import write_stderr
     from sqry.daemon.lifecycle.pidfile import read_pid
 
     pid = read_pid(paths.pid)
+    waited = f"did not stop within {timeout_secs:g}s"
     for sig, grace in (
         (signal.SIGTERM, FORCE_TERM_GRACE_SECS),
         (signal.SIGKILL, FORCE_KILL_GRACE_SECS),
@@ -338,10 +345,16 @@ def _force_stop(paths: RuntimePaths, timeout_secs: float) -> None:
             return
         if pid is None or not _signal_if_lock_owner(pid, paths.lock, sig):
             raise StopTimeout(
-                f"daemon did not stop within {timeout_secs:g}s and was not signalled: "
+                f"daemon {waited} and was not signalled: "
                 f"pid {pid if pid is not None else '?'} from {paths.pid} does not hold the lock "
                 f"{paths.lock}"
             )
+        # say what was done to which process: a forced stop is never silent
+        write_stderr(
+            f"{prog}: daemon {waited}; sent {signal.Signals(sig).name} to pid {pid} "
+            f"(it holds the lock {paths.lock})\n"
+        )
+        waited = f"was still running {grace:g}s after {signal.Signals(sig).name}"
         if _wait_stopped(paths, time.monotonic() + grace):
             return
     raise StopTimeout(

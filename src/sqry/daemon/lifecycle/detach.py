@@ -529,13 +529,18 @@ def scrub_handoff(handoff: Handoff) -> None:
     os.set_inheritable(handoff.pipe_fd, False)
 
 
+_MAX_FD = 2**31 - 1
+
+
 def _fd_var(env: Mapping[str, str], name: str, *, want_fifo: bool) -> int:
     text = env.get(name)
     if text is None:
         raise DaemonIoError(
             f"{name} is not set; the detached daemon must be started by 'sqryd start --detach'"
         )
-    if not text.isdigit():
+    # ASCII digits only (str.isdigit also takes '²', which int() refuses) and in C int
+    # range: os.fstat overflows on more
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_FD:
         raise DaemonIoError(f"{name}={text!r} is not a file descriptor number")
     fd = int(text)
     try:

@@ -96,10 +96,10 @@ def run_foreground(
     # step earlier than §5 lists it.
     prepare_start(paths)
     setup_logging(cfg, detached=ready_pipe is not None, env=env)  # warns, never raises
-    _enable_faulthandler()
     owns_cleanup = lock is None
     if lock is None:  # a loser names the daemon, not a launcher mid hand-off
         lock = acquire_or_name_the_daemon(paths, float(cfg.auto_start_ready_timeout_secs))
+    _enable_faulthandler()  # only the lock holder writes to the daemon's log from here
     log.info("sqryd %s starting (pid %d, socket %s)", __version__, os.getpid(), paths.socket)
     daemon = Daemon(cfg, paths, env, knobs, ready_pipe)
     try:
@@ -190,6 +190,7 @@ class Daemon:
     _stop_reason: str = ""
     _bound: tuple[int, int] | None = None
     _ready_marker: tuple[int, int] | None = None
+    _stale_marker: str | None = None  # a previous daemon's marker, renamed until ours exists
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def run(self) -> int:
@@ -198,6 +199,7 @@ class Daemon:
 
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._stale_marker = _set_aside_stale_ready_marker(self.paths.ready)
         notifier = Notifier(self.env)
         notifier.status("starting")
         ctx, server = self._build_components()
@@ -281,6 +283,7 @@ class Daemon:
         pid = os.getpid()
         notifier.ready(pid, status=f"ready; serving on {self.paths.socket}")
         self._ready_marker = _touch(str(self.paths.ready))
+        _discard(self._stale_marker)
         if self.ready_pipe is not None:
             self.ready_pipe.ready(pid)
         self.became_ready = True
@@ -362,6 +365,33 @@ class Daemon:
         """
         _unlink_if_same(self.paths.socket, self._bound)
         _unlink_if_same(self.paths.ready, self._ready_marker)
+        _discard(self._stale_marker)
+
+
+def _set_aside_stale_ready_marker(path) -> str | None:
+    """Rename a ready marker found at startup out of the way; return its new name.
+
+    It is a killed daemon's (or a displaced one's), and must not claim that we are
+    ready while we start. It is renamed rather than removed, and removed only once
+    our own marker exists (:func:`_discard`): while it exists, ours cannot get its
+    inode number, and a displaced daemon still running identifies its marker by
+    inode when it cleans up (:func:`_unlink_if_same`).
+    """
+    aside = f"{path}.{os.getpid()}.stale"
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        os.rename(path, aside)
+    except OSError:
+        return None  # none there (the usual case), or not a file we may move
+    log.info("set aside the ready marker %s a previous daemon left", path)
+    return aside
+
+
+def _discard(path: str | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _ignore_shutdown_signals(loop: asyncio.AbstractEventLoop) -> None:
