@@ -146,9 +146,7 @@ def test_child_role_without_the_handoff_environment_exits_73(sqryd_env: SqrydEnv
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("value", ["banana", "99999999999999999999", "\u00b2", "-1"])
-def test_child_role_with_a_malformed_fd_names_the_variable(
-    sqryd_env: SqrydEnv, value: str
-) -> None:
+def test_child_role_with_a_malformed_fd_names_the_variable(sqryd_env: SqrydEnv, value: str) -> None:
     env = sqryd_env.with_env(
         SQRYD_READY_PIPE_FD=value,
         SQRYD_LOCK_FD="3",
