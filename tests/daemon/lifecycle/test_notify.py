@@ -65,6 +65,20 @@ def test_unset_or_unsupported_socket_is_false(value: str | None) -> None:
     assert Notifier(env).ready(1) is False
 
 
+def test_a_notifier_that_cannot_send_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone")})
+    with caplog.at_level("WARNING", logger="sqry.daemon.lifecycle.notify"):
+        assert notifier.ready(1) is False
+        assert notifier.watchdog() is False
+        assert notifier.stopping() is False
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cannot notify the service manager at NOTIFY_SOCKET={tmp_path / 'gone'} "
+        "(No such file or directory); carrying on without it"
+    ]
+
+
 def test_unreachable_socket_is_false_not_an_exception(tmp_path: Path) -> None:
     assert sd_notify("READY=1", {"NOTIFY_SOCKET": str(tmp_path / "gone")}) is False
     assert sd_notify("READY=1", {"NOTIFY_SOCKET": "@sqry-no-such-abstract-socket"}) is False

@@ -9,9 +9,12 @@ daemon must carry on, so failures return False and never raise.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
 
 NOTIFY_ENV = "NOTIFY_SOCKET"
 
@@ -27,19 +30,21 @@ def _address(raw: str) -> str | None:
 
 def sd_notify(message: str, env: Mapping[str, str] = os.environ) -> bool:
     """Send ``message`` to the service manager; True only if the datagram was sent."""
-    raw = env.get(NOTIFY_ENV)
-    if not raw:
-        return False
+    return bool(env.get(NOTIFY_ENV)) and _send(message, env[NOTIFY_ENV]) is None
+
+
+def _send(message: str, raw: str) -> str | None:
+    """Send ``message`` to the socket ``raw`` names; None when sent, else why not."""
     address = _address(raw)
     if address is None:
-        return False
+        return "not an absolute path or @abstract name (other kinds are not supported)"
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
             sock.connect(address)
             sock.sendall(message.encode("utf-8", "backslashreplace"))
-    except OSError:
-        return False
-    return True
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
 
 
 def _status_line(text: str) -> str:
@@ -52,6 +57,7 @@ class Notifier:
 
     def __init__(self, env: Mapping[str, str] = os.environ) -> None:
         self._env = dict(env)
+        self._warned = False
 
     @property
     def enabled(self) -> bool:
@@ -60,16 +66,34 @@ class Notifier:
 
     def ready(self, pid: int, status: str = "ready") -> bool:
         """``READY=1`` with ``MAINPID`` (NotifyAccess=main needs the right sender)."""
-        return sd_notify(f"READY=1\nMAINPID={pid}\n{_status_line(status)}", self._env)
+        return self._notify(f"READY=1\nMAINPID={pid}\n{_status_line(status)}")
 
     def stopping(self) -> bool:
-        return sd_notify("STOPPING=1", self._env)
+        return self._notify("STOPPING=1")
 
     def status(self, text: str) -> bool:
-        return sd_notify(_status_line(text), self._env)
+        return self._notify(_status_line(text))
 
     def watchdog(self) -> bool:
-        return sd_notify("WATCHDOG=1", self._env)
+        return self._notify("WATCHDOG=1")
+
+    def _notify(self, message: str) -> bool:
+        """Send ``message`` if asked to; the first failure is logged (once: the
+        watchdog would repeat it forever), since a service manager waiting for
+        READY=1 that never comes will eventually kill the daemon."""
+        raw = self._env.get(NOTIFY_ENV)
+        if not raw:
+            return False
+        problem = _send(message, raw)
+        if problem is not None and not self._warned:
+            self._warned = True
+            log.warning(
+                "cannot notify the service manager at %s=%s (%s); carrying on without it",
+                NOTIFY_ENV,
+                raw,
+                problem,
+            )
+        return problem is None
 
     def watchdog_interval_secs(self) -> float | None:
         """How often to send ``WATCHDOG=1``: half of ``WATCHDOG_USEC``, or None.
