@@ -445,6 +445,10 @@ def test_unresolved_option_matches_written_text(conn):
     # A plain name also matches the last segment of what was written.
     assert q(conn, "callers:join", unresolved=True) == ["app.cli.main"]
     assert q(conn, "callers:os.path.join", unresolved=True) == ["app.cli.main"]
+    # A glob matches the whole text or the last segment, like the name it covers.
+    assert q(conn, "callers:jo*", unresolved=True) == ["app.cli.main"]
+    assert q(conn, "callers:os.*.join", unresolved=True) == ["app.cli.main"]
+    assert q(conn, "callers:path.jo*", unresolved=True) == []  # neither whole nor last
     assert q(conn, "imports:os", unresolved=True) == ["app.cli"]
     assert q(conn, "returns:/^(int|str)$/", unresolved=True) == ["app.auth._hash", "app.cli.main"]
     # Resolved matches stay: the option adds, never replaces.

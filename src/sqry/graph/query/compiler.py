@@ -327,10 +327,13 @@ class _Compiler:
 
     def written(self, pattern: Pattern, column: str) -> str:
         """An unresolved edge's written target matches: a plain name equals the whole
-        text or its last segment (``join`` matches ``os.path.join``); globs and
-        regexes test the whole text."""
-        if pattern.mode != "eq":
+        text or its last segment (``join`` matches ``os.path.join``), and so does a
+        glob match either (``jo*`` matches ``os.path.join`` too: a glob is never
+        narrower than a name it covers); a regex searches the whole text."""
+        if pattern.mode == "regex":
             return self.text(column, pattern)
+        if pattern.mode != "eq":
+            return f"({self.text(column, pattern)} OR {self.text(f'sqry_tail({column})', pattern)})"
         name = pattern.text
         # substr() in C narrows to texts ending in the name before the Python callback.
         self.params.extend((name, len(name), name, name))
