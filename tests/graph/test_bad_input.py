@@ -34,7 +34,7 @@ def test_syntax_errors_are_reported_and_the_rest_indexed(workspace: Path, sqry) 
     (workspace / "broken.py").write_text("def ok():\n    pass\n\ndef broken(:\n    pass\n")
     result = sqry("index", str(workspace))
     assert result.returncode == 0
-    assert result.stdout.strip().endswith("1 errors")
+    assert result.stdout.strip().endswith(", 1 error")
     assert "broken.py: missing ) at line 4, column 12" in result.stderr
     assert {"good.fine", "broken.ok"} <= indexed_names(workspace)
 

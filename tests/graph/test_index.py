@@ -82,7 +82,7 @@ def test_a_byte_order_mark_does_not_shift_line_one(workspace: Path, sqry, name: 
     (workspace / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
     assert sqry("index", str(workspace)).returncode == 0
     found = sqry("search", "first", "--exact", str(workspace))
-    assert found.stdout.split()[0] == f"{name}:1:1", found.stdout
+    assert found.stdout.split()[0] == f"{workspace / name}:1:1", found.stdout
 
 
 @pytest.mark.timeout(120)
@@ -188,6 +188,17 @@ def test_reader_api_errors(workspace: Path) -> None:
     with pytest.raises(IncompatibleIndex) as old:
         open_index(workspace)
     assert "schema version 999" in str(old.value) and "sqry index --force" in str(old.value)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    conn.execute("DELETE FROM meta")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IncompatibleIndex) as unversioned:
+        open_index(workspace)
+    assert "it records no schema version, this sqry reads" in str(unversioned.value)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '999')")
+    conn.commit()
+    conn.close()
     nested = workspace / "a" / "b"
     nested.mkdir(parents=True)
     assert find_index_root(nested) == workspace.resolve()

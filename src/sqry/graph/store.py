@@ -226,9 +226,8 @@ def check_compatible(conn: sqlite3.Connection, root: Path) -> dict[str, str]:
                 f"an older sqry made it (schema version {version}; this one reads "
                 f"{SCHEMA_VERSION})",
             )
-        raise IncompatibleIndex(
-            root, f"it has schema version {version or '?'}, this sqry reads {SCHEMA_VERSION}"
-        )
+        has = f"it has schema version {version}" if version else "it records no schema version"
+        raise IncompatibleIndex(root, f"{has}, this sqry reads {SCHEMA_VERSION}")
     try:
         missing = _missing_columns(conn)
     except sqlite3.DatabaseError as exc:
