@@ -3,6 +3,7 @@ path, and everything else is indexed. Run through the real ``sqry index``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -232,3 +233,36 @@ def test_non_utf8_file_and_directory_names_are_skipped_with_a_warning(
     assert not {"latin", "inner"} & {n.rsplit(".", 1)[-1] for n in indexed_names(workspace)}
     again = sqry("index", str(workspace))  # the incremental path skips them the same way
     assert again.returncode == 0 and "caf\\xe9.py" in again.stderr
+
+
+@contextlib.contextmanager
+def _read_only_view(source: Path, view: Path):
+    """``source`` bind-mounted read-only at ``view`` (root only; skips elsewhere)."""
+    view.mkdir()
+    steps = (
+        ["mount", "--bind", str(source), str(view)],
+        ["mount", "-o", "remount,ro,bind", str(view)],
+    )
+    mounted = False
+    try:
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=30)
+            if done.returncode != 0:
+                pytest.skip(f"cannot make a read-only mount here: {done.stderr.strip()}")
+            mounted = True
+        yield view
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(view)], capture_output=True, timeout=30)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a read-only view")
+def test_a_read_only_file_system_is_named_as_such(workspace: Path, sqry, tmp_path: Path) -> None:
+    (workspace / "a.py").write_text("def f():\n    pass\n")
+    with _read_only_view(workspace, tmp_path / "ro") as view:
+        done = sqry("index", str(view))
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr == (
+        f"sqry: {view}/.sqry cannot be written: the file system is read-only: an existing "
+        "index there can still be queried; to rebuild it, index a writable copy of the tree\n"
+    )

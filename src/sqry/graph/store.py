@@ -43,6 +43,7 @@ waits for the first instead of timing out on SQLite's write lock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sqlite3
@@ -469,10 +470,22 @@ def _make_index_dir(root: Path) -> Path:
     try:
         directory.mkdir(exist_ok=True)
     except OSError as exc:
-        raise BadIndexLocation(
-            directory, f"cannot be created ({exc.strerror or exc})", "check its permissions"
-        ) from None
+        raise _cannot_create(directory, exc) from None
     return directory
+
+
+def _cannot_create(path: Path, exc: OSError) -> BadIndexLocation:
+    """Why the index cannot be written at ``path``, with the advice that fits."""
+    if exc.errno == errno.EROFS:
+        return BadIndexLocation(
+            path,
+            "cannot be written: the file system is read-only",
+            "an existing index there can still be queried; to rebuild it, index a "
+            "writable copy of the tree",
+        )
+    return BadIndexLocation(
+        path, f"cannot be created ({exc.strerror or exc})", "check its permissions"
+    )
 
 
 @contextlib.contextmanager
@@ -489,9 +502,7 @@ def build_lock(root: Path, on_wait: Callable[[], None] | None = None) -> Iterato
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise BadIndexLocation(
-            lock, f"cannot be created ({exc.strerror or exc})", "check its permissions"
-        ) from None
+        raise _cannot_create(lock, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
