@@ -179,3 +179,23 @@ def test_running_out_of_descriptors_neither_stops_the_daemon_nor_floods_its_log(
     floods = [r for r in records if "out of system resource" in r["msg"]]
     assert len(floods) == 1 and "raise the open-files limit" in floods[0]["msg"]
     assert not any("shutting down" in r["msg"] for r in records)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SQRYD_SELF_CHECK_SECS", "0", "more than 0"),
+        ("SQRYD_SELF_CHECK_SECS", "soon", "more than 0"),
+        ("SQRYD_TEST_STARTUP_DELAY_SECS", "-1", "from 0"),
+    ],
+)
+def test_a_bad_seconds_knob_is_a_config_error_naming_it(
+    sqryd_env: SqrydEnv, name: str, value: str, expected: str
+) -> None:
+    done = sqryd_env.run("start", env=sqryd_env.with_env(**{name: value}))
+    assert done.returncode == 78, done.stderr
+    assert done.stderr == (
+        f"sqryd: {name}={value!r} is not a number of seconds "
+        f"(expected {expected} up to 31536000, e.g. 0.5)\n"
+    )

@@ -147,8 +147,11 @@ def _env_seconds(env: Mapping[str, str], name: str, *, allow_zero: bool) -> floa
     text = env[name]
     value = parse_decimal(text)
     if value is None or (value == 0 and not allow_zero) or value > 86400 * 365:
-        lowest = "0" if allow_zero else "a positive number"
-        raise ConfigError(f"{name}={text!r} is not a number of seconds (expected {lowest} or more)")
+        expected = "from 0" if allow_zero else "more than 0"
+        raise ConfigError(
+            f"{name}={text!r} is not a number of seconds (expected {expected} up to "
+            f"{86400 * 365}, e.g. 0.5)"
+        )
     return value
 
 
