@@ -8,6 +8,8 @@ import sys
 import tomllib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import SQRY, SQRYD, SqrydEnv, pid_alive, processes_mentioning, read_pidfile
 from sqry import __version__
@@ -342,3 +344,40 @@ def test_empty_config_flag_is_78_not_the_default_file(sqryd_env: SqrydEnv, cmd: 
     done = sqryd_env.run(*argv, **({} if cmd == "sqryd" else {"cmd": SQRY}))
     assert done.returncode == 78, done.stderr
     assert done.stderr == f"{cmd}: --config needs a file path, got an empty string\n"
+
+
+_LONGOPTS = ["config=", "detach", "debug", "timeout-secs=", "force", "help", "version"]
+_TOKENS = st.sampled_from(
+    [
+        "start", "stop", "x", "-", "--", "-h", "-hh", "-x", "-h:", "--config", "--config=a.toml",
+        "--conf", "--conf=b", "--de", "--det", "--detach", "--detach=1", "--d", "--timeout-secs",
+        "--timeout-secs=5", "--t", "--force", "--help", "--version", "--nope", "--", "5", "",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(argv=st.lists(_TOKENS, max_size=6), posix=st.booleans())
+def test_gnu_getopt_follows_the_standard_librarys_rules(argv: list[str], posix: bool) -> None:
+    """Same options, positionals and error wording as ``getopt.gnu_getopt``."""
+    import getopt
+
+    from sqry.daemon.lifecycle.cli import gnu_getopt
+
+    saved = os.environ.pop("POSIXLY_CORRECT", None)
+    if posix:
+        os.environ["POSIXLY_CORRECT"] = "1"
+    try:
+        try:
+            expected: object = getopt.gnu_getopt(argv, "h", _LONGOPTS)
+        except getopt.GetoptError as err:
+            expected = str(err)
+        try:
+            got: object = gnu_getopt(argv, "h", _LONGOPTS)
+        except ValueError as err:
+            got = str(err)
+    finally:
+        os.environ.pop("POSIXLY_CORRECT", None)
+        if saved is not None:
+            os.environ["POSIXLY_CORRECT"] = saved
+    assert got == expected

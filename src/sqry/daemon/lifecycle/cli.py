@@ -2,10 +2,12 @@
 
 This module is imported by every ``sqryd`` invocation, including the cheap
 ones (``status``, ``stop``) whose whole-process time is a benchmark target
-(<= 3x a bare ``python -c pass``). So the command line is parsed with
-``getopt`` from a small table instead of argparse, whose import plus building
-nine subparsers cost ~11 ms per call; and the asyncio runner, the detach
-machinery and the unit printers are imported inside the command that needs them.
+(<= 3x a bare ``python -c pass``). So the command line is parsed from a small
+table by :func:`gnu_getopt`, a copy of ``getopt.gnu_getopt``'s rules, instead of
+argparse (its import plus building nine subparsers cost ~11 ms per call) or getopt
+itself (which imports gettext and locale, ~5 ms, for its error messages); and the
+asyncio runner, the detach machinery and the unit printers are imported inside the
+command that needs them.
 
 Every failure the user can cause is a :class:`DaemonError`: it is printed as one
 ``sqryd: <message>`` line on stderr and the process exits with its code (usage
@@ -14,7 +16,6 @@ errors: 2).
 
 from __future__ import annotations
 
-import getopt
 import os
 import sys
 
@@ -326,8 +327,8 @@ def parse_args(argv: list[str]) -> Args | str:
     every.update((o.name, o) for o in GLOBAL_OPTIONS)
     specs = [o.getopt_spec for o in every.values()] + ["help", "version"]
     try:
-        pairs, positional = getopt.gnu_getopt(argv, "h", specs)
-    except getopt.GetoptError as err:
+        pairs, positional = gnu_getopt(argv, "h", specs)
+    except ValueError as err:
         raise UsageError(f"{err} {HELP_HINT}") from None
     command = _pick_command(commands, positional)
     names = [opt.lstrip("-") for opt, _ in pairs]
@@ -347,6 +348,71 @@ def parse_args(argv: list[str]) -> Args | str:
         if getattr(args, name.replace("-", "_")) is None:
             raise UsageError(f"'{PROG} {command.name}' needs --{name} {HELP_HINT}")
     return args
+
+
+def gnu_getopt(
+    argv: list[str], shortopts: str, longopts: list[str]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """``getopt.gnu_getopt`` without its gettext import: same rules, same messages.
+
+    Options and positionals may be mixed (unless ``POSIXLY_CORRECT`` is set: then
+    the first positional ends the options); ``--`` ends the options; a long option
+    may be abbreviated to a unique prefix and takes its value as ``--name=value``
+    or as the next argument. Raises ValueError with getopt's wording.
+    """
+    opts: list[tuple[str, str]] = []
+    positional: list[str] = []
+    options_first = "POSIXLY_CORRECT" in os.environ
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--":
+            positional += args
+            break
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+            name, takes_value = _long_option(name, longopts)
+            if takes_value and not eq:
+                if not args:
+                    raise ValueError(f"option --{name} requires argument")
+                value = args.pop(0)
+            elif eq and not takes_value:
+                raise ValueError(f"option --{name} must not have an argument")
+            opts.append((f"--{name}", value))
+        elif arg.startswith("-") and arg != "-":
+            for index, letter in enumerate(arg[1:], start=1):
+                spec = shortopts.find(letter)
+                if letter == ":" or spec < 0:
+                    raise ValueError(f"option -{letter} not recognized")
+                if shortopts.startswith(":", spec + 1):  # takes a value: the rest, or next
+                    value = arg[index + 1 :] or (args.pop(0) if args else None)
+                    if value is None:
+                        raise ValueError(f"option -{letter} requires argument")
+                    opts.append((f"-{letter}", value))
+                    break
+                opts.append((f"-{letter}", ""))
+        elif options_first:
+            positional += [arg, *args]
+            break
+        else:
+            positional.append(arg)
+    return opts, positional
+
+
+def _long_option(name: str, longopts: list[str]) -> tuple[str, bool]:
+    """The long option ``name`` names (exactly, or as a unique prefix) and whether
+    it takes a value (``name=`` in ``longopts``)."""
+    matches = [spec for spec in longopts if spec.startswith(name)]
+    if not matches:
+        raise ValueError(f"option --{name} not recognized")
+    if name in matches:
+        return name, False
+    if f"{name}=" in matches:
+        return name, True
+    if len(matches) > 1:
+        raise ValueError(f"option --{name} not a unique prefix")
+    full = matches[0]
+    return full.removesuffix("="), full.endswith("=")
 
 
 def _pick_command(commands: dict[str, Command], positional: list[str]) -> Command:

@@ -24,10 +24,9 @@ import stat
 import subprocess
 import sys
 import time
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqry.daemon.lifecycle.errors import (
     EX_SOFTWARE,
@@ -38,6 +37,7 @@ from sqry.daemon.lifecycle.errors import (
     ReadyTimeout,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~4 ms per start)
 if TYPE_CHECKING:
     from sqry.daemon.lifecycle.config import DaemonConfig
     from sqry.daemon.lifecycle.paths import RuntimePaths
@@ -107,14 +107,17 @@ class ReadyPipe:
                 os.close(self.fd)
 
 
-@dataclass(frozen=True)
-class ReadyLine:
-    """What the parent read from the pipe: READY, ERROR, or nothing (EOF)."""
+# Plain named tuples, not dataclasses: ``start --detach`` imports this module on the
+# critical path of every start, and ``dataclasses`` (with ``inspect``) costs ~10 ms.
 
-    kind: str  # "ready" | "error" | "eof"
-    pid: int = 0
-    code: int = 0
-    message: str = ""
+
+class ReadyLine(namedtuple("ReadyLine", "kind pid code message", defaults=(0, 0, ""))):
+    """What the parent read from the pipe: READY, ERROR, or nothing (EOF).
+
+    ``kind`` is "ready" (with ``pid``), "error" (with ``code`` and ``message``) or "eof".
+    """
+
+    __slots__ = ()
 
 
 def parse_ready_line(raw: bytes) -> ReadyLine:
@@ -416,14 +419,11 @@ def _tail_lines(path: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Handoff:
-    """The four values the parent passes to the child in the environment."""
+class Handoff(namedtuple("Handoff", "lock_fd pipe_fd pidfile lockfile")):
+    """The four values the parent passes to the child in the environment: the two
+    inherited fds (ints) and the pidfile and lock file paths (strs)."""
 
-    lock_fd: int
-    pipe_fd: int
-    pidfile: str
-    lockfile: str
+    __slots__ = ()
 
 
 def run_child(config_path: str | None, log_level: str | None, *, env: Mapping[str, str]) -> int:

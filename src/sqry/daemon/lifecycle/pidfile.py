@@ -33,7 +33,6 @@ import errno
 import fcntl
 import logging
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -318,7 +317,7 @@ def write_pidfile_atomic(path: Path, pid: int) -> None:
     if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= _MAX_PID:
         raise ValueError(f"pid must be an integer between 1 and {_MAX_PID}, got {pid!r}")
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
