@@ -172,6 +172,25 @@ def test_request_then_half_close_still_gets_its_reply(ipc: Harness) -> None:
         conn.assert_closed()
 
 
+def test_a_connection_that_never_says_hello_is_answered_and_closed(ipc: Harness) -> None:
+    ipc.server.server.hello_timeout_secs = 0.3
+    with ipc.connect(hello=False) as silent:
+        assert silent.recv() == {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {
+                "code": -32600,
+                "message": "Invalid Request",
+                "data": {"reason": "no handshake within 0.3s of connecting; send a DaemonHello"},
+            },
+        }
+        silent.assert_closed()
+    with ipc.connect() as greeted:  # a hello in time: the timeout no longer applies
+        slow = greeted.request("test/slow", {"seconds": 0.6})
+        assert slow["result"]["result"] == "done"
+        status_ok(greeted)
+
+
 # --- first frame --------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ microseconds. Each connection goes through:
 
 1. accept → peer-credential check (refused peers get one -32600 frame, nothing read);
 2. first frame → DaemonHello (or a ShimRegister, always refused: no shim host yet);
+   a first frame not in within ``HELLO_TIMEOUT_SECS`` gets a -32600 and the close;
 3. JSON-RPC frames, served strictly one at a time and in order by one worker task per
    connection. Parallelism comes from more connections (ipc.md §3).
 
@@ -72,6 +73,11 @@ _FAIRNESS_BATCH = 16
 """Yield to the event loop after this many pipelined frames served back to back."""
 _FORCE_CLOSE_GRACE_SECS = 1.0
 """After aborting leftover connections, how long to wait for their close callbacks."""
+HELLO_TIMEOUT_SECS = 10.0
+"""A connection whose first frame has not arrived by then is answered -32600 and
+closed: a client that connects and says nothing would otherwise hold a descriptor
+(and keep the daemon from its idle shutdown) forever. Real clients send the hello
+right after connecting."""
 _THREAD_DECODE_BYTES = 1024 * 1024
 """A body at least this big is decoded in a worker thread, one at a time: decoding
 64 MiB of JSON takes most of a second, which on the loop would stall every other
@@ -86,6 +92,7 @@ class IpcServer:
         self.registry = registry
         self.dispatcher = Dispatcher(ctx, registry)
         self.owner_uid = os.geteuid()
+        self.hello_timeout_secs = HELLO_TIMEOUT_SECS
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_Connection] = set()
         self._no_connections = asyncio.Event()
@@ -182,6 +189,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._input_open = True
         self._read_paused = False
         self._write_ready: asyncio.Future[None] | None = None
+        self._hello_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol callbacks -------------------------------------------------
 
@@ -194,6 +202,10 @@ class _Connection(asyncio.BufferedProtocol):
             self._write_and_close(invalid_request(reason))
         elif self._server.stopping:
             self._close()
+        else:
+            self._hello_timer = asyncio.get_running_loop().call_later(
+                self._server.hello_timeout_secs, self._hello_overdue
+            )
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._server._recv_view
@@ -227,6 +239,7 @@ class _Connection(asyncio.BufferedProtocol):
         return True  # keep the write side open until queued requests are answered
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_hello_timer()
         self._closing = True
         self._stop_input()
         if self._worker is not None and not self._worker.done():
@@ -282,6 +295,23 @@ class _Connection(asyncio.BufferedProtocol):
         self._queued_bytes += len(frame)
         if not self._greeted:
             self._await_mode = True
+            self._cancel_hello_timer()  # the first frame is in: it is served, not timed
+
+    def _hello_overdue(self) -> None:
+        self._hello_timer = None
+        if self._greeted or self._frames or self._running or self._closing:
+            return
+        secs = self._server.hello_timeout_secs
+        log.info("closing a connection that sent no handshake within %gs", secs)
+        self._input_open = False  # a late hello is not served either
+        self._write_and_close(
+            invalid_request(f"no handshake within {secs:g}s of connecting; send a DaemonHello")
+        )
+
+    def _cancel_hello_timer(self) -> None:
+        timer, self._hello_timer = self._hello_timer, None
+        if timer is not None:
+            timer.cancel()
 
     # -- shutdown hooks used by IpcServer ------------------------------------------------
 
