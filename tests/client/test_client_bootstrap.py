@@ -82,10 +82,11 @@ def test_no_auto_start_without_the_flag(sock_dir: Path, starter: Starter) -> Non
     assert starter.calls == []
 
 
+@pytest.mark.parametrize("value", ["1", "true", "YES", " on "])
 def test_env_disables_auto_start(
-    sock_dir: Path, starter: Starter, monkeypatch: pytest.MonkeyPatch
+    sock_dir: Path, starter: Starter, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    monkeypatch.setenv("SQRY_DAEMON_NO_AUTO_START", "1")
+    monkeypatch.setenv("SQRY_DAEMON_NO_AUTO_START", value)
     path = str(sock_dir / "a.sock")
     with pytest.raises(NotRunning):
         DaemonClient.connect(path, auto_start=True, config=DaemonConfig(socket_path=path))

@@ -119,7 +119,7 @@ class DaemonClient:
 
         ``socket_path=None`` resolves the socket exactly as the daemon does (config file
         + env). ``auto_start`` starts a daemon on NotRunning only — never on version
-        errors — unless ``SQRY_DAEMON_NO_AUTO_START=1``. ``restart_on_version_mismatch``
+        errors — unless ``SQRY_DAEMON_NO_AUTO_START=1`` (or true/yes/on). ``restart_on_version_mismatch``
         replaces a compatible daemon of another ``daemon_version`` with ours.
         """
         if socket_path is None:
@@ -130,7 +130,7 @@ class DaemonClient:
         try:
             client = cls.open(path, connect_timeout, handshake_timeout)
         except NotRunning:
-            if not auto_start or os.environ.get("SQRY_DAEMON_NO_AUTO_START") == "1":
+            if not auto_start or _auto_start_forbidden():
                 raise
             from sqry.client.bootstrap import auto_start_daemon
 
@@ -314,6 +314,13 @@ def _request_frame(request_id: int, method: str, params: Any) -> bytes:
     if len(body) < 65536:
         return HEADER.pack(len(body)) + body
     return frame_bytes(body)  # enforces the frame limit on big params
+
+
+def _auto_start_forbidden() -> bool:
+    """``SQRY_DAEMON_NO_AUTO_START`` set to 1 (ipc.md §8), or to what people write
+    for it instead (``true``, ``yes``, ``on``; any case)."""
+    value = os.environ.get("SQRY_DAEMON_NO_AUTO_START", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _load_config() -> Any:
