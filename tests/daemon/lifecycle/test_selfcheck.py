@@ -89,7 +89,10 @@ def test_bad_self_check_knob_is_a_config_error(sqryd_env: SqrydEnv, value: str) 
 def _takeover(env: SqrydEnv):
     """Daemon A loses its runtime dir; daemon B starts in a fresh one; A's check fires later."""
     old = env.spawn("foreground", env=env.with_env(SQRYD_SELF_CHECK_SECS="1.5"))
-    wait_until(lambda: socket_accepts(env.socket), 20, message="daemon A ready")
+    # the ready marker, not the socket: a socket accepts (its backlog) as soon as it
+    # listens, before the marker is written, and rmtree racing that write fails
+    marker = env.runtime / "sqryd.ready"
+    wait_until(lambda: marker.exists() or old.poll() is not None, 20, message="daemon A ready")
     shutil.rmtree(env.runtime)
     new = start(env, SQRYD_SELF_CHECK_SECS="30")
     assert new.pid != old.pid
