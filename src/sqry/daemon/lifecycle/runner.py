@@ -203,17 +203,17 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self._stale_marker = _set_aside_stale_ready_marker(self.paths.ready)
-        notifier = Notifier(self.env)
-        notifier.status("starting")
-        ctx, server = self._build_components()
-        self._install_signal_handlers(loop)
-        loop.set_exception_handler(_LoopErrorLog().handle)
-        _raise_open_files_limit()
-        await self._preload_pinned_workspaces()
-        if self._stop.is_set():  # a signal during startup: never bind, never say ready
-            log.info("not starting to serve: %s during startup", self._stop_reason)
-            return EX_OK
         try:
+            notifier = Notifier(self.env)
+            notifier.status("starting")
+            ctx, server = self._build_components()
+            self._install_signal_handlers(loop)
+            loop.set_exception_handler(_LoopErrorLog().handle)
+            _raise_open_files_limit()
+            await self._preload_pinned_workspaces()
+            if self._stop.is_set():  # a signal during startup: never bind, never say ready
+                log.info("not starting to serve: %s during startup", self._stop_reason)
+                return EX_OK
             listener = self._bind()
             self._signal_ready(notifier)
             try:
@@ -225,7 +225,7 @@ class Daemon:
             await self._stop.wait()
             await self._shutdown(notifier, server)
         finally:
-            self._remove_name()
+            self._remove_name()  # also drops the set-aside marker on every early exit
         return EX_OK
 
     # -- startup -----------------------------------------------------------
