@@ -27,6 +27,16 @@ def small_project(root: Path) -> None:
     (root / "main.py").write_text("from pkg import run\n\nrun()\n")
 
 
+def _execute(workspace: Path, statement: str) -> None:
+    """Run one SQL statement on the workspace's index and commit it (damage by hand)."""
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    try:
+        conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
 @pytest.mark.timeout(120)
 def test_build_then_incremental_summary(workspace: Path, sqry) -> None:
     small_project(workspace)
@@ -188,17 +198,11 @@ def test_reader_api_errors(workspace: Path) -> None:
     with pytest.raises(IncompatibleIndex) as old:
         open_index(workspace)
     assert "schema version 999" in str(old.value) and "sqry index --force" in str(old.value)
-    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    conn.execute("DELETE FROM meta")
-    conn.commit()
-    conn.close()
+    _execute(workspace, "DELETE FROM meta")
     with pytest.raises(IncompatibleIndex) as unversioned:
         open_index(workspace)
     assert "it records no schema version, this sqry reads" in str(unversioned.value)
-    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '999')")
-    conn.commit()
-    conn.close()
+    _execute(workspace, "INSERT INTO meta VALUES ('schema_version', '999')")
     nested = workspace / "a" / "b"
     nested.mkdir(parents=True)
     assert find_index_root(nested) == workspace.resolve()
@@ -208,10 +212,7 @@ def test_reader_api_errors(workspace: Path) -> None:
 def test_newer_schema_version_needs_force(workspace: Path, sqry) -> None:
     small_project(workspace)
     assert sqry("index", str(workspace)).returncode == 0
-    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
+    _execute(workspace, "UPDATE meta SET value = '999' WHERE key = 'schema_version'")
     refused = sqry("index", str(workspace))
     assert refused.returncode == 3
     assert "schema version 999" in refused.stderr and "sqry index --force" in refused.stderr
@@ -229,10 +230,7 @@ def test_older_schema_version_is_rebuilt_by_plain_index(workspace: Path, sqry) -
     ``sqry index`` does, in full."""
     small_project(workspace)
     assert sqry("index", str(workspace)).returncode == 0
-    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
+    _execute(workspace, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     asked = sqry("search", "helper", str(workspace))
     assert asked.returncode == 3
     assert "an older sqry made it (schema version 3" in asked.stderr
