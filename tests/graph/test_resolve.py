@@ -48,16 +48,105 @@ def test_two_candidates_stay_unresolved_and_are_reported(workspace: Path) -> Non
     assert edges[("z.c.main", "helper")] == (None, None, "unique", 2)
 
 
-def test_package_rule_prefers_siblings(workspace: Path) -> None:
+def test_python_sibling_modules_see_nothing_of_each_other(workspace: Path) -> None:
+    """A Python module sees only what it defines or imports: a sibling's
+    ``helper`` is a NameError without an import, so being next to it binds
+    nothing (no ``package`` rule); ``unique`` still binds the only definition."""
     edges = project(
         workspace,
         {
-            "pkg/a.py": "def helper():\n    pass\n",
+            "pkg/a.py": "def helper():\n    pass\n\ndef only():\n    pass\n",
             "other/b.py": "def helper():\n    pass\n",
-            "pkg/c.py": "def main():\n    helper()\n",
+            "pkg/c.py": "def main():\n    helper()\n    only()\n",
+            "pkg/__init__.py": "def init():\n    helper()\n",
         },
     )
-    assert edges[("pkg.c.main", "helper")] == ("pkg.a.helper", "package", None, 1)
+    assert edges[("pkg.c.main", "helper")] == (None, None, "unique", 2)
+    assert edges[("pkg.c.main", "only")] == ("pkg.a.only", "unique", None, 1)
+    assert edges[("pkg.init", "helper")] == (None, None, "unique", 2)
+
+
+@pytest.mark.parametrize(
+    ("files", "scoped", "elsewhere"),
+    [
+        pytest.param(
+            {
+                "lib/tools.py": "def other():\n    pass\n",
+                "lib/alt.py": "def other():\n    pass\n",
+                "app.py": (
+                    "from lib.tools import other\n\ndef uses():\n    other()\n\n"
+                    "def lazy():\n    from lib.alt import other\n    other()\n\n"
+                    "def other():\n    pass\n\n"
+                    "def shadowing():\n    from lib.alt import other\n    other()\n"
+                ),
+                "bare.py": (
+                    "def a():\n    from lib.tools import other\n    other()\n\n"
+                    "def b():\n    other()\n"
+                ),
+            },
+            [
+                ("app.lazy", "other", "lib.alt.other"),
+                ("app.shadowing", "other", "lib.alt.other"),
+                ("bare.a", "other", "lib.tools.other"),
+            ],
+            [
+                ("app.uses", "other", ("app.other", "local", None, 1)),
+                ("bare.b", "other", (None, None, "unique", 3)),
+            ],
+            id="python",
+        ),
+        pytest.param(
+            {
+                "a.js": "export function other() {}\n",
+                "b.js": "export function other() {}\n",
+                "n.js": (
+                    'function f() {\n  const { other } = require("./a");\n  other();\n}\n'
+                    "function g() {\n  other();\n}\n"
+                ),
+            },
+            [("n.f", "other", "a.other")],
+            [("n.g", "other", (None, None, "unique", 2))],
+            id="javascript",
+        ),
+        pytest.param(
+            {
+                "x.cpp": (
+                    "namespace a { void other() {} }\nnamespace b { void other() {} }\n"
+                    "void h() {\n    using b::other;\n    other();\n}\n"
+                    "void f() {\n    using namespace a;\n    other();\n}\n"
+                    "void g() {\n    other();\n}\n"
+                ),
+            },
+            [("h", "other", "b::other"), ("f", "other", "a::other")],
+            [("g", "other", (None, None, "unique", 2))],
+            id="cpp",
+        ),
+        pytest.param(
+            {
+                "src/lib.rs": (
+                    "mod a { pub fn other() {} }\nmod b { pub fn other() {} }\n"
+                    "fn f() {\n    use a::other;\n    other();\n}\n"
+                    "fn h() {\n    use b::other;\n    other();\n}\n"
+                ),
+            },
+            [("crate::f", "other", "crate::a::other"), ("crate::h", "other", "crate::b::other")],
+            [],
+            id="rust",
+        ),
+    ],
+)
+def test_an_import_inside_a_function_binds_only_there(
+    workspace: Path, files: dict[str, str], scoped: list, elsewhere: list
+) -> None:
+    """graph.md §1: ``local`` is the scope chain. An import written in a function
+    binds in that function alone, before any outer definition of the name, and
+    is invisible to the rest of the file (there the name is what it would be
+    without it)."""
+    edges = project(workspace, files)
+    for source, target, bound in scoped:
+        assert edges[(source, target)] == (bound, "import", None, 1), source
+    for source, target, expected in elsewhere:
+        assert edges[(source, target)] == expected, source
 
 
 def test_local_beats_import_and_import_beats_unique(workspace: Path) -> None:
@@ -773,20 +862,6 @@ def test_javascript_has_no_package_rule(workspace: Path) -> None:
     assert edges[("src/a.run", "only")] == ("src/b.only", "unique", None, 1)
 
 
-def test_python_package_init_sees_its_own_package(workspace: Path) -> None:
-    """``pkg/__init__.py`` sits in ``pkg/``: its siblings are ``pkg``'s modules,
-    not the top-level modules next to ``pkg/``."""
-    edges = project(
-        workspace,
-        {
-            "pkg/__init__.py": "def main():\n    helper()\n",
-            "pkg/a.py": "def helper():\n    pass\n",
-            "other.py": "def helper():\n    pass\n",
-        },
-    )
-    assert edges[("pkg.main", "helper")] == ("pkg.a.helper", "package", None, 1)
-
-
 # -- names, namespaces, members ------------------------------------------------
 
 
@@ -1351,7 +1426,8 @@ def test_all_edits_rebind_importers(workspace: Path, snapshot, fresh_snapshot) -
         calls = {(e[3], e[11]): e[8] for e in snapshot(workspace)[1] if e[0] == "calls"}
         assert calls[("app.run", "beta")] == beta, step
         assert calls[("app.run", "_gamma")] == gamma, step
-        assert calls[("star.go", "beta")] == (beta or "other.beta"), step  # else its sibling
+        # else unresolved: ``other.beta`` and ``lib.impl.beta`` are two candidates
+        assert calls[("star.go", "beta")] == beta, step
 
 
 @pytest.mark.timeout(120)

@@ -198,6 +198,24 @@ class FileImports(NamedTuple):
     exports: dict[str, ImportRow]  # name -> the export-only import re-exporting it
 
 
+def _layer(outer: FileImports, inner: FileImports) -> FileImports:
+    """``outer`` seen from inside a scope whose own imports are ``inner``: a name
+    the inner imports bind (as an alias or a module) is theirs alone."""
+    hidden = inner.aliases.keys() | inner.usable
+    aliases = {k: v for k, v in outer.aliases.items() if k not in hidden}
+    aliases.update(inner.aliases)
+    rebound = {k: v for k, v in outer.rebound.items() if k not in hidden}
+    rebound.update(inner.rebound)
+    return FileImports(
+        aliases,
+        rebound,
+        outer.usable | inner.usable,
+        outer.stars + inner.stars,
+        outer.opened + inner.opened,
+        outer.exports | inner.exports,
+    )
+
+
 class Chain(NamedTuple):
     """The scopes a reference inside one symbol sees, innermost first."""
 
@@ -252,7 +270,10 @@ class SymbolTable:
         self._by_package: dict[tuple[str, str], defaultdict[tuple[str, str | None], list[Sym]]] = {}
         self._imports: dict[int, list[ImportRow]] = {}
         self._import_targets: dict[tuple[int, str], str | None] = {}
-        self._digested: dict[int, FileImports] = {}
+        # (file, scope or None for the file's own) -> that group's imports digested
+        self._digested: dict[tuple[int, int | None], FileImports] = {}
+        self._layered: dict[tuple[int, tuple[int, ...]], FileImports] = {}
+        self._import_groups: dict[int, dict[int | None, list[ImportRow]]] = {}
         self._modules: dict[str, list[Sym]] = {}
         self._bases: dict[int, list[int]] = {}
         self._bases_complete = False
@@ -552,9 +573,48 @@ class SymbolTable:
             )
             return found
 
-    def file_imports(self, file_id: int, spec: LanguageSpec) -> FileImports:
-        """The file's imports digested once: aliases, usable module prefixes, stars."""
-        found = self._digested.get(file_id)
+    def import_groups(self, file_id: int) -> dict[int | None, list[ImportRow]]:
+        """The file's imports by the scope they are written in: None for the
+        file's own (written at top level, binding in the whole file), else the
+        id of the function, block or inline module whose scope alone they bind
+        in (Python's ``import`` inside a ``def``, Rust's ``use`` in a ``fn`` or
+        a ``mod``, C++'s ``using`` in a function, a ``require`` in a function)."""
+        found = self._import_groups.get(file_id)
+        if found is None:
+            found = self._import_groups[file_id] = {}
+            for row in self.imports(file_id):
+                owner = self.by_id(row.source)
+                scope = row.source if owner is not None and owner.parent_id is not None else None
+                found.setdefault(scope, []).append(row)
+        return found
+
+    def file_imports(
+        self, file_id: int, spec: LanguageSpec, visible: tuple[int, ...] = ()
+    ) -> FileImports:
+        """The imports a reference sees, digested once: the file's own, then those
+        of each scope of ``visible`` (its enclosing scopes with imports, innermost
+        first), an inner scope's binding of a name hiding an outer one's. (A
+        Python class body's imports are seen from its methods too: a rare
+        imprecision kept for the simpler rule.)"""
+        found = self._layered.get((file_id, visible))
+        if found is not None:
+            return found
+        found = self._group_imports(file_id, spec, None)
+        for scope in reversed(visible):
+            found = _layer(found, self._group_imports(file_id, spec, scope))
+        self._layered[file_id, visible] = found
+        return found
+
+    def scope_binds(self, file_id: int, spec: LanguageSpec, scope: int, name: str) -> bool:
+        """Whether imports written in ``scope`` (not at top level) bind ``name``."""
+        if scope not in self.import_groups(file_id):
+            return False
+        digest = self._group_imports(file_id, spec, scope)
+        return name in digest.aliases or name in digest.usable or bool(digest.opened)
+
+    def _group_imports(self, file_id: int, spec: LanguageSpec, scope: int | None) -> FileImports:
+        """One group of :meth:`import_groups` digested for the ``import`` rule."""
+        found = self._digested.get((file_id, scope))
         if found is not None:
             return found
         info = self._files[file_id]
@@ -565,7 +625,7 @@ class SymbolTable:
         stars: list[str | None] = []
         opened: list[str] = []
         exports: dict[str, ImportRow] = {}
-        for row in self.imports(file_id):
+        for row in self.import_groups(file_id).get(scope, ()):
             if row.reexport:  # exports only: binds nothing the file's own code sees
                 if row.alias is not None:
                     exports[row.alias] = row
@@ -589,7 +649,7 @@ class SymbolTable:
         found = FileImports(
             aliases, rebound, frozenset(usable), tuple(stars), tuple(opened), exports
         )
-        self._digested[file_id] = found
+        self._digested[file_id, scope] = found
         return found
 
     def load_all_bases(self) -> None:
@@ -624,6 +684,7 @@ class SymbolTable:
         return found
 
 
+_NO_SCOPES: frozenset[int] = frozenset()
 _SEARCHING = object()  # Resolver._module_member: a module whose search is under way
 
 
@@ -642,7 +703,9 @@ class Resolver:
         self._owners: dict[int, Sym | None] = {}
         self._roots: dict[int, str] = {}  # file id -> its module root (see _root)
         self._templated: dict[int, bool] = {}  # class id -> in a class template
-        self._file_keys: dict[int, tuple[str, bool, frozenset[str], frozenset[str]]] = {}
+        self._file_keys: dict[
+            int, tuple[str, bool, frozenset[str], frozenset[str], frozenset[int]]
+        ] = {}
         self._bindings: dict[tuple, Sym | None] = {}  # what an import alias binds, per batch
         self._specs: dict[int, tuple[FileInfo, LanguageSpec | None]] = {}
         # a function of the table alone: kept across batches (one entry per target)
@@ -804,11 +867,11 @@ class Resolver:
         if depth >= MAX_REEXPORT_DEPTH:
             return None
         for mod in mods:  # re-exported: ``from .impl import name`` in the module itself
-            inline = mod.parent_id is not None  # its own are the ``use``s in its body
+            # (its own imports: those in its body, not in its functions' bodies)
             rows = [
                 row
                 for row in table.imports(mod.file_id)
-                if row.alias == name and (not inline or row.source == mod.id)
+                if row.alias == name and row.source == mod.id
             ]
             if rows:
                 bound = {
@@ -827,9 +890,8 @@ class Resolver:
             spec = self._file_spec(mod.file_id)[1]
             if spec is None or spec.star_exports is None:
                 continue
-            inline = mod.parent_id is not None  # (Rust) its own are the ``use``s in its body
             for row in table.imports(mod.file_id):
-                if row.member != "*" or (inline and row.source != mod.id):
+                if row.member != "*" or row.source != mod.id:  # its own, as above
                     continue
                 source = table.module_of(mod.file_id, spec, row.target)
                 if source is None or not table.star_exports(spec, source, name):
@@ -1183,9 +1245,9 @@ class Resolver:
                     unbound.append((None, 0, edge_id))
                 continue
             else:
-                sep, outer_classes, free_builtins, supers = files.get(file_id) or self._file_key(
+                sep, outer_classes, free_builtins, supers, scoped = files.get(
                     file_id
-                )
+                ) or self._file_key(file_id)
                 scopes = chains.get(source_id) or self.chain(source_id, sep)
                 head = target.split(sep, 1)[0]
                 if via_self or head in supers:
@@ -1216,6 +1278,10 @@ class Resolver:
                     if inside is not None:  # what its bases inherit may bind it
                         # (not for a call marked as in an anonymous class body)
                         key = (*key, inside.id) if member is None else (*key, inside.id, 0)
+                    if scoped:  # imports written in the scopes around it bind too
+                        visible = tuple(s.id for s in scopes.scopes if s.id in scoped)
+                        if visible:
+                            key = (*key, "imports", visible)
             found = memo.get(key)
             if found is None:
                 found = memo[key] = resolve(new_edge(EdgeRow, row))
@@ -1225,18 +1291,22 @@ class Resolver:
                 unbound.append((found.ambiguous_via, found.candidates, edge_id))
         return bound, unbound
 
-    def _file_key(self, file_id: int) -> tuple[str, bool, frozenset[str], frozenset[str]]:
+    def _file_key(
+        self, file_id: int
+    ) -> tuple[str, bool, frozenset[str], frozenset[str], frozenset[int]]:
         """What :meth:`resolve_rows` needs of a file: its language's separator,
         whether outer class scopes are visible, the builtins the file leaves
         alone — no import binds them and no ``*``/namespace import could: a
         reference naming one of those, defined nowhere in the file, can only stay
-        unresolved (``package`` and ``unique`` never bind builtins) — and its
-        language's ``super_heads`` (answered per class, like ``self``)."""
+        unresolved (``package`` and ``unique`` never bind builtins) —, its
+        language's ``super_heads`` (answered per class, like ``self``) and the
+        scopes with imports of their own (:meth:`SymbolTable.import_groups`)."""
         spec = self._file_spec(file_id)[1]
         if spec is None:
-            found = self._file_keys[file_id] = (".", False, NOTHING, NOTHING)
+            found = self._file_keys[file_id] = (".", False, NOTHING, NOTHING, _NO_SCOPES)
             return found
-        digest = self.table.file_imports(file_id, spec)
+        scoped = frozenset(s for s in self.table.import_groups(file_id) if s is not None)
+        digest = self.table.file_imports(file_id, spec, tuple(scoped))  # all of them
         free = NOTHING
         if not (digest.stars or digest.opened):
             free = spec.builtins - digest.aliases.keys() - digest.usable
@@ -1245,8 +1315,16 @@ class Resolver:
             spec.members_in_scope,
             free,
             spec.super_heads,
+            scoped,
         )
         return found
+
+    def _import_scopes(self, edge: EdgeRow, sep: str) -> tuple[int, ...]:
+        """The scopes around ``edge`` (innermost first) with imports of their own."""
+        scoped = (self._file_keys.get(edge.file_id) or self._file_key(edge.file_id))[4]
+        if not scoped:
+            return ()
+        return tuple(s.id for s in self.chain(edge.source_id, sep).scopes if s.id in scoped)
 
     def _file_spec(self, file_id: int) -> tuple[FileInfo, LanguageSpec | None]:
         """The file and its language's spec (asked for every edge resolved)."""
@@ -1420,7 +1498,18 @@ class Resolver:
         if not (local or inherit):
             return None
         exclude = self._head_exclude(segments, final)
+        scoped = self._import_scopes(edge, sep)
         for index, scope in enumerate(chain.scopes):
+            if (
+                scoped
+                and scope.id in scoped
+                and table.scope_binds(edge.file_id, spec, scope.id, head)
+            ):
+                # an import written in this scope binds the name here, before
+                # any outer definition (Python's ``from m import f`` in a ``def``)
+                outcome = self._rule_import(edge, segments, use_bases, spec, info, final)
+                if outcome is not None:
+                    return outcome
             if scope.kind in CLASS_KINDS:
                 if index and not spec.members_in_scope:
                     continue
@@ -1453,8 +1542,8 @@ class Resolver:
         info: FileInfo,
         final: frozenset[str],
     ) -> Resolution | None:
-        digest = self.table.file_imports(edge.file_id, spec)
         head, sep = segments[0], spec.separator
+        digest = self.table.file_imports(edge.file_id, spec, self._import_scopes(edge, sep))
         exclude = self._head_exclude(segments, final)
         row = digest.aliases.get(head)
         if row is not None:

@@ -19,8 +19,9 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # Rust, Go); Java for-each, resource and instanceof locals typed; Rust impl of a
 # used type; ES named imports take only exports; Rust globs take pub uses; C++
 # out-of-class members see the classes around theirs; an alias imports bind to
-# different modules is ambiguous; Python's last redefinition binds
-ENGINE_VERSION = 5
+# different modules is ambiguous; Python's last redefinition binds; 6: imports
+# written in a function bind only there; no Python `package` rule
+ENGINE_VERSION = 6
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (

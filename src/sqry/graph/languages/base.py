@@ -59,7 +59,8 @@ class LanguageSpec:
     to for the ``package`` rule: files with equal keys see each other's top-level
     definitions without an import (Java: the declared package; Go: the package
     directory). ``None`` (the default) means the language has no such rule —
-    a file sees only what it defines or imports (JS/TS modules, C/C++ files), and
+    a file sees only what it defines or imports (Python and JS/TS modules, C/C++
+    files), and
     a wrong guess is worse than no edge.
     ``is_identifier(segment)`` says whether one segment of a reference target can
     name a definition (JS ``#private`` and ``$``-names are not Python identifiers).
@@ -130,12 +131,6 @@ def package_is_module(path: str, module_name: str) -> str:
     """``package_of`` for languages whose module *is* the package (Java's declared
     package, Go's package directory): files of one module see each other."""
     return module_name
-
-
-def package_is_directory(path: str, module_name: str) -> str:
-    """``package_of`` by directory: the files next to each other (Python modules
-    of one package, its ``__init__`` included)."""
-    return path.rpartition("/")[0]
 
 
 _WORKSPACE_ROOT: ContextVar[str | None] = ContextVar("sqry_workspace_root", default=None)

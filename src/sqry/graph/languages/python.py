@@ -70,7 +70,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages._facts_builder import syntax_error
-from sqry.graph.languages.base import LanguageSpec, package_is_directory
+from sqry.graph.languages.base import LanguageSpec
 from sqry.graph.model import FileFacts, Reference, Symbol
 
 if TYPE_CHECKING:
@@ -951,7 +951,9 @@ LANGUAGE = LanguageSpec(
     shebangs=("python", "pypy"),
     builtins=frozenset(name for name in dir(builtins) if not name.startswith("_")),
     members_in_scope=False,
-    package_of=package_is_directory,
+    # a module sees only what it defines or imports: a sibling module's names
+    # are a NameError without an import, so the same directory binds nothing
+    package_of=None,
     star_exports=star_exports,
     super_heads=frozenset({"super()"}),
     later_definition_wins=True,
