@@ -17,9 +17,13 @@ Waiting is always :func:`wait_until` (deadline polling), never a bare sleep.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -149,6 +153,32 @@ def processes_mentioning(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def stuck_connection(socket_path: Path) -> socket.socket:
+    """A client whose replies the daemon cannot finish writing: it never reads them.
+
+    Eight batches of 1000 ``daemon/status`` calls make ~2 MB of replies, far
+    beyond the socket buffers, so the connection's worker waits for the peer to
+    read and a drain has to wait for it (up to ``ipc_shutdown_drain_secs``).
+    The caller closes it.
+    """
+
+    def frame(doc: object) -> bytes:
+        body = json.dumps(doc).encode()
+        return struct.pack("<I", len(body)) + body
+
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(10)
+    conn.connect(str(socket_path))
+    conn.sendall(frame({"client_version": "test", "protocol_version": 1}))
+    (length,) = struct.unpack("<I", conn.recv(4))
+    assert json.loads(conn.recv(length))["compatible"] is True
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "daemon/status"} for i in range(1000)]
+    conn.sendall(frame(batch) * 8)
+    readable, _, _ = select.select([conn], [], [], 10)
+    assert readable, "the daemon started answering the batches"
+    return conn
 
 
 @dataclass

@@ -143,6 +143,23 @@ def test_restart_on_version_mismatch(sock_dir: Path, starter: Starter) -> None:
         old.close()
 
 
+def test_restart_never_stops_a_daemon_when_starting_is_forbidden(
+    sock_dir: Path, starter: Starter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SQRY_DAEMON_NO_AUTO_START`` forbids starting one: the other-version daemon,
+    which speaks our protocol, is kept and used rather than stopped for nothing."""
+    monkeypatch.setenv("SQRY_DAEMON_NO_AUTO_START", "1")
+    path = str(sock_dir / "k.sock")
+    with ThreadedServer(path, daemon_version="0.0.9-old") as server:
+        with DaemonClient.connect(
+            path, restart_on_version_mismatch=True, config=DaemonConfig(socket_path=path)
+        ) as client:
+            assert client.daemon_version == "0.0.9-old"
+            assert client.request("daemon/status")["daemon_version"] == "0.0.9-old"
+        assert not server.shutdown_requested.is_set()
+    assert starter.calls == []
+
+
 def test_same_version_is_not_restarted(sock_dir: Path, starter: Starter) -> None:
     path = str(sock_dir / "s.sock")
     with ThreadedServer(path) as server:

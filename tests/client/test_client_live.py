@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from helpers import LiveDaemon, SqrydEnv, pid_alive, read_pidfile, socket_accepts, wait_until
+from helpers import (
+    LiveDaemon,
+    SqrydEnv,
+    pid_alive,
+    read_pidfile,
+    socket_accepts,
+    stuck_connection,
+    wait_until,
+)
 from sqry.client import DaemonClient, NotRunning
 from sqry.daemon.ipc.threaded import ThreadedServer
 
@@ -72,3 +80,29 @@ def test_real_restart_on_version_mismatch(in_env: SqrydEnv) -> None:
             _stop(client, in_env)
     finally:
         old.close()
+
+
+def test_auto_start_waits_out_a_draining_daemon_and_starts_a_new_one(in_env: SqrydEnv) -> None:
+    """``start --detach`` answers "already running" (75) while a stopped daemon
+    drains a client that never reads; once that daemon is gone the auto-start
+    must start a new one, not wait for the old socket until its timeout."""
+    config = in_env.dir / "config" / "sqry" / "daemon.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("ipc_shutdown_drain_secs = 2\nauto_start_ready_timeout_secs = 30\n")
+    old = LiveDaemon.start(in_env)
+    stuck = stuck_connection(in_env.socket)
+    try:
+        with DaemonClient.connect() as client:
+            assert client.request("daemon/stop") == {"scheduled": True}
+        wait_until(lambda: not socket_accepts(in_env.socket), 20, message="the old socket to go")
+        assert pid_alive(old.pid)  # still draining the stuck client
+        client = DaemonClient.connect(auto_start=True)
+    finally:
+        stuck.close()
+    try:
+        pid = client.request("daemon/status")["pid"]
+        in_env.track(pid)
+        assert pid != old.pid and read_pidfile(in_env.pidfile) == pid
+        assert not pid_alive(old.pid)
+    finally:
+        _stop(client, in_env)

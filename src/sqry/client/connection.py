@@ -120,7 +120,9 @@ class DaemonClient:
         ``socket_path=None`` resolves the socket exactly as the daemon does (config file
         + env). ``auto_start`` starts a daemon on NotRunning only — never on version
         errors — unless ``SQRY_DAEMON_NO_AUTO_START=1`` (or true/yes/on). ``restart_on_version_mismatch``
-        replaces a compatible daemon of another ``daemon_version`` with ours.
+        replaces a compatible daemon of another ``daemon_version`` with ours — except
+        where that variable forbids starting one: then the running daemon (it speaks
+        our protocol) is kept and used, never stopped without a successor.
         """
         if socket_path is None:
             config = _load_config() if config is None else config
@@ -136,7 +138,11 @@ class DaemonClient:
 
             auto_start_daemon(path, config)
             client = cls.open(path, connect_timeout, handshake_timeout)
-        if restart_on_version_mismatch and client.daemon_version != __version__:
+        if (
+            restart_on_version_mismatch
+            and client.daemon_version != __version__
+            and not _auto_start_forbidden()
+        ):
             from sqry.client.bootstrap import restart_daemon
 
             restart_daemon(client, config)

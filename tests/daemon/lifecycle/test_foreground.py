@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import signal
 import socket
-import struct
 import subprocess
 
 import pytest
@@ -19,6 +17,7 @@ from helpers import (
     pid_alive,
     read_pidfile,
     socket_accepts,
+    stuck_connection,
     wait_until,
 )
 
@@ -207,33 +206,8 @@ def test_socket_path_too_long_is_78_before_anything_is_created(
     assert list(deep.iterdir()) == [], "no lock, log or pidfile was created"
 
 
-def _frame(doc: object) -> bytes:
-    body = json.dumps(doc).encode()
-    return struct.pack("<I", len(body)) + body
-
-
 def _log_text(env: SqrydEnv) -> str:
     return env.log.read_text() if env.log.exists() else ""
-
-
-def _stuck_connection(env: SqrydEnv) -> socket.socket:
-    """A client whose replies the daemon cannot finish writing: it never reads them.
-
-    Eight batches of 1000 ``daemon/status`` calls make ~2 MB of replies, far
-    beyond the socket buffers, so the connection's worker waits for the peer to
-    read and the drain has to wait for it (up to ``ipc_shutdown_drain_secs``).
-    """
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.settimeout(10)
-    conn.connect(str(env.socket))
-    conn.sendall(_frame({"client_version": "test", "protocol_version": 1}))
-    (length,) = struct.unpack("<I", conn.recv(4))
-    assert json.loads(conn.recv(length))["compatible"] is True
-    batch = [{"jsonrpc": "2.0", "id": i, "method": "daemon/status"} for i in range(1000)]
-    conn.sendall(_frame(batch) * 8)
-    readable, _, _ = select.select([conn], [], [], 10)
-    assert readable, "the daemon started answering the batches"
-    return conn
 
 
 @pytest.mark.timeout(60)
@@ -242,7 +216,7 @@ def test_second_sigterm_during_a_slow_drain_is_logged_and_ignored(sqryd_env: Sqr
     config.write_text("ipc_shutdown_drain_secs = 120\n")
     proc = start_foreground(sqryd_env, "--config", str(config))
     lock_inode = os.stat(sqryd_env.lock).st_ino
-    conn = _stuck_connection(sqryd_env)
+    conn = stuck_connection(sqryd_env.socket)
     try:
         proc.send_signal(signal.SIGTERM)
         wait_until(lambda: "stopped accepting" in _log_text(sqryd_env), 10, message="the drain")

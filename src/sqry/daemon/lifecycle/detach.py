@@ -577,8 +577,14 @@ def start_detached(cfg: DaemonConfig, *, env: Mapping[str, str] | None = None) -
     never the child role, so the daemon is reparented away from a long-lived
     client and never becomes its zombie), the rest find the socket answering.
     Raises a DaemonError when no daemon answers in the end.
+
+    "Already running" (75) is success only while its lock holder lives: one
+    that was shutting down (draining its last clients after ``daemon/stop``)
+    never answers again, so once the lock is free the start is tried again,
+    within the same ready timeout.
     """
     from sqry.daemon.lifecycle.paths import prepare_start
+    from sqry.daemon.lifecycle.pidfile import lock_is_free
 
     env = os.environ if env is None else env
     paths = cfg.paths(env)
@@ -587,12 +593,15 @@ def start_detached(cfg: DaemonConfig, *, env: Mapping[str, str] | None = None) -
     with _bootstrap_lock(str(paths.bootstrap_lock)):
         if daemon_answers(paths.socket):
             return
-        _run_detach_subprocess(cfg, paths, env, timeout)
         deadline = time.monotonic() + timeout
+        _run_detach_subprocess(cfg, paths, env, timeout)
         while not daemon_answers(paths.socket):
             if time.monotonic() >= deadline:
                 raise ReadyTimeout.after(timeout, paths.socket)
-            time.sleep(0.02)
+            if lock_is_free(paths.lock):  # no daemon, none starting: the holder left
+                _run_detach_subprocess(cfg, paths, env, max(deadline - time.monotonic(), 1.0))
+            else:
+                time.sleep(0.02)
 
 
 @contextlib.contextmanager
