@@ -124,6 +124,23 @@ def test_single_reply_over_the_frame_limit_keeps_its_id(
     assert len(ipc_errors(caplog)) == 1
 
 
+def test_reply_too_large_by_its_own_id_is_answered_without_it(
+    ipc: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A valid string id just under the frame limit makes any reply too large, the
+    error reply included: the client still gets an answer (``"id": null``), the
+    connection stays usable and the one log line stays short."""
+    huge_id = "x" * (MAX_FRAME_BYTES - 120)  # the request fits, its error reply would not
+    with ipc.connect() as conn:
+        reply = conn.request("test/big", {"size": 1000}, request_id=huge_id)
+        assert is_error(reply, -32603, None)
+        assert "frame limit" in reply["error"]["data"]["reason"]
+        status_ok(conn)
+    (logged,) = ipc_errors(caplog)
+    assert len(logged.getMessage()) < 500
+    assert f"({len(huge_id) + 2} characters)" in logged.getMessage()
+
+
 def test_unencodable_batch_entries_are_logged_once(
     ipc: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:

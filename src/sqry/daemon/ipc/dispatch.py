@@ -202,13 +202,18 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
 
     A handler may return something JSON cannot carry (a set, NaN, a cycle, a HugeInt)
     or a result over the 64 MiB frame limit. The client must still get an answer for
-    its id, so the reply is replaced by a small internal error (logged once).
+    its id, so the reply is replaced by a small internal error (logged once) —
+    with ``"id": null`` when the id alone is what makes it too large (a string
+    id of tens of MiB): an answer without the id beats none at all.
     """
     try:
         return frame_bytes(dumps(reply))
     except (TypeError, ValueError, RecursionError) as exc:
         _log_unsendable([(reply.get("id"), exc)])
-        return encode_frame(_unsendable(reply.get("id"), exc))
+        try:
+            return encode_frame(_unsendable(reply.get("id"), exc))
+        except FrameTooLarge:
+            return encode_frame(_unsendable(None, exc))
 
 
 def _encode_part(reply: dict[str, Any], unsendable: list[tuple[Any, BaseException]]) -> bytes:
@@ -236,7 +241,18 @@ def _log_unsendable(failures: list[tuple[Any, BaseException]]) -> None:
     """One log line however many replies of a frame failed (a batch must not flood the log)."""
     request_id, exc = failures[0]
     more = f" (and {len(failures) - 1} more in the same batch)" if len(failures) > 1 else ""
-    log.error("reply for id %r could not be sent: %s%s", request_id, exc, more)
+    log.error("reply for id %s could not be sent: %s%s", _clipped(request_id), exc, more)
+
+
+LOGGED_ID_CHARS = 100  # a client chooses its ids: one must not fill the log
+
+
+def _clipped(request_id: Any) -> str:
+    """``repr(request_id)``, cut to :data:`LOGGED_ID_CHARS` with the length noted."""
+    text = repr(request_id)
+    if len(text) <= LOGGED_ID_CHARS:
+        return text
+    return f"{text[:LOGGED_ID_CHARS]}... ({len(text)} characters)"
 
 
 def _batch_too_large(ran: int, total: int) -> dict[str, Any]:
