@@ -373,12 +373,15 @@ def test_detach_with_relative_socket_and_log_file_hands_the_child_absolute_paths
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("command", [["start", "--detach"], ["foreground"]])
+@pytest.mark.parametrize(
+    "command", [["start", "--detach"], ["foreground"], ["status"], ["stop"], ["status", "--json"]]
+)
 @pytest.mark.parametrize("spelling", ["a", "a/b/..", "a/."])
 def test_socket_path_naming_a_directory_is_78_before_anything_is_created(
     sqryd_env: SqrydEnv, command: list[str], spelling: str
 ) -> None:
-    """``SQRY_DAEMON_SOCKET=/`` used to leave ``/.lock`` and ``/.log`` behind."""
+    """``SQRY_DAEMON_SOCKET=/`` used to leave ``/.lock`` and ``/.log`` behind;
+    ``status`` and ``stop`` said "not running" (73) for an existing directory."""
     (sqryd_env.dir / "a" / "b").mkdir(parents=True, mode=0o700)
     before = sorted(sqryd_env.dir.rglob("*"))
     env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{sqryd_env.dir}/{spelling}")

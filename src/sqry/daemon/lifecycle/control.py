@@ -419,6 +419,9 @@ def _call(socket_path, method: str, timeout: float | None = None, wait_secs: flo
             auto_start=False,
         )
     except ClientNotRunning as err:
+        from sqry.daemon.lifecycle.paths import check_socket_names_a_file
+
+        check_socket_names_a_file(socket_path)  # a directory: 78, as for start
         raise NotRunning(socket_path) from err
     except ForeignDaemon as err:  # 77, like a runtime dir another user owns
         raise RuntimeDirUnsafe(str(err)) from err
