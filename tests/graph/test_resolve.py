@@ -48,6 +48,97 @@ def test_two_candidates_stay_unresolved_and_are_reported(workspace: Path) -> Non
     assert edges[("z.c.main", "helper")] == (None, None, "unique", 2)
 
 
+@pytest.mark.parametrize(
+    ("files", "call", "expected"),
+    [
+        pytest.param(
+            {
+                "a.c": "static int helper(void) { return 1; }\n",
+                "b.c": "int helper(void);\nint main(void) { return helper(); }\n",
+            },
+            ("main", "helper"),
+            (None, None, None, 0),
+            id="c-static",
+        ),
+        pytest.param(
+            {
+                "c.cpp": "namespace { void hid() {} }\n",
+                "d.cpp": "void hid();\nint main2() { hid(); return 0; }\n",
+            },
+            ("main2", "hid"),
+            (None, None, None, 0),
+            id="cpp-anonymous-namespace",
+        ),
+        pytest.param(
+            {
+                "go.mod": "module example.com/m\n",
+                "a/a.go": "package a\n\nfunc low() {}\n",
+                "b/b.go": "package b\n\nfunc Run() {\n\tlow()\n}\n",
+            },
+            ("b.Run", "low"),
+            (None, None, None, 0),
+            id="go-unexported",
+        ),
+        pytest.param(
+            {
+                "util.h": "static inline int hi(void) { return 1; }\n",
+                "m.c": '#include "util.h"\nint main(void) { return hi(); }\n',
+            },
+            ("main", "hi"),
+            ("hi", "unique", None, 1),
+            id="c-header-static-inline",
+        ),
+        pytest.param(
+            {
+                "a.c": "static int helper(void) { return 1; }\n",
+                "b.c": "int helper(void) { return 2; }\n",
+                "m.c": "int main(void) { return helper(); }\n",
+            },
+            ("main", "helper"),
+            ("helper", "unique", None, 1),  # the only one m.c can link to
+            id="c-static-beside-a-public-one",
+        ),
+    ],
+)
+def test_unique_never_binds_a_definition_private_to_another_file(
+    workspace: Path, files: dict[str, str], call: tuple[str, str], expected: tuple
+) -> None:
+    """A C ``static`` function, a C++ anonymous namespace member, an unexported Go
+    name: no other file can call it by name, so ``unique`` does not offer it
+    there (a header's ``static inline`` functions are every includer's)."""
+    edges = project(workspace, files)
+    assert edges[call] == expected
+    if call == ("main", "helper") and "m.c" in files:
+        conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+        (path,) = conn.execute(
+            "SELECT f.path FROM edges e JOIN symbols t ON t.id = e.target_id "
+            "JOIN files f ON f.id = t.file_id WHERE e.kind = 'calls'"
+        ).fetchone()
+        conn.close()
+        assert path == "b.c"
+
+
+def test_incremental_follows_a_definition_becoming_static(
+    workspace: Path, snapshot, fresh_snapshot
+) -> None:  # noqa: ANN001
+    """Only the visibility changes (same name, kind, place): the call elsewhere
+    must unbind, and bind again, exactly as a fresh build does."""
+    files = {
+        "a.c": "int helper(void) { return 1; }\n",
+        "m.c": "int main(void) { return helper(); }\n",
+    }
+    edges = project(workspace, files)
+    assert edges[("main", "helper")] == ("helper", "unique", None, 1)
+    for text, bound in (
+        ("static int helper(void) { return 1; }\n", None),
+        (files["a.c"], "helper"),
+    ):
+        (workspace / "a.c").write_text(text)
+        build_index(workspace)
+        _same_as_fresh(workspace, snapshot, fresh_snapshot)
+        assert project(workspace, {})[("main", "helper")][0] == bound
+
+
 def test_python_sibling_modules_see_nothing_of_each_other(workspace: Path) -> None:
     """A Python module sees only what it defines or imports: a sibling's
     ``helper`` is a NameError without an import, so being next to it binds

@@ -130,6 +130,7 @@ class Sym(NamedTuple):
     parent_kind: str | None
     line: int
     column: int
+    private: bool  # visibility "private": C/C++ ``static``, an unexported Go or JS name, ...
 
 
 class FileInfo(NamedTuple):
@@ -180,7 +181,8 @@ new_edge = tuple.__new__  # ``new_edge(EdgeRow, row)``: a row as an EdgeRow, no 
 EDGE_COLUMNS = "id, kind, source_id, target_text, file_id, member, alias, via_self, bound_locally"
 _SYM_SELECT = (
     "SELECT s.id, s.kind, s.name, s.qualified_name, s.file_id, s.parent_id, p.kind, "
-    "s.start_line, s.start_column FROM symbols s LEFT JOIN symbols p ON p.id = s.parent_id"
+    "s.start_line, s.start_column, s.visibility = 'private' "
+    "FROM symbols s LEFT JOIN symbols p ON p.id = s.parent_id"
 )
 
 
@@ -305,7 +307,10 @@ class SymbolTable:
             sym_id += 1
             kind, name, parent = row[0], row[1], row[7]
             if parent is None:
-                sym = new(Sym, (sym_id, kind, name, row[2], file_id, None, None, row[3], row[4]))
+                sym = new(
+                    Sym,
+                    (sym_id, kind, name, row[2], file_id, None, None, row[3], row[4], False),
+                )
                 by_id[sym_id] = sym
                 named[name].append(sym)
                 file_names.add((file_id, name))
@@ -314,7 +319,18 @@ class SymbolTable:
             parent_kind = symbols[parent][0]
             sym = new(
                 Sym,
-                (sym_id, kind, name, row[2], file_id, base + parent, parent_kind, row[3], row[4]),
+                (
+                    sym_id,
+                    kind,
+                    name,
+                    row[2],
+                    file_id,
+                    base + parent,
+                    parent_kind,
+                    row[3],
+                    row[4],
+                    row[9] == "private",
+                ),
             )
             by_id[sym_id] = sym
             named[name].append(sym)
@@ -1658,6 +1674,10 @@ class Resolver:
         found = self._unique.get(key, self)
         if found is self:
             found = self._unique[key] = self._unique_rule(edge, segments, spec, info, final)
+        if type(found) is list:  # some candidates are private to their file
+            found = self._unique_pick(
+                [s for s in found if not s.private or s.file_id == edge.file_id], final
+            )
         return found
 
     def _unique_rule(
@@ -1667,8 +1687,13 @@ class Resolver:
         spec: LanguageSpec,
         info: FileInfo,
         final: frozenset[str],
-    ) -> Resolution | None:
-        """The ``unique`` rule proper: a function of (language, target, kinds) only."""
+    ) -> Resolution | list[Sym] | None:
+        """The ``unique`` rule proper: a function of (language, target, kinds),
+        except that a private definition (a C ``static`` function, one in a C++
+        anonymous namespace, an unexported Go name, a Rust item without ``pub``)
+        is no candidate outside its own file: then the candidates are returned
+        for :meth:`_rule_unique` to filter per file. A C/C++ header's ``static
+        inline`` functions are every includer's (``LanguageSpec.private_shared``)."""
         sep = spec.separator
         if len(segments) == 1:
             if segments[0] in spec.builtins:
@@ -1681,6 +1706,19 @@ class Resolver:
                 for s in self._same_language(self.table.named(segments[-1]), info.language)
                 if s.qname.endswith(suffix) or s.qname == edge.target
             ]
+        shared = spec.private_shared
+        if any(s.private for s in candidates):
+            candidates = [
+                s._replace(private=False)
+                if s.private and shared is not None and shared(self.table.file(s.file_id).path)
+                else s
+                for s in candidates
+            ]
+            if any(s.private for s in candidates):
+                return candidates
+        return self._unique_pick(candidates, final)
+
+    def _unique_pick(self, candidates: list[Sym], final: frozenset[str]) -> Resolution | None:
         picked = self._pick(candidates, "unique", final)
         if picked is None or isinstance(picked, Resolution):
             return picked

@@ -20,7 +20,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # used type; ES named imports take only exports; Rust globs take pub uses; C++
 # out-of-class members see the classes around theirs; an alias imports bind to
 # different modules is ambiguous; Python's last redefinition binds; 6: imports
-# written in a function bind only there; no Python `package` rule
+# written in a function bind only there; no Python `package` rule; `unique` skips
+# definitions private to another file
 ENGINE_VERSION = 6
 
 DDL = """

@@ -6,8 +6,8 @@ re-resolution (:meth:`IndexWriter.dirty_edges`):
 
 - the ids of every symbol that was removed (edges pointing at them must rebind);
 - the *names* whose set of definitions changed — compared as descriptors
-  ``(name, qualified name, kind, parent kind, path, module, language)``, i.e.
-  everything the resolver looks at except positions — plus the names an import
+  ``(name, qualified name, kind, parent kind, path, module, language,
+  visibility)``, i.e. everything the resolver looks at except positions — plus the names an import
   alias binds, when a file's imports changed (re-exports), and a module's names
   when what a ``*`` import of it takes changed (its ``__all__``);
 - the files whose content changed (all their edges are new and unresolved);
@@ -51,8 +51,8 @@ _INSERT_EDGES = (
     "VALUES (?, ? + {base}, ?, ?, ?, ?, ?, ?, ?, ?, ?, {file_id})"
 )
 _OLD_DESCRIPTORS = (
-    "SELECT s.name, s.qualified_name, s.kind, p.kind, f.path, f.module, f.language "
-    "FROM symbols s JOIN files f ON f.id = s.file_id "
+    "SELECT s.name, s.qualified_name, s.kind, p.kind, f.path, f.module, f.language, "
+    "s.visibility FROM symbols s JOIN files f ON f.id = s.file_id "
     "LEFT JOIN symbols p ON p.id = s.parent_id WHERE s.file_id = ?"
 )
 # Re-exporting imports (an alias, or ``*``) of a file, with its module's names:
@@ -285,6 +285,7 @@ class IndexWriter:
                     path,
                     module,
                     language,
+                    s[9],
                 )
                 for s in symbols
             )

@@ -133,6 +133,17 @@ def include_module(path: str, spec: str) -> str | None:
     return joined
 
 
+# Files compiled on their own; every other C/C++ file (``.h``, ``.hpp``, ``.inl``,
+# ``.tcc``, ...) is included into them
+_TRANSLATION_UNITS = (".c", ".cpp", ".cc", ".cxx", ".c++")
+
+
+def is_header(path: str) -> bool:
+    """``LanguageSpec.private_shared``: a header's ``static`` (``inline``)
+    functions and anonymous namespace are copied into every file including it."""
+    return not path.endswith(_TRANSLATION_UNITS)
+
+
 def is_doc_comment(text: str) -> bool:
     """``/** */``, ``/*! */``, ``///`` and ``//!`` document the code below them."""
     if text.startswith(("///<", "//!<", "/**<", "/*!<")):

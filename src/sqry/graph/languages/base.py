@@ -98,6 +98,10 @@ class LanguageSpec:
     ``def f`` replaces an earlier one, an ``@overload`` stub's implementation
     comes last). False (the default): the first (C++/Java/TS overloads and
     declarations all name one function; the first is where it is described).
+    ``private_shared(path)`` says whether the private definitions of the file
+    at ``path`` still reach other files (a C/C++ header's ``static inline``
+    functions are every includer's); elsewhere a private definition is no
+    ``unique`` candidate outside its own file.
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -125,6 +129,7 @@ class LanguageSpec:
     exports_listed: bool = False
     later_definition_wins: bool = False
     config_files: tuple[str, ...] = ()
+    private_shared: Callable[[str], bool] | None = None
 
 
 def package_is_module(path: str, module_name: str) -> str:

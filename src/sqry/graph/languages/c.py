@@ -18,7 +18,7 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module
+from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module, is_header
 from sqry.graph.languages._cmacros import reparsed
 from sqry.graph.languages.base import LanguageSpec
 
@@ -87,4 +87,5 @@ LANGUAGE = LanguageSpec(
     dialects=("cpp",),  # plainly-C++ headers are extracted as C++
     package_of=None,  # files share names through includes (then the `unique` rule)
     imports_qualify=False,  # `#include "log.h"` binds no name `log`
+    private_shared=is_header,
 )

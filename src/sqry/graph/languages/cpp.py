@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module
+from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module, is_header
 from sqry.graph.languages._cmacros import reparsed
 from sqry.graph.languages.base import LanguageSpec
 
@@ -71,4 +71,5 @@ LANGUAGE = LanguageSpec(
     builtins=LIBC,
     members_in_scope=True,  # in a method, a bare f() may mean this->f()
     package_of=None,  # files share names through includes; namespaces are searched instead
+    private_shared=is_header,
 )
