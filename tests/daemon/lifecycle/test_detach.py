@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from helpers import (
+    SQRY,
     LiveDaemon,
     SqrydEnv,
     fd_targets,
@@ -474,3 +475,43 @@ def test_concurrent_detach_losers_name_the_daemon_not_a_launcher(sqryd_env: Sqry
             assert named not in launcher_pids, f"a loser named a launcher: {err}"
             assert named == daemon_pid, err
     assert sqryd_env.run("stop").returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_socket_whose_lock_would_be_another_sockets_bootstrap_lock_is_78(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """``foo.bootstrap.sock``'s lock, ``foo.bootstrap.lock``, is what ``foo.sock``'s
+    clients take to auto-start: a daemon holding it for life hung them all."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    before = sorted(sqryd_env.dir.rglob("*"))
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{sqryd_env.runtime}/foo.bootstrap.sock")
+    done = sqryd_env.run("start", "--detach", env=env)
+    assert done.returncode == 78, done.stderr
+    assert done.stderr == (
+        f"sqryd: socket path {sqryd_env.runtime}/foo.bootstrap.sock would take as its lock "
+        f"file foo.bootstrap.lock, the bootstrap lock of the socket {sqryd_env.runtime}/foo.sock; "
+        "choose a socket name that does not end in '.bootstrap.sock'\n"
+    )
+    assert sorted(sqryd_env.dir.rglob("*")) == before
+
+
+@pytest.mark.timeout(60)
+def test_auto_start_gives_up_on_a_bootstrap_lock_held_past_the_ready_timeout(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """A wedged auto-starter (here: this test) holding the bootstrap lock costs the
+    other clients the ready timeout and a clear 69, never a hang."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    bootstrap = sqryd_env.runtime / "sqryd.bootstrap.lock"
+    fd = os.open(bootstrap, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        env = sqryd_env.with_env(SQRY_DAEMON_AUTO_START_READY_TIMEOUT_SECS="1")
+        done = sqryd_env.run("daemon", "start", cmd=SQRY, env=env)
+    finally:
+        os.close(fd)
+    assert done.returncode == 69, done.stderr
+    assert f"held the bootstrap lock {bootstrap} for over 1s" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert not socket_accepts(sqryd_env.socket)

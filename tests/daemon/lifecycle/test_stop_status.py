@@ -198,6 +198,30 @@ def test_force_stop_refuses_a_pid_that_does_not_hold_the_lock(
         os.kill(live_daemon.pid, signal.SIGCONT)
 
 
+@pytest.mark.timeout(60)
+def test_force_stop_never_kills_the_daemon_of_another_socket_sharing_the_lock(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """``/x/foo`` and ``/x/foo.sock`` name one stem, so one lock: ``stop --force``
+    for the unserved ``/x/foo`` used to SIGTERM ``/x/foo.sock``'s daemon."""
+    served, other = sqryd_env.dir / "foo.sock", sqryd_env.dir / "foo"
+    env_served = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(served))
+    started = sqryd_env.run("start", "--detach", "--print-pid", env=env_served)
+    assert started.returncode == 0, started.stderr
+    pid = int(started.stdout)
+    sqryd_env.track(pid)
+    env_other = sqryd_env.with_env(SQRY_DAEMON_SOCKET=str(other))
+    done = sqryd_env.run("stop", "--force", "--timeout-secs", "1", env=env_other)
+    assert done.returncode == 69, done.stderr
+    assert (
+        f"pid {pid}, which holds the lock {sqryd_env.dir}/foo.lock, serves the socket {served}"
+        in done.stderr
+    )
+    assert done.stderr.count("\n") == 1
+    assert pid_alive(pid) and socket_accepts(served)
+    assert sqryd_env.run("stop", env=env_served).returncode == 0
+
+
 @pytest.mark.timeout(90)
 def test_force_stop_kills_a_wedged_daemon_that_holds_the_lock(live_daemon: LiveDaemon) -> None:
     env = live_daemon.env

@@ -337,6 +337,14 @@ def _force_stop(paths: RuntimePaths, timeout_secs: float, prog: str) -> None:
 
     pid = read_pid(paths.pid)
     waited = f"did not stop within {timeout_secs:g}s"
+    elsewhere = None if pid is None else _socket_served_instead(pid, os.fspath(paths.socket))
+    if elsewhere is not None and not is_stopped(paths):
+        raise StopTimeout(
+            f"daemon {waited} and was not signalled: pid {pid}, which holds the lock "
+            f"{paths.lock}, serves the socket {elsewhere}, not {paths.socket} (both "
+            f"sockets' files are named after one stem); stop it with "
+            f"'SQRY_DAEMON_SOCKET={elsewhere} {prog} stop', and give each socket its own stem"
+        )
     for sig, grace in (
         (signal.SIGTERM, FORCE_TERM_GRACE_SECS),
         (signal.SIGKILL, FORCE_KILL_GRACE_SECS),
@@ -360,6 +368,42 @@ def _force_stop(paths: RuntimePaths, timeout_secs: float, prog: str) -> None:
     raise StopTimeout(
         f"daemon did not stop within {timeout_secs:g}s, even after SIGKILL to pid {pid}"
     )
+
+
+def _socket_served_instead(pid: int, socket_path: str) -> str | None:
+    """The Unix socket path ``pid`` listens on when that is not ``socket_path``.
+
+    A lock proves who holds it, not which socket that daemon serves: the
+    sockets ``/x/foo`` and ``/x/foo.sock`` share ``/x/foo.lock``, and ``stop
+    --force`` for one must not kill the other's daemon. Read from ``/proc``
+    (the pid's socket inodes, ``/proc/net/unix``'s listening entries); None
+    when it listens on ``socket_path``, on nothing yet (still starting), or
+    ``/proc`` cannot tell.
+    """
+    try:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:  # closed meanwhile
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        with open("/proc/net/unix", encoding="utf-8", errors="surrogateescape") as table:
+            next(table, None)
+            served = [
+                fields[7].rstrip("\n")
+                for fields in (line.split(maxsplit=7) for line in table)
+                if len(fields) == 8 and fields[6] in inodes and int(fields[3], 16) & _ACCEPTING
+            ]
+    except (OSError, ValueError):
+        return None
+    if not served or socket_path in served:
+        return None
+    return served[0]
+
+
+_ACCEPTING = 0x10000  # __SO_ACCEPTCON in /proc/net/unix's Flags: a listening socket
 
 
 def _signal_if_lock_owner(pid: int, lock, sig: int) -> bool:

@@ -590,7 +590,7 @@ def start_detached(cfg: DaemonConfig, *, env: Mapping[str, str] | None = None) -
     paths = cfg.paths(env)
     prepare_start(paths)
     timeout = float(cfg.auto_start_ready_timeout_secs)
-    with _bootstrap_lock(str(paths.bootstrap_lock)):
+    with _bootstrap_lock(str(paths.bootstrap_lock), timeout):
         if daemon_answers(paths.socket):
             return
         deadline = time.monotonic() + timeout
@@ -605,8 +605,10 @@ def start_detached(cfg: DaemonConfig, *, env: Mapping[str, str] | None = None) -
 
 
 @contextlib.contextmanager
-def _bootstrap_lock(path: str):
-    """Blocking exclusive flock on the bootstrap lock file (0600, never unlinked)."""
+def _bootstrap_lock(path: str, timeout: float):
+    """Exclusive flock on the bootstrap lock file (0600, never unlinked), waited
+    for up to ``timeout`` (the ready timeout: a wedged auto-starter must not
+    hang every other client) and then ReadyTimeout-like 69."""
     import fcntl
 
     try:
@@ -614,7 +616,19 @@ def _bootstrap_lock(path: str):
     except OSError as err:
         raise DaemonIoError(f"cannot open bootstrap lock {path}: {err.strerror}") from err
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ReadyTimeout(
+                        f"another process has held the bootstrap lock {path} for over "
+                        f"{timeout:g}s without a daemon answering; retry, or see which "
+                        f"process holds it with 'fuser -v {path}'"
+                    ) from None
+                time.sleep(0.02)
         yield
     finally:
         os.close(fd)

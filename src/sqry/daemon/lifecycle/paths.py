@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SOCKET_SUFFIX = ".sock"
+BOOTSTRAP_SUFFIX = ".bootstrap"  # <stem>.bootstrap.lock serialises auto-starts
 DEFAULT_STEM = "sqryd"
 
 # sun_path is 108 bytes on Linux and 104 on macOS, one of which is the NUL.
@@ -199,7 +200,7 @@ class RuntimePaths:
             socket=Path(socket),
             lock=folder / f"{stem}.lock",
             pid=folder / f"{stem}.pid",
-            bootstrap_lock=folder / f"{stem}.bootstrap.lock",
+            bootstrap_lock=folder / f"{stem}{BOOTSTRAP_SUFFIX}.lock",
             ready=folder / f"{stem}.ready",
             default_log=folder / f"{stem}.log",
             custom=custom,
@@ -262,6 +263,15 @@ def check_socket_names_a_file(path: str | os.PathLike[str]) -> None:
             f"socket path {text} is a directory, not a file name; set SQRY_DAEMON_SOCKET "
             f"(or [socket] path in the config) to a file in it, e.g. "
             f"{os.path.join(text, DEFAULT_STEM + SOCKET_SUFFIX)}"
+        )
+    stem = name.removesuffix(SOCKET_SUFFIX)
+    if stem.endswith(BOOTSTRAP_SUFFIX) and stem != BOOTSTRAP_SUFFIX:
+        # <x>.bootstrap.sock's lock, <x>.bootstrap.lock, is <x>.sock's bootstrap lock
+        other = os.path.join(os.path.dirname(text), stem[: -len(BOOTSTRAP_SUFFIX)] + SOCKET_SUFFIX)
+        raise ConfigError(
+            f"socket path {text} would take as its lock file {stem}.lock, the bootstrap "
+            f"lock of the socket {other}; choose a socket name that does not end in "
+            f"'{BOOTSTRAP_SUFFIX}{SOCKET_SUFFIX}'"
         )
 
 
