@@ -152,7 +152,7 @@ def test_log_level_flag_beats_env_and_file(sqryd_env: SqrydEnv) -> None:
     ("argv", "needle"),
     [
         (["install-systemd-user"], "Type=notify"),
-        (["install-systemd-system", "--user", "root"], "User=%i"),
+        (["install-systemd-system", "--user", "root"], "User=%I"),
         (["install-launchd"], "<plist"),
     ],
 )

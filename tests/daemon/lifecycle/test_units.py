@@ -132,11 +132,11 @@ def test_system_unit_is_a_per_user_template() -> None:
     lines = unit_lines(text)
     for expected in [
         "Type=notify",
-        "User=%i",
+        "User=%I",
         f"ExecStart={EXE} foreground",
-        "RuntimeDirectory=sqryd-%i",
+        "RuntimeDirectory=sqryd-%I",
         "RuntimeDirectoryMode=0700",
-        'Environment="SQRY_DAEMON_SOCKET=%t/sqryd-%i/sqryd.sock"',
+        'Environment="SQRY_DAEMON_SOCKET=%t/sqryd-%I/sqryd.sock"',
         "MemoryMax=512M",
         "WantedBy=multi-user.target",
     ]:
@@ -164,6 +164,26 @@ def test_systemd_accepts_the_system_template(tmp: Path) -> None:
     template.write_text(template.read_text().replace("Type=notify", "Type=notifyy"))
     bad = verify(tmp / f"sqryd@{ROOT_NAME}.service", user=False, runtime=tmp)
     assert "notifyy" in bad.stderr
+
+
+@needs_analyze
+@pytest.mark.timeout(120)
+def test_systemd_runs_an_escaped_account_as_itself(tmp: Path) -> None:
+    """``www-data`` is the instance ``www\\x2ddata``: the unit must name the account
+    (``%I``), not the escaped text (``%i``), and the printed command must survive
+    the shell's backslash removal."""
+    try:
+        name = pwd.getpwnam("www-data").pw_name
+    except KeyError:
+        pytest.skip("no account with a character systemd escapes (www-data) on this machine")
+    text = systemd_system_unit(DaemonConfig(), EXE, name)
+    assert "systemctl enable --now 'sqryd@www\\x2ddata.service'" in text
+    assert "SQRY_DAEMON_SOCKET=/run/sqryd-www-data/sqryd.sock" in text
+    (tmp / "sqryd@.service").write_text(text)
+    result = verify(tmp / "sqryd@www\\x2ddata.service", user=False, runtime=tmp)
+    assert result.returncode == 0, result.stderr
+    assert complaints(result, "sqryd@.service") == []
+    assert "x2ddata" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -157,9 +157,16 @@ def unit_instance_name(text: str) -> str:
 
 
 def systemd_system_unit(cfg: DaemonConfig, sqryd_exe: str, user: str) -> str:
-    """Template ``sqryd@.service``: one daemon per account, ``User=%i``, private /run dir."""
+    """Template ``sqryd@.service``: one daemon per account, ``User=%I``, private /run dir.
+
+    The instance is the account name escaped (``www-data`` → ``www\\x2ddata``), so
+    the unit reads it back unescaped, ``%I``: ``%i`` would be the escaped text,
+    no account. The printed commands quote it for the shell (the backslash).
+    """
+    import shlex
+
     account = _require_account(user)
-    instance = f"sqryd@{unit_instance_name(account.pw_name)}.service"
+    instance = shlex.quote(f"sqryd@{unit_instance_name(account.pw_name)}.service")
     socket = f"/run/sqryd-{account.pw_name}/sqryd.sock"
     install = [
         "sqryd install-systemd-system --user NAME > /etc/systemd/system/sqryd@.service",
@@ -172,18 +179,18 @@ def systemd_system_unit(cfg: DaemonConfig, sqryd_exe: str, user: str) -> str:
     lines += [
         "",
         "[Unit]",
-        "Description=sqry semantic code search daemon (sqryd) for user %i",
+        "Description=sqry semantic code search daemon (sqryd) for user %I",
         "",
         "[Service]",
         "Type=notify",
         "NotifyAccess=main",
-        "User=%i",
+        "User=%I",
         _exec_start(sqryd_exe),
         "Restart=on-failure",
         "RestartSec=2",
-        "RuntimeDirectory=sqryd-%i",
+        "RuntimeDirectory=sqryd-%I",
         "RuntimeDirectoryMode=0700",
-        _environment_line("SQRY_DAEMON_SOCKET", "%t/sqryd-%i/sqryd.sock", raw_specifiers=True),
+        _environment_line("SQRY_DAEMON_SOCKET", "%t/sqryd-%I/sqryd.sock", raw_specifiers=True),
         f"MemoryMax={cfg.memory_limit_mb}M",
         f"TimeoutStopSec={_stop_timeout(cfg)}",
         "",
