@@ -515,3 +515,21 @@ def test_auto_start_gives_up_on_a_bootstrap_lock_held_past_the_ready_timeout(
     assert f"held the bootstrap lock {bootstrap} for over 1s" in done.stderr
     assert done.stderr.count("\n") == 1
     assert not socket_accepts(sqryd_env.socket)
+
+
+@pytest.mark.timeout(60)
+def test_auto_start_refuses_settings_it_cannot_hand_over_and_leaves_no_file(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """A non-UTF-8 socket path works for ``sqryd start --detach`` but cannot travel
+    in the TOML the auto-start writes: 78 saying so and what to run instead,
+    and no half-written settings file left beside the socket."""
+    folder = sqryd_env.dir / "d"
+    folder.mkdir(mode=0o700)
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{folder}/\udcff.sock")
+    done = sqryd_env.run("daemon", "start", cmd=SQRY, env=env)
+    assert done.returncode == 78, done.stderr
+    assert "cannot auto-start the daemon for socket" in done.stderr
+    assert "start it with 'sqryd start --detach' instead" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert not list(folder.glob("*.toml"))

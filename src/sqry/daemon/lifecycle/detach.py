@@ -32,6 +32,7 @@ from sqry.daemon.lifecycle.errors import (
     EX_SOFTWARE,
     EX_TEMPFAIL,
     EX_UNAVAILABLE,
+    ConfigError,
     DaemonError,
     DaemonIoError,
     ReadyTimeout,
@@ -646,14 +647,21 @@ def _run_detach_subprocess(
     """
     from sqry.daemon.lifecycle.config import to_toml
 
+    try:
+        text = to_toml(cfg)  # first: a failure must leave no file behind
+    except ConfigError as err:
+        raise ConfigError(
+            f"cannot auto-start the daemon for socket {paths.socket}: {err}; start it with "
+            "'sqryd start --detach' instead, which reads these settings itself"
+        ) from err
     cfg_file = f"{paths.bootstrap_lock}.{os.getpid()}.toml"
-    fd = os.open(
-        cfg_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
-    )
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(to_toml(cfg))
     argv = [sys.executable, "-P", "-m", "sqry.daemon.lifecycle.cli", "start", "--detach"]
     try:
+        fd = os.open(
+            cfg_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+        )
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         proc = subprocess.run(
             [*argv, "--config", cfg_file],
             stdin=subprocess.DEVNULL,
@@ -664,6 +672,10 @@ def _run_detach_subprocess(
         )
     except subprocess.TimeoutExpired as err:
         raise ReadyTimeout.after(timeout, paths.socket) from err
+    except OSError as err:
+        raise DaemonIoError(
+            f"cannot write the daemon's settings to {cfg_file}: {err.strerror or err}"
+        ) from err
     finally:
         with contextlib.suppress(OSError):
             os.unlink(cfg_file)
