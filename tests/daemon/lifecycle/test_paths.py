@@ -202,16 +202,19 @@ def test_socket_path_naming_a_new_file_is_accepted(tmp: Path) -> None:
 # --- ensure_runtime_dir ------------------------------------------------------
 
 
-@pytest.mark.parametrize("umask", [0o000, 0o022, 0o277])
-def test_creates_missing_dirs_private_whatever_the_umask(tmp: Path, umask: int) -> None:
+@pytest.mark.parametrize("custom", [False, True])
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o277, 0o777])
+def test_creates_missing_dirs_0700_whatever_the_umask(tmp: Path, umask: int, custom: bool) -> None:
+    """Private, and usable: a umask clearing the owner's bits (0277, 0777) must
+    not leave directories their owner cannot enter (a custom socket's directory
+    is never chmod'ed afterwards)."""
     target = tmp / "a" / "b" / "sqry"
     old = os.umask(umask)
     try:
-        lp.ensure_runtime_dir(target)
+        lp.ensure_runtime_dir(target, custom=custom)
     finally:
         os.umask(old)
-    assert mode_of(target) == 0o700
-    assert mode_of(tmp / "a") & 0o077 == 0, "parents we create are private too"
+    assert [mode_of(d) for d in (tmp / "a", tmp / "a" / "b", target)] == [0o700] * 3
 
 
 def test_existing_own_dir_is_tightened_to_0700(tmp: Path) -> None:

@@ -159,7 +159,9 @@ def _make_log_dir(path: Path) -> None:
     reason ("Not a directory") the open then reports.
     """
     if not os.path.lexists(path.parent):
-        os.makedirs(path.parent, mode=0o700, exist_ok=True)
+        from sqry.daemon.lifecycle.paths import make_private_dirs
+
+        make_private_dirs(str(path.parent))
 
 
 def _open_log_path(path: Path) -> int:

@@ -332,7 +332,7 @@ def ensure_runtime_dir(directory: str | os.PathLike[str], *, custom: bool = Fals
     require_posix()
     path = os.path.abspath(directory)
     try:
-        _make_private_dirs(path)
+        make_private_dirs(path)
         if custom:
             _check_custom_dir(path)
         else:
@@ -343,12 +343,14 @@ def ensure_runtime_dir(directory: str | os.PathLike[str], *, custom: bool = Fals
         ) from exc
 
 
-def _make_private_dirs(directory: str) -> None:
+def make_private_dirs(directory: str) -> None:
     """mkdir each missing component with mode 0700.
 
     ``os.makedirs`` gives intermediate directories the umask default mode;
     we want every directory we create to be private. The umask can only
-    clear bits, so a 0700 mkdir never exposes more than 0700.
+    clear bits, so a 0700 mkdir never exposes more than 0700 — but it can
+    clear ours too (umask 077 or 0777 would leave a directory we cannot enter),
+    so each directory this call created is chmod'ed to exactly 0700.
     """
     missing: list[str] = []
     current = directory
@@ -362,7 +364,8 @@ def _make_private_dirs(directory: str) -> None:
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
-            pass  # Created concurrently by another starter: checked below like any other.
+            continue  # Created concurrently by another starter: checked below like any other.
+        os.chmod(path, 0o700)
 
 
 def _check_owned_dir(directory: str) -> int:
