@@ -1235,6 +1235,35 @@ def test_calls_through_instance_attributes_of_known_type(workspace: Path) -> Non
         assert edges[(run, written)] == (None, None, None, 0), written
 
 
+def test_a_subclass_does_not_type_what_its_bases_may_assign(workspace: Path) -> None:
+    """Graph reviewer's case: ``T.__init__`` sets ``self.repo = Repo()``, its
+    subclass ``U`` sets ``Other()`` in ``reset``: in ``U.go`` the attribute is
+    either, so no edge (it was bound to ``Other.save``). A subclass's own
+    ``__init__`` or a class-body annotation still fixes the type."""
+    edges = project(
+        workspace,
+        {
+            "base.py": "class T:\n    def __init__(self):\n        self.repo = Repo()\n",
+            "m.py": (
+                "from base import T\n\n"
+                "class Repo:\n    def save(self):\n        pass\n\n"
+                "class Other:\n    def save(self):\n        pass\n\n"
+                "class U(T):\n    def go(self):\n        self.repo.save()\n\n"
+                "    def reset(self):\n        self.repo = Other()\n\n"
+                "class V(T):\n    def __init__(self):\n        super().__init__()\n"
+                "        self.repo = Other()\n\n    def go(self):\n        self.repo.save()\n\n"
+                "class W(T):\n    repo: Repo\n\n    def go(self):\n        self.repo.save()\n\n"
+                "class Plain:\n    def reset(self):\n        self.repo = Other()\n\n"
+                "    def go(self):\n        self.repo.save()\n"
+            ),
+        },
+    )
+    assert edges[("m.U.go", "self.repo.save")] == (None, None, None, 0)
+    assert edges[("m.V.go", "Other.save")] == ("m.Other.save", "local", None, 1)
+    assert edges[("m.W.go", "Repo.save")] == ("m.Repo.save", "local", None, 1)
+    assert edges[("m.Plain.go", "Other.save")] == ("m.Other.save", "local", None, 1)
+
+
 def test_calls_on_locals_of_known_type(workspace: Path) -> None:
     """``repo.save()`` on a local binds ``Repo.save`` when every binding of
     ``repo`` in its function agrees on the type: an annotated parameter (also
@@ -1579,3 +1608,24 @@ def test_rust_impl_in_another_file_than_its_type_is_found_through_the_type(
         None,
         1,
     )
+
+
+def test_python_generic_return_types_name_their_class(workspace: Path) -> None:
+    """``-> Repo[int]`` returns a ``Repo`` (as ``Repo<T>`` does in Java/TS);
+    ``Optional``/``Annotated`` unwrap; a ``Union`` names no one class."""
+    edges = project(
+        workspace,
+        {
+            "g.py": (
+                "from typing import Optional, Annotated, Union\n\n"
+                "class Repo:\n    pass\n\n"
+                "def a() -> Repo[int]:\n    pass\n\n"
+                "def b() -> Optional[Repo]:\n    pass\n\n"
+                "def c() -> Annotated[Repo, 'meta']:\n    pass\n\n"
+                "def d() -> Union[Repo, int]:\n    pass\n"
+            ),
+        },
+    )
+    for source in ("g.a", "g.b", "g.c"):
+        assert edges[(source, "Repo")] == ("g.Repo", "local", None, 1), source
+    assert edges[("g.d", "Union[Repo, int]")] == (None, None, None, 0)

@@ -21,7 +21,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # out-of-class members see the classes around theirs; an alias imports bind to
 # different modules is ambiguous; Python's last redefinition binds; 6: imports
 # written in a function bind only there; no Python `package` rule; `unique` skips
-# definitions private to another file
+# definitions private to another file; a subclass types only the attributes its
+# own __init__ sets; Python `-> Repo[int]` returns `Repo`
 ENGINE_VERSION = 6
 
 DDL = """

@@ -263,7 +263,10 @@ def _parameter_types(params: Node | None) -> dict[str, str]:
 
 
 def _type_target(node: Node) -> str:
-    """The type an annotation names, unwrapping quotes, ``X | None``, ``Optional[X]``."""
+    """The type an annotation names, unwrapping quotes, ``X | None``, ``Optional[X]``,
+    ``Annotated[X, ...]``; a generic's class without its arguments (``Repo[int]``
+    is a ``Repo``, as ``Repo<T>`` is in Java or TypeScript). Special forms that
+    name no one class (``Union[A, B]``, ``Callable[...]``) keep their text."""
     while node.type == "type" and node.named_child_count == 1:
         node = node.named_child(0)  # type: ignore[assignment]
     name = dotted(node)
@@ -282,11 +285,22 @@ def _type_target(node: Node) -> str:
                 return _type_target(right)
     if node.type in ("generic_type", "subscript") and node.named_child_count == 2:
         head, arg = node.named_child(0), node.named_child(1)
-        if head is not None and arg is not None and dotted(head) in ("Optional", "typing.Optional"):
-            if arg.type == "type_parameter" and arg.named_child_count == 1:
-                arg = arg.named_child(0)  # type: ignore[assignment]
-            return _type_target(arg)  # type: ignore[arg-type]
+        generic = dotted(head) if head is not None else None
+        if generic is not None and arg is not None:
+            form = generic.removeprefix("typing.")
+            if form in ("Optional", "Annotated"):
+                if arg.type == "type_parameter" and arg.named_child_count >= 1:
+                    arg = arg.named_child(0)  # type: ignore[assignment]
+                return _type_target(arg)  # type: ignore[arg-type]
+            if form not in _SPECIAL_FORMS:
+                return generic
     return _one_line(_text(node))
+
+
+# typing's subscripted forms that name no single class (``Union[A, B]`` is neither)
+_SPECIAL_FORMS = frozenset(
+    {"Union", "Callable", "Literal", "ClassVar", "Final", "Concatenate", "TypeGuard", "Unpack"}
+)
 
 
 # --------------------------------------------------------------------------- extraction
@@ -415,6 +429,7 @@ class _Extractor:
         self.pending: list[_PendingCall] = []
         # per (class local id, attribute): what assignments say its type is
         self.attributes: dict[tuple[int, str], list[_TypeFact]] = {}
+        self.set_in_init: set[tuple[int, str]] = set()  # of those, assigned in ``__init__``
 
     def add_symbol(
         self,
@@ -674,6 +689,8 @@ class _Extractor:
             return
         key = (method.parent.local_id, _text(attribute))
         self.attributes.setdefault(key, []).append(self.binding_fact(method, target))
+        if method.qname.endswith(".__init__"):
+            self.set_in_init.add(key)
 
     def binding_fact(self, function: _Scope, target: Node) -> _TypeFact:
         """What ``target = value`` (or ``target: T = value``) in ``function``
@@ -707,16 +724,33 @@ class _Extractor:
         parameter ``p: T``), else the one class every non-``None`` value is
         constructed from (``self.x = T(...)``); none where they disagree, where
         some other value is assigned, or where the class defines a method or
-        class of that name (a property's type is not read)."""
+        class of that name (a property's type is not read).
+
+        A class with bases sees the assignments its bases make too, unseen here
+        (maybe in another file): there only an attribute its own ``__init__``
+        sets (after which the instance has that value, whatever the bases did)
+        or a class-body annotation declares is typed — a base's
+        ``self.repo = Repo()`` beside a subclass's ``self.repo = Other()`` in
+        some other method would otherwise type ``repo`` as ``Other`` alone."""
         callables = {
             (s.parent, s.name) for s in self.facts.symbols if s.kind in ("method", "class")
         }
+        derived = {
+            r.source for r in self.facts.references if r.kind == "inherits" and r.target != "object"
+        }
         found: dict[tuple[int, str], str] = {}
         for key, facts in self.attributes.items():
-            if key not in callables:
-                agreed = _agreed_type(facts)
-                if agreed is not None:
-                    found[key] = agreed
+            if key in callables:
+                continue
+            if (
+                key[0] in derived
+                and key not in self.set_in_init
+                and not any(fact[0] == "annotation" for fact in facts)
+            ):
+                continue
+            agreed = _agreed_type(facts)
+            if agreed is not None:
+                found[key] = agreed
         return found
 
     def finish_calls(self) -> None:
