@@ -285,6 +285,15 @@ def test_render_puts_a_caret_under_the_column():
     )
 
 
+def test_render_counts_wide_characters_as_two_columns():
+    """A terminal shows ``日本語`` in six columns: the caret must be under ``bogus``."""
+    with pytest.raises(QueryError) as info:
+        parse('name:"日本語" bogus:1')
+    _, shown, caret = info.value.render().split("\n")
+    assert shown == '  name:"日本語" bogus:1'
+    assert caret == " " * (2 + len('name:"') + 2 * 3 + len('" ')) + "^"
+
+
 def test_render_windows_long_queries():
     query = "name:a " * 50 + "kind:nope " + "name:b " * 50
     with pytest.raises(QueryError) as info:

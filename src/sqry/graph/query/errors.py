@@ -42,9 +42,22 @@ class QueryError(ValueError):
         shown = "".join(" " if ch in "\t\r\n\f\v" else ch for ch in shown)
         prefix = "..." if start > 0 else ""
         suffix = "..." if end < len(self.query) else ""
-        caret = " " * (len(prefix) + index - start) + "^"
+        caret = " " * (len(prefix) + _cells(shown[: index - start])) + "^"
         return f"{self}\n  {prefix}{shown}{suffix}\n  {caret}"
 
     def to_data(self) -> dict[str, object]:
         """The JSON-RPC ``error.data`` for this error (``-32602``)."""
         return {"reason": str(self), "position": self.position, "expected": self.expected}
+
+
+def _cells(text: str) -> int:
+    """Terminal columns ``text`` takes: East Asian wide and fullwidth characters
+    take two, combining marks none (so the caret lands under ``日本語``'s end)."""
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
