@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -546,3 +547,17 @@ def test_status_not_running_stays_import_light(sqryd_env: SqrydEnv, lock_file: s
     rc, modules = done.stdout.splitlines()
     assert rc == "73" and "daemon is not running" in done.stderr, done.stderr
     assert not {"pathlib", "logging", "sqry.daemon.lifecycle.pidfile"} & set(modules.split())
+
+
+@pytest.mark.timeout(60)
+def test_stop_names_a_foreign_listener_instead_of_suggesting_force(sqryd_env: SqrydEnv) -> None:
+    """Something listens on the socket but no process holds the lock: not a sqryd
+    of this socket, so ``--force`` (which signals the lock holder) cannot help."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(sqryd_env.socket))
+        listener.listen(8)
+        done = sqryd_env.run("stop", "--timeout-secs", "1")
+    assert done.returncode == 69, done.stderr
+    assert f"no process holds the lock {sqryd_env.lock}, so what accepts on" in done.stderr
+    assert "--force" not in done.stderr and done.stderr.count("\n") == 1

@@ -244,6 +244,12 @@ def stop_daemon(
     if force:
         _force_stop(paths, timeout_secs, prog)
         return
+    if _nobody_holds(paths.lock):  # something listens there, but no sqryd of this socket
+        raise StopTimeout(
+            f"{StopTimeout.after(timeout_secs)}{unheard or ''}: no process holds the lock "
+            f"{paths.lock}, so what accepts on {paths.socket} is not this socket's sqryd; "
+            "stop that program, or remove the socket file if nothing should listen there"
+        )
     hint = "; 'stop --force' signals the process holding the lock"
     raise StopTimeout(f"{StopTimeout.after(timeout_secs)}{unheard or ''}{hint}")
 
