@@ -32,7 +32,9 @@ C++ namespace reopened in several files) are one candidate: the first by
    a.b`` makes ``a`` and ``a.b`` usable); else the file's ``*`` imports; else the
    namespaces it opens (C++ ``using namespace ns;``). A ``*`` import of a module
    outside the workspace stops the search for any other unbound name (it could
-   come from there).
+   come from there). An import written inside a function (or a Rust inline
+   module) binds only there, and there before the ``local`` rule looks past
+   that scope: it is that scope's own binding of the name.
 4. ``package`` — a definition of an enclosing namespace written in another
    block or file (namespaces are open); else a top-level definition of another
    file of the same package, as the language defines it
