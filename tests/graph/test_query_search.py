@@ -51,3 +51,34 @@ def test_fuzzy_score_of_the_empty_pattern() -> None:
     assert fuzzy_score("", "anything") == 0.0
     assert fuzzy_score("", "") == 1.0  # an exact match, as for any pattern
     assert fuzzy_score("hlp", "helper") is not None and fuzzy_score("x", "helper") is None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ["search", "query"])
+def test_a_catastrophically_backtracking_regex_is_stopped_with_a_clear_error(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """``^(a|aa)+$`` against ``aaaa…a_`` takes exponential time: the search stops
+    at the limit with a QueryError naming the pattern, not a hang nor a
+    "cannot read the index"."""
+    from sqry.graph.index import build_index
+    from sqry.graph.query import QueryError, run_query, sqlfuncs
+
+    name = "a" * 40 + "_"
+    (workspace / "m.py").write_text(f"def {name}():\n    pass\n")
+    build_index(workspace)
+    monkeypatch.setattr(sqlfuncs, "REGEX_TIME_LIMIT_SECS", 0.5)
+    pattern = "^(a|aa)+$"
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    try:
+        with pytest.raises(QueryError) as info:
+            if how == "search":
+                search_symbols(conn, pattern)
+            else:
+                run_query(conn, f"name~=/{pattern}/")
+        assert "the regex ran over the index's names for more than 0.5s" in str(info.value)
+        assert info.value.query in (pattern, f"name~=/{pattern}/")
+        # the connection is still usable: the next search answers
+        assert [s.name for s in search_symbols(conn, "^a+_$").symbols] == [name]
+    finally:
+        conn.close()

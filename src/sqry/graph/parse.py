@@ -17,14 +17,11 @@ import hashlib
 import math
 import os
 import re
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages.base import LanguageSpec, all_languages, using_workspace
+from sqry.graph.timebox import time_limit
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -128,25 +125,6 @@ def time_budget() -> float:
             f"unset it or set e.g. {TIME_BUDGET_ENV}={DEFAULT_TIME_BUDGET:g}"
         )
     return value
-
-
-def _on_alarm(signum: int, frame: object) -> None:
-    raise BudgetExceeded
-
-
-@contextmanager
-def _budget(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (main thread only; elsewhere unbounded)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def content_hash(data: bytes) -> str:
@@ -382,7 +360,7 @@ def process_file(job: FileJob, budget: float) -> FileResult:
         result.error = error
         return result
     try:
-        with _budget(budget):
+        with time_limit(budget, BudgetExceeded):
             tree = _parser_for(spec, job.path).parse(source)
             facts = spec.extract(tree, source, job.path, result.module)
             # The facts know better than the path: Java's declared package, a C++

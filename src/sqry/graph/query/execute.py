@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar, Literal
 
 from sqry.graph.query import sqlfuncs
@@ -88,8 +88,12 @@ def run_query(
     parsed = parse(query) if isinstance(query, str) else query
     sqlfuncs.install(conn)
     where = _and(compile_filter(parsed.where, unresolved=unresolved), scope_filter(scope))
+    text = query if isinstance(query, str) else ""
+    limited = (
+        sqlfuncs.regex_time_limit(text, "query") if "sqry_regexp" in where.sql else nullcontext()
+    )
     try:
-        with _tables_filled(conn, where):
+        with limited, _tables_filled(conn, where):
             return _evaluate(conn, parsed, where, limit)
     except sqlite3.OperationalError as exc:
         sqlfuncs.raise_if_interrupted()

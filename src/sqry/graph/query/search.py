@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import nullcontext
 from typing import Any, ClassVar, Literal
 
 from sqry.graph.query import sqlfuncs
@@ -81,9 +82,10 @@ def search_symbols(
     params = [p for f in filters for p in f.params]
     if mode == "fuzzy":
         return _fuzzy(conn, pattern, where, params, limit)
-    rows, total = fetch_counted(
-        conn, symbol_columns(S, F), f"{FROM} WHERE {where} {ORDER}", params, limit
-    )
+    with sqlfuncs.regex_time_limit(pattern) if mode == "regex" else nullcontext():
+        rows, total = fetch_counted(
+            conn, symbol_columns(S, F), f"{FROM} WHERE {where} {ORDER}", params, limit
+        )
     symbols = [SymbolRow.from_row(r) for r in rows]
     return SearchResult(symbols, None, total, len(symbols) < total)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqry.graph.query.fuzzy import fuzzy_score
@@ -34,32 +35,71 @@ def last_segment(text: str | None) -> str | None:
     return _SEPARATORS.split(text)[-1]
 
 
-_interrupted = False
+#: How long the regexes of one search or query may run over the index's names.
+#: A plain pattern takes well under a second on the Python standard library;
+#: nested repeats such as ``(\w+)+$`` backtrack exponentially on each name.
+REGEX_TIME_LIMIT_SECS = 10.0
+
+
+class RegexTooSlow(Exception):
+    """Raised (by a timer signal) when a query's regexes run past the limit."""
+
+
+_interrupted: BaseException | None = None
 
 
 def _noting_interrupts(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function``, noting a Ctrl-C that lands inside it: SQLite turns any
-    exception of a Python function into "user-defined function raised
-    exception", which would read as a broken index (see :func:`raise_if_interrupted`)."""
+    """``function``, noting a Ctrl-C (or the regex timer) that lands inside it:
+    SQLite turns any exception of a Python function into "user-defined
+    function raised exception", which would read as a broken index (see
+    :func:`raise_if_interrupted`)."""
 
     def call(*args: Any) -> Any:
         global _interrupted
         try:
             return function(*args)
-        except KeyboardInterrupt:
-            _interrupted = True
+        except (KeyboardInterrupt, RegexTooSlow) as exc:
+            _interrupted = exc
             raise
 
     return call
 
 
 def raise_if_interrupted() -> None:
-    """Raise KeyboardInterrupt if a Ctrl-C hit one of these functions: call it
-    where an ``sqlite3.Error`` from a query is caught, before blaming the index."""
+    """Raise the KeyboardInterrupt (or RegexTooSlow) that hit one of these
+    functions: call it where an ``sqlite3.Error`` from a query is caught,
+    before blaming the index."""
     global _interrupted
-    if _interrupted:
-        _interrupted = False
-        raise KeyboardInterrupt
+    if _interrupted is not None:
+        found, _interrupted = _interrupted, None
+        raise found
+
+
+@contextmanager
+def regex_time_limit(pattern: str, subject: str = "pattern") -> Iterator[None]:
+    """Run the block, a search or query whose SQL calls ``sqry_regexp``, within
+    :data:`REGEX_TIME_LIMIT_SECS`; past it, a QueryError (exit 2, ``-32602``)
+    blaming the regex of ``pattern`` rather than a hang or a broken index."""
+    from sqry.graph.query.errors import QueryError
+    from sqry.graph.timebox import time_limit
+
+    try:
+        with time_limit(REGEX_TIME_LIMIT_SECS, RegexTooSlow):
+            try:
+                yield
+            except sqlite3.Error:
+                raise_if_interrupted()
+                raise
+    except RegexTooSlow:
+        raise QueryError(
+            f"the regex ran over the index's names for more than {REGEX_TIME_LIMIT_SECS:g}s; "
+            r"nested repeats such as (a+)+ or (\w+\w+)+ backtrack exponentially: "
+            "simplify the pattern",
+            1,
+            "a regex without nested repeats",
+            pattern,
+            subject,
+        ) from None
 
 
 def install(conn: sqlite3.Connection) -> sqlite3.Connection:
