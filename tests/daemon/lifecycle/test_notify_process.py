@@ -102,6 +102,29 @@ def test_ready_only_after_the_socket_accepts_and_stopping_on_sigterm(
 
 
 @pytest.mark.timeout(60)
+def test_ready_is_sent_only_once_the_socket_accepts(
+    sqryd_env: SqrydEnv, notify: NotifyListener
+) -> None:
+    """§5: READY=1 after the socket accepts, proven with the daemon frozen inside
+    its READY=1 send: our queue is full before it starts, so its first message
+    (STATUS=starting) blocks until we read one filler; then READY=1 blocks in
+    turn. Had READY=1 come before listen(), nothing would accept meanwhile."""
+    notify.fill_queue()
+    proc = sqryd_env.spawn("foreground", env=sqryd_env.with_env(NOTIFY_SOCKET=notify.address))
+    notify.next_message()  # a filler: room for STATUS=starting, then READY=1 blocks
+    wait_until(
+        lambda: socket_accepts(sqryd_env.socket),
+        20,
+        message="the socket to accept while READY=1 is still unsent",
+    )
+    ready, before = notify.wait_for("READY")  # reading unblocks the daemon
+    assert ready["READY"] == "1" and {"STATUS": "starting"} in before
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+
+
+@pytest.mark.timeout(60)
 def test_status_lines_and_watchdog(sqryd_env: SqrydEnv, notify: NotifyListener) -> None:
     env = sqryd_env.with_env(NOTIFY_SOCKET=notify.address, WATCHDOG_USEC="200000")
     proc = sqryd_env.spawn("foreground", env=env)
