@@ -238,6 +238,33 @@ def test_second_sigterm_during_a_slow_drain_is_logged_and_ignored(sqryd_env: Sqr
 
 
 @pytest.mark.timeout(60)
+def test_sigterm_with_a_client_that_never_reads_ends_at_the_drain_deadline(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """§5/§9: SIGTERM with a connection whose replies cannot be written: the
+    daemon force-closes it at ``ipc_shutdown_drain_secs``, logs that, and exits
+    0 with its socket and pidfile gone and its lock file kept."""
+    config = sqryd_env.dir / "daemon.toml"
+    config.write_text("ipc_shutdown_drain_secs = 1\n")
+    proc = start_foreground(sqryd_env, "--config", str(config))
+    lock_inode = os.stat(sqryd_env.lock).st_ino
+    conn = stuck_connection(sqryd_env.socket)
+    try:
+        proc.send_signal(signal.SIGTERM)
+        code, err = finish(proc, 20)  # drain (1 s) + shutdown, with room for a slow machine
+        assert code == 0, err
+        assert "drain timeout (1s): force-closing 1 connection(s)" in _log_text(sqryd_env)
+        conn.settimeout(10)
+        with contextlib.suppress(ConnectionResetError):
+            while conn.recv(1 << 20):  # the replies it managed to write, then EOF
+                pass
+    finally:
+        conn.close()
+    assert not sqryd_env.socket.exists() and not sqryd_env.pidfile.exists()
+    assert os.stat(sqryd_env.lock).st_ino == lock_inode and not lock_is_held(sqryd_env.lock)
+
+
+@pytest.mark.timeout(60)
 def test_sigterm_after_the_drain_cannot_kill_the_exiting_daemon(sqryd_env: SqrydEnv) -> None:
     """Once the loop is gone its handlers are too: the signals must stay ignored, not fatal."""
     proc = start_foreground(sqryd_env)

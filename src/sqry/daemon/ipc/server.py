@@ -137,7 +137,7 @@ class IpcServer:
             await asyncio.wait_for(self._no_connections.wait(), timeout=max(drain_secs, 0))
         except TimeoutError:
             log.warning(
-                "drain timeout (%ss): force-closing %d connection(s)",
+                "drain timeout (%gs): force-closing %d connection(s)",
                 drain_secs,
                 len(self._connections),
             )
