@@ -242,6 +242,7 @@ CPP_IMPORTS = (
     '#include "../util.h"\n',
     "#include <vector>\n",
     "using namespace geo;\n",
+    "using namespace util;\n",
     "using geo::helper;\n",
 )
 CPP_DECLS = (
@@ -267,6 +268,9 @@ CPP_DECLS = (
     "namespace geo {\nvoid Shape::move() {\n    this->draw();\n    spin();\n}\n}\n",
     "template <typename T>\nT twice(T x) {\n    geo::detail::helper();\n    return x;\n}\n",
     "namespace geo::detail {\nvoid log() {\n    twice<int>(1);\n    helper();\n}\n}\n",
+    # both namespaces opened: ``tick()`` is ambiguous at ``import``
+    "namespace util {\nvoid tick() {}\n}\nnamespace geo {\nvoid tick() {}\n}\n"
+    "void tock() {\n    tick();\n}\n",
 )
 
 CPP = Pool(CPP_PATHS, CPP_IMPORTS, CPP_DECLS)

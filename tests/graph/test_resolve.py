@@ -209,7 +209,8 @@ def test_python_sibling_modules_see_nothing_of_each_other(workspace: Path) -> No
                 ),
             },
             [("h", "other", "b::other"), ("f", "other", "a::other")],
-            [("g", "other", (None, None, "unique", 2))],
+            # no candidate at all: a namespace's member needs a qualifier or a using
+            [("g", "other", (None, None, None, 0))],
             id="cpp",
         ),
         pytest.param(
@@ -1629,3 +1630,141 @@ def test_python_generic_return_types_name_their_class(workspace: Path) -> None:
     for source in ("g.a", "g.b", "g.c"):
         assert edges[(source, "Repo")] == ("g.Repo", "local", None, 1), source
     assert edges[("g.d", "Union[Repo, int]")] == (None, None, None, 0)
+
+
+@pytest.mark.parametrize(
+    ("files", "call"),
+    [
+        pytest.param(
+            {
+                "sock.cpp": "namespace net {\nint close(int fd) { return ::close(fd); }\n}\n",
+                "file.cpp": "void done(int fd) {\n    close(fd);\n}\n",
+            },
+            [("done", "close"), ("net::close", "::close")],
+            id="cpp-namespace-member-and-global-qualifier",
+        ),
+        pytest.param(
+            {
+                "lib.hpp": "namespace lib {\nclass exception {};\nvoid sort(int) {}\n}\n",
+                "other.cpp": "void helper() {}\n",
+                "app.cpp": (
+                    "using namespace std;\nclass MyErr : public exception {};\n"
+                    "void s() {\n    sort(1);\n    helper();\n}\n"
+                ),
+            },
+            [("MyErr", "exception"), ("s", "sort"), ("s", "helper")],
+            id="cpp-using-namespace-std",
+        ),
+        pytest.param(
+            {
+                "src/util/Math.java": (
+                    "package util;\npublic class Math {\n"
+                    "    public static int max(int a, int b) { return a; }\n}\n"
+                ),
+                "src/app/Calc.java": (
+                    "package app;\nclass Calc {\n    int f() { return Math.max(1, 2); }\n}\n"
+                ),
+            },
+            [("app.Calc.f", "Math.max")],
+            id="java-lang-math",
+        ),
+        pytest.param(
+            {
+                "src/mathx.ts": "export class JSON {\n  static parse(s: string) {}\n}\n",
+                "src/app.ts": "function g(s: string) {\n  JSON.parse(s);\n}\n",
+            },
+            [("src/app.g", "JSON.parse")],
+            id="ts-global-json",
+        ),
+    ],
+)
+def test_unique_never_guesses_what_a_namespace_or_the_language_supplies(
+    workspace: Path, files: dict[str, str], call: list
+) -> None:
+    """Helper-45's review: a bare ``close(fd)`` outside ``namespace net`` is not
+    ``net::close`` (a member needs a qualifier or a ``using``); ``::close`` is
+    the global one, never the enclosing ``net::close``; under ``using namespace
+    std;`` any unbound name may be std's; ``Math.max`` in Java and
+    ``JSON.parse`` in TypeScript are the language's, not a workspace
+    namesake's. All stay unresolved."""
+    edges = project(workspace, files)
+    for key in call:
+        assert edges[key] == (None, None, None, 0), key
+
+
+@pytest.mark.parametrize(
+    ("files", "call", "bound"),
+    [
+        pytest.param(
+            {
+                "a.cpp": "namespace net { void send() {} }\nvoid send() {}\nnamespace net { void g() { send(); } }\n"
+            },
+            ("net::g", "send"),
+            "net::send",
+            id="cpp",
+        ),
+        pytest.param(
+            {
+                "src/ns.ts": (
+                    "namespace Geo {\n  export function area() {}\n}\n"
+                    "namespace Geo {\n  export function perim() {\n    return area();\n  }\n}\n"
+                    "function area() {}\n"
+                ),
+            },
+            ("src/ns.Geo.perim", "area"),
+            "src/ns.Geo.area",
+            id="typescript",
+        ),
+    ],
+)
+def test_a_reopened_namespace_sees_its_other_blocks_before_the_file(
+    workspace: Path, files: dict[str, str], call: tuple[str, str], bound: str
+) -> None:
+    """A namespace is one scope however many blocks write it: inside one block,
+    a member from another (``net::send``) hides a file-level namesake (g++ and
+    tsc agree); it used to bind the outer ``send`` as ``local``."""
+    assert project(workspace, files)[call] == (bound, "package", None, 1)
+
+
+def test_java_same_package_class_hides_an_on_demand_import(workspace: Path) -> None:
+    """JLS 6.4.1: ``import a.*`` is shadowed by a class of the file's own package
+    (javac picks ``b.Base``); a single-type import would win over both."""
+    edges = project(
+        workspace,
+        {
+            "src/a/Base.java": "package a;\npublic class Base {\n    public void hook() {}\n}\n",
+            "src/b/Base.java": "package b;\npublic class Base {\n    public void hook() {}\n}\n",
+            "src/b/Impl.java": (
+                "package b;\nimport a.*;\n\npublic class Impl extends Base {\n"
+                "    void handle() { hook(); }\n}\n"
+            ),
+            "src/b/Single.java": (
+                "package b;\nimport a.Base;\n\npublic class Single extends Base {}\n"
+            ),
+        },
+    )
+    assert edges[("b.Impl", "Base")] == ("b.Base", "package", None, 1)
+    assert edges[("b.Impl.handle", "hook")] == ("b.Base.hook", "self", None, 1)
+    assert edges[("b.Single", "Base")] == ("a.Base", "import", None, 1)
+
+
+def test_go_receiver_bound_again_in_the_method_is_not_self(workspace: Path) -> None:
+    """``for _, r := range list { r.Save() }`` in ``func (r *Repo)``: that ``r`` is
+    a ``*Cache``; with the name bound twice in the method no ``r.`` call is taken
+    as the receiver's (it bound ``Repo.Save`` by ``self``). A method that never
+    rebinds its receiver keeps ``self``."""
+    edges = project(
+        workspace,
+        {
+            "go.mod": "module example.com/m\n",
+            "a/a.go": (
+                "package a\n\ntype Cache struct{}\n\nfunc (c *Cache) Save() {}\n\n"
+                "type Repo struct{}\n\nfunc (r *Repo) Save() {}\n\n"
+                "func (r *Repo) Flush(list []*Cache) {\n\tfor _, r := range list {\n"
+                "\t\tr.Save()\n\t}\n}\n\n"
+                "func (r *Repo) Keep() {\n\tr.Save()\n}\n"
+            ),
+        },
+    )
+    assert edges[("a.Repo.Flush", "r.Save")] == (None, None, None, 0)
+    assert edges[("a.Repo.Keep", "Save")] == ("a.Repo.Save", "self", None, 1)

@@ -273,10 +273,15 @@ def _import_bindings(spec: LanguageSpec, facts: FileFacts) -> dict[str, set[str]
 
 
 def _star_modules(spec: LanguageSpec, facts: FileFacts) -> tuple[str, ...]:
-    """Last segments of the modules the file imports with ``*``."""
+    """Last segments of the modules the file imports with ``*``, and of the
+    namespaces it opens (C++ ``using namespace``): whether such a namespace is
+    in the workspace at all decides what any unbound name means."""
     found = set()
+    opens = spec.opens_namespace
     for ref in facts.references:
-        if ref.kind == "imports" and ref.member == "*":
+        if ref.kind != "imports":
+            continue
+        if ref.member == "*" or (ref.member is None and opens is not None and opens(ref.target)):
             module = spec.import_module(facts.path, ref.target)
             if module:
                 found.add(module.rsplit(spec.separator, 1)[-1])

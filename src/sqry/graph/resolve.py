@@ -657,12 +657,11 @@ class SymbolTable:
                 module = self.module_of(file_id, spec, row.target)
                 parts = module.split(sep) if module and spec.imports_qualify else []
                 usable.update(sep.join(parts[:k]) for k in range(1, len(parts) + 1))
-                if (
-                    module
-                    and not self.modules(module)
-                    and self.namespaces(module, sep, info.language)
-                ):
-                    opened.append(module)
+                if module and not self.modules(module):
+                    if self.namespaces(module, sep, info.language):
+                        opened.append(module)
+                    elif spec.opens_namespace is not None and spec.opens_namespace(row.target):
+                        stars.append(None)  # ``using namespace std;``: outside the workspace
         rebound = {alias: tuple(rows.values()) for alias, rows in bound.items() if len(rows) > 1}
         found = FileImports(
             aliases, rebound, frozenset(usable), tuple(stars), tuple(opened), exports
@@ -1545,6 +1544,18 @@ class Resolver:
                 if isinstance(picked, Resolution):
                     continue  # several same-named in one scope: an outer one may still bind
                 found = picked
+                if found is None and scope.kind == "namespace":
+                    # a namespace is open: its members from other blocks and files
+                    # are in scope here too, before anything outside it
+                    picked = self._pick(
+                        self._namespace_candidates(scope.qname, head, sep, info.language),
+                        "package",
+                        exclude,
+                    )
+                    if isinstance(picked, Resolution):
+                        return picked
+                    if picked is not None:
+                        return self.follow(picked, segments[1:], "package", use_bases, sep, final)
             else:
                 continue
             if found is not None:
@@ -1594,6 +1605,10 @@ class Resolver:
                 raise _Stop  # the module is outside the workspace
         if not (digest.stars or digest.opened):
             return None
+        if spec.package_hides_stars:  # Java: a same-package class hides ``import a.*``'s
+            outcome = self._rule_package(edge, segments, use_bases, spec, info, final)
+            if outcome is not None:
+                return outcome
         candidates: list[Sym] = []
         external_star = False
         for module in digest.stars:
@@ -1697,10 +1712,16 @@ class Resolver:
         for :meth:`_rule_unique` to filter per file. A C/C++ header's ``static
         inline`` functions are every includer's (``LanguageSpec.private_shared``)."""
         sep = spec.separator
+        if segments[0] in spec.builtins:  # ``Math.max`` in Java is java.lang's
+            return None
         if len(segments) == 1:
-            if segments[0] in spec.builtins:
-                return None
-            candidates = self._same_language(self.table.top_level(segments[0]), info.language)
+            # a namespace's member is reached from outside it only through a
+            # qualifier or a ``using`` (the ``import`` rule), never by bare name
+            candidates = [
+                s
+                for s in self._same_language(self.table.top_level(segments[0]), info.language)
+                if s.parent_kind != "namespace"
+            ]
         else:
             suffix = sep + edge.target
             candidates = [

@@ -22,8 +22,12 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # different modules is ambiguous; Python's last redefinition binds; 6: imports
 # written in a function bind only there; no Python `package` rule; `unique` skips
 # definitions private to another file; a subclass types only the attributes its
-# own __init__ sets; Python `-> Repo[int]` returns `Repo`
-ENGINE_VERSION = 6
+# own __init__ sets; Python `-> Repo[int]` returns `Repo`; 7: a namespace member
+# is no `unique` candidate for a bare name, nor a builtin head's member; C++ `::f`
+# kept as written; `using namespace` of one outside the workspace stops the search;
+# reopened namespaces before outer scopes; Java package before `*` imports; a Go
+# receiver bound again in its method is not `self`
+ENGINE_VERSION = 7
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (

@@ -144,6 +144,12 @@ def is_header(path: str) -> bool:
     return not path.endswith(_TRANSLATION_UNITS)
 
 
+def is_namespace_import(target: str) -> bool:
+    """``LanguageSpec.opens_namespace``: ``using namespace std;`` is recorded as an
+    import of ``std``; an ``#include`` always names a file (``x.h``, ``<vector>``)."""
+    return not any(mark in target for mark in './<"')
+
+
 def is_doc_comment(text: str) -> bool:
     """``/** */``, ``/*! */``, ``///`` and ``//!`` document the code below them."""
     if text.startswith(("///<", "//!<", "/**<", "/*!<")):
@@ -855,7 +861,12 @@ class CFamilyExtractor:
         if kind == "identifier":
             return self.b.text(node), False
         if kind in ("qualified_identifier", "template_function"):
-            return "::".join(self.name_parts(node)), False
+            name = "::".join(self.name_parts(node))
+            if kind == "qualified_identifier" and node.child_by_field_name("scope") is None:
+                # ``::close(fd)``: the global one, never a same-named member or
+                # namespace function around the call; kept as written (unresolved)
+                return f"::{name}", False
+            return name, False
         if kind == "field_expression":
             receiver = node.child_by_field_name("argument")
             member = node.child_by_field_name("field")

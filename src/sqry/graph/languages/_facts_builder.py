@@ -176,6 +176,8 @@ class FactsBuilder:
         "_by_qname",
         "_locals",
         "_calls",
+        "_rebound",
+        "_through_self",
     )
 
     def __init__(
@@ -197,6 +199,9 @@ class FactsBuilder:
         self._by_qname: dict[str, int] = {}
         self._locals: dict[int, set[str]] = {}
         self._calls: list[Reference] = []
+        self._rebound: set[tuple[int, str]] = set()  # (owner, name) bound more than once
+        # via_self calls written through a receiver variable: (call, variable, as written)
+        self._through_self: list[tuple[Reference, str, str]] = []
         self.facts.symbols.append(
             Symbol(
                 local_id=0,
@@ -282,9 +287,26 @@ class FactsBuilder:
             self.facts.references.append(ref)
         return ref
 
-    def add_call(self, source: int, target: str, at: Node, *, via_self: bool = False) -> None:
-        """A ``calls`` reference; ``bound_locally`` is decided in :meth:`finish`."""
-        self._calls.append(self.add_reference("calls", source, target, at, via_self=via_self))
+    def add_call(
+        self,
+        source: int,
+        target: str,
+        at: Node,
+        *,
+        via_self: bool = False,
+        receiver: tuple[str, str] | None = None,
+    ) -> None:
+        """A ``calls`` reference; ``bound_locally`` is decided in :meth:`finish`.
+
+        ``receiver``: for a ``via_self`` call written through a named receiver
+        variable (Go's ``r.Save()`` in ``func (r *Repo)``), (variable, the call
+        as written): if the function binds that name again anywhere (``for _, r
+        := range list``), the call may be on something else and is not ``via_self``.
+        """
+        ref = self.add_reference("calls", source, target, at, via_self=via_self)
+        self._calls.append(ref)
+        if via_self and receiver is not None:
+            self._through_self.append((ref, *receiver))
 
     def bind_local(self, owner: int, name: str) -> None:
         """``name`` is a parameter or local variable of function ``owner`` (not a symbol).
@@ -294,7 +316,10 @@ class FactsBuilder:
         Function-wide, not block-scoped: shadowing inside a block is rare, and a
         false "local" only costs an edge, never invents one.
         """
-        self._locals.setdefault(owner, set()).add(name)
+        names = self._locals.setdefault(owner, set())
+        if name in names:
+            self._rebound.add((owner, name))
+        names.add(name)
 
     def adopt_later(self, local_id: int, owner_qname: str) -> None:
         """Re-parent ``local_id`` under the type ``owner_qname`` if this file defines it.
@@ -325,6 +350,9 @@ class FactsBuilder:
 
     def finish(self, type_kinds: Iterable[str], root: Node) -> FileFacts:
         """Apply what waited for the whole file; record a syntax error; return the facts."""
+        for ref, variable, written in self._through_self:
+            if (ref.source, variable) in self._rebound:  # maybe not the receiver
+                ref.via_self, ref.target = False, written
         for ref in self._calls:
             names = self._locals.get(ref.source)
             if names and not ref.via_self and _HEAD.match(ref.target)[0] in names:

@@ -102,6 +102,13 @@ class LanguageSpec:
     at ``path`` still reach other files (a C/C++ header's ``static inline``
     functions are every includer's); elsewhere a private definition is no
     ``unique`` candidate outside its own file.
+    ``opens_namespace(target)`` says whether a whole-module import of ``target``
+    opens a namespace (C++ ``using namespace std;``): one the workspace does not
+    define may supply any name, so a name nothing else binds stays unresolved
+    there, as under a ``*`` import of a module outside the workspace.
+    ``package_hides_stars``: a definition of the file's own package comes
+    before what its ``*`` imports bring (Java: single-type imports, then the
+    package, then on-demand imports).
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -130,6 +137,8 @@ class LanguageSpec:
     later_definition_wins: bool = False
     config_files: tuple[str, ...] = ()
     private_shared: Callable[[str], bool] | None = None
+    opens_namespace: Callable[[str], bool] | None = None
+    package_hides_stars: bool = False
 
 
 def package_is_module(path: str, module_name: str) -> str:

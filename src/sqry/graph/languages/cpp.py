@@ -12,7 +12,13 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqry.graph.languages._cfamily import LIBC, extract_cfamily, include_module, is_header
+from sqry.graph.languages._cfamily import (
+    LIBC,
+    extract_cfamily,
+    include_module,
+    is_header,
+    is_namespace_import,
+)
 from sqry.graph.languages._cmacros import reparsed
 from sqry.graph.languages.base import LanguageSpec
 
@@ -72,4 +78,5 @@ LANGUAGE = LanguageSpec(
     members_in_scope=True,  # in a method, a bare f() may mean this->f()
     package_of=None,  # files share names through includes; namespaces are searched instead
     private_shared=is_header,
+    opens_namespace=is_namespace_import,
 )

@@ -521,11 +521,11 @@ class _GoExtractor:
         target = self.callee_text(callee)
         if target is None:  # f()(), m[k].Do(): kept as written, never resolved
             target = one_line(self.b.text(callee), MAX_CALLEE)
-        via_self = False
+        written, via_self = target, False
         head, _, rest = target.partition(".")
         if ctx.receiver is not None and head == ctx.receiver and rest and "." not in rest:
             target, via_self = rest, True
-        self.b.add_call(ctx.owner, target, node, via_self=via_self)
+        self.b.add_call(ctx.owner, target, node, via_self=via_self, receiver=(head, written))
         return ctx
 
     def conversion(self, node: Node, ctx: _Ctx) -> _Ctx:

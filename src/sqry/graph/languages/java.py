@@ -590,5 +590,6 @@ LANGUAGE = LanguageSpec(
     members_in_scope=True,
     super_heads=frozenset({"super"}),
     package_of=package_is_module,  # the declared package
+    package_hides_stars=True,
     is_identifier=is_identifier,
 )
