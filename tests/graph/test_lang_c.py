@@ -212,6 +212,24 @@ public:
     }
 
 
+@pytest.mark.parametrize(
+    ("source", "symbol"),
+    [
+        (
+            b"namespace net {\nstruct Conn { int fd; };\nint send(Conn* c);\n}\n",
+            "struct net::Conn @2 public in net",
+        ),
+        (b"template <typename T>\nstruct Box { T value; };\n", "struct Box @1 public in net.h"),
+    ],
+)
+def test_a_header_the_c_grammar_accepts_but_only_cpp_means_is_cpp(source: bytes, symbol: str):
+    """``namespace net { ... }`` parses without error as a K&R-style C function:
+    no error to notice, yet only C++ has it (the struct was stored as C ``Conn``)."""
+    facts = extract_source("c", source, "net.h")
+    assert facts.language == "cpp"
+    assert symbol in symbol_lines(facts)
+
+
 def test_a_plain_c_header_stays_c_even_with_errors():
     source = b"int ok(void) { return 1; }\nint broken( {\n"
     facts = extract_source("c", source, "x.h")

@@ -26,7 +26,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # is no `unique` candidate for a bare name, nor a builtin head's member; C++ `::f`
 # kept as written; `using namespace` of one outside the workspace stops the search;
 # reopened namespaces before outer scopes; Java package before `*` imports; a Go
-# receiver bound again in its method is not `self`
+# receiver bound again in its method is not `self`; a .h with a namespace block or
+# a template is C++
 ENGINE_VERSION = 7
 
 DDL = """

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 _CPP_MARKERS = re.compile(
     rb"^\s*(?:class|namespace|template)\b|^\s*(?:public|private|protected)\s*:", re.MULTILINE
 )
+# C++ beyond doubt, even where the C grammar reports no error: ``namespace net {``
+# parses as a K&R-style C function
+_CPP_FOR_SURE = re.compile(
+    rb"^[ \t]*(?:namespace(?:[ \t]+[A-Za-z_][\w:]*)?[ \t]*\{|template[ \t]*<|using[ \t]+namespace\b)",
+    re.MULTILINE,
+)
 
 
 def grammar() -> tree_sitter.Language:
@@ -45,10 +51,13 @@ def module_name(path: str) -> str:
 
 
 def looks_like_cpp(tree: tree_sitter.Tree, source: bytes, path: str) -> bool:
-    """A ``.h`` header the C grammar choked on that uses C++-only constructs."""
-    return (
-        path.endswith(".h") and tree.root_node.has_error and _CPP_MARKERS.search(source) is not None
-    )
+    """A ``.h`` header the C grammar choked on that uses C++-only constructs, or
+    one with a construct only C++ has (a namespace block, a template)."""
+    if not path.endswith(".h"):
+        return False
+    if tree.root_node.has_error and _CPP_MARKERS.search(source) is not None:
+        return True
+    return _CPP_FOR_SURE.search(source) is not None
 
 
 @cache
