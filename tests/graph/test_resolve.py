@@ -1768,3 +1768,23 @@ def test_go_receiver_bound_again_in_the_method_is_not_self(workspace: Path) -> N
     )
     assert edges[("a.Repo.Flush", "r.Save")] == (None, None, None, 0)
     assert edges[("a.Repo.Keep", "Save")] == ("a.Repo.Save", "self", None, 1)
+
+
+def test_go_external_test_package_is_a_package_of_its_own(workspace: Path) -> None:
+    """``package calc_test`` in ``calc/`` is not ``calc``: its ``setup`` is its own
+    (it was stored as ``calc.setup`` and bound to ``calc.go``'s)."""
+    edges = project(
+        workspace,
+        {
+            "go.mod": "module example.com/m\n",
+            "calc/calc.go": "package calc\n\nfunc setup() {}\n\nfunc Add() {}\n",
+            "calc/calc_test.go": (
+                'package calc_test\n\nimport "example.com/m/calc"\n\n'
+                "func setup() {}\n\nfunc TestAdd() {\n\tsetup()\n\tcalc.Add()\n}\n"
+            ),
+            "calc/helper_test.go": "package calc_test\n\nfunc helper() {\n\tsetup()\n}\n",
+        },
+    )
+    assert edges[("calc_test.TestAdd", "setup")] == ("calc_test.setup", "local", None, 1)
+    assert edges[("calc_test.TestAdd", "calc.Add")] == ("calc.Add", "import", None, 1)
+    assert edges[("calc_test.helper", "setup")] == ("calc_test.setup", "package", None, 1)

@@ -582,6 +582,10 @@ def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> Fi
         package = node_text(source, clause.named_children[0])
         if not package.isidentifier():  # error recovery can swallow junk into the name
             package = ""
+    if package.endswith("_test") and path.endswith("_test.go"):
+        # an external test package (``package calc_test`` beside ``package calc``):
+        # a package of its own, seeing ``calc`` only through an import
+        module = package if module == ROOT_MODULE else f"{module}_test"
     doc = ""
     if clause is not None:
         comments = leading_comments(clause)
