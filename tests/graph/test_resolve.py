@@ -365,8 +365,8 @@ def test_java_bare_call_in_an_anonymous_class_never_binds_what_outer_inherits(
     workspace: Path,
 ) -> None:
     """``m()`` in ``new Base() { ... }`` is the anonymous class's ``m`` first
-    (``Base.m``), which the resolver cannot see: it must not bind the enclosing
-    class's inherited ``X.m``. Outside the anonymous body it still does."""
+    (``Base.m``): never the enclosing class's inherited ``X.m``. Outside the
+    anonymous body it still is."""
     edges = project(
         workspace,
         {
@@ -382,7 +382,7 @@ def test_java_bare_call_in_an_anonymous_class_never_binds_what_outer_inherits(
             ),
         },
     )
-    assert edges[("p.Outer.go", "m")] == (None, None, None, 0)
+    assert edges[("p.Outer.go", "m")] == ("p.Base.m", "self", None, 1)
     assert edges[("p.Outer.direct", "m")] == ("p.X.m", "self", None, 1)
 
 
@@ -1788,3 +1788,35 @@ def test_go_external_test_package_is_a_package_of_its_own(workspace: Path) -> No
     assert edges[("calc_test.TestAdd", "setup")] == ("calc_test.setup", "local", None, 1)
     assert edges[("calc_test.TestAdd", "calc.Add")] == ("calc.Add", "import", None, 1)
     assert edges[("calc_test.helper", "setup")] == ("calc_test.setup", "package", None, 1)
+
+
+def test_java_anonymous_class_calls_its_supertypes_member_first(
+    workspace: Path, snapshot, fresh_snapshot
+) -> None:  # noqa: ANN001
+    """javac: a bare ``log()`` in ``new Task() { ... }`` is ``Task``'s ``log`` when
+    ``Task`` has one (inherited too), else the enclosing class's. It bound
+    ``Service.log``. Incrementally too, when ``Task`` gains its ``log`` by a
+    change of base."""
+    files = {
+        "src/p/Base.java": "package p;\npublic abstract class Base {\n}\n",
+        "src/p/Task.java": "package p;\npublic abstract class Task extends Base {\n}\n",
+        "src/p/Service.java": (
+            "package p;\nclass Service {\n    void log() {}\n    void helper() {}\n"
+            "    void go() {\n        Task t = new Task() {\n"
+            "            public void execute() { log(); helper(); }\n        };\n    }\n}\n"
+        ),
+        "src/p/Logged.java": (
+            "package p;\npublic abstract class Logged {\n    protected void log() {}\n}\n"
+        ),
+    }
+    edges = project(workspace, files)
+    assert edges[("p.Service.go", "log")] == ("p.Service.log", "local", None, 1)
+    assert edges[("p.Service.go", "helper")] == ("p.Service.helper", "local", None, 1)
+    (workspace / "src/p/Task.java").write_text(
+        "package p;\npublic abstract class Task extends Logged {\n}\n"
+    )
+    build_index(workspace)
+    _same_as_fresh(workspace, snapshot, fresh_snapshot)
+    edges = project(workspace, {})
+    assert edges[("p.Service.go", "log")] == ("p.Logged.log", "self", None, 1)
+    assert edges[("p.Service.go", "helper")] == ("p.Service.helper", "local", None, 1)

@@ -241,6 +241,8 @@ def _reference_names(
         # bound by an import alias: what that import names matters too (the
         # module of ``from . import a`` disappearing unbinds ``a.Base``)
         names.update(bindings.get(segments[0], ()))
+        if ref.member:  # a Java anonymous class's supertype: its members come first
+            names.update(ref.member.split(sep))
     via_class = ref.via_self or _names_super(spec, ref.target)
     if via_class or spec.members_in_scope:
         owner = _owner_class(facts, ref.source, sep)

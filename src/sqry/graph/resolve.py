@@ -1294,7 +1294,8 @@ class Resolver:
                         key = (kind, target, scope, "scope")
                     if inside is not None:  # what its bases inherit may bind it
                         # (not for a call marked as in an anonymous class body)
-                        key = (*key, inside.id) if member is None else (*key, inside.id, 0)
+                        # (a supertype of its own: ``member``)
+                        key = (*key, inside.id) if member is None else (*key, inside.id, member)
                     if scoped:  # imports written in the scopes around it bind too
                         visible = tuple(s.id for s in scopes.scopes if s.id in scoped)
                         if visible:
@@ -1504,6 +1505,10 @@ class Resolver:
         anonymous class body (``member`` set, see :mod:`~sqry.graph.languages.java`):
         that class's own supertype, unseen, would come first."""
         head, sep, table = segments[0], spec.separator, self.table
+        if edge.member is not None and edge.kind == "calls" and spec.members_in_scope:
+            outcome = self._anonymous_supertype_member(edge, segments, use_bases, spec, final)
+            if outcome is not None:
+                return outcome
         chain = self.chain(edge.source_id, sep)
         local = chain.foreign or table.may_define_locally(edge.file_id, head)
         inherit = (
@@ -1561,6 +1566,37 @@ class Resolver:
             if found is not None:
                 return self.follow(found, segments[1:], "local", use_bases, sep, final)
         return None
+
+    def _anonymous_supertype_member(
+        self,
+        edge: EdgeRow,
+        segments: list[str],
+        use_bases: bool,
+        spec: LanguageSpec,
+        final: frozenset[str],
+    ) -> Resolution | None:
+        """A bare ``m()`` in a Java anonymous class body (``member``: its supertype
+        as written): when that supertype is a workspace class with (or inheriting)
+        an ``m``, that ``m`` is the one called (javac), never the enclosing
+        class's. None when the supertype is not found or has no ``m``: then the
+        enclosing scopes decide (the supertype may be outside the workspace)."""
+        sep, head = spec.separator, segments[0]
+        found = self._resolve(
+            edge._replace(kind="inherits", target=edge.member, member=None, via_self=0)
+        )
+        supertype = self.table.by_id(found.target_id) if found.target_id is not None else None
+        if supertype is None or supertype.kind not in CLASS_KINDS:
+            return None
+        exclude = self._head_exclude(segments, final)
+        member = self._class_member(supertype, head, False, set(), sep, exclude)
+        if member is None:
+            picked = self._inherited(supertype, head, sep, exclude, bare=False)
+            if isinstance(picked, Resolution):
+                return picked
+            member = picked
+        if member is None:
+            return None
+        return self.follow(member, segments[1:], "self", use_bases, sep, final)
 
     def _rule_import(
         self,

@@ -27,7 +27,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # kept as written; `using namespace` of one outside the workspace stops the search;
 # reopened namespaces before outer scopes; Java package before `*` imports; a Go
 # receiver bound again in its method is not `self`; a .h with a namespace block or
-# a template is C++; a Go external test package (`package x_test`) is its own
+# a template is C++; a Go external test package (`package x_test`) is its own; a
+# bare call in a Java anonymous class looks in its supertype first
 ENGINE_VERSION = 7
 
 DDL = """

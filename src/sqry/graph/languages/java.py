@@ -25,10 +25,10 @@ Decisions (tests pin each of them):
   ``new Foo()`` (to ``Foo``); ``this.m()`` is ``via_self`` unless ``this`` is
   an anonymous class's instance. A bare ``m()`` written in an anonymous class
   body keeps that class's supertype as written in ``member`` (``Base``): the
-  class is no symbol, so the call belongs to the enclosing method, yet what
-  ``m`` means there depends on members the resolver cannot see — it never
-  binds such a call to a member the enclosing classes inherit; so does a
-  ``super.m()`` there. ``super.m()`` elsewhere binds the ``m`` the class
+  class is no symbol, so the call belongs to the enclosing method; the
+  resolver looks ``m`` up in that supertype first (when the workspace has it)
+  and never binds such a call to a member the enclosing classes inherit; nor
+  a ``super.m()`` there. ``super.m()`` elsewhere binds the ``m`` the class
   inherits (``LanguageSpec.super_heads``). A call through a local or parameter
   of a declared class (``Repo repo``, ``var r = new Repo()``, ``for (Repo r : rs)``,
   ``try (Repo r = ...)``, ``o instanceof Repo r``) is recorded as a
