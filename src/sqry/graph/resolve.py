@@ -1407,6 +1407,20 @@ class Resolver:
         cls = self.chain(edge.source_id, sep).self_class
         if cls is None:
             return UNRESOLVED
+        found = self._member_of(cls, segments, use_bases, spec, final)
+        return UNRESOLVED if found is None else found
+
+    def _member_of(
+        self,
+        cls: Sym,
+        segments: list[str],
+        use_bases: bool,
+        spec: LanguageSpec,
+        final: frozenset[str],
+    ) -> Resolution | None:
+        """``segments`` as a member of ``cls``, bound as ``self``: its own member,
+        then what it inherits; None when it has no member so named."""
+        sep = spec.separator
         exclude = self._head_exclude(segments, final)
         if not spec.members_in_scope:  # (Python: the first base in order wins, as the MRO)
             found = self._class_member(cls, segments[0], True, set(), sep, exclude)
@@ -1418,7 +1432,7 @@ class Resolver:
                     return picked
                 found = picked
         if found is None:
-            return UNRESOLVED
+            return None
         return self.follow(found, segments[1:], "self", use_bases, sep, final)
 
     def _rule_super(
@@ -1580,23 +1594,13 @@ class Resolver:
         an ``m``, that ``m`` is the one called (javac), never the enclosing
         class's. None when the supertype is not found or has no ``m``: then the
         enclosing scopes decide (the supertype may be outside the workspace)."""
-        sep, head = spec.separator, segments[0]
         found = self._resolve(
             edge._replace(kind="inherits", target=edge.member, member=None, via_self=0)
         )
         supertype = self.table.by_id(found.target_id) if found.target_id is not None else None
         if supertype is None or supertype.kind not in CLASS_KINDS:
             return None
-        exclude = self._head_exclude(segments, final)
-        member = self._class_member(supertype, head, False, set(), sep, exclude)
-        if member is None:
-            picked = self._inherited(supertype, head, sep, exclude, bare=False)
-            if isinstance(picked, Resolution):
-                return picked
-            member = picked
-        if member is None:
-            return None
-        return self.follow(member, segments[1:], "self", use_bases, sep, final)
+        return self._member_of(supertype, segments, use_bases, spec, final)
 
     def _rule_import(
         self,

@@ -210,13 +210,20 @@ def _log_text(env: SqrydEnv) -> str:
     return env.log.read_text() if env.log.exists() else ""
 
 
+def _draining_with_a_stuck_client(
+    env: SqrydEnv, *, drain_secs: int
+) -> tuple[subprocess.Popen, int, socket.socket]:
+    """A foreground daemon with ``ipc_shutdown_drain_secs = drain_secs`` and a client
+    that never reads its replies: (process, lock file inode, that connection)."""
+    config = env.dir / "daemon.toml"
+    config.write_text(f"ipc_shutdown_drain_secs = {drain_secs}\n")
+    proc = start_foreground(env, "--config", str(config))
+    return proc, os.stat(env.lock).st_ino, stuck_connection(env.socket)
+
+
 @pytest.mark.timeout(60)
 def test_second_sigterm_during_a_slow_drain_is_logged_and_ignored(sqryd_env: SqrydEnv) -> None:
-    config = sqryd_env.dir / "daemon.toml"
-    config.write_text("ipc_shutdown_drain_secs = 120\n")
-    proc = start_foreground(sqryd_env, "--config", str(config))
-    lock_inode = os.stat(sqryd_env.lock).st_ino
-    conn = stuck_connection(sqryd_env.socket)
+    proc, lock_inode, conn = _draining_with_a_stuck_client(sqryd_env, drain_secs=120)
     try:
         proc.send_signal(signal.SIGTERM)
         wait_until(lambda: "stopped accepting" in _log_text(sqryd_env), 10, message="the drain")
@@ -244,11 +251,7 @@ def test_sigterm_with_a_client_that_never_reads_ends_at_the_drain_deadline(
     """§5/§9: SIGTERM with a connection whose replies cannot be written: the
     daemon force-closes it at ``ipc_shutdown_drain_secs``, logs that, and exits
     0 with its socket and pidfile gone and its lock file kept."""
-    config = sqryd_env.dir / "daemon.toml"
-    config.write_text("ipc_shutdown_drain_secs = 1\n")
-    proc = start_foreground(sqryd_env, "--config", str(config))
-    lock_inode = os.stat(sqryd_env.lock).st_ino
-    conn = stuck_connection(sqryd_env.socket)
+    proc, lock_inode, conn = _draining_with_a_stuck_client(sqryd_env, drain_secs=1)
     try:
         proc.send_signal(signal.SIGTERM)
         code, err = finish(proc, 20)  # drain (1 s) + shutdown, with room for a slow machine
