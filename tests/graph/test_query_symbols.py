@@ -75,3 +75,35 @@ def test_find_symbols_lists_pooled_candidates_once_in_file_order(project) -> Non
         assert [s.qualified_name for s in find_symbols(conn, "main", line=line)] == ["main.main"]
     finally:
         conn.close()
+
+
+@pytest.mark.timeout(120)
+def test_trailing_segments_name_a_symbol_when_nothing_matches_exactly(
+    workspace: Path, sqry
+) -> None:
+    (workspace / "geo").mkdir()
+    (workspace / "geo" / "shapes.py").write_text(
+        "class Circle:\n    def area(self):\n        return helper()\n\n"
+        "def helper():\n    return 1\n"
+    )
+    (workspace / "other.py").write_text("class Circle:\n    def area(self):\n        pass\n")
+    (workspace / "shape.hpp").write_text(
+        "namespace geo {\nstruct Square {\n  int area() { return side(); }\n"
+        "  int side() { return 2; }\n};\n}\n"
+    )
+    assert sqry("index", str(workspace)).returncode == 0
+    # either separator names the C++ method; a segment is never matched in part
+    for ref in ("Square.area", "geo::Square::area", "Square::area"):
+        result = sqry("graph", "callees", ref, cwd=workspace)
+        assert (result.returncode, result.stdout) == (
+            0,
+            "shape.hpp:3:23  method  geo::Square::side\n",
+        )
+    assert sqry("graph", "callees", "quare.area", cwd=workspace).returncode == 1
+    # two classes end that way: ambiguous, with both listed
+    both = sqry("graph", "callees", "Circle.area", cwd=workspace)
+    assert both.returncode == 4, both.stderr
+    assert "geo/shapes.py:2 method geo.shapes.Circle.area" in both.stderr
+    assert "other.py:2 method other.Circle.area" in both.stderr
+    one = sqry("graph", "callees", "shapes.Circle.area", cwd=workspace)
+    assert (one.returncode, one.stdout) == (0, "geo/shapes.py:3:16  function  geo.shapes.helper\n")

@@ -35,6 +35,11 @@ def last_segment(text: str | None) -> str | None:
     return _SEPARATORS.split(text)[-1]
 
 
+def name_segments(text: str) -> list[str]:
+    """``["geo", "Circle", "area"]`` for ``geo::Circle::area`` or ``geo.Circle.area``."""
+    return _SEPARATORS.split(text)
+
+
 #: How long the regexes of one search or query may run over the index's names.
 #: A plain pattern takes well under a second on the Python standard library;
 #: nested repeats such as ``(\w+)+$`` backtrack exponentially on each name.

@@ -50,7 +50,8 @@ def find_symbols(
     line: int | None = None,
     under: str | None = None,
 ) -> list[SymbolRow]:
-    """Candidates for ``ref``: every symbol whose qualified name *or* name equals it.
+    """Candidates for ``ref``: every symbol whose qualified name *or* name equals it;
+    failing both, every symbol whose qualified name ends with ``ref``'s segments.
 
     The two are pooled, not tried in turn: a top-level symbol's qualified name is a
     plain word (the module of ``main.py`` is ``main``), so letting qualified names
@@ -64,6 +65,8 @@ def find_symbols(
     workspace-relative directory (or file) the symbol must be defined in.
     """
     candidates = _by(conn, "(s.qualified_name = ? OR s.name = ?)", ref, ref)
+    if not candidates:
+        candidates = _by_trailing_segments(conn, ref)
     if under is not None:
         inside = under + "/"
         candidates = [c for c in candidates if c.path == under or c.path.startswith(inside)]
@@ -72,6 +75,25 @@ def find_symbols(
     if line is not None:
         candidates = _at_line(candidates, line)
     return candidates
+
+
+def _by_trailing_segments(conn: sqlite3.Connection, ref: str) -> list[SymbolRow]:
+    """Symbols whose qualified name ends with the segments of ``ref``, for a ``ref``
+    of several segments that is no symbol's name: ``Service.run`` names
+    ``com.acme.Service.run`` the way a reader would shorten it. Segments are
+    compared whole and either separator may be written (``Circle.area`` names
+    ``geo::Circle::area``); only asked when nothing matches ``ref`` exactly, so a
+    full name never competes with the longer names it ends."""
+    from sqry.graph.query.sqlfuncs import name_segments
+
+    wanted = name_segments(ref)
+    if len(wanted) < 2 or not all(wanted):
+        return []
+    return [
+        c
+        for c in _by(conn, "s.name = ?", wanted[-1])
+        if name_segments(c.qualified_name)[-len(wanted) :] == wanted
+    ]
 
 
 def names_file(in_file: str, path: str) -> bool:
