@@ -143,7 +143,7 @@ EXPECTED_REFERENCES = {
     CIRCLE: [
         ("imports", M, "java.util.List", 3, 0, "List", "List", False, False),
         ("inherits", C, "Shape", 5, 28, None, None, False, False),
-        ("calls", f"{C}.area", "unit.factor", 21, 43, None, None, False, False),
+        ("calls", f"{C}.area", "Unit.factor", 21, 43, None, None, False, False),
         ("returns", f"{C}.of", "Circle", 24, 18, None, None, False, False),
         ("calls", f"{C}.of", "Circle", 25, 15, None, None, False, False),
         ("returns", f"{C}.outline", "List", 28, 11, None, None, False, False),
@@ -174,7 +174,7 @@ EXPECTED_REFERENCES = {
         ("calls", f"{A}.main", "App.print", 17, 32, None, None, False, False),
         ("calls", f"{A}.main", "App.total", 17, 42, None, None, False, False),
         ("calls", f"{A}.main", "Runnable.run", 18, 8, None, None, False, False),
-        ("calls", f"{A}.load", "shapes.add", 23, 12, None, None, False, False),
+        ("calls", f"{A}.load", "List.add", 23, 12, None, None, False, False),
         ("calls", f"{A}.load", "Circle.of", 23, 23, None, None, False, False),
         ("calls", f"{A}.load", "Double.parseDouble", 23, 33, None, None, False, False),
         ("calls", f"{A}.load", "sort", 25, 8, None, None, True, False),
@@ -334,6 +334,8 @@ EXPECTED_RESOLVED = [
     ("calls", "com.acme.app.App.main", "App.total", 17, "com.acme.app.App.total", "local"),
     # ... or a for-each variable (``for (Shape shape : shapes) shape.area()``)
     ("calls", f"{A}.total", "Shape.area", 38, "com.acme.model.Shape.area", "import"),
+    # ... or a field of the class (``private Unit unit``; ``unit.factor()``)
+    ("calls", f"{C}.area", "Unit.factor", 21, f"{C}.Unit.factor", "local"),
     ("calls", f"{C}.Point.compareTo", "Point.x", 68, f"{C}.Point.x", "local"),
     ("calls", "com.acme.model.Shape.compareTo", "Shape.area", 16, "com.acme.model.Shape.area",
      "local"),

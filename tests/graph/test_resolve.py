@@ -386,6 +386,47 @@ def test_java_bare_call_in_an_anonymous_class_never_binds_what_outer_inherits(
     assert edges[("p.Outer.direct", "m")] == ("p.X.m", "self", None, 1)
 
 
+def test_java_calls_through_a_typed_field_bind_its_class_member(workspace: Path) -> None:
+    """``repo.save()`` and ``this.repo.save()`` with a field ``Repo repo`` are calls
+    of ``Repo.save``, unless a local shadows the field, the field is an array, the
+    call is in an anonymous class body (its supertype may have a ``repo``), or
+    the field is not the class's own and the class has bases it may inherit one from."""
+    service = """package p;
+public class Service {
+    private final Repo repo;
+    private Repo[] all;
+    Service(Repo repo) { this.repo = repo; }
+    void run() {
+        repo.save();
+        this.repo.save();
+        all.clone();
+        Runnable r = new Runnable() { public void run() { repo.save(); } };
+    }
+    void shadowed() { Other repo = new Other(); repo.save(); }
+    class Inner { void go() { repo.save(); } }
+    class Sub extends Base { void go() { repo.save(); } }
+    record Pair(Repo left, int right) { void go() { left.save(); } }
+}
+"""
+    edges = project(
+        workspace,
+        {
+            "p/Repo.java": "package p;\npublic class Repo { public void save() {} }\n",
+            "p/Other.java": "package p;\npublic class Other { public void save() {} }\n",
+            "p/Base.java": "package p;\npublic class Base { protected Other repo; }\n",
+            "p/Service.java": service,
+        },
+    )
+    assert edges[("p.Service.run", "Repo.save")] == ("p.Repo.save", "package", None, 1)
+    assert ("p.Service.run", "this.repo.save") not in edges
+    assert edges[("p.Service.run", "all.clone")][0] is None
+    assert edges[("p.Service.run", "repo.save")] == (None, None, None, 0)  # anonymous body
+    assert edges[("p.Service.shadowed", "Other.save")] == ("p.Other.save", "package", None, 1)
+    assert edges[("p.Service.Inner.go", "Repo.save")] == ("p.Repo.save", "package", None, 1)
+    assert edges[("p.Service.Sub.go", "repo.save")] == (None, None, None, 0)
+    assert edges[("p.Service.Pair.go", "Repo.save")] == ("p.Repo.save", "package", None, 1)
+
+
 def test_java_inherited_member_from_two_bases_is_the_most_specific_or_ambiguous(
     workspace: Path,
 ) -> None:

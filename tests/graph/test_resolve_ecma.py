@@ -547,6 +547,57 @@ def test_calls_through_typed_locals(workspace: Path) -> None:
 
 
 @pytest.mark.timeout(120)
+def test_calls_through_typed_fields(workspace: Path) -> None:
+    """``this.repo.save()`` is ``Repo.save`` when the class declares ``repo: Repo``
+    (also as a constructor parameter property, or ``#repo = new Repo()``) or, in
+    JavaScript without declarations, every assignment of ``this.repo`` in the
+    class builds a ``Repo`` (``null`` aside); also from an arrow function. Two
+    classes assigned, a field the class only inherits, and ``this`` inside a
+    plain ``function`` stay unresolved."""
+    index(
+        workspace,
+        {
+            "src/repo.ts": (
+                "export class Repo {\n  save(s: string): void {}\n}\n"
+                "export class Log {\n  save(s: string): void {}\n}\n"
+            ),
+            "src/service.ts": (
+                'import { Repo, Log } from "./repo";\n'
+                "export class Service {\n"
+                "  private repo: Repo | null = null;\n"
+                "  #log = new Log();\n"
+                "  constructor(private readonly backup: Repo) {}\n"
+                '  run(): void {\n    this.repo.save("a");\n    this.#log.save("b");\n'
+                '    this.backup.save("c");\n    const later = () => this.repo.save("d");\n'
+                '    function plain() { this.repo.save("e"); }\n  }\n}\n'
+                "export class Sub extends Service {\n"
+                '  go(): void {\n    this.repo.save("f");\n  }\n}\n'
+            ),
+            "src/legacy.js": (
+                'import { Repo, Log } from "./repo";\n'
+                "export class Legacy {\n"
+                "  constructor() {\n    this.repo = new Repo();\n    this.mixed = new Repo();\n  }\n"
+                "  reset() {\n    this.repo = null;\n    this.mixed = new Log();\n  }\n"
+                '  run() {\n    this.repo.save("g");\n    this.mixed.save("h");\n  }\n}\n'
+            ),
+        },
+    )
+    found = calls(workspace)
+    save = ("src/repo.Repo.save", "import")
+    assert found[("src/service.Service.run", "Repo.save", 7)] == save
+    assert found[("src/service.Service.run", "Log.save", 8)] == ("src/repo.Log.save", "import")
+    assert found[("src/service.Service.run", "Repo.save", 9)] == save
+    assert found[("src/service.Service.run.later", "Repo.save", 10)] == save
+    assert found[("src/legacy.Legacy.run", "Repo.save", 12)] == save
+    for source, written, line in (
+        ("src/service.Service.run.plain", "this.repo.save", 11),
+        ("src/service.Sub.go", "this.repo.save", 16),
+        ("src/legacy.Legacy.run", "this.mixed.save", 13),
+    ):
+        assert found[(source, written, line)] == (None, None), written
+
+
+@pytest.mark.timeout(120)
 def test_a_named_import_takes_only_what_the_module_exports_under_that_name(
     workspace: Path,
 ) -> None:

@@ -15,6 +15,8 @@ SYMBOL_KINDS = frozenset(
     "module function method class interface trait struct enum enum_variant type "
     "constant variable field macro namespace".split()
 )
+#: Kinds whose members a ``self``/``this`` call and a field reach.
+CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
 VISIBILITIES = frozenset({"public", "private", "protected", "internal"})
 REF_KINDS = frozenset({"calls", "imports", "inherits", "implements", "returns"})
 EDGE_KINDS = REF_KINDS | {"contains"}

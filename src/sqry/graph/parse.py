@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages.base import LanguageSpec, all_languages, using_workspace
+from sqry.graph.model import CLASS_KINDS
 from sqry.graph.timebox import time_limit
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ DEFAULT_TIME_BUDGET = 20.0
 MAX_TIME_BUDGET = 3600.0  # an hour for one file is no budget at all
 UTF8_BOM = b"\xef\xbb\xbf"
 BUDGET_ERROR = "took longer than the "  # how a file's error starts when it blew the budget
-CLASS_KINDS = frozenset({"class", "interface", "trait", "struct", "enum"})
 SCOPE_KINDS = frozenset({"module", "namespace"})  # their direct definitions are "top level"
 _CODING = re.compile(rb"^[ \t\f]*[#/*;-].*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 

@@ -98,7 +98,8 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from sqry.graph.languages.base import LanguageSpec, all_languages
-from sqry.graph.parse import CLASS_KINDS, SCOPE_KINDS, FileResult, is_adopted
+from sqry.graph.model import CLASS_KINDS
+from sqry.graph.parse import SCOPE_KINDS, FileResult, is_adopted
 from sqry.graph.store import can_fork, enter_build_child
 from sqry.graph.writer import (
     TEMPLATE_SQL,

@@ -28,8 +28,9 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # reopened namespaces before outer scopes; Java package before `*` imports; a Go
 # receiver bound again in its method is not `self`; a .h with a namespace block or
 # a template is C++; a Go external test package (`package x_test`) is its own; a
-# bare call in a Java anonymous class looks in its supertype first
-ENGINE_VERSION = 7
+# bare call in a Java anonymous class looks in its supertype first; 8: calls through
+# typed fields (Java, TypeScript, JavaScript `this.x = new X()`)
+ENGINE_VERSION = 8
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (

@@ -31,7 +31,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqry.graph.parse import CLASS_KINDS, LOOKUP_SEPARATOR, FileResult
+from sqry.graph.model import CLASS_KINDS
+from sqry.graph.parse import LOOKUP_SEPARATOR, FileResult
 
 _LF = ord(LOOKUP_SEPARATOR)  # the lookup names separator, as SQL char() takes it
 

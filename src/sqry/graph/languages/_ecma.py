@@ -33,7 +33,10 @@ Decisions, stated once here (tests pin each of them):
   component in JSX (``<Widget/>``, ``<ui.Card>``; lower-case intrinsic tags
   are not calls). ``this.m()`` is ``via_self`` (target ``m``) only where
   ``this`` is a named class's instance or the class itself, i.e. inside its
-  methods or field initialisers and not under a nested ``function``. Calls on
+  methods or field initialisers and not under a nested ``function``; there
+  ``this.repo.save()`` is ``Repo.save`` when the class's field ``repo`` is
+  declared ``Repo`` or, undeclared, always assigned ``new Repo()``
+  (``_treekit.ScopedFacts.declare_member``). Calls on
   computed receivers (``f().g()``, ``a[0]()``) are skipped: their target cannot
   be named. ``imports``: ES imports (default import: ``member='default'``;
   ``import * as ns``: whole module, ``alias='ns'``), ``require()`` and
@@ -682,6 +685,9 @@ class _Extractor:
             if pattern is None or pattern.type != "identifier":
                 continue
             name = text(pattern)
+            self.b.declare_member(
+                class_id, name, self._local_type(param.child_by_field_name("type"))
+            )
             self.b.add_symbol(
                 "field",
                 name,
@@ -703,6 +709,7 @@ class _Extractor:
         value = node.child_by_field_name("value")
         is_fn = value is not None and value.type in _FUNCTION_VALUES
         stop = value.child_by_field_name("body") if is_fn else value
+        owner = self.b.current
         symbol = self.b.add_symbol(
             "method" if is_fn else "field",
             name,
@@ -716,6 +723,44 @@ class _Extractor:
         )
         if is_fn:
             self._returns(value, symbol)
+        else:
+            self._field_value(owner, name, node.child_by_field_name("type"), value)
+
+    def _field_value(
+        self,
+        owner: int,
+        name: str,
+        annotation: tree_sitter.Node | None,
+        value: tree_sitter.Node | None,
+        *,
+        assigned: bool = False,
+    ) -> None:
+        """What a field declaration (``repo: Repo``, ``repo = new Repo()``) or an
+        assignment (``this.repo = new Repo()``) says of field ``name``'s class,
+        for calls through it (:meth:`ScopedFacts.declare_member`); a
+        ``null``/``undefined`` value says nothing."""
+        if annotation is not None:
+            self.b.declare_member(owner, name, self._local_type(annotation))
+        elif value is None or text(value) in _NULLISH:
+            self.b.note_member(owner, name)
+        else:
+            self.b.declare_member(owner, name, self._built_class(value), assigned=True)
+
+    def _this_assignment(self, node: tree_sitter.Node) -> None:
+        """``this.repo = value`` in a class's method: see :meth:`_field_value`."""
+        left = node.child_by_field_name("left")
+        if left is None or left.type != "member_expression":
+            return
+        target = left.child_by_field_name("object")
+        prop = left.child_by_field_name("property")
+        if target is None or target.type != "this" or prop is None:
+            return
+        if prop.type != "property_identifier" or not self._this_is_class(node):
+            return
+        owner = self.b.class_around(self.b.current)
+        if owner is not None:
+            value = node.child_by_field_name("right")
+            self._field_value(owner, text(prop), None, value, assigned=True)
 
     def on_assignment(self, node: tree_sitter.Node) -> None:
         """CommonJS and prototype definitions written as top-level assignments.
@@ -724,8 +769,10 @@ class _Extractor:
         ``Agent``/``name``; ``exports.f = ...`` and ``module.exports.f = ...``
         define ``f``; ``Foo.prototype.m = function () {}`` defines method ``m``
         of this file's ``Foo`` (``Foo.m = ...`` a static one). Other
-        assignments define nothing.
+        assignments define nothing; one of ``this.x`` in a class may say what
+        class ``x`` holds (:meth:`_this_assignment`).
         """
+        self._this_assignment(node)
         statement = node.parent
         if statement is None or statement.type != "expression_statement":
             return
@@ -1017,10 +1064,11 @@ class _Extractor:
         target = _dotted(callee)
         if target is None:
             return
-        if target.startswith("this.") and target.count(".") == 1 and self._this_is_class(node):
+        of_class = target.startswith("this.") and self._this_is_class(node)
+        if of_class and target.count(".") == 1:
             self.b.add_ref("calls", target[5:], node, via_self=True)
-        else:
-            self.b.add_use("calls", target, node)
+        else:  # ``this.repo.save()``: maybe through a typed field
+            self.b.add_use("calls", target, node, members=of_class)
 
     def _this_is_class(self, node: tree_sitter.Node) -> bool:
         """Whether ``this`` at ``node`` is a named class's instance (or the class)."""

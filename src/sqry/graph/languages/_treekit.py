@@ -13,6 +13,10 @@ byte ranges replace a Python walk over every node (tree-sitter walks in C):
   ``callback``. The check runs when the file is done, so a name declared after
   its use in the same function (hoisting, closures) still counts.
 
+The same check types calls through a class's own fields: ``this.repo.save()``
+(and in Java a bare ``repo.save()``) with a field declared ``Repo repo`` in the
+class is a call of ``Repo.save`` (:meth:`ScopedFacts.declare_member`).
+
 Symbol and reference records, one-line headers and doc comments come from
 :mod:`sqry.graph.languages._facts_builder`, shared with the tree-walking
 extractors. The leading underscore keeps this module out of the language registry.
@@ -24,6 +28,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqry.graph.languages._facts_builder import FactsBuilder, first_doc_line, leading_comments
+from sqry.graph.model import CLASS_KINDS
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -100,10 +105,19 @@ class ScopedFacts:
         language: str,
         module_name: str,
         module_label: str,
+        *,
+        bare_members: bool = False,
     ) -> None:
+        """``bare_members``: a bare name can be a field of the enclosing classes
+        (Java), not only ``this.name`` (JavaScript, TypeScript)."""
         self.out = FactsBuilder(
             source, path, language, module_name, root, module_label=module_label
         )
+        self._bare_members = bare_members
+        # class local id -> its fields -> what their declarations and, apart,
+        # their assignments said of the field's type ("" when nothing)
+        self._members: dict[int, dict[str, tuple[list[str], list[str]]]] = {}
+        self._inheriting: set[int] = set()  # classes with bases: they inherit fields
         self._symbols = self.out.facts.symbols
         self._root = root
         # Open symbols: (end_byte, local_id, id of the node owning the body).
@@ -115,7 +129,9 @@ class ScopedFacts:
         self._bindings: list[tuple[int, int, Bindings, tuple[Bindings, ...]]] = [
             (root.end_byte + 1, root.id, names, (names,))
         ]
-        self._pending: list[tuple[Reference, tuple[Bindings, ...]]] = []
+        # a call through a name, the binding scopes it sees, and whether the
+        # fields of the class around it are in scope (not in an anonymous class)
+        self._pending: list[tuple[Reference, tuple[Bindings, ...], bool]] = []
         self._type_params: dict[int, frozenset[str]] = {}
 
     # -- scope tracking -------------------------------------------------------
@@ -165,6 +181,35 @@ class ScopedFacts:
         if owner is None or top[1] == owner.id:
             for name in names:
                 top[2].setdefault(name, []).append(type_name or "")
+
+    def declare_member(
+        self, owner: int, name: str, type_name: str | None, *, assigned: bool = False
+    ) -> None:
+        """A field ``name`` of class ``owner`` (its local id), declared with the
+        class ``type_name`` (``Repo repo;``, ``repo: Repo``) or, with ``assigned``,
+        given a value that class builds (``this.repo = new Repo()``); None: the
+        declaration or value says nothing of a class.
+
+        A call through the field — ``this.repo.save()``, in Java also a bare
+        ``repo.save()`` that no local shadows — becomes a call of that class's
+        member (``Repo.save``) when the field's declarations all name that class
+        or, without a declaration, all its assignments do (call
+        :meth:`note_member` for a value that counts for neither, ``null``). A
+        field the class does not declare is looked up in the classes around it,
+        but never past one with bases: it may inherit a field of that name the
+        file cannot see.
+        """
+        said = self.note_member(owner, name)
+        said[1 if assigned else 0].append(type_name or "")
+
+    def note_member(self, owner: int, name: str) -> tuple[list[str], list[str]]:
+        """Make ``name`` a field of class ``owner`` without saying anything of its
+        type (``this.repo = null``); return what was said so far."""
+        return self._members.setdefault(owner, {}).setdefault(name, ([], []))
+
+    def declare_inheriting(self, owner: int) -> None:
+        """Class ``owner`` has bases (see :meth:`declare_member`)."""
+        self._inheriting.add(owner)
 
     def declare_type_params(self, local_id: int, names: Iterable[str]) -> None:
         """Type parameters (``<T>``) a generic class or function introduces."""
@@ -253,28 +298,73 @@ class ScopedFacts:
             via_self=via_self,
         )
 
-    def add_use(self, kind: str, target: str, at: tree_sitter.Node) -> None:
-        """A call-like reference whose first name may be a local binding."""
+    def add_use(
+        self, kind: str, target: str, at: tree_sitter.Node, *, members: bool = True
+    ) -> None:
+        """A call-like reference whose first name may be a local binding, or (with
+        ``members``: ``this`` is the enclosing named class's instance) a field
+        of the class around it (see :meth:`declare_member`)."""
         ref = self.add_ref(kind, target, at)
-        self._pending.append((ref, self._bindings[-1][3]))
+        self._pending.append((ref, self._bindings[-1][3], members))
 
     def finish(self) -> FileFacts:
         """Mark references through local bindings; return the file's facts.
 
         A member call through a local whose bindings all name one class
         (``Repo r = ...; r.save()``) becomes a call of that class's member
-        (``Repo.save``) instead, for the resolver to bind like one written so.
+        (``Repo.save``) instead, for the resolver to bind like one written so;
+        so does one through a field of the enclosing class (:meth:`declare_member`).
         """
-        for ref, scopes in self._pending:
+        for ref, scopes, members in self._pending:
             head, dot, rest = ref.target.partition(".")
             for names in reversed(scopes):
                 types = names.get(head)
                 if types is None:
                     continue
-                known = types[0]
-                if dot and known and all(t == known for t in types):
+                known = _agreed(types)
+                if dot and known:
                     ref.target = f"{known}.{rest}"
                 else:
                     ref.bound_locally = True
                 break
+            else:
+                if dot and members and self._members:
+                    typed = self._through_field(ref.source, head, rest)
+                    if typed is not None:
+                        ref.target = typed
         return self.out.finish((), self._root)  # also records a syntax error, if any
+
+    def _through_field(self, source: int, head: str, rest: str) -> str | None:
+        """``Repo.save`` for ``this.repo.save`` (or a bare ``repo.save``) written
+        in symbol ``source``, when ``repo`` is a field typed ``Repo``; else None."""
+        owner = self.class_around(source)
+        if head == "this":
+            head, dot, rest = rest.partition(".")
+            if not dot:  # ``this.m()``: a call of the class's own method
+                return None
+        elif not self._bare_members:
+            return None
+        while owner is not None:
+            said = self._members.get(owner, {}).get(head)
+            if said is not None:
+                declared, assigned = said
+                known = _agreed(declared or assigned)
+                return f"{known}.{rest}" if known else None
+            if owner in self._inheriting or head == "this":
+                return None
+            owner = self.class_around(self._symbols[owner].parent)
+        return None
+
+    def class_around(self, local_id: int | None) -> int | None:
+        """The innermost class-like symbol at or above ``local_id``."""
+        symbols = self._symbols
+        while local_id is not None and symbols[local_id].kind not in CLASS_KINDS:
+            local_id = symbols[local_id].parent
+        return local_id
+
+
+def _agreed(types: list[str]) -> str:
+    """The class every binding named, or "" when one said nothing or they differ
+    (or there are none)."""
+    known = types[0] if types else ""
+    return known if known and all(t == known for t in types) else ""

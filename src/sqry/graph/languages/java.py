@@ -32,7 +32,10 @@ Decisions (tests pin each of them):
   inherits (``LanguageSpec.super_heads``). A call through a local or parameter
   of a declared class (``Repo repo``, ``var r = new Repo()``, ``for (Repo r : rs)``,
   ``try (Repo r = ...)``, ``o instanceof Repo r``) is recorded as a
-  call of that class's member (``Repo.save``; see ``_treekit.ScopedFacts.bind``).
+  call of that class's member (``Repo.save``; see ``_treekit.ScopedFacts.bind``);
+  so is one through a field or record component of the class (``Repo repo;``,
+  ``repo.save()`` or ``this.repo.save()``), but not in an anonymous class body,
+  whose supertype may have a field of that name (``ScopedFacts.declare_member``).
   Calls on
   computed receivers (``a().b()``) and anonymous-class instantiations are skipped. ``imports``: target as written
   (``java.util.List``, ``java.util.*``, ``java.lang.Math.max``); ``member`` is
@@ -248,7 +251,7 @@ class _Extractor:
         self.root = tree.root_node
         package = self._package()
         label = package.rpartition(".")[2]
-        self.b = ScopedFacts(self.root, source, path, "java", package, label)
+        self.b = ScopedFacts(self.root, source, path, "java", package, label, bare_members=True)
 
     def _package(self) -> str:
         for child in self.root.named_children:
@@ -317,6 +320,8 @@ class _Extractor:
 
     def _heritage(self, node: tree_sitter.Node, type_id: int) -> None:
         for clause in node.named_children:
+            if clause.type in ("superclass", "super_interfaces", "extends_interfaces"):
+                self.b.declare_inheriting(type_id)  # it may inherit fields
             if clause.type == "superclass":
                 self._bases("inherits", clause.named_children, type_id)
             elif clause.type in ("super_interfaces", "extends_interfaces"):
@@ -339,6 +344,7 @@ class _Extractor:
         for param in params.named_children if params is not None else ():
             name = param.child_by_field_name("name")
             if param.type == "formal_parameter" and name is not None:
+                self.b.declare_member(record_id, text(name), self._field_type(param))
                 self.b.add_symbol(
                     "field",
                     text(name),
@@ -384,9 +390,15 @@ class _Extractor:
         declared_type = node.child_by_field_name("type")
         prefix = _slice(self.source, _header_start(node).start_byte, declared_type.end_byte)
         doc = block_doc(node)
+        owner = self.b.current
         for index, declarator in enumerate(node.children_by_field_name("declarator")):
             self.b.advance(declarator)  # close the previous declarator's scope
             value = declarator.child_by_field_name("value")
+            self.b.declare_member(
+                owner,
+                text(declarator.child_by_field_name("name")),
+                self._field_type(node, declarator),
+            )
             end = value.start_byte if value is not None else declarator.end_byte
             self.b.add_symbol(
                 "constant" if constant else "field",
@@ -444,10 +456,12 @@ class _Extractor:
         head = _dotted(receiver)
         if head is None:
             return
-        if head == "this" and not self._this_is_anonymous(node):
+        in_anonymous = self._this_is_anonymous(node)
+        if head == "this" and not in_anonymous:
             self.b.add_ref("calls", name, node, via_self=True)
         else:
-            self.b.add_use("calls", f"{head}.{name}", node)
+            # in an anonymous class body a name may be a field its supertype has
+            self.b.add_use("calls", f"{head}.{name}", node, members=not in_anonymous)
             if head == "super":  # the bases of an anonymous class are not the resolver's
                 anonymous = self._anonymous_class(node)
                 if anonymous is not None:
@@ -514,6 +528,15 @@ class _Extractor:
         if name is None or name == "var" or self.b.is_type_param(name, self.b.current):
             return None
         return name
+
+    def _field_type(
+        self, declaration: tree_sitter.Node, declarator: tree_sitter.Node | None = None
+    ) -> str | None:
+        """The class a field (or record component) is declared with, as for a
+        local: ``Repo repo`` → ``Repo``; ``var``-less, so never inferred."""
+        if (declarator or declaration).child_by_field_name("dimensions") is not None:
+            return None  # ``Repo rs[]``: an array
+        return self._local_type(declaration.child_by_field_name("type"))
 
     def on_lambda(self, node: tree_sitter.Node) -> None:
         params = node.child_by_field_name("parameters")
