@@ -336,7 +336,6 @@ EXPECTED_RESOLVED = [
     ("calls", f"{A}.total", "Shape.area", 38, "com.acme.model.Shape.area", "import"),
     # ... or a field of the class (``private Unit unit``; ``unit.factor()``)
     ("calls", f"{C}.area", "Unit.factor", 21, f"{C}.Unit.factor", "local"),
-    ("calls", f"{C}.Point.compareTo", "Point.x", 68, f"{C}.Point.x", "local"),
     ("calls", "com.acme.model.Shape.compareTo", "Shape.area", 16, "com.acme.model.Shape.area",
      "local"),
     ("calls", "Scratch.twice", "helper", 3, "Scratch.helper", "local"),

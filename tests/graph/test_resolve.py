@@ -427,6 +427,54 @@ public class Service {
     assert edges[("p.Service.Pair.go", "Repo.save")] == ("p.Repo.save", "package", None, 1)
 
 
+def test_a_java_or_rust_call_never_binds_a_field_of_that_name(workspace: Path) -> None:
+    """Java keeps fields apart from methods (a getter ``size()`` beside a field
+    ``size``), and a Rust ``V::len(v)``/``v.len()`` is always the method: a call
+    binds the method, or nothing (a record's implicit accessor ``x()`` has no
+    method to bind; its component is not called), never the field."""
+    edges = project(
+        workspace,
+        {
+            "p/Box.java": (
+                "package p;\npublic class Box {\n    private final int size = 1;\n"
+                "    public int size() { return size; }\n}\n"
+            ),
+            "p/Base.java": "package p;\npublic class Base { public int count() { return 0; } }\n",
+            "p/Sub.java": (
+                "package p;\npublic class Sub extends Base {\n    private int count;\n"
+                "    int f() { return count() + this.count(); }\n}\n"
+            ),
+            "p/Point.java": (
+                "package p;\npublic record Point(int x, int y) {\n"
+                "    double norm() { return x() * y(); }\n}\n"
+            ),
+            "p/Main.java": (
+                "package p;\npublic class Main {\n"
+                "    static int use(Box b, Point p) { return b.size() + p.x(); }\n}\n"
+            ),
+            "src/lib.rs": (
+                "pub struct V { len: usize }\nimpl V {\n"
+                "    pub fn len(&self) -> usize { self.len }\n}\n"
+                "pub fn outer(v: &V) -> usize { V::len(v) }\n"
+            ),
+        },
+    )
+    assert edges[("p.Main.use", "Box.size")] == ("p.Box.size", "package", None, 1)
+    assert edges[("p.Sub.f", "count")] == ("p.Base.count", "self", None, 1)
+    assert edges[("p.Main.use", "Point.x")][0] is None
+    assert edges[("p.Point.norm", "x")][0] is None
+    assert edges[("crate::outer", "V::len")] == ("crate::V::len", "local", None, 1)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    kinds = {
+        kind
+        for (kind,) in conn.execute(
+            "SELECT t.kind FROM edges e JOIN symbols t ON t.id = e.target_id WHERE e.kind = 'calls'"
+        )
+    }
+    conn.close()
+    assert "field" not in kinds
+
+
 def test_java_inherited_member_from_two_bases_is_the_most_specific_or_ambiguous(
     workspace: Path,
 ) -> None:

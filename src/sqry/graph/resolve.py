@@ -1361,7 +1361,10 @@ class Resolver:
             return self._resolve_import_edge(edge, info, spec)
         segments = edge.target.split(spec.separator)
         use_bases = edge.kind not in INHERITANCE
-        final = NOT_TYPES if edge.kind in TYPE_EDGES else NOTHING
+        if edge.kind in TYPE_EDGES:
+            final = NOT_TYPES
+        else:
+            final = spec.uncallable if edge.kind == "calls" else NOTHING
         via_super = segments[0] in spec.super_heads and len(segments) > 1
         if not all(map(spec.is_identifier, segments[1:] if via_super else segments)):
             return UNRESOLVED

@@ -109,6 +109,12 @@ class LanguageSpec:
     ``package_hides_stars``: a definition of the file's own package comes
     before what its ``*`` imports bring (Java: single-type imports, then the
     package, then on-demand imports).
+    ``uncallable``: kinds a call never binds, in languages where a call can only
+    mean a method or function (Java, whose fields, constants and enum constants
+    live apart from its methods, so a getter ``size()`` and a field ``size``
+    coexist; Rust, whose ``s.len()`` is always the method, a field being called
+    as ``(s.f)()``): a candidate of those kinds is skipped as if absent. Empty
+    (the default): a field may hold something callable.
     ``config_files`` names the workspace files the hooks read (Go: ``go.mod``),
     looked for in the directory of every file of the language and its
     ancestors: when their contents change, every file of the language is
@@ -139,6 +145,7 @@ class LanguageSpec:
     private_shared: Callable[[str], bool] | None = None
     opens_namespace: Callable[[str], bool] | None = None
     package_hides_stars: bool = False
+    uncallable: frozenset[str] = frozenset()
 
 
 def package_is_module(path: str, module_name: str) -> str:

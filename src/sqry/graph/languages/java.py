@@ -36,7 +36,10 @@ Decisions (tests pin each of them):
   so is one through a field or record component of the class (``Repo repo;``,
   ``repo.save()`` or ``this.repo.save()``), but not in an anonymous class body,
   whose supertype may have a field of that name (``ScopedFacts.declare_member``).
-  Calls on
+  A call binds a method (or, for ``new``, a class), never a field, constant or
+  enum constant of that name (``LanguageSpec.uncallable``): a getter ``size()``
+  and its field ``size`` coexist. A record's implicit accessor (``p.x()``) has
+  no method to bind and stays unresolved. Calls on
   computed receivers (``a().b()``) and anonymous-class instantiations are skipped. ``imports``: target as written
   (``java.util.List``, ``java.util.*``, ``java.lang.Math.max``); ``member`` is
   the part below the package (``List``, ``Outer.Inner``, ``Math.max``, ``*``,
@@ -614,5 +617,6 @@ LANGUAGE = LanguageSpec(
     super_heads=frozenset({"super"}),
     package_of=package_is_module,  # the declared package
     package_hides_stars=True,
+    uncallable=frozenset({"field", "constant", "enum_variant"}),  # ``size()`` is the getter
     is_identifier=is_identifier,
 )

@@ -873,4 +873,5 @@ LANGUAGE = LanguageSpec(
     rooted_heads=frozenset({"crate", "super", "self"}),
     package_of=None,  # a module is one file: another file's names need a `use`
     star_exports=star_exports,
+    uncallable=frozenset({"field"}),  # ``self.len()`` is the method, never field ``len``
 )
