@@ -29,7 +29,8 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # receiver bound again in its method is not `self`; a .h with a namespace block or
 # a template is C++; a Go external test package (`package x_test`) is its own; a
 # bare call in a Java anonymous class looks in its supertype first; 8: calls through
-# typed fields (Java, TypeScript, JavaScript `this.x = new X()`)
+# typed fields (Java, TypeScript, JavaScript `this.x = new X()`); Java and Rust calls
+# never bind fields
 ENGINE_VERSION = 8
 
 DDL = """
