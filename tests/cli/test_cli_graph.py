@@ -72,6 +72,7 @@ def test_callers_json_document(workspace):
                 "call_path": "src/app/core.py",
                 "call_line": 9,
                 "call_column": 8,
+                "resolved_via": "unique",
             }
         ],
         "total": 1,
@@ -151,11 +152,11 @@ def test_explain_shows_everything_in_one_view(workspace):
         "  doc         Check a password.",
         "  parent      module app.core",
         "callers (3)",
-        "  src/app/api/views.py:8:12  function  app.api.views.index",
-        "  src/app/api/views.py:12:5  function  app.api.views.index",
-        "  src/app/core.py:25:16  method  app.core.Session.login",
+        "  src/app/api/views.py:8:12  function  app.api.views.index  (unique)",
+        "  src/app/api/views.py:12:5  function  app.api.views.index  (unique)",
+        "  src/app/core.py:25:16  method  app.core.Session.login  (unique)",
         "callees (1)",
-        "  src/app/core.py:9:9  function  app.core.helper",
+        "  src/app/core.py:9:9  function  app.core.helper  (unique)",
         "unresolved calls (1)",
         "  src/app/core.py:7:13  hashlib.sha256",
     ]

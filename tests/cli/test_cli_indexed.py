@@ -158,6 +158,31 @@ def test_explain(project):
     assert {line for line, _ in resolved | unresolved} == {17, 18}
 
 
+def test_explain_says_how_each_call_bound_and_why_one_did_not(tmp_path):
+    """The rule that bound each caller and callee, and for an unbound call whether
+    it is ambiguous (how many candidates, found by which rule) or unknown."""
+    (tmp_path / "a.py").write_text("def helper():\n    pass\n")
+    (tmp_path / "b.py").write_text("def helper():\n    pass\n")
+    (tmp_path / "c.py").write_text(
+        "def main():\n    helper()\n    nowhere()\n    other()\n\ndef other():\n    pass\n"
+    )
+    assert run_sqry("index", str(tmp_path), cwd=tmp_path).returncode == 0
+    assert lines("explain", "c.main", cwd=tmp_path)[-5:] == [
+        "callees (1)",
+        "  c.py:4:5  function  c.other  (local)",
+        "unresolved calls (2)",
+        "  c.py:2:5  helper  (ambiguous: 2 candidates by the unique rule)",
+        "  c.py:3:5  nowhere",
+    ]
+    document = json.loads(run_sqry("explain", "c.main", "--json", cwd=tmp_path).stdout)
+    assert [c["resolved_via"] for c in document["callees"]] == ["local"]
+    assert [(u["target_text"], u["ambiguous_via"], u["candidates"]) for u in document[
+        "unresolved_calls"
+    ]] == [("helper", "unique", 2), ("nowhere", None, 0)]  # fmt: skip
+    callers = json.loads(run_sqry("graph", "callers", "other", "--json", cwd=tmp_path).stdout)
+    assert [item["resolved_via"] for item in callers["items"]] == ["local"]
+
+
 def test_json_items_match_between_search_and_query(project):
     via_search = json.loads(
         run_sqry("search", "--exact", "authenticate", "--json", cwd=project).stdout

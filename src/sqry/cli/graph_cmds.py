@@ -562,6 +562,7 @@ def _site_row(site: CallSite) -> dict[str, Any]:
         "call_path": site.path,
         "call_line": site.line,
         "call_column": site.column,
+        "resolved_via": site.resolved_via,
     }
 
 
@@ -713,6 +714,8 @@ class _ExplainView:
                 "call_path": u.path,
                 "call_line": u.line,
                 "call_column": u.column,
+                "ambiguous_via": u.ambiguous_via,
+                "candidates": u.candidates,
             }
             for u in self.shown(self.unresolved)
         ]
@@ -761,11 +764,20 @@ class _ExplainView:
             lines.append(f"  parent      {painter.plain(parent)}")
         for title, sites in (("callers", self.callers), ("callees", self.callees)):
             lines.append(painter.heading(self.title(title, sites)))
-            lines += ["  " + _site_line(painter, site) for site in self.shown(sites)]
+            lines += [
+                f"  {_site_line(painter, site)}  {painter.plain(f'({site.resolved_via})')}"
+                for site in self.shown(sites)
+            ]
         if self.unresolved:
             lines.append(painter.heading(self.title("unresolved calls", self.unresolved)))
             lines += [
                 f"  {painter.location(u.path, u.line, u.column)}  {painter.plain(u.target_text)}"
+                + (painter.plain(f"  ({_ambiguity(u)})") if u.ambiguous_via else "")
                 for u in self.shown(self.unresolved)
             ]
         return lines
+
+
+def _ambiguity(call: UnresolvedCall) -> str:
+    """``ambiguous: 2 candidates by the unique rule``: why a call is left unbound."""
+    return f"ambiguous: {call.candidates} candidates by the {call.ambiguous_via} rule"

@@ -25,21 +25,26 @@ _ORDER = "ORDER BY f.path, s.start_line, s.start_column, s.id"
 class CallSite(Record):
     """``symbol`` (the caller, or the callee) and where the call is written."""
 
-    __slots__ = ("symbol", "path", "line", "column")
+    __slots__ = ("symbol", "path", "line", "column", "resolved_via")
     symbol: SymbolRow
     path: str
     line: int
     column: int
+    resolved_via: str  # the rule that bound the call (graph.md §1)
 
 
 class UnresolvedCall(Record):
     """A call from the symbol whose target could not be bound, as written."""
 
-    __slots__ = ("target_text", "path", "line", "column")
+    __slots__ = ("target_text", "path", "line", "column", "ambiguous_via", "candidates")
     target_text: str
     path: str
     line: int
     column: int
+    # the rule that found several candidates (their number), or None (0): the
+    # call is ambiguous rather than unknown
+    ambiguous_via: str | None
+    candidates: int
 
 
 def find_symbols(
@@ -133,14 +138,14 @@ def call_sites(
         ("source_id", "target_id") if direction == "callers" else ("target_id", "source_id")
     )
     sql = (
-        f"SELECT {symbol_columns()}, cf.path, e.line, e.column FROM edges e"
+        f"SELECT {symbol_columns()}, cf.path, e.line, e.column, e.resolved_via FROM edges e"
         f" JOIN symbols s ON s.id = e.{other} JOIN files f ON f.id = s.file_id"
         " JOIN files cf ON cf.id = e.file_id"
         f" WHERE e.kind = 'calls' AND e.{this} = ? AND e.target_id IS NOT NULL"
         " ORDER BY cf.path, e.line, e.column, s.id"
     )
     return [
-        CallSite(SymbolRow.from_row(r), r[-3], r[-2] or 0, r[-1] or 0)
+        CallSite(SymbolRow.from_row(r), r[-4], r[-3] or 0, r[-2] or 0, r[-1] or "")
         for r in conn.execute(sql, (symbol_id,))
     ]
 
@@ -148,14 +153,14 @@ def call_sites(
 def unresolved_calls(conn: sqlite3.Connection, symbol_id: int) -> list[UnresolvedCall]:
     """Calls made by ``symbol_id`` that resolution left unbound, in source order."""
     sql = (
-        "SELECT e.target_text, cf.path, e.line, e.column FROM edges e"
-        " JOIN files cf ON cf.id = e.file_id"
+        "SELECT e.target_text, cf.path, e.line, e.column, e.ambiguous_via, e.candidates"
+        " FROM edges e JOIN files cf ON cf.id = e.file_id"
         " WHERE e.kind = 'calls' AND e.source_id = ? AND e.target_id IS NULL"
         " ORDER BY cf.path, e.line, e.column"
     )
     return [
-        UnresolvedCall(text, path, line or 0, column or 0)
-        for text, path, line, column in conn.execute(sql, (symbol_id,))
+        UnresolvedCall(text, path, line or 0, column or 0, via, count if via else 0)
+        for text, path, line, column, via, count in conn.execute(sql, (symbol_id,))
     ]
 
 
