@@ -28,15 +28,41 @@ Ctx = TypeVar("Ctx")
 MAX_SIGNATURE = 200
 
 _SPACES = re.compile(r"\s+")
+# Strings, char literals and comments of the C-like languages, leftmost first, so
+# a ``//`` inside ``"http://x"`` is part of its string, never a comment; a Rust
+# lifetime (``'a``) is no char literal (one character, then a closing quote)
+_C_LIKE_TOKENS = re.compile(
+    r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])\'|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL
+)
 _HEAD = re.compile(r"[^.:]*")  # a target's first segment, for every separator
 
 
+_DROPPED_BEFORE_CLOSER = re.compile(r"\s*\0\s*(?=[),\]>;]|\Z)")
+
+
 def one_line(text: str, limit: int = MAX_SIGNATURE) -> str:
-    """Collapse all whitespace runs to one space and cap the length."""
+    """Collapse all whitespace runs to one space and cap the length.
+
+    Comments go first (``//`` and ``/* */``, not inside strings): a header split
+    over lines may note a parameter (``items: Vec<T>, // the items``), and joined
+    into one line such a note would comment out the rest of it.
+    """
+    if "//" in text or "/*" in text:
+        text = _DROPPED_BEFORE_CLOSER.sub("", _C_LIKE_TOKENS.sub(_keep_literals, text))
+        text = text.replace("\0", " ")
     flat = _SPACES.sub(" ", text).strip()
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return flat
+
+
+def _keep_literals(token: re.Match[str]) -> str:
+    """A string or char literal as it is; a comment as a NUL, which
+    :data:`_DROPPED_BEFORE_CLOSER` removes before a closing bracket or comma
+    (``char c /* x */)`` → ``char c)``) and ``one_line`` turns into a space
+    elsewhere (``a/* x */b`` stays two tokens)."""
+    found = token.group()
+    return "\0" if found[0] == "/" else found
 
 
 def node_text(source: bytes, node: Node) -> str:

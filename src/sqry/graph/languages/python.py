@@ -159,9 +159,26 @@ def import_module(path: str, spec: str) -> str | None:
 # --------------------------------------------------------------------------- text helpers
 
 
+# Python strings (triple-quoted first) and comments, leftmost first: a ``#`` in a
+# string is no comment
+_TOKENS = re.compile(
+    r'"""(?:\\.|[^\\])*?(?:"""|\Z)|\'\'\'(?:\\.|[^\\])*?(?:\'\'\'|\Z)'
+    r'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*'
+)
+
+
 def _one_line(text: str) -> str:
+    """Whitespace runs as one space, capped at ``MAX_SIGNATURE``; comments dropped
+    (joined into one line, ``a,  # first`` would comment out the rest)."""
+    if "#" in text:
+        text = _TOKENS.sub(_keep_strings, text)
     flat = " ".join(text.split())  # same as collapsing \s+ runs and stripping, faster
     return flat if len(flat) <= MAX_SIGNATURE else flat[: MAX_SIGNATURE - 1].rstrip() + "…"
+
+
+def _keep_strings(token: re.Match[str]) -> str:
+    found = token.group()
+    return " " if found[0] == "#" else found
 
 
 def _text(node: Node) -> str:
