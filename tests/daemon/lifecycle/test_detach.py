@@ -497,6 +497,33 @@ def test_socket_whose_lock_would_be_another_sockets_bootstrap_lock_is_78(
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("suffix", [".pid", ".lock", ".ready", ".log"])
+def test_socket_named_like_another_sockets_file_is_78_and_spares_that_daemon(
+    sqryd_env: SqrydEnv, suffix: str
+) -> None:
+    """A socket ``s.pid`` is ``s.sock``'s pidfile (and so on): either daemon's
+    start would replace a file of the other, which would then shut down."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    first = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{sqryd_env.runtime}/s.sock")
+    assert sqryd_env.run("start", "--detach", env=first).returncode == 0
+    try:
+        before = sorted(sqryd_env.dir.rglob("*"))
+        env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=f"{sqryd_env.runtime}/s{suffix}")
+        for command in (("start", "--detach"), ("status",), ("stop",)):
+            done = sqryd_env.run(*command, env=env)
+            assert done.returncode == 78, (command, done.stderr)
+            assert done.stderr == (
+                f"sqryd: socket path {sqryd_env.runtime}/s{suffix} is the {suffix} file of the "
+                f"socket {sqryd_env.runtime}/s.sock; choose a socket name that does not end in "
+                ".lock, .pid, .ready, .log, e.g. one ending in .sock\n"
+            )
+        assert sorted(sqryd_env.dir.rglob("*")) == before
+        assert sqryd_env.run("status", env=first).returncode == 0
+    finally:
+        sqryd_env.run("stop", env=first)
+
+
+@pytest.mark.timeout(60)
 def test_auto_start_gives_up_on_a_bootstrap_lock_held_past_the_ready_timeout(
     sqryd_env: SqrydEnv,
 ) -> None:

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 SOCKET_SUFFIX = ".sock"
 BOOTSTRAP_SUFFIX = ".bootstrap"  # <stem>.bootstrap.lock serialises auto-starts
+#: What a socket's sibling files end in (see RuntimePaths): no socket may.
+SIBLING_SUFFIXES = (".lock", ".pid", ".ready", ".log")
 DEFAULT_STEM = "sqryd"
 
 # sun_path is 108 bytes on Linux and 104 on macOS, one of which is the NUL.
@@ -147,7 +149,9 @@ class RuntimePaths:
     log ``/x/foo.log`` (beside the socket too, so two private daemons never
     interleave logs), and ``runtime_dir`` is ``/x``. Only a ``.sock`` suffix is
     stripped to form the stem: ``/x/foo.lock`` as a socket would otherwise make
-    the lock file and the socket the same path, so it gets ``/x/foo.lock.lock``.
+    the lock file and the socket the same path, so it gets ``/x/foo.lock.lock``
+    (and is refused by :func:`check_socket_names_a_file` before any start: it is
+    ``/x/foo.sock``'s lock).
 
     A hand-written value class rather than a frozen dataclass: ``dataclasses``
     costs ~12 ms to import on the status path.
@@ -263,6 +267,16 @@ def check_socket_names_a_file(path: str | os.PathLike[str]) -> None:
             f"socket path {text} is a directory, not a file name; set SQRY_DAEMON_SOCKET "
             f"(or [socket] path in the config) to a file in it, e.g. "
             f"{os.path.join(text, DEFAULT_STEM + SOCKET_SUFFIX)}"
+        )
+    sibling = next((s for s in SIBLING_SUFFIXES if name.endswith(s) and name != s), None)
+    if sibling is not None:
+        # <x>.pid as a socket is <x>.sock's pidfile: starting either daemon
+        # replaces a file of the other, which then shuts down
+        other = os.path.join(os.path.dirname(text), name[: -len(sibling)] + SOCKET_SUFFIX)
+        raise ConfigError(
+            f"socket path {text} is the {sibling} file of the socket {other}; choose a "
+            f"socket name that does not end in {', '.join(SIBLING_SUFFIXES)}, e.g. one "
+            f"ending in {SOCKET_SUFFIX}"
         )
     stem = name.removesuffix(SOCKET_SUFFIX)
     if stem.endswith(BOOTSTRAP_SUFFIX) and stem != BOOTSTRAP_SUFFIX:
