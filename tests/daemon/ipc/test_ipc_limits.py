@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from ipc_cases import HUGE_DIGITS
-from ipc_testkit import Harness, RawConn, is_error, request
+from ipc_testkit import Harness, RawConn, header, is_error, request
 
 from helpers import wait_until
 from sqry.daemon.ipc.dispatch import BATCH_YIELD_EVERY, MAX_BATCH_ELEMENTS
@@ -317,3 +317,43 @@ def test_a_big_frame_is_decoded_off_the_loop(ipc: Harness) -> None:
         readable, _, _ = select.select([big.sock], [], [], 0)
         assert readable == [], "the big request was answered before the small one"
         assert big.recv()["result"]["result"] == value
+
+
+# --- the budget of big frames over all connections --------------------------------
+
+
+def test_big_frames_past_the_shared_budget_end_that_input_with_32003(ipc: Harness) -> None:
+    """Frames of 1 MiB or more reserve their announced length until served, from
+    one budget for all connections: clients announcing 64 MiB frames and sending
+    them slowly (or never) hold at most the budget. The frame that does not fit
+    ends its connection's input: what came before it is answered, then one
+    -32003, then the close; other connections are served, and a finished big
+    frame gives its share back. (Only lengths are announced: this costs no memory.)"""
+    from sqry.daemon.ipc.server import FRAME_BUDGET_BYTES
+
+    server = ipc.server.server
+    holders = [ipc.connect() for _ in range(FRAME_BUDGET_BYTES // MAX_FRAME_BYTES)]
+    try:
+        for holder in holders:
+            holder.send_raw(header(MAX_FRAME_BYTES) + b'{"jsonrpc": "2.0"')
+        wait_until(lambda: server.frames_reserved == FRAME_BUDGET_BYTES, 5, message="reservations")
+        with ipc.connect() as late, ipc.connect() as bystander:
+            late.send_raw(encode_frame(request("daemon/status", 3)) + header(2 * MIB) + b"[")
+            assert late.recv()["id"] == 3  # the frame before the one refused
+            farewell = late.recv()
+            assert is_error(farewell, -32003)
+            assert farewell["error"]["data"]["requested_bytes"] == 2 * MIB
+            assert farewell["error"]["data"]["limit_bytes"] == FRAME_BUDGET_BYTES
+            late.assert_closed()
+            status_ok(bystander)
+        holders.pop().close()
+        wait_until(lambda: server.frames_reserved < FRAME_BUDGET_BYTES, 5, message="the release")
+        with ipc.connect() as retry:
+            padding = b" " * (2 * MIB)
+            body = json.dumps(request("daemon/status", 9)).encode() + padding
+            assert retry.call_body(body)["id"] == 9
+        assert server.frames_reserved == (len(holders)) * MAX_FRAME_BYTES
+    finally:
+        for holder in holders:
+            holder.close()
+    wait_until(lambda: server.frames_reserved == 0, 5, message="every share given back")

@@ -15,6 +15,12 @@ and like a clean EOF they end its input where they occur: every frame cut before
 is still answered, in order, before the close. Until the first frame has been served
 nothing after it is cut, because a ShimRegister hands the rest of the stream to
 another protocol (ipc.md §2).
+Frames of 1 MiB or more reserve their announced length from a server-wide budget
+(``FRAME_BUDGET_BYTES``) when their length prefix arrives, until they are served:
+a frame the budget cannot take ends that connection's input there (earlier frames
+are still answered), answered with one -32003 "memory budget exceeded" before
+the close, so any number of clients announcing huge frames hold a bounded amount
+of memory and nothing they send can run the daemon out of it.
 A correctly framed request that is too big to decode (``protocol.MAX_JSON_VALUES``,
 nesting) gets one -32600 and the connection stays open; batch limits live in
 ``dispatch.py``. A body of 1 MiB or more is decoded in a worker thread, one at a
@@ -44,6 +50,7 @@ from sqry.daemon.ipc.protocol import (
     REASON_NOT_HELLO,
     RequestRejected,
     decode_hello,
+    error_response,
     frame_text,
     hello_reply,
     invalid_request,
@@ -78,6 +85,12 @@ HELLO_TIMEOUT_SECS = 10.0
 closed: a client that connects and says nothing would otherwise hold a descriptor
 (and keep the daemon from its idle shutdown) forever. Real clients send the hello
 right after connecting."""
+FRAME_BUDGET_BYTES = 256 * 1024 * 1024
+"""Bytes that big frames (``_BIG_FRAME_BYTES`` and more) being received or waiting
+to be served may announce, over all connections: four frames of the 64 MiB maximum."""
+_BIG_FRAME_BYTES = 1024 * 1024
+"""Smaller frames are bounded per connection by the read pause; they reserve nothing."""
+MEMORY_BUDGET_EXCEEDED = -32003
 _THREAD_DECODE_BYTES = 1024 * 1024
 """A body at least this big is decoded in a worker thread, one at a time: decoding
 64 MiB of JSON takes most of a second, which on the loop would stall every other
@@ -99,6 +112,8 @@ class IpcServer:
         self._no_connections.set()
         self._stopping = False
         self.big_decodes = asyncio.Semaphore(1)  # bounds memory like decoding on the loop did
+        self.frame_budget = FRAME_BUDGET_BYTES
+        self.frames_reserved = 0  # announced bytes of big frames not served yet
         # One receive buffer for all connections: asyncio fills it and calls
         # buffer_updated synchronously, which copies the bytes out before the next read.
         self._recv_view = memoryview(bytearray(_RECV_BUFFER_BYTES))
@@ -156,6 +171,17 @@ class IpcServer:
         self.ctx.open_connections += 1
         self.ctx.touch()
 
+    def reserve_frame(self, length: int) -> bool:
+        """Reserve ``length`` bytes of the frame budget for a big frame; False if it
+        cannot take them."""
+        if self.frames_reserved + length > self.frame_budget:
+            return False
+        self.frames_reserved += length
+        return True
+
+    def release_frames(self, length: int) -> None:
+        self.frames_reserved -= length
+
     def _untrack(self, conn: _Connection) -> None:
         if conn in self._connections:
             self._connections.discard(conn)
@@ -190,6 +216,9 @@ class _Connection(asyncio.BufferedProtocol):
         self._read_paused = False
         self._write_ready: asyncio.Future[None] | None = None
         self._hello_timer: asyncio.TimerHandle | None = None
+        self._reserved = 0  # frame budget this connection holds (see FRAME_BUDGET_BYTES)
+        self._head_reserved = False  # the partly received frame in _buf holds its share
+        self._farewell: dict[str, Any] | None = None  # sent once the input's end is reached
 
     # -- asyncio.Protocol callbacks -------------------------------------------------
 
@@ -221,7 +250,7 @@ class _Connection(asyncio.BufferedProtocol):
         if not self._buf and not self._await_mode and len(data) >= HEADER_SIZE:
             # Fast path: a read holding exactly one whole frame needs no buffering.
             (length,) = HEADER.unpack_from(data)
-            if len(data) == HEADER_SIZE + length and length <= MAX_FRAME_BYTES:
+            if len(data) == HEADER_SIZE + length and length < _BIG_FRAME_BYTES:
                 self._queue_frame(data[HEADER_SIZE:])
                 self._kick()
                 return
@@ -242,6 +271,9 @@ class _Connection(asyncio.BufferedProtocol):
         self._cancel_hello_timer()
         self._closing = True
         self._stop_input()
+        if self._reserved:
+            self._server.release_frames(self._reserved)
+            self._reserved = 0
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
         self._wake_writer()
@@ -271,6 +303,12 @@ class _Connection(asyncio.BufferedProtocol):
                 log.warning("peer announced a %d-byte frame; closing the connection", length)
                 self._protocol_violation()
                 return
+            if length >= _BIG_FRAME_BYTES and not (offset == 0 and self._head_reserved):
+                if not self._server.reserve_frame(length):
+                    self._over_budget(length)
+                    return
+                self._reserved += length
+                self._head_reserved = True
             end = offset + HEADER_SIZE + length
             if len(buf) < end:
                 break
@@ -291,6 +329,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def _queue_frame(self, frame: bytes | bytearray) -> None:
         """Queue one cut frame; the first one holds back cutting until it is served."""
+        self._head_reserved = False  # a big frame's share moves with it to the queue
         self._frames.append(frame)
         self._queued_bytes += len(frame)
         if not self._greeted:
@@ -365,7 +404,7 @@ class _Connection(asyncio.BufferedProtocol):
                 if served % _FAIRNESS_BATCH == 0:
                     await asyncio.sleep(0)  # let other connections in between pipelined frames
             if self._draining or self._input_ended:
-                self._close()
+                self._end_input()
         except Exception:
             log.exception("connection worker failed; closing the connection")
             self._close()
@@ -377,6 +416,9 @@ class _Connection(asyncio.BufferedProtocol):
         """Take the next queued frame, resuming reads once the queue is short again."""
         frame = self._frames.popleft()
         self._queued_bytes -= len(frame)
+        if len(frame) >= _BIG_FRAME_BYTES:  # served now: its share of the budget goes
+            self._reserved -= len(frame)
+            self._server.release_frames(len(frame))
         if (
             self._read_paused
             and len(self._frames) <= _READ_RESUME_FRAMES
@@ -462,19 +504,52 @@ class _Connection(asyncio.BufferedProtocol):
         if self._transport is not None:
             self._transport.close()
 
-    def _protocol_violation(self) -> None:
+    def _protocol_violation(self, farewell: dict[str, Any] | None = None) -> None:
         """Framing is lost at a bad length: the input ends there, as at an EOF.
 
         Every frame before the bad length was framed correctly, so it stays queued and
         is answered in order (the request being served too); then the worker closes
-        the connection. The bad frame itself gets no reply, and nothing after its
-        length is buffered or read into a frame.
+        the connection. The bad frame itself gets no reply — but ``farewell``, when
+        given, is sent after the last answer — and nothing after its length is
+        buffered or read into a frame.
         """
         self._input_open = False
         self._input_ended = True
         self._buf.clear()
+        self._farewell = farewell
         if not self._running and not self._frames:
-            self._close()
+            self._end_input()
+
+    def _over_budget(self, length: int) -> None:
+        """A big frame the frame budget cannot take: end the input before it."""
+        server = self._server
+        log.warning(
+            "peer announced a %d-byte frame while %d bytes of big frames are pending "
+            "(budget %d); closing the connection",
+            length,
+            server.frames_reserved,
+            server.frame_budget,
+        )
+        reserved = server.frames_reserved
+        data = {
+            "limit_bytes": server.frame_budget,
+            "current_bytes": reserved,
+            "reserved_bytes": reserved,
+            "retained_bytes": 0,
+            "requested_bytes": length,
+            "reason": f"{length}-byte frame while other large frames hold {reserved} of the "
+            f"{server.frame_budget} bytes the daemon buffers for them; retry when they are done",
+        }
+        self._protocol_violation(
+            error_response(None, MEMORY_BUDGET_EXCEEDED, "memory budget exceeded", data)
+        )
+
+    def _end_input(self) -> None:
+        """Every frame before the input's end is answered: say goodbye and close."""
+        farewell, self._farewell = self._farewell, None
+        if farewell is not None and not self._closing and not self._draining:
+            self._write(encode_frame(farewell))
+        self._close()
 
     def _stop_input(self) -> None:
         """Serve no further frames from this peer."""
