@@ -17,6 +17,7 @@ from client_fake_daemon import FakeDaemon, hello_then
 
 from sqry.client import (
     AutoStartFailed,
+    BadEnvValue,
     DaemonClient,
     EnvelopeVersionMismatch,
     HelloRejected,
@@ -90,6 +91,34 @@ def test_env_disables_auto_start(
     path = str(sock_dir / "a.sock")
     with pytest.raises(NotRunning):
         DaemonClient.connect(path, auto_start=True, config=DaemonConfig(socket_path=path))
+    assert starter.calls == []
+
+
+@pytest.mark.parametrize("value", ["0", "", "no", "Off"])
+def test_env_values_that_allow_auto_start(
+    sock_dir: Path, starter: Starter, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SQRY_DAEMON_NO_AUTO_START", value)
+    path = str(sock_dir / "a.sock")
+    client = DaemonClient.connect(path, auto_start=True, config=DaemonConfig(socket_path=path))
+    client.close()
+    assert len(starter.calls) == 1
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "y"])
+def test_an_env_value_neither_on_nor_off_is_a_config_error(
+    sock_dir: Path, starter: Starter, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Guessing would start a daemon the user meant to forbid, or the reverse."""
+    monkeypatch.setenv("SQRY_DAEMON_NO_AUTO_START", value)
+    path = str(sock_dir / "a.sock")
+    with pytest.raises(BadEnvValue) as caught:
+        DaemonClient.connect(path, auto_start=True, config=DaemonConfig(socket_path=path))
+    assert str(caught.value) == (
+        f"SQRY_DAEMON_NO_AUTO_START={value!r} is neither 1 nor 0; set it to 1 to keep "
+        "clients from starting sqryd, or unset it"
+    )
+    assert caught.value.exit_code == 78
     assert starter.calls == []
 
 

@@ -7,6 +7,7 @@ at module level — because every ``sqry`` CLI invocation imports it.
 from sqry.client.connection import DaemonClient
 from sqry.client.errors import (
     AutoStartFailed,
+    BadEnvValue,
     ClientError,
     ConnectionLost,
     ConnectTimeout,
@@ -24,6 +25,7 @@ from sqry.client.errors import (
 
 __all__ = [
     "AutoStartFailed",
+    "BadEnvValue",
     "ClientError",
     "ConnectTimeout",
     "ConnectionLost",

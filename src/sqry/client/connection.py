@@ -21,6 +21,7 @@ from _socket import socket as _Socket
 
 from sqry import __version__
 from sqry.client.errors import (
+    BadEnvValue,
     ClientError,
     ConnectionLost,
     ConnectTimeout,
@@ -324,9 +325,20 @@ def _request_frame(request_id: int, method: str, params: Any) -> bytes:
 
 def _auto_start_forbidden() -> bool:
     """``SQRY_DAEMON_NO_AUTO_START`` set to 1 (ipc.md §8), or to what people write
-    for it instead (``true``, ``yes``, ``on``; any case)."""
-    value = os.environ.get("SQRY_DAEMON_NO_AUTO_START", "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    for it instead (``true``, ``yes``, ``on``; any case); unset, empty, 0,
+    ``false``, ``no`` or ``off`` allow it. Anything else is refused
+    (:class:`BadEnvValue`): guessing would either start a daemon the user meant
+    to forbid or refuse one they meant to allow."""
+    raw = os.environ.get("SQRY_DAEMON_NO_AUTO_START", "")
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise BadEnvValue(
+        f"SQRY_DAEMON_NO_AUTO_START={raw!r} is neither 1 nor 0; set it to 1 to keep "
+        "clients from starting sqryd, or unset it"
+    )
 
 
 def _load_config() -> Any:

@@ -64,6 +64,13 @@ class SocketPathTooLong(ClientError):
         super().__init__(message, socket_path)
 
 
+class BadEnvValue(ClientError):
+    """An environment variable the client reads has a value it cannot take (a
+    configuration error: ``exit_code`` is EX_CONFIG, 78, as for ``sqryd``)."""
+
+    exit_code = 78
+
+
 class ConnectTimeout(ClientError):
     """connect() did not complete in time (the daemon's accept backlog is full)."""
 
