@@ -160,6 +160,42 @@ def test_child_role_with_a_malformed_fd_names_the_variable(sqryd_env: SqrydEnv, 
 
 
 @pytest.mark.timeout(60)
+def test_child_role_with_paths_the_config_does_not_name_leaves_no_pidfile(
+    sqryd_env: SqrydEnv,
+) -> None:
+    """A hand-made child whose handed-over pidfile is not the configured one stops
+    before writing it: no parent is there to clean up after it."""
+    sqryd_env.runtime.mkdir(mode=0o700)
+    stray = sqryd_env.dir / "elsewhere.pid"
+    lock_fd = os.open(sqryd_env.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    read_end, write_end = os.pipe()
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        env = sqryd_env.with_env(
+            SQRYD_READY_PIPE_FD=str(write_end),
+            SQRYD_LOCK_FD=str(lock_fd),
+            SQRYD_PIDFILE_PATH=str(stray),
+            SQRYD_LOCKFILE_PATH=str(sqryd_env.lock),
+        )
+        proc = sqryd_env.spawn(
+            "start", "--detach", "--spawned-by-client", env=env, pass_fds=(lock_fd, write_end)
+        )
+        os.close(write_end)
+        write_end = -1
+        proc.communicate(timeout=30)
+        with os.fdopen(read_end, "rb") as ready:
+            read_end = -1
+            line = ready.read().decode()
+        assert proc.returncode != 0 and line.startswith(f"ERROR {proc.returncode} "), line
+        assert "do not match the configured pidfile" in line
+        assert not stray.exists() and not sqryd_env.pidfile.exists()
+    finally:
+        for fd in (lock_fd, read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+
+
+@pytest.mark.timeout(60)
 def test_socket_path_too_long_is_78_before_anything_is_spawned(sqryd_env: SqrydEnv) -> None:
     deep = sqryd_env.dir / ("d" * 60)
     deep.mkdir()

@@ -400,6 +400,32 @@ def test_adopt_refuses_an_fd_that_is_not_the_lock_file(tmp: Path) -> None:
         PidfileLock.adopt(closed, tmp / "a.pid", lockfile)
 
 
+def test_adopt_refuses_an_fd_whose_open_file_does_not_hold_the_held_lock(tmp: Path) -> None:
+    """Beyond the seed, which trusts its caller: an fd of the right lock file that
+    does not hold the flock another process (here: another open file) holds must
+    not make a second daemon; an fd of a free lock takes it."""
+    lockfile = tmp / "a.lock"
+    lockfile.write_bytes(b"")
+    holder = os.open(lockfile, os.O_RDWR)
+    stranger = os.open(lockfile, os.O_RDWR)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DaemonIoError, match="does not hold the lock on .*another process"):
+            PidfileLock.adopt(stranger, tmp / "a.pid", lockfile)
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        adopted = PidfileLock.adopt(stranger, tmp / "a.pid", lockfile)
+        stranger = -1  # the handle owns it now
+        try:
+            with pytest.raises(BlockingIOError):  # the adopter holds the lock
+                fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            adopted.close()
+    finally:
+        os.close(holder)
+        if stranger >= 0:
+            os.close(stranger)
+
+
 def test_close_in_a_forked_copy_touches_nothing(rt: RuntimePaths) -> None:
     lock = acquire_pidfile_lock(rt)
     pid = os.fork()

@@ -470,7 +470,6 @@ def _adopt_and_configure(handoff: Handoff, config_path, log_level):
         lock = PidfileLock.adopt(handoff.lock_fd, Path(handoff.pidfile), Path(handoff.lockfile))
     except DaemonError as err:
         raise DaemonIoError(f"{ENV_LOCK_FD}={handoff.lock_fd}: {err}") from err
-    lock.write_pid(os.getpid())
     cfg = load_config(config_path, env=os.environ, log_level=log_level)
     paths = cfg.paths(os.environ)
     if str(paths.pid) != handoff.pidfile or str(paths.lock) != handoff.lockfile:
@@ -478,6 +477,9 @@ def _adopt_and_configure(handoff: Handoff, config_path, log_level):
             f"{ENV_PIDFILE_PATH}/{ENV_LOCKFILE_PATH} ({handoff.pidfile}, {handoff.lockfile}) "
             f"do not match the configured pidfile and lock ({paths.pid}, {paths.lock})"
         )
+    # only now: a pid written to a path the config does not name would be left
+    # behind by a child that stops here (no parent cleans up after a hand-made one)
+    lock.write_pid(os.getpid())
     dest = cfg.log_destination(os.environ)
     if dest is not None:
         redirect_std_streams(dest)  # tracebacks and faulthandler output land in the log

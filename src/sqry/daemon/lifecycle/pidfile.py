@@ -141,6 +141,15 @@ class PidfileLock:
             raise DaemonIoError(f"cannot stat lock file {lockfile}: {exc.strerror}") from exc
         if (held.st_dev, held.st_ino) != (named.st_dev, named.st_ino):
             raise DaemonIoError(f"lock fd {fd} is not the lock file {lockfile}")
+        # Beyond the seed (whose adopt trusts its caller): an fd holding the flock
+        # takes it again as a no-op; one whose open file does not hold it fails
+        # here if another process does, rather than run a second daemon beside it.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise DaemonIoError(
+                f"lock fd {fd} does not hold the lock on {lockfile}: another process does"
+            ) from exc
         return cls(fd, pidfile, lockfile, PidfileOwnership.ADOPTED)
 
     def close(self) -> None:
