@@ -114,6 +114,20 @@ def test_bad_config_is_78_naming_the_problem(sqryd_env: SqrydEnv, text: str, nam
 
 
 @pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("socket", "named"), [("/tmp/" + "x" * 120, "125 bytes"), ("/tmp/s.pid", "the .pid file")]
+)
+def test_a_socket_start_would_refuse_is_78_for_print_config_and_units_too(
+    sqryd_env: SqrydEnv, socket: str, named: str
+) -> None:
+    """Printing a config (or a unit running one) that ``start`` refuses defers the error."""
+    env = sqryd_env.with_env(SQRY_DAEMON_SOCKET=socket)
+    for verb in ("print-config", "install-systemd-user", "install-launchd"):
+        line = one_line_error(sqryd_env.run(verb, env=env), 78)
+        assert named in line, (verb, line)
+
+
+@pytest.mark.timeout(30)
 def test_bad_env_value_is_78_naming_the_variable(sqryd_env: SqrydEnv) -> None:
     env = sqryd_env.with_env(SQRY_DAEMON_MEMORY_MB="lots")
     line = one_line_error(sqryd_env.run("start", env=env), 78)

@@ -229,14 +229,28 @@ def _cmd_status(args: Args, env: Mapping[str, str]) -> int:
 def _cmd_print_config(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle.config import to_toml
 
-    write_stdout(to_toml(load_cli_config(args, env)))
+    write_stdout(to_toml(_startable_config(args, env)))
     return EX_OK
+
+
+def _startable_config(args: Args, env: Mapping[str, str]) -> DaemonConfig:
+    """The effective config, refused (78) as ``start`` would refuse it: a configured
+    socket path too long for a Unix socket, naming a directory or another
+    socket's file. Printing it, or a unit that runs it, would only defer the error."""
+    from sqry.daemon.lifecycle.paths import check_socket_names_a_file, check_socket_path
+
+    cfg = load_cli_config(args, env)
+    if cfg.socket_path is not None:
+        socket = cfg.socket_file(env)
+        check_socket_path(socket)
+        check_socket_names_a_file(socket)
+    return cfg
 
 
 def _cmd_unit(args: Args, env: Mapping[str, str]) -> int:
     from sqry.daemon.lifecycle import units
 
-    cfg = load_cli_config(args, env)
+    cfg = _startable_config(args, env)
     exe = sqryd_executable()
     if args.command == "install-systemd-user":
         text = units.systemd_user_unit(cfg, exe)
