@@ -161,6 +161,7 @@ def test_version_before_a_command(tmp_path: Path) -> None:
         (["search", "x", "-k", ""], "sqry: argument -k/--kind: expected a kind, got an empty "),
         (["search", "x", "--lang="], "sqry: argument -l/--lang: expected a language, got an "),
         (["daemon", "status", "--bogus"], "sqry: unrecognized arguments: --bogus "),
+        (["daemon"], "sqry: daemon needs an action: start, stop or status "),
     ],
 )
 def test_usage_errors_are_one_line_and_name_the_help(

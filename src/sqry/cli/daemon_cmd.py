@@ -27,7 +27,7 @@ PROG = "sqry"
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sqry daemon`` and its subcommands to the ``sqry`` parser."""
     p = sub.add_parser("daemon", help="manage the sqryd daemon", description="manage sqryd")
-    p.set_defaults(run=lambda _args: _missing_action(p))
+    p.set_defaults(run=_missing_action)
     verbs = p.add_subparsers(  # explicit prog: no help formatter (shutil import) per call
         dest="daemon_command", metavar="ACTION", parser_class=type(p), prog=f"{PROG} daemon"
     )
@@ -51,9 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         verb.add_argument("--config", metavar="FILE", help="daemon.toml to use")
 
 
-def _missing_action(parser: argparse.ArgumentParser) -> int:
-    """``sqry daemon`` alone: show what it can do (usage error, exit 2)."""
-    parser.print_help(sys.stderr)
+def _missing_action(_args: argparse.Namespace) -> int:
+    """``sqry daemon`` alone: one line naming the actions (usage error, exit 2)."""
+    print(
+        f"{PROG}: daemon needs an action: start, stop or status (see '{PROG} daemon --help')",
+        file=sys.stderr,
+    )
     return 2
 
 
