@@ -661,6 +661,19 @@ def test_config_that_is_not_a_regular_file_is_refused(
     assert "not a regular file" in str(info.value)
 
 
+def test_a_dangling_config_symlink_says_where_it_points(tmp: Path, env: dict[str, str]) -> None:
+    """At the default path (an explicit ``--config`` that is missing says so itself)."""
+    (tmp / "sqry").mkdir()
+    link = tmp / "sqry" / "daemon.toml"
+    link.symlink_to(tmp / "gone.toml")
+    with pytest.raises(ConfigError) as info:
+        load_config(env={**env, "XDG_CONFIG_HOME": str(tmp)})
+    assert str(info.value) == (
+        f"cannot read config file {link}: No such file or directory (a symlink to "
+        f"{tmp}/gone.toml, which does not exist); point it at a daemon.toml or remove it"
+    )
+
+
 @pytest.mark.parametrize("raw", ["/tmp/not-yet-made/", "/tmp/x/.", "/tmp/x/..", "rel/"])
 def test_a_socket_path_written_as_a_directory_is_refused(
     tmp: Path, env: dict[str, str], raw: str

@@ -230,6 +230,18 @@ def test_runtime_dir_given_as_a_string(tmp: Path) -> None:
     assert mode_of(tmp / "s" / "sqry") == 0o700 and mode_of(tmp / "s") == 0o700
 
 
+def test_a_runtime_dir_under_a_file_says_what_to_set(tmp: Path) -> None:
+    """``XDG_RUNTIME_DIR=/some/file``: the message names the fix, not just ENOTDIR."""
+    (tmp / "file").write_text("")
+    with pytest.raises(DaemonIoError) as info:
+        lp.ensure_runtime_dir(tmp / "file" / "sqry")
+    assert str(info.value) == (
+        f"cannot prepare runtime directory {tmp}/file/sqry: Not a directory; check the "
+        "directories on that path, or set XDG_RUNTIME_DIR (or SQRY_DAEMON_SOCKET) to a "
+        "directory you own"
+    )
+
+
 def test_existing_private_dir_is_left_alone(tmp: Path) -> None:
     lp.ensure_runtime_dir(tmp)
     lp.ensure_runtime_dir(tmp)  # idempotent

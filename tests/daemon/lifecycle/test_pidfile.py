@@ -495,7 +495,7 @@ def test_write_pidfile_failure_is_an_io_error_and_cleans_up(tmp: Path) -> None:
     (tmp / "x.pid").mkdir()  # rename onto a directory fails
     with pytest.raises(DaemonIoError, match="cannot write pidfile") as info:
         write_pidfile_atomic(tmp / "x.pid", 1)
-    assert str(info.value).endswith("it is a directory: remove it (rmdir) and start again")
+    assert str(info.value).endswith(": it is a directory; remove it (rmdir) and start again")
     assert sorted(p.name for p in tmp.iterdir()) == ["x.pid"]
 
 

@@ -27,6 +27,7 @@ daemon-side helpers, and the config classes are written by hand because
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -339,6 +340,16 @@ def _read_toml(file_path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {file_path} is not valid TOML: {exc}") from exc
 
 
+def _dangling_hint(file_path: str) -> str:
+    """What to do when a config path that exists (as a link) cannot be opened."""
+    if os.path.islink(file_path):
+        return (
+            f" (a symlink to {os.readlink(file_path)}, which does not exist); point it at a "
+            "daemon.toml or remove it"
+        )
+    return ""
+
+
 def _read_config_bytes(file_path: str) -> bytes:
     """The file's bytes: a regular file of at most MAX_CONFIG_BYTES, else ConfigError.
 
@@ -349,7 +360,10 @@ def _read_config_bytes(file_path: str) -> bytes:
     try:
         fd = os.open(file_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {file_path}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            f"cannot read config file {file_path}: {exc.strerror or exc}"
+            f"{_dangling_hint(file_path) if exc.errno == errno.ENOENT else ''}"
+        ) from exc
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

@@ -352,8 +352,10 @@ def ensure_runtime_dir(directory: str | os.PathLike[str], *, custom: bool = Fals
         else:
             _check_and_tighten(path)
     except OSError as exc:
+        what = "SQRY_DAEMON_SOCKET" if custom else "XDG_RUNTIME_DIR (or SQRY_DAEMON_SOCKET)"
         raise DaemonIoError(
-            f"cannot prepare runtime directory {path}: {exc.strerror or exc}"
+            f"cannot prepare runtime directory {path}: {exc.strerror or exc}; check the "
+            f"directories on that path, or set {what} to a directory you own"
         ) from exc
 
 

@@ -340,12 +340,14 @@ def write_pidfile_atomic(path: Path, pid: int) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         _unlink_quietly(tmp)
-        fix = (
-            "it is a directory: remove it (rmdir) and start again"
-            if os.path.isdir(path)
-            else f"check that {path.parent} is writable and has free space"
-        )
-        raise DaemonIoError(f"cannot write pidfile {path}: {exc.strerror or exc}; {fix}") from exc
+        if os.path.isdir(path):
+            raise DaemonIoError(
+                f"cannot write pidfile {path}: it is a directory; remove it (rmdir) and start again"
+            ) from exc
+        raise DaemonIoError(
+            f"cannot write pidfile {path}: {exc.strerror or exc}; check that {path.parent} "
+            "is writable and has free space"
+        ) from exc
     _fsync_dir(path.parent)
     log.debug("pidfile %s written with pid %d", path, pid)
 
