@@ -83,6 +83,22 @@ def test_wrong_reply_id_is_a_protocol_error(sock_dir: Path) -> None:
         assert client.closed
 
 
+@pytest.mark.parametrize("error", [{"code": "x", "message": "m"}, "oops", {"message": "m"}])
+def test_a_malformed_error_reply_is_a_protocol_error(sock_dir: Path, error: Any) -> None:
+    path = str(sock_dir / "f.sock")
+
+    def script(conn: socket.socket, fake: FakeDaemon) -> None:
+        fake.recv(conn)
+        fake.send(conn, GOOD_HELLO)
+        fake.recv(conn)
+        fake.send(conn, {"jsonrpc": "2.0", "id": 1, "error": error})
+        fake.release.wait(10)
+
+    with FakeDaemon(path, script), DaemonClient.connect(path) as client:
+        with pytest.raises(ProtocolError, match=r"error reply to m is malformed"):
+            client.request("m")
+
+
 def test_rpc_errors_are_typed(ipc: Harness) -> None:
     with DaemonClient.connect(ipc.socket_path) as client:
         with pytest.raises(RpcError) as info:
@@ -244,8 +260,14 @@ def _close_after_hello(conn: socket.socket, fake: FakeDaemon) -> None:
             HelloRejected,
             "rejected the connection: peer uid 7 is not the daemon owner",
         ),
+        (
+            hello_then({"hello": "there"}),
+            HelloRejected,
+            "the handshake reply lacks compatible, daemon_version, envelope_version: whatever "
+            "serves this socket does not speak sqryd's protocol",
+        ),
     ],
-    ids=["silent", "eof", "envelope", "envelope-first", "incompatible", "refused"],
+    ids=["silent", "eof", "envelope", "envelope-first", "incompatible", "refused", "shapeless"],
 )
 def test_handshake_failures(
     sock_dir: Path, script: Any, error: type[ClientError], fragment: str

@@ -189,6 +189,8 @@ class DaemonClient:
         if error is not None:
             if reply_id != request_id and reply_id is not None:
                 raise self._protocol_error(f"reply id {reply_id!r} != request id {request_id}")
+            if type(error) is not dict or type(error.get("code")) is not int:
+                raise self._protocol_error(f"error reply to {method} is malformed: {error!r:.200}")
             raise _rpc_error(error, self.socket_path, method)
         if reply_id != request_id or type(reply_id) is not int:
             raise self._protocol_error(f"reply id {reply_id!r} != request id {request_id}")
@@ -444,6 +446,13 @@ def _handshake(sock: _Socket, path: str, timeout: float) -> dict[str, Any]:
         data = error.get("data")
         reason = data.get("reason") if type(data) is dict else None
         raise HelloRejected(path, str(reason or error.get("message") or "unknown error"))
+    missing = [k for k in ("compatible", "daemon_version", "envelope_version") if k not in reply]
+    if missing:
+        raise HelloRejected(
+            path,
+            f"the handshake reply lacks {', '.join(missing)}: whatever serves this socket "
+            "does not speak sqryd's protocol",
+        )
     daemon_version = reply.get("daemon_version")
     envelope = reply.get("envelope_version")
     if envelope != ENVELOPE_VERSION or type(envelope) is not int:
@@ -460,12 +469,10 @@ def _handshake(sock: _Socket, path: str, timeout: float) -> dict[str, Any]:
     return reply
 
 
-def _rpc_error(error: Any, path: str, method: str) -> RpcError:
-    if type(error) is not dict:
-        return RpcError(-32603, "malformed error reply", {"error": error}, path, method)
-    code = error.get("code")
+def _rpc_error(error: dict[str, Any], path: str, method: str) -> RpcError:
+    """The typed error of a well-formed error object (an int ``code``)."""
     return RpcError(
-        code if type(code) is int else -32603,
+        error["code"],
         str(error.get("message", "error")),
         error.get("data"),
         path,

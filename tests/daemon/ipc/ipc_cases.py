@@ -15,6 +15,7 @@ VALID_IDS = [
     ("9223372036854775807", 2**63 - 1),
     ("18446744073709551615", 2**64 - 1),
     ('"abc"', "abc"),
+    ('"\u00e9t\u00e9 \U0001f600"', "\u00e9t\u00e9 \U0001f600"),  # beyond ASCII, beyond the BMP
 ]
 
 
@@ -31,6 +32,8 @@ INVALID_IDS = [
     '{"a":1}',
     "18446744073709551616",
     "-9223372036854775809",
+    '"\\ud800"',  # a lone surrogate: its echo would be undecodable to strict clients
+    '"a\\udfffb"',
 ]
 
 HUGE_INVALID_IDS = [HUGE_DIGITS, "-" + HUGE_DIGITS]

@@ -310,10 +310,25 @@ def failure_response(request_id: Any, failure: RpcFailure) -> dict[str, Any]:
 
 
 def _valid_id(value: Any) -> bool:
-    """null, a string, or an integer within i64..u64 (bool is an int subclass: excluded)."""
-    if value is None or type(value) is str:
+    """null, a string, or an integer within i64..u64 (bool is an int subclass: excluded).
+
+    A string holding a lone surrogate (``"\\ud800"``, which JSON escapes allow) is
+    no valid id: echoed back it would make a reply strict decoders (Rust's serde)
+    cannot read, so the client could not even learn why it failed.
+    """
+    if value is None:
         return True
+    if type(value) is str:
+        return value.isascii() or _encodable(value)
     return type(value) is int and I64_MIN <= value <= U64_MAX
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate_request(obj: dict[str, Any]) -> Request | dict[str, Any]:
