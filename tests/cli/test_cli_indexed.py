@@ -183,6 +183,52 @@ def test_explain_says_how_each_call_bound_and_why_one_did_not(tmp_path):
     assert [item["resolved_via"] for item in callers["items"]] == ["local"]
 
 
+def test_a_method_defined_outside_its_type_has_that_type_as_parent(tmp_path):
+    """A Go method in another file than its struct, a C++ out-of-class definition
+    and a Rust ``impl`` in another module are their type's members for ``parent:``,
+    ``group_by parent`` and ``explain``, like methods written inside the type."""
+    files = {
+        "go.mod": "module example.com/ad\n\ngo 1.21\n",
+        "srv/server.go": "package srv\n\ntype Server struct{ port int }\n",
+        "srv/handlers.go": "package srv\n\nfunc (s *Server) Start() error { return nil }\n",
+        "cc/shapes.hpp": "namespace geo {\nclass Circle {\n public:\n  double area() const;\n"
+        "  double r_;\n};\n}\n",
+        "cc/shapes.cpp": '#include "shapes.hpp"\nnamespace geo {\n'
+        "double Circle::area() const { return r_ * r_; }\n}\n",
+        "Cargo.toml": '[package]\nname = "ad"\n',
+        "src/lib.rs": "pub mod model;\nmod user_impl;\n",
+        "src/model.rs": "pub struct User { pub name: String }\n",
+        "src/user_impl.rs": "use crate::model::User;\n"
+        "impl User {\n    pub fn new() -> User { User { name: String::new() } }\n}\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert run_sqry("index", str(tmp_path), cwd=tmp_path).returncode == 0
+    assert lines("query", "parent:Server", cwd=tmp_path) == [
+        "srv/handlers.go:3:1  method  srv.Server.Start",
+        "srv/server.go:3:21  field  srv.Server.port",
+    ]
+    assert lines("query", "parent:Circle", cwd=tmp_path) == [
+        "cc/shapes.cpp:3:1  method  geo::Circle::area",
+        "cc/shapes.hpp:5:3  field  geo::Circle::r_",
+    ]
+    assert "src/user_impl.rs:3:5  method  crate::model::User::new" in lines(
+        "query", "parent:User", cwd=tmp_path
+    )
+    # the module no longer claims it; grouping counts it under its type
+    assert "srv/handlers.go:3:1  method  srv.Server.Start" not in lines(
+        "query", "parent:srv", cwd=tmp_path
+    )
+    assert lines("query", "kind:method | group_by parent", cwd=tmp_path) == [
+        "1  crate::model::User",
+        "1  geo::Circle",
+        "1  srv.Server",
+    ]
+    explained = lines("explain", "Start", cwd=tmp_path)
+    assert "  parent      struct srv.Server" in explained
+
+
 def test_json_items_match_between_search_and_query(project):
     via_search = json.loads(
         run_sqry("search", "--exact", "authenticate", "--json", cwd=project).stdout

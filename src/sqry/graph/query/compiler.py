@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from sqry.graph.model import CLASS_KINDS
 from sqry.graph.query.fields import FIELDS, RELATIONS
 from sqry.graph.query.nodes import (
     And,
@@ -70,6 +71,7 @@ _INLINE_DEPTH = 6
 
 #: Aliases of the outermost selection; every statement selects from them.
 S, F = "s0", "f0"
+_CLASS_KIND_LIST = "(" + ", ".join(f"'{kind}'" for kind in sorted(CLASS_KINDS)) + ")"
 FROM = f"FROM symbols {S} JOIN files {F} ON {F}.id = {S}.file_id"
 
 
@@ -154,12 +156,31 @@ def regex_filter(column: str, pattern: str, bits: int) -> SqlFilter:
     return SqlFilter(compiler.regex(column, pattern, bits), tuple(compiler.params))
 
 
+def adopted_owner(s: str, column: str = "qualified_name") -> str:
+    """SQL: the qualified name of the class an *adopted* method ``s`` belongs to —
+    one defined outside its type's body, stored under its module or namespace (a
+    Go method in another file than its struct, a C++ out-of-class definition, a
+    Rust ``impl`` elsewhere; ``parse.is_adopted``) — when the index has that
+    class; else NULL (``column``: which of the class's columns, default its
+    qualified name). That class is the method's ``parent`` for queries and
+    ``explain``, as it is for a method written inside its class."""
+    return (
+        f"(CASE WHEN {s}.kind = 'method' AND (SELECT a.kind FROM symbols a "
+        f"WHERE a.id = {s}.parent_id) IN ('module', 'namespace') THEN (SELECT c.{column} "
+        f"FROM symbols c WHERE c.qualified_name = sqry_owner({s}.qualified_name) "
+        f"AND c.kind IN {_CLASS_KIND_LIST} ORDER BY c.id LIMIT 1) END)"
+    )
+
+
 def group_expression(field: str) -> str:
     """The SQL value a ``group_by``/``top`` stage groups on, over :data:`S`/:data:`F`."""
     if field == "lines":
         return f"({S}.end_line - {S}.start_line + 1)"
     if field == "parent":
-        return f"(SELECT p.qualified_name FROM symbols p WHERE p.id = {S}.parent_id)"
+        return (
+            f"COALESCE({adopted_owner(S)}, "
+            f"(SELECT p.qualified_name FROM symbols p WHERE p.id = {S}.parent_id))"
+        )
     role, column = _COLUMNS[field]
     return f"{S if role == 's' else F}.{column}"
 
@@ -200,12 +221,15 @@ class _Compiler:
     # -- fields --------------------------------------------------------------
 
     def match(self, node: Match, s: str, f: str) -> str:
-        if node.field == "parent":
-            p = self.fresh("p")
-            named = self.named(node.pattern, p)
+        if node.field == "parent":  # the adopted owner, else the enclosing symbol
+            p, q = self.fresh("p"), self.fresh("p")
+            owner = adopted_owner(s)
+            lexical = self.named(node.pattern, p)
+            adopted = self.named(node.pattern, q)
             return (
-                f"({s}.parent_id IS NOT NULL AND {s}.parent_id IN "
-                f"(SELECT {p}.id FROM symbols {p} WHERE {named}))"
+                f"({s}.parent_id IS NOT NULL AND CASE WHEN {owner} IS NULL THEN "
+                f"{s}.parent_id IN (SELECT {p}.id FROM symbols {p} WHERE {lexical}) ELSE "
+                f"{owner} IN (SELECT {q}.qualified_name FROM symbols {q} WHERE {adopted}) END)"
             )
         role, column = _COLUMNS[node.field]
         target = f"{s if role == 's' else f}.{column}"

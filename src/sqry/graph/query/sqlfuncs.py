@@ -35,6 +35,16 @@ def last_segment(text: str | None) -> str | None:
     return _SEPARATORS.split(text)[-1]
 
 
+def owner_name(qualified_name: str | None) -> str | None:
+    """``geo::Circle`` for ``geo::Circle::area``, ``srv.Server`` for ``srv.Server.Start``:
+    the qualified name without its last segment (None without a separator)."""
+    if not qualified_name:
+        return None
+    sep = "::" if "::" in qualified_name else "."
+    head, found, _ = qualified_name.rpartition(sep)
+    return head if found and head else None
+
+
 def name_segments(text: str) -> list[str]:
     """``["geo", "Circle", "area"]`` for ``geo::Circle::area`` or ``geo.Circle.area``."""
     return _SEPARATORS.split(text)
@@ -108,9 +118,11 @@ def regex_time_limit(pattern: str, subject: str = "pattern") -> Iterator[None]:
 
 
 def install(conn: sqlite3.Connection) -> sqlite3.Connection:
-    """Register ``sqry_regexp(pattern, flags, text)``, ``sqry_tail(text)`` and
-    ``sqry_fuzzy(pattern, text)`` on ``conn``; idempotent. Returns ``conn``."""
+    """Register ``sqry_regexp(pattern, flags, text)``, ``sqry_tail(text)``,
+    ``sqry_owner(qualified_name)`` and ``sqry_fuzzy(pattern, text)`` on ``conn``;
+    idempotent. Returns ``conn``."""
     conn.create_function("sqry_regexp", 3, _noting_interrupts(_regexp), deterministic=True)
     conn.create_function("sqry_tail", 1, _noting_interrupts(last_segment), deterministic=True)
     conn.create_function("sqry_fuzzy", 2, _noting_interrupts(fuzzy_score), deterministic=True)
+    conn.create_function("sqry_owner", 1, owner_name, deterministic=True)
     return conn

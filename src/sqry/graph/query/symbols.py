@@ -165,9 +165,19 @@ def unresolved_calls(conn: sqlite3.Connection, symbol_id: int) -> list[Unresolve
 
 
 def parent_of(conn: sqlite3.Connection, symbol: SymbolRow) -> SymbolRow | None:
-    """The enclosing symbol, or None for a module."""
+    """The enclosing symbol, or None for a module; for a method defined outside
+    its type's body, that type (:func:`~sqry.graph.query.compiler.adopted_owner`),
+    the parent ``parent:`` queries see too."""
     if symbol.parent_id is None:
         return None
-    row = conn.execute(f"SELECT {symbol_columns()} {_FROM} WHERE s.id = ?", (symbol.parent_id,))
+    from sqry.graph.query import sqlfuncs
+    from sqry.graph.query.compiler import adopted_owner
+
+    sqlfuncs.install(conn)  # adopted_owner calls sqry_owner
+    owner = f"(SELECT {adopted_owner('o', 'id')} FROM symbols o WHERE o.id = ?)"
+    row = conn.execute(
+        f"SELECT {symbol_columns()} {_FROM} WHERE s.id = COALESCE({owner}, ?)",
+        (symbol.id, symbol.parent_id),
+    )
     found = row.fetchone()
     return SymbolRow.from_row(found) if found else None
