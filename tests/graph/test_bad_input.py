@@ -62,14 +62,22 @@ def test_invalid_utf8_unless_declared(workspace: Path, sqry) -> None:
     (workspace / "latin.py").write_bytes(
         b"# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return '\xe9'\n"
     )
+    # any language may name its encoding in a comment, as the message says
+    (workspace / "auteur.c").write_bytes(
+        b"/* coding: latin-1 */\n/* Auteur: Ren\xe9 */\nint f(void) { return 0; }\n"
+    )
     result = sqry("index", str(workspace))
     assert result.returncode == 0
     errors = file_errors(workspace)
     assert set(errors) == {"bad.py"}
-    assert errors["bad.py"].startswith("invalid UTF-8 at line 2, column 13")
+    assert errors["bad.py"] == (
+        "invalid UTF-8 at line 2, column 13 (byte 21); save the file as UTF-8, or name its "
+        "encoding in a comment on line 1 or 2 (e.g. '# coding: latin-1' or "
+        "'/* coding: latin-1 */')"
+    )
     assert "bad.py: invalid UTF-8" in result.stderr
     names = indexed_names(workspace)
-    assert "good.fine" in names and "latin.café" in names
+    assert "good.fine" in names and "latin.café" in names and "f" in names
     assert not any(n.startswith("bad.") for n in names)
 
 

@@ -1712,13 +1712,19 @@ def test_python_generic_return_types_name_their_class(workspace: Path) -> None:
                 "def a() -> Repo[int]:\n    pass\n\n"
                 "def b() -> Optional[Repo]:\n    pass\n\n"
                 "def c() -> Annotated[Repo, 'meta']:\n    pass\n\n"
-                "def d() -> Union[Repo, int]:\n    pass\n"
+                "def d() -> Union[Repo, int]:\n    pass\n\n"
+                'def e() -> "Repo | None":\n    pass\n\n'
+                'def f() -> "Optional[Repo]":\n    pass\n\n'
+                "def g() -> 'Repo[int]':\n    pass\n\n"
+                'def h() -> "Union[Repo, int]":\n    pass\n'
             ),
         },
     )
-    for source in ("g.a", "g.b", "g.c"):
+    # quoted (forward references) alike
+    for source in ("g.a", "g.b", "g.c", "g.e", "g.f", "g.g"):
         assert edges[(source, "Repo")] == ("g.Repo", "local", None, 1), source
     assert edges[("g.d", "Union[Repo, int]")] == (None, None, None, 0)
+    assert edges[("g.h", '"Union[Repo, int]"')] == (None, None, None, 0)
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,8 @@ def to_utf8(data: bytes) -> tuple[bytes | None, str | None]:
     column = bad - (data.rfind(b"\n", 0, bad) + 1)
     return None, (
         f"invalid UTF-8 at line {line}, column {column + 1} (byte {bad}); "
-        "save the file as UTF-8 or declare its encoding"
+        "save the file as UTF-8, or name its encoding in a comment on line 1 or 2 "
+        "(e.g. '# coding: latin-1' or '/* coding: latin-1 */')"
     )
 
 

@@ -53,7 +53,8 @@ Decisions, so readers know what the index means:
 - ``inherits``: each positional base (``Base``, ``mod.Base``; ``Generic[T]`` ->
   ``Generic``); keyword arguments (``metaclass=``) are not bases.
 - ``returns``: the annotation as a dotted name, unwrapping a quoted name,
-  ``X | None`` and ``Optional[X]``; anything else keeps its text (unresolved).
+  ``X | None`` and ``Optional[X]`` (also inside the quotes: ``"X | None"``);
+  anything else keeps its text (unresolved).
 - ``__all__``: what ``from m import *`` takes from ``m`` is read from ``m``'s
   ``__all__`` when every mention of ``__all__`` in the file is a module-level
   ``__all__ = [...]``/``(...)`` or ``__all__ += [...]`` of plain string
@@ -80,6 +81,12 @@ if TYPE_CHECKING:
 SEPARATOR = "."
 MAX_SIGNATURE = 200
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*\Z")
+_NAME = r"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*"
+# A quoted annotation's one class: the same forms _type_target unwraps unquoted
+_QUOTED_TYPE = re.compile(
+    rf"(?:(?:typing\.)?Optional\[\s*({_NAME})\s*\]|({_NAME})\s*\|\s*None"
+    rf"|None\s*\|\s*({_NAME})|({_NAME})(?:\[[^\[\]]*\])?)\Z"
+)
 _DOTTED_BYTES = re.compile(rb"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*\Z")
 
 _QUERY_SOURCE = """
@@ -291,8 +298,11 @@ def _type_target(node: Node) -> str:
         return name
     if node.type == "string":
         inner = "".join(_text(c) for c in node.named_children if c.type == "string_content")
-        if _DOTTED.match(inner.strip()):
-            return inner.strip()
+        quoted = _QUOTED_TYPE.match(inner.strip())
+        if quoted:  # "User", "User | None", "Optional[User]", "Repo[int]"
+            found = next(group for group in quoted.groups() if group)
+            if found.removeprefix("typing.") not in _SPECIAL_FORMS:  # "Union[A, B]" stays
+                return found
     if node.type == "binary_operator":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is not None and right is not None:
