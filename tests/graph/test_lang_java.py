@@ -143,6 +143,9 @@ EXPECTED_REFERENCES = {
     CIRCLE: [
         ("imports", M, "java.util.List", 3, 0, "List", "List", False, False),
         ("inherits", C, "Shape", 5, 28, None, None, False, False),
+        # this(...) and super(...): calls of the class's and the superclass's constructors
+        ("calls", f"{C}.<init>", "Circle", 10, 8, None, None, False, False),
+        ("calls", f"{C}.<init>", "Shape", 14, 8, None, None, False, False),
         ("calls", f"{C}.area", "Unit.factor", 21, 43, None, None, False, False),
         ("returns", f"{C}.of", "Circle", 24, 18, None, None, False, False),
         ("calls", f"{C}.of", "Circle", 25, 15, None, None, False, False),
@@ -334,6 +337,8 @@ EXPECTED_RESOLVED = [
     ("calls", "com.acme.app.App.main", "App.total", 17, "com.acme.app.App.total", "local"),
     # ... or a for-each variable (``for (Shape shape : shapes) shape.area()``)
     ("calls", f"{A}.total", "Shape.area", 38, "com.acme.model.Shape.area", "import"),
+    ("calls", f"{C}.<init>", "Circle", 10, C, "local"),  # this(radius, Unit.CM)
+    ("calls", f"{C}.<init>", "Shape", 14, "com.acme.model.Shape", "package"),  # super()
     # ... or a field of the class (``private Unit unit``; ``unit.factor()``)
     ("calls", f"{C}.area", "Unit.factor", 21, f"{C}.Unit.factor", "local"),
     ("calls", "com.acme.model.Shape.compareTo", "Shape.area", 16, "com.acme.model.Shape.area",

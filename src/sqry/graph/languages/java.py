@@ -22,7 +22,8 @@ Decisions (tests pin each of them):
   except members of interfaces/annotations and enum constants (``public``) and
   local classes (``private``).
 * **References.** ``calls``: ``m()``, ``obj.m()``, ``Util.max()``,
-  ``new Foo()`` (to ``Foo``); ``this.m()`` is ``via_self`` unless ``this`` is
+  ``new Foo()`` (to ``Foo``), ``this(...)``/``super(...)`` in a constructor
+  (to the class, or the superclass as written); ``this.m()`` is ``via_self`` unless ``this`` is
   an anonymous class's instance. A bare ``m()`` written in an anonymous class
   body keeps that class's supertype as written in ``member`` (``Base``): the
   class is no symbol, so the call belongs to the enclosing method; the
@@ -499,6 +500,23 @@ class _Extractor:
         if target is not None:
             self.b.add_use("calls", target, node)
 
+    def on_explicit_constructor(self, node: tree_sitter.Node) -> None:
+        """``this(...)``/``super(...)`` in a constructor: a call of the class's own
+        (or its superclass's) constructor, recorded like ``new C(...)`` — to the class."""
+        ctor = node.child_by_field_name("constructor")
+        declaration = node.parent
+        while declaration is not None and declaration.type not in _TYPE_KINDS:
+            declaration = declaration.parent
+        if ctor is None or declaration is None or node.child_by_field_name("object"):
+            return  # ``outer.super(...)``: a superclass of another class's instance
+        if ctor.type == "this":
+            target = text(declaration.child_by_field_name("name")) or None
+        else:
+            base = declaration.child_by_field_name("superclass")
+            target = _type_name(base.named_child(0)) if base is not None else None
+        if target is not None:
+            self.b.add_use("calls", target, node, members=False)
+
     # -- local bindings (never symbols; see _treekit) ---------------------------
 
     def on_parameters(self, node: tree_sitter.Node) -> None:
@@ -587,6 +605,7 @@ _HANDLERS = {
     "import_declaration": _Extractor.on_import,
     "method_invocation": _Extractor.on_invocation,
     "object_creation_expression": _Extractor.on_new,
+    "explicit_constructor_invocation": _Extractor.on_explicit_constructor,
     "formal_parameters": _Extractor.on_parameters,
     "inferred_parameters": _Extractor.on_parameters,
     "lambda_expression": _Extractor.on_lambda,
