@@ -475,6 +475,54 @@ def test_a_java_or_rust_call_never_binds_a_field_of_that_name(workspace: Path) -
     assert "field" not in kinds
 
 
+def test_go_calls_through_typed_locals_bind_the_types_method(workspace: Path) -> None:
+    """``repo *Repo``, ``var s Repo``, ``t := &Repo{}`` and ``store.Repo{}`` from
+    another package type their locals: ``repo.Save()`` is ``Repo.Save``. A local
+    from a call or a range, or bound twice to different things, or of a type
+    parameter, stays bound locally."""
+    use = (
+        "package store\n\n"
+        "func Use[T any](repo *Repo, xs []Repo, g T) {\n"
+        "\trepo.Save()\n"
+        "\tvar s Repo\n\ts.Save()\n"
+        "\tt := &Repo{}\n\tt.Save()\n"
+        "\tu := NewRepo()\n\tu.Save()\n"
+        "\tfor _, x := range xs {\n\t\tx.Save()\n\t}\n"
+        "\tv := Repo{}\n\tif true {\n\t\tv := NewRepo()\n\t\t_ = v\n\t}\n\tv.Save()\n"
+        "\tw, err := Repo{}, error(nil)\n"
+        "\tw.Save()\n\t_ = err\n"
+        "\tg.Save()\n"
+        "}\n"
+    )
+    edges = project(
+        workspace,
+        {
+            "go.mod": "module example.com/gt\n\ngo 1.21\n",
+            "store/repo.go": (
+                "package store\n\ntype Repo struct{}\n\n"
+                "func (r *Repo) Save() error { return nil }\n\n"
+                "func NewRepo() *Repo { return &Repo{} }\n"
+            ),
+            "store/use.go": use,
+            "main.go": (
+                'package main\n\nimport "example.com/gt/store"\n\n'
+                "func main() {\n\tr := &store.Repo{}\n\tr.Save()\n}\n"
+            ),
+        },
+    )
+    save = ("store.Repo.Save", "package", None, 1)
+    assert edges[("store.Use", "Repo.Save")] == save  # repo, s, t, w
+    assert edges[("main", "store.Repo.Save")] == ("store.Repo.Save", "import", None, 1)
+    for written in ("u.Save", "x.Save", "g.Save", "v.Save"):
+        assert edges[("store.Use", written)] == (None, None, None, 0), written
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    typed = conn.execute(
+        "SELECT e.line FROM edges e WHERE e.target_text = 'Repo.Save' ORDER BY e.line"
+    ).fetchall()
+    conn.close()
+    assert typed == [(4,), (6,), (8,), (21,)]  # repo, s, t, w
+
+
 def test_java_inherited_member_from_two_bases_is_the_most_specific_or_ambiguous(
     workspace: Path,
 ) -> None:

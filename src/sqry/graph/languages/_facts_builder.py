@@ -201,6 +201,7 @@ class FactsBuilder:
         "_pending_sources",
         "_by_qname",
         "_locals",
+        "_local_types",
         "_calls",
         "_rebound",
         "_through_self",
@@ -224,6 +225,8 @@ class FactsBuilder:
         self._pending_sources: list[tuple[Reference, str]] = []
         self._by_qname: dict[str, int] = {}
         self._locals: dict[int, set[str]] = {}
+        # (owner, name) -> what each binding said of the local's type ("" nothing)
+        self._local_types: dict[tuple[int, str], list[str]] = {}
         self._calls: list[Reference] = []
         self._rebound: set[tuple[int, str]] = set()  # (owner, name) bound more than once
         # via_self calls written through a receiver variable: (call, variable, as written)
@@ -334,11 +337,14 @@ class FactsBuilder:
         if via_self and receiver is not None:
             self._through_self.append((ref, *receiver))
 
-    def bind_local(self, owner: int, name: str) -> None:
+    def bind_local(self, owner: int, name: str, type_name: str | None = None) -> None:
         """``name`` is a parameter or local variable of function ``owner`` (not a symbol).
 
         A call whose target starts with such a name (``cb()``, ``conn.Close()``) is
-        marked ``bound_locally`` so the resolver never binds it to a global.
+        marked ``bound_locally`` so the resolver never binds it to a global —
+        unless every binding of the name in the function gave it one type
+        (``type_name``: Go's ``repo *Repo``, ``r := &Repo{}``): then
+        ``repo.Save()`` is recorded as a call of ``Repo.Save``.
         Function-wide, not block-scoped: shadowing inside a block is rare, and a
         false "local" only costs an edge, never invents one.
         """
@@ -346,6 +352,7 @@ class FactsBuilder:
         if name in names:
             self._rebound.add((owner, name))
         names.add(name)
+        self._local_types.setdefault((owner, name), []).append(type_name or "")
 
     def adopt_later(self, local_id: int, owner_qname: str) -> None:
         """Re-parent ``local_id`` under the type ``owner_qname`` if this file defines it.
@@ -381,8 +388,16 @@ class FactsBuilder:
                 ref.via_self, ref.target = False, written
         for ref in self._calls:
             names = self._locals.get(ref.source)
-            if names and not ref.via_self and _HEAD.match(ref.target)[0] in names:
-                ref.bound_locally = True
+            if not names or ref.via_self:
+                continue
+            head = _HEAD.match(ref.target)[0]
+            if head in names:
+                rest = ref.target[len(head) :]
+                types = self._local_types[ref.source, head]
+                if rest.startswith(".") and types[0] and types.count(types[0]) == len(types):
+                    ref.target = types[0] + rest  # a call of the type's member
+                else:
+                    ref.bound_locally = True
         if root.has_error:
             self.facts.error = syntax_error(root)
         kinds = tuple(type_kinds)

@@ -22,7 +22,10 @@ Decisions (documented here because users see their effects):
   declared ``implements`` (interfaces are satisfied structurally), so none is
   emitted.
 * **Calls** on a method's receiver variable (``s.run()`` in ``func (s *S) ...``)
-  are ``via_self``. Conversions to predeclared types (``int64(x)``) are not calls.
+  are ``via_self``. A call through a parameter or local of a named type
+  (``repo *Repo``, ``var s Server``, ``s := &Server{}``) is recorded as a call of
+  that type's method (``Repo.Save``), when every binding of the name in the
+  function says the same type (``FactsBuilder.bind_local``). Conversions to predeclared types (``int64(x)``) are not calls.
 """
 
 from __future__ import annotations
@@ -258,7 +261,7 @@ class _GoExtractor:
             doc=self.doc(node),
         )
         self.returns(local_id, node.child_by_field_name("result"), tparams)
-        self.bind_parameters(local_id, node)
+        self.bind_parameters(local_id, node, tparams)
         inner = replace(
             ctx, scope=qualify(self.module, name), parent=local_id, owner=local_id, in_body=True
         )
@@ -287,7 +290,7 @@ class _GoExtractor:
         if type_name:
             self.b.adopt_later(local_id, owner)
         self.returns(local_id, node.child_by_field_name("result"), tparams)
-        self.bind_parameters(local_id, node)
+        self.bind_parameters(local_id, node, tparams)
         inner = _Ctx(
             scope=f"{owner}.{name}",
             parent=local_id,
@@ -298,28 +301,78 @@ class _GoExtractor:
         )
         return [(body, inner)] if body is not None else None
 
-    def bind_parameters(self, owner: int, node: Node) -> None:
+    def bind_parameters(self, owner: int, node: Node, tparams: frozenset[str]) -> None:
         """Receiver, parameters and named results are locals of the function."""
+        ctx = _Ctx(scope="", parent=owner, owner=owner, type_params=tparams)
         for field in ("receiver", "parameters", "result"):
             params = node.child_by_field_name(field)
             if params is not None and params.type == "parameter_list":
                 for decl in params.named_children:
-                    self.parameter(decl, _Ctx(scope="", parent=owner, owner=owner))
+                    self.parameter(decl, ctx)
 
     def parameter(self, node: Node, ctx: _Ctx) -> _Ctx:
-        """A parameter (of a function or a ``func`` literal) binds its names."""
-        for name in node.children_by_field_name("name"):
-            self.b.bind_local(ctx.owner, self.b.text(name))
+        """A parameter (of a function or a ``func`` literal), or a ``var`` in a
+        body, binds its names; typed by a named type (``repo *Repo``, ``var s
+        Server``) or, for a ``var`` without one, by a literal (``var s = Server{}``)."""
+        names = node.children_by_field_name("name")
+        declared = None
+        if node.type != "variadic_parameter_declaration":
+            declared = self.local_type(node.child_by_field_name("type"), ctx)
+            value = node.child_by_field_name("value")
+            if declared is None and value is not None and len(names) == 1:
+                declared = (
+                    self.built_type(value.named_children[0], ctx)
+                    if (value.type == "expression_list" and value.named_child_count == 1)
+                    else self.built_type(value, ctx)
+                )
+        for name in names:
+            self.b.bind_local(ctx.owner, self.b.text(name), declared)
         return ctx
 
     def short_var(self, node: Node, ctx: _Ctx) -> _Ctx:
-        """``x, err := f()``, ``for k, v := range m``, ``case v := <-ch``."""
+        """``x, err := f()``, ``for k, v := range m``, ``case v := <-ch``; a name
+        given a composite literal (``s := &Server{}``) is typed by it."""
         left = node.child_by_field_name("left")
-        if left is not None and any(c.type == ":=" for c in node.children):
-            for name in left.named_children if left.type == "expression_list" else [left]:
-                if name.type == "identifier":
-                    self.b.bind_local(ctx.owner, self.b.text(name))
+        if left is None or not any(c.type == ":=" for c in node.children):
+            return ctx
+        names = left.named_children if left.type == "expression_list" else [left]
+        values: list[Node | None] = [None] * len(names)
+        right = node.child_by_field_name("right")
+        if node.type == "short_var_declaration" and right is not None:
+            given = right.named_children if right.type == "expression_list" else [right]
+            if len(given) == len(names):
+                values = list(given)
+        for name, value in zip(names, values, strict=True):
+            if name.type == "identifier":
+                built = self.built_type(value, ctx) if value is not None else None
+                self.b.bind_local(ctx.owner, self.b.text(name), built)
         return ctx
+
+    def local_type(self, node: Node | None, ctx: _Ctx) -> str | None:
+        """The named type a local is declared with (``Repo``, ``*Repo``,
+        ``store.Repo``, ``Box[int]``); None for slices, maps, funcs, interfaces,
+        predeclared types and the function's type parameters."""
+        while node is not None and node.type in ("pointer_type", "parenthesized_type"):
+            node = node.named_children[0] if node.named_child_count else None
+        if node is not None and node.type == "generic_type":
+            node = node.child_by_field_name("type")
+        if node is None or node.type not in ("type_identifier", "qualified_type"):
+            return None
+        name = self.b.text(node)
+        if name in PREDECLARED_TYPES or name in ctx.type_params:
+            return None
+        return name
+
+    def built_type(self, value: Node | None, ctx: _Ctx) -> str | None:
+        """The type a value builds: ``Server{...}`` or ``&Server{...}``."""
+        if value is not None and value.type == "unary_expression":
+            operator = value.child_by_field_name("operator")
+            if operator is None or self.b.text(operator) != "&":
+                return None
+            value = value.child_by_field_name("operand")
+        if value is None or value.type != "composite_literal":
+            return None
+        return self.local_type(value.child_by_field_name("type"), ctx)
 
     def type_switch(self, node: Node, ctx: _Ctx) -> _Ctx:
         """``switch v := x.(type)`` binds ``v``."""
