@@ -305,7 +305,7 @@ def test_calls_inside_expression_macro_arguments():
     t = "crate::m::S::t"
     assert reference_lines(facts) == {
         f"calls {t} -> assert @3",
-        f"calls {t} -> c.area @3 local",
+        f"calls {t} -> Circle::area @3",  # c: Circle
         f"calls {t} -> assert_eq @4",
         f"calls {t} -> compute @4",
         f"calls {t} -> crate::util::clamp @4",

@@ -523,6 +523,41 @@ def test_go_calls_through_typed_locals_bind_the_types_method(workspace: Path) ->
     assert typed == [(4,), (6,), (8,), (21,)]  # repo, s, t, w
 
 
+def test_rust_calls_through_typed_locals_bind_the_types_method(workspace: Path) -> None:
+    """``repo: &Repo``, ``mut other: Repo``, ``let a: Repo`` and ``let b = Repo { .. }``
+    type their locals: ``repo.save()`` is ``Repo::save``. ``let c = Repo::new()``
+    (what ``new`` returns is not read), a type parameter and a name bound again
+    otherwise stay bound locally."""
+    edges = project(
+        workspace,
+        {
+            "Cargo.toml": '[package]\nname = "rt"\n',
+            "src/store.rs": (
+                "pub struct Repo { pub n: i32 }\nimpl Repo {\n"
+                "    pub fn new() -> Repo { Repo { n: 0 } }\n    pub fn save(&self) {}\n}\n"
+            ),
+            "src/lib.rs": (
+                "pub mod store;\nuse store::Repo;\n\n"
+                "pub fn run<T: Saver>(repo: &Repo, mut other: Repo, g: T) {\n"
+                "    repo.save();\n    other.save();\n"
+                "    let a: Repo = Repo::new();\n    a.save();\n"
+                "    let b = Repo { n: 1 };\n    b.save();\n"
+                "    let c = Repo::new();\n    c.save();\n"
+                "    g.save();\n"
+                "    let d = Repo { n: 2 };\n    let d = 5;\n    d.save();\n"
+                "}\npub trait Saver { fn save(&self); }\n"
+            ),
+        },
+    )
+    assert edges[("crate::run", "Repo::save")] == ("crate::store::Repo::save", "import", None, 1)
+    for written in ("c.save", "g.save", "d.save"):
+        assert edges[("crate::run", written)] == (None, None, None, 0), written
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    typed = conn.execute("SELECT line FROM edges WHERE target_text = 'Repo::save' ORDER BY line")
+    assert typed.fetchall() == [(5,), (6,), (8,), (10,)]  # repo, other, a, b
+    conn.close()
+
+
 def test_java_inherited_member_from_two_bases_is_the_most_specific_or_ambiguous(
     workspace: Path,
 ) -> None:

@@ -202,6 +202,7 @@ class FactsBuilder:
         "_by_qname",
         "_locals",
         "_local_types",
+        "_member_separator",
         "_calls",
         "_rebound",
         "_through_self",
@@ -218,7 +219,10 @@ class FactsBuilder:
         module_label: str,
         doc: str = "",
         signature: str = "",
+        member_separator: str = ".",
     ) -> None:
+        """``member_separator``: what joins a type and its member in a call target
+        (``Repo.Save`` in Go, ``Repo::save`` in Rust), for calls through typed locals."""
         self.source = source
         self.facts = FileFacts(path=path, language=language, module_name=module_name)
         self._pending_parents: list[tuple[int, str]] = []
@@ -227,6 +231,7 @@ class FactsBuilder:
         self._locals: dict[int, set[str]] = {}
         # (owner, name) -> what each binding said of the local's type ("" nothing)
         self._local_types: dict[tuple[int, str], list[str]] = {}
+        self._member_separator = member_separator
         self._calls: list[Reference] = []
         self._rebound: set[tuple[int, str]] = set()  # (owner, name) bound more than once
         # via_self calls written through a receiver variable: (call, variable, as written)
@@ -395,7 +400,8 @@ class FactsBuilder:
                 rest = ref.target[len(head) :]
                 types = self._local_types[ref.source, head]
                 if rest.startswith(".") and types[0] and types.count(types[0]) == len(types):
-                    ref.target = types[0] + rest  # a call of the type's member
+                    # a call of the type's member: ``repo.save`` -> ``Repo::save``
+                    ref.target = types[0] + self._member_separator + rest[1:]
                 else:
                     ref.bound_locally = True
         if root.has_error:

@@ -29,7 +29,11 @@ Decisions (documented here because users see their effects):
   edge needs a local source. ``self.m()`` and ``Self::m()`` are ``via_self``; macro
   invocations are calls to the macro (``sq!`` → ``sq``); inside the arguments of
   the standard expression macros (``assert!``, ``println!``, ``vec!``...) calls
-  are read off the tokens (``f(...)``, ``a::f(...)``, ``x.f(...)``).
+  are read off the tokens (``f(...)``, ``a::f(...)``, ``x.f(...)``). A call
+  through a parameter or ``let`` of a named type (``repo: &Repo``, ``let r: Repo``,
+  ``let r = Repo { .. }``) is recorded as ``Repo::save`` when every binding of the
+  name in the function agrees (``FactsBuilder.bind_local``); ``let r =
+  Repo::new()`` is not read (what ``new`` returns is not known here).
 """
 
 from __future__ import annotations
@@ -71,6 +75,9 @@ EXPRESSION_MACROS = frozenset(
     "assert assert_eq assert_ne debug_assert debug_assert_eq debug_assert_ne dbg eprint "
     "eprintln format format_args panic print println todo unimplemented unreachable vec "
     "write writeln".split()
+)
+PRIMITIVE_TYPES = frozenset(
+    "bool char str String i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f32 f64".split()
 )
 #: Prelude functions and std macros: a bare ``drop(x)`` / ``vec![]`` is never ours.
 BUILTINS = frozenset(
@@ -345,7 +352,8 @@ class _RustExtractor:
             self.b.add_reference("returns", local_id, target, at)
         for param in params.named_children if params is not None else []:
             if param.type == "parameter":
-                self.bind_pattern(param.child_by_field_name("pattern"), local_id)
+                declared = self.local_type(param.child_by_field_name("type"), inner)
+                self.bind_pattern(param.child_by_field_name("pattern"), local_id, declared)
         if body is None:
             return None
         inner = replace(
@@ -770,8 +778,14 @@ class _RustExtractor:
 
     # -- local bindings ------------------------------------------------------------
 
-    def bind_pattern(self, pattern: Node | None, owner: int) -> None:
-        """Every name a pattern binds (``(a, mut b)``, ``Point { x, y: z }``, ``Some(v)``)."""
+    def bind_pattern(self, pattern: Node | None, owner: int, type_name: str | None = None) -> None:
+        """Every name a pattern binds (``(a, mut b)``, ``Point { x, y: z }``, ``Some(v)``);
+        ``type_name`` types a pattern that is one name (``repo: &Repo``, ``mut r``)."""
+        if pattern is not None and pattern.type == "mut_pattern" and pattern.named_child_count:
+            pattern = pattern.named_children[0]
+        if pattern is not None and pattern.type == "identifier":
+            self.b.bind_local(owner, self.b.text(pattern), type_name)
+            return
         stack = [pattern] if pattern is not None else []
         while stack:
             current = stack.pop()
@@ -787,9 +801,31 @@ class _RustExtractor:
                 stack.extend(kept)
 
     def binding(self, node: Node, ctx: _Ctx) -> _Ctx:
-        """``let``, ``for``, ``if let``/``while let`` and match arms bind their pattern."""
-        self.bind_pattern(node.child_by_field_name("pattern"), ctx.owner)
+        """``let``, ``for``, ``if let``/``while let`` and match arms bind their pattern;
+        ``let r: Repo = ...`` and ``let r = Repo { .. }`` type it."""
+        declared = None
+        if node.type == "let_declaration":
+            declared = self.local_type(node.child_by_field_name("type"), ctx)
+            value = node.child_by_field_name("value")
+            if declared is None and value is not None and value.type == "struct_expression":
+                declared = self.local_type(value.child_by_field_name("name"), ctx)
+        self.bind_pattern(node.child_by_field_name("pattern"), ctx.owner, declared)
         return ctx
+
+    def local_type(self, node: Node | None, ctx: _Ctx) -> str | None:
+        """The named type a local is declared with (``Repo``, ``&mut Repo``,
+        ``store::Repo``, ``Repo<T>``), for calls through it (``FactsBuilder.bind_local``);
+        None for primitives, tuples, slices, trait objects, ``Self`` and type parameters."""
+        while node is not None and node.type == "reference_type":
+            node = node.child_by_field_name("type")
+        if node is not None and node.type == "generic_type":
+            node = node.child_by_field_name("type")
+        if node is None or node.type not in ("type_identifier", "scoped_type_identifier"):
+            return None
+        name = self.b.text(node)
+        if name in ctx.type_params or name == "Self" or name in PRIMITIVE_TYPES:
+            return None
+        return self.rooted(name, ctx)
 
     def match_pattern(self, node: Node, ctx: _Ctx) -> _Ctx:
         self.bind_pattern(node, ctx.owner)
@@ -847,7 +883,7 @@ def extract(tree: tree_sitter.Tree, source: bytes, path: str, module: str) -> Fi
     """Walk one parsed Rust file; never raises on a syntax error (partial facts)."""
     root = tree.root_node
     label = module.split(SEP)[-1]
-    b = FactsBuilder(source, path, "rust", module, root, module_label=label)
+    b = FactsBuilder(source, path, "rust", module, root, module_label=label, member_separator=SEP)
     extractor = _RustExtractor(b, module)
     b.facts.symbols[0].doc = extractor.inner_doc(root)
     walk(root, _Ctx(scope=module, module=module, parent=0, owner=0), extractor.visit)
