@@ -92,7 +92,7 @@ def test_out_of_class_definitions_are_methods_named_by_their_class():
         "calls geo::Circle::area -> math::pi @13",
         "calls geo::Circle::area -> math::square @13",
         "returns geo::Circle::unit -> Circle @16",
-        "calls geo::Circle::unit -> c.area @18 local",
+        "calls geo::Circle::unit -> Circle::area @18",
     }
     assert docs(facts) == {"geo::Circle::area": "Pi times r squared."}
     sigs = signatures(facts)
@@ -124,8 +124,8 @@ def test_using_directives_and_declarations_are_imports():
         f"imports {m} -> geo @4",
         f"imports {m} -> std @5 member=cout alias=cout",
         "calls main -> Circle::unit @8",
-        "calls main -> c.area @10 local",
-        "calls main -> b.get @10 local",
+        "calls main -> Circle::area @10",
+        "calls main -> Box::get @10",
     }
 
 
@@ -451,8 +451,8 @@ def test_resolved_edges_of_the_fixture_project():
         "imports main.cpp -> geo @main.cpp:4 => geo (shapes.cpp) import",
         "imports main.cpp -> std @main.cpp:5 => -",
         "calls main -> Circle::unit @main.cpp:8 => geo::Circle::unit (shapes.cpp) import",
-        "calls main -> c.area @main.cpp:10 => -",
-        "calls main -> b.get @main.cpp:10 => -",
+        "calls main -> Circle::area @main.cpp:10 => geo::Circle::area (shapes.cpp) import",
+        "calls main -> Box::get @main.cpp:10 => geo::Box::get (shapes.hpp) import",
         "imports shapes.cpp -> shapes.hpp @shapes.cpp:1 => shapes.hpp (shapes.hpp) import",
         "returns geo::Shape::describe -> std::string @shapes.cpp:5 => -",
         "calls geo::Shape::describe -> std::to_string @shapes.cpp:6 => -",
@@ -463,7 +463,7 @@ def test_resolved_edges_of_the_fixture_project():
         "calls geo::Circle::area -> math::square @shapes.cpp:13 => geo::math::square (util/math.hpp) package",
         # a return type binds the class, never the constructor named like it
         "returns geo::Circle::unit -> Circle @shapes.cpp:16 => geo::Circle (shapes.hpp) package",
-        "calls geo::Circle::unit -> c.area @shapes.cpp:18 => -",
+        "calls geo::Circle::unit -> Circle::area @shapes.cpp:18 => geo::Circle::area (shapes.cpp) package",
         "imports shapes.hpp -> <string> @shapes.hpp:2 => -",
         "imports shapes.hpp -> util/math.hpp @shapes.hpp:3 => util/math.hpp (util/math.hpp) import",
         "returns geo::Shape::name -> std::string @shapes.hpp:13 => -",

@@ -558,6 +558,41 @@ def test_rust_calls_through_typed_locals_bind_the_types_method(workspace: Path) 
     conn.close()
 
 
+def test_cpp_calls_through_typed_locals_bind_the_class_member(workspace: Path) -> None:
+    """``const Circle& a``, ``Circle* b``, ``Circle c`` and ``geo::Circle d`` type
+    their names: ``a.area()``/``b->area()`` are ``Circle::area``. An array, a
+    template parameter, ``auto`` and a C struct stay as written."""
+    edges = project(
+        workspace,
+        {
+            "shapes.hpp": (
+                "namespace geo {\nclass Circle {\n public:\n"
+                "  double area() const { return 1; }\n};\n}\n"
+            ),
+            "main.cpp": (
+                '#include "shapes.hpp"\nusing geo::Circle;\n'
+                "template <typename T>\n"
+                "double total(const Circle& a, Circle* b, Circle cs[], T t) {\n"
+                "  Circle c;\n  geo::Circle d;\n  auto e = c;\n"
+                "  return a.area() + b->area() + c.area() + d.area() + cs[0].area()"
+                " + t.area() + e.area();\n}\n"
+            ),
+            "plain.c": "struct S { int (*f)(void); };\nint g(struct S s) { return s.f(); }\n",
+        },
+    )
+    assert edges[("total", "Circle::area")] == ("geo::Circle::area", "import", None, 1)
+    assert edges[("total", "geo::Circle::area")][0] == "geo::Circle::area"
+    for written in ("cs[0].area", "t.area", "e.area"):
+        assert edges[("total", written)][0] is None, written
+    assert edges[("g", "s.f")][0] is None
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    columns = conn.execute(
+        "SELECT column FROM edges WHERE target_text = 'Circle::area' ORDER BY column"
+    ).fetchall()
+    conn.close()
+    assert columns == [(9,), (20,), (32,)]  # a, b, c
+
+
 def test_java_inherited_member_from_two_bases_is_the_most_specific_or_ambiguous(
     workspace: Path,
 ) -> None:

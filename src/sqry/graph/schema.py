@@ -30,7 +30,7 @@ SCHEMA_VERSION = 4  # 4: files.star_names
 # a template is C++; a Go external test package (`package x_test`) is its own; a
 # bare call in a Java anonymous class looks in its supertype first; 8: calls through
 # typed fields (Java, TypeScript, JavaScript `this.x = new X()`); Java and Rust calls
-# never bind fields; Java this(...)/super(...); Go typed locals; comments out of
+# never bind fields; Java this(...)/super(...); Go, Rust, C++ typed locals; comments out of
 # signatures; quoted Python return annotations unwrap
 ENGINE_VERSION = 8
 

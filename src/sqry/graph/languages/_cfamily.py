@@ -29,7 +29,9 @@ Decisions (documented here because users see their effects):
   namespace, and an opaque ``*`` import would stop every other name of the file
   from resolving).
 * **Calls**: ``this->m()`` is ``via_self``; ``obj.m()`` and ``p->m()`` become
-  ``obj.m`` / ``p.m``; template arguments are dropped (``make<int>()`` → ``make``).
+  ``obj.m`` / ``p.m``, or ``Circle::m`` when ``obj``/``p`` is a C++ parameter or
+  local declared ``Circle`` (``Circle*``, ``const Circle&``) everywhere in the
+  function; template arguments are dropped (``make<int>()`` → ``make``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ _DECLARATOR_WRAPPERS = frozenset(
     }
 )
 _RECORDS = frozenset({"struct_specifier", "union_specifier", "class_specifier"})
+_QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)*")
 TYPE_KINDS = ("class", "struct", "enum", "type", "namespace")
 MAX_CALLEE = 100  # a computed callee is kept as written, up to this length
 #: The C library's most used functions: a bare ``free(p)`` never means some
@@ -433,7 +436,7 @@ class CFamilyExtractor:
             type_params=tparams,
         )
         self.returns(local_id, node.child_by_field_name("type"), declarator, inner)
-        self.bind_parameters(declarator, local_id)
+        self.bind_parameters(declarator, local_id, inner)
         return [(body, inner)] if body is not None else None
 
     def returns(self, local_id: int, kind: Node | None, declarator: Node, ctx: _Ctx) -> None:
@@ -464,7 +467,7 @@ class CFamilyExtractor:
         if ctx.in_body or self.has_storage(node, "extern"):
             declarators = node.children_by_field_name("declarator")
             if ctx.in_body:
-                self.bind_declarators(declarators, ctx.owner)
+                self.bind_declarators(declarators, ctx.owner, self.local_type(kind, ctx))
             return follow + [(c, ctx) for c in declarators]
         for declarator in node.children_by_field_name("declarator"):
             value = declarator.child_by_field_name("value")
@@ -839,21 +842,56 @@ class CFamilyExtractor:
 
     # -- local bindings ------------------------------------------------------------
 
-    def bind_declarators(self, declarators: list[Node], owner: int) -> None:
+    def bind_declarators(
+        self, declarators: list[Node], owner: int, type_name: str | None = None
+    ) -> None:
+        """Locals of ``owner``; ``type_name`` (C++: the declared class) types those
+        that hold one directly, through a pointer or a reference (``Circle c``,
+        ``Circle* p``, ``const Circle& r``) — not arrays or function pointers — so
+        ``c.area()``/``p->area()`` are calls of ``Circle::area``."""
         for declarator in declarators:
             name = self.declarator_name(declarator)
             if name is not None and name.type == "identifier":
-                self.b.bind_local(owner, self.b.text(name))
+                typed = type_name if type_name and self.holds_one(declarator) else None
+                self.b.bind_local(owner, self.b.text(name), typed)
 
-    def bind_parameters(self, declarator: Node, owner: int) -> None:
+    def holds_one(self, declarator: Node) -> bool:
+        """Whether a declarator declares one object, pointer or reference (not an
+        array, a function or a pointer to one)."""
+        node: Node | None = declarator
+        while node is not None and node.type in _DECLARATOR_WRAPPERS:
+            if node.type == "array_declarator":
+                return False
+            inner = node.child_by_field_name("declarator")
+            node = inner if inner is not None else (node.named_children or [None])[0]
+        return node is not None and node.type == "identifier"
+
+    def local_type(self, kind: Node | None, ctx: _Ctx) -> str | None:
+        """The class a C++ local or parameter is declared with (``Circle``,
+        ``geo::Circle``, ``Box<int>``'s ``Box``); None in C, for built-in types,
+        ``auto`` and the template's own parameters."""
+        if not self.cpp or kind is None:
+            return None
+        if kind.type == "template_type":
+            kind = kind.child_by_field_name("name")
+        if kind is None or kind.type not in ("type_identifier", "qualified_identifier"):
+            return None
+        name = strip_template_args(self.b.text(kind))
+        if name in ctx.type_params or not _QUALIFIED_NAME.fullmatch(name):
+            return None
+        return name
+
+    def bind_parameters(self, declarator: Node, owner: int, ctx: _Ctx) -> None:
         params = declarator.child_by_field_name("parameters")
         for param in params.named_children if params is not None else []:
-            self.bind_declarators(param.children_by_field_name("declarator"), owner)
+            declared = self.local_type(param.child_by_field_name("type"), ctx)
+            self.bind_declarators(param.children_by_field_name("declarator"), owner, declared)
 
     def parameter(self, node: Node, ctx: _Ctx) -> _Ctx:
         """Lambda and ``catch`` parameters, range-for variables: locals of the owner."""
         if ctx.in_body:
-            self.bind_declarators(node.children_by_field_name("declarator"), ctx.owner)
+            declared = self.local_type(node.child_by_field_name("type"), ctx)
+            self.bind_declarators(node.children_by_field_name("declarator"), ctx.owner, declared)
         return ctx
 
     def callee(self, node: Node) -> tuple[str | None, bool]:
@@ -930,7 +968,15 @@ def extract_cfamily(
 ) -> FileFacts:
     """Walk one parsed C or C++ file; never raises on a syntax error (partial facts)."""
     root = tree.root_node
-    b = FactsBuilder(source, path, language, module, root, module_label=posixpath.basename(path))
+    b = FactsBuilder(
+        source,
+        path,
+        language,
+        module,
+        root,
+        module_label=posixpath.basename(path),
+        member_separator="::",
+    )
     extractor = CFamilyExtractor(b, cpp=language == "cpp")
     walk(root, _Ctx(scope="", parent=0, owner=0), extractor.visit)
     return b.finish(TYPE_KINDS, root)
