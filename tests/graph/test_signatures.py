@@ -1,6 +1,7 @@
-"""Signatures are one line, and comments inside a header do not survive the join:
-``items: Vec<T>, // the items`` joined into one line would comment out the rest
-of the header. What only looks like a comment, inside a string, stays."""
+"""Signatures are one line, and the line comments inside a header do not survive
+the join: ``items: Vec<T>, // the items`` joined into one line would comment out
+the rest of the header. Block comments (harmless on one line), what only looks
+like a comment (in a string, a regex literal on one line) and doc lines stay."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ CASES = {
         "pub fn process<'a, T>(\n    items: &'a [T], // the items\n"
         "    /* the test */ f: impl Fn(&T) -> bool,\n) -> Vec<T> {\n    todo!()\n}\n",
         "process",
-        "pub fn process<'a, T>( items: &'a [T], f: impl Fn(&T) -> bool, ) -> Vec<T>",
+        "pub fn process<'a, T>( items: &'a [T], /* the test */ f: impl Fn(&T) -> bool, ) -> Vec<T>",
     ),
     "typescript": (
         "src/fetch.ts",
@@ -33,7 +34,7 @@ CASES = {
         "App.java",
         "class App {\n    void run(int a, // first\n            char c /* '/' */) {}\n}\n",
         "run",
-        "void run(int a, char c)",
+        "void run(int a, char c /* '/' */)",
     ),
     "go": (
         "main.go",
@@ -46,7 +47,7 @@ CASES = {
         "lib.c",
         'int put(const char *key, /* owned */\n        const char *sep) // "x"\n{ return 0; }\n',
         "put",
-        "int put(const char *key, const char *sep)",
+        "int put(const char *key, /* owned */ const char *sep)",
     ),
 }
 
@@ -58,3 +59,24 @@ def test_comments_inside_a_header_are_dropped_strings_kept(language: str, tmp_pa
     assert facts.error is None
     found = {s.name: s.signature for s in facts.symbols}
     assert found[name] == expected, found
+
+
+def test_a_one_line_header_and_doc_lines_keep_what_looks_like_a_comment(tmp_path) -> None:
+    ts = (
+        "/** Fetches from http://example.com/api, // and all. */\n"
+        "export function strip(s: string, re = /\\/\\*.*?\\*\\//g): string { return s; }\n"
+    )
+    facts = extract_source("typescript", ts.encode(), "src/s.ts", tmp_path)
+    strip = next(s for s in facts.symbols if s.name == "strip")
+    assert strip.signature == "function strip(s: string, re = /\\/\\*.*?\\*\\//g): string"
+    assert strip.doc == "Fetches from http://example.com/api, // and all."
+    py = 'def top():\n    """Return the #1 item; see http://x.y/#z."""\n'
+    facts = extract_source("python", py.encode(), "m.py", tmp_path)
+    assert next(s for s in facts.symbols if s.name == "top").doc == (
+        "Return the #1 item; see http://x.y/#z."
+    )
+    go = "package p\n\n// Get fetches https://example.com/x.\nfunc Get() {}\n"
+    facts = extract_source("go", go.encode(), "p/g.go", tmp_path)
+    assert next(s for s in facts.symbols if s.name == "Get").doc == (
+        "Get fetches https://example.com/x."
+    )

@@ -28,11 +28,13 @@ Ctx = TypeVar("Ctx")
 MAX_SIGNATURE = 200
 
 _SPACES = re.compile(r"\s+")
-# Strings, char literals and comments of the C-like languages, leftmost first, so
-# a ``//`` inside ``"http://x"`` is part of its string, never a comment; a Rust
-# lifetime (``'a``) is no char literal (one character, then a closing quote)
+# Strings, char literals and the line comments of the C-like languages that end
+# before the text does, leftmost first, so a ``//`` inside ``"http://x"`` is part
+# of its string, never a comment; a Rust lifetime (``'a``) is no char literal (one
+# character, then a closing quote). Only a line comment with more text after it
+# could swallow that text once the lines are joined; block comments cannot.
 _C_LIKE_TOKENS = re.compile(
-    r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])\'|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL
+    r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])\'|//[^\n]*(?=\n)', re.DOTALL
 )
 _HEAD = re.compile(r"[^.:]*")  # a target's first segment, for every separator
 
@@ -40,14 +42,15 @@ _HEAD = re.compile(r"[^.:]*")  # a target's first segment, for every separator
 _DROPPED_BEFORE_CLOSER = re.compile(r"\s*\0\s*(?=[),\]>;]|\Z)")
 
 
-def one_line(text: str, limit: int = MAX_SIGNATURE) -> str:
+def one_line(text: str, limit: int = MAX_SIGNATURE, *, code: bool = True) -> str:
     """Collapse all whitespace runs to one space and cap the length.
 
-    Comments go first (``//`` and ``/* */``, not inside strings): a header split
-    over lines may note a parameter (``items: Vec<T>, // the items``), and joined
-    into one line such a note would comment out the rest of it.
+    In ``code`` (not in prose: a doc line keeps its ``http://``), ``//`` comments
+    that end a line go first (not inside strings): a header split over lines may
+    note a parameter (``items: Vec<T>, // the items``), and joined into one line
+    such a note would comment out the rest of it.
     """
-    if "//" in text or "/*" in text:
+    if code and "//" in text and "\n" in text:
         text = _DROPPED_BEFORE_CLOSER.sub("", _C_LIKE_TOKENS.sub(_keep_literals, text))
         text = text.replace("\0", " ")
     flat = _SPACES.sub(" ", text).strip()
@@ -166,7 +169,7 @@ def first_doc_line(comment: str) -> str:
             line = line[2:].lstrip("/!")
         line = line.lstrip("*").strip()
         if line:
-            return one_line(line)
+            return one_line(line, code=False)
     return ""
 
 

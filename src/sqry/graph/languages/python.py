@@ -174,10 +174,11 @@ _TOKENS = re.compile(
 )
 
 
-def _one_line(text: str) -> str:
-    """Whitespace runs as one space, capped at ``MAX_SIGNATURE``; comments dropped
-    (joined into one line, ``a,  # first`` would comment out the rest)."""
-    if "#" in text:
+def _one_line(text: str, *, code: bool = True) -> str:
+    """Whitespace runs as one space, capped at ``MAX_SIGNATURE``; in ``code`` (not
+    a docstring's prose) comments dropped (joined into one line, ``a,  # first``
+    would comment out the rest)."""
+    if code and "#" in text:
         text = _TOKENS.sub(_keep_strings, text)
     flat = " ".join(text.split())  # same as collapsing \s+ runs and stripping, faster
     return flat if len(flat) <= MAX_SIGNATURE else flat[: MAX_SIGNATURE - 1].rstrip() + "…"
@@ -224,7 +225,7 @@ def _docstring(body: Node | None) -> str:
         if part.type == "string_content":
             for line in _text(part).splitlines():
                 if line.strip():
-                    return _one_line(line)
+                    return _one_line(line, code=False)
             return ""
     return ""
 
