@@ -598,6 +598,53 @@ def test_calls_through_typed_fields(workspace: Path) -> None:
 
 
 @pytest.mark.timeout(120)
+def test_calls_through_fields_only_of_the_instance_this_is(workspace: Path) -> None:
+    """``this.repo`` is the innermost class's own field or nothing: never an outer
+    class's, nor a static field (from an instance method), nor an instance field
+    from a static method (there ``this`` is the class); a compound assignment
+    (``??=``) of something else spoils the agreement."""
+    index(
+        workspace,
+        {
+            "src/repo.ts": (
+                "export class Repo {\n  save(): void {}\n}\n"
+                "export class Other {\n  save(): void {}\n}\n"
+            ),
+            "src/outer.ts": (
+                'import { Repo, Other } from "./repo";\n'
+                "export class Outer {\n"
+                "  repo: Repo = new Repo();\n"
+                "  static shared = new Other();\n"
+                "  run(): void {\n"
+                "    class Inner {\n      go(): void { this.repo.save(); }\n    }\n"
+                "    this.shared.save();\n"
+                "    this.repo.save();\n"
+                "  }\n"
+                "  static make(): void { this.repo.save(); }\n"
+                "}\n"
+            ),
+            "src/lazy.js": (
+                'import { Repo, Other } from "./repo";\n'
+                "export class Lazy {\n"
+                "  constructor() { this.repo = new Repo(); }\n"
+                "  reset(o) { this.repo ??= o; }\n"
+                "  run() { this.repo.save(); }\n"
+                "}\n"
+            ),
+        },
+    )
+    found = calls(workspace)
+    assert found[("src/outer.Outer.run", "Repo.save", 10)] == ("src/repo.Repo.save", "import")
+    for source, written, line in (
+        ("src/outer.Outer.run.Inner.go", "this.repo.save", 7),
+        ("src/outer.Outer.run", "this.shared.save", 9),
+        ("src/outer.Outer.make", "this.repo.save", 12),
+        ("src/lazy.Lazy.run", "this.repo.save", 5),
+    ):
+        assert found[(source, written, line)] == (None, None), written
+
+
+@pytest.mark.timeout(120)
 def test_a_named_import_takes_only_what_the_module_exports_under_that_name(
     workspace: Path,
 ) -> None:

@@ -534,6 +534,8 @@ class _Extractor:
 
     def _heritage(self, heritage: tree_sitter.Node, class_id: int) -> None:
         for clause in heritage.named_children:
+            if clause.type != "implements_clause" and clause.type != "comment":
+                self.b.declare_inheriting(class_id)  # it may inherit fields
             if clause.type == "extends_clause":
                 for value in clause.children_by_field_name("value"):
                     self._base("inherits", value, class_id)
@@ -723,7 +725,7 @@ class _Extractor:
         )
         if is_fn:
             self._returns(value, symbol)
-        else:
+        elif not _has_token(node, "static"):  # ``this.x`` in a method is no static field
             self._field_value(owner, name, node.child_by_field_name("type"), value)
 
     def _field_value(
@@ -747,7 +749,8 @@ class _Extractor:
             self.b.declare_member(owner, name, self._built_class(value), assigned=True)
 
     def _this_assignment(self, node: tree_sitter.Node) -> None:
-        """``this.repo = value`` in a class's method: see :meth:`_field_value`."""
+        """``this.repo = value`` in a class's method: see :meth:`_field_value`; a
+        compound one (``this.repo ??= other``) says nothing known of the class."""
         left = node.child_by_field_name("left")
         if left is None or left.type != "member_expression":
             return
@@ -755,12 +758,27 @@ class _Extractor:
         prop = left.child_by_field_name("property")
         if target is None or target.type != "this" or prop is None:
             return
-        if prop.type != "property_identifier" or not self._this_is_class(node):
+        if prop.type != "property_identifier" or not self._instance_this(node):
             return
         owner = self.b.class_around(self.b.current)
-        if owner is not None:
+        if owner is None:
+            return
+        if node.type == "augmented_assignment_expression":
+            self.b.declare_member(owner, text(prop), None, assigned=True)
+        else:
             value = node.child_by_field_name("right")
             self._field_value(owner, text(prop), None, value, assigned=True)
+
+    def _instance_this(self, node: tree_sitter.Node) -> bool:
+        """Whether ``this`` at ``node`` is an instance of the named class around it:
+        not in a plain ``function``, nor in a static method (there it is the class)."""
+        if not self._this_is_class(node):
+            return False
+        symbols = self.b.out.facts.symbols
+        local_id: int | None = self.b.current
+        while local_id is not None and symbols[local_id].kind != "method":
+            local_id = symbols[local_id].parent
+        return local_id is None or not symbols[local_id].is_static
 
     def on_assignment(self, node: tree_sitter.Node) -> None:
         """CommonJS and prototype definitions written as top-level assignments.
@@ -1068,7 +1086,8 @@ class _Extractor:
         if of_class and target.count(".") == 1:
             self.b.add_ref("calls", target[5:], node, via_self=True)
         else:  # ``this.repo.save()``: maybe through a typed field
-            self.b.add_use("calls", target, node, members=of_class)
+            members = of_class and self._instance_this(node)
+            self.b.add_use("calls", target, node, members=members)
 
     def _this_is_class(self, node: tree_sitter.Node) -> bool:
         """Whether ``this`` at ``node`` is a named class's instance (or the class)."""
@@ -1186,6 +1205,7 @@ _HANDLERS = {
     "lexical_declaration": _Extractor.on_variables,
     "variable_declaration": _Extractor.on_variables,
     "assignment_expression": _Extractor.on_assignment,
+    "augmented_assignment_expression": _Extractor._this_assignment,
     "import_statement": _Extractor.on_import,
     "export_statement": _Extractor.on_export,
     "call_expression": _Extractor.on_call,

@@ -194,10 +194,11 @@ class ScopedFacts:
         ``repo.save()`` that no local shadows — becomes a call of that class's
         member (``Repo.save``) when the field's declarations all name that class
         or, without a declaration, all its assignments do (call
-        :meth:`note_member` for a value that counts for neither, ``null``). A
-        field the class does not declare is looked up in the classes around it,
-        but never past one with bases: it may inherit a field of that name the
-        file cannot see.
+        :meth:`note_member` for a value that counts for neither, ``null``).
+        ``this.repo`` is the innermost class's own field or nothing; a bare
+        ``repo`` the class does not declare is looked up in the classes around
+        it, but never past one with bases: it may inherit a field of that name
+        the file cannot see.
         """
         said = self.note_member(owner, name)
         said[1 if assigned else 0].append(type_name or "")
@@ -338,7 +339,8 @@ class ScopedFacts:
         """``Repo.save`` for ``this.repo.save`` (or a bare ``repo.save``) written
         in symbol ``source``, when ``repo`` is a field typed ``Repo``; else None."""
         owner = self.class_around(source)
-        if head == "this":
+        via_this = head == "this"
+        if via_this:  # the innermost class's own field, or nothing
             head, dot, rest = rest.partition(".")
             if not dot:  # ``this.m()``: a call of the class's own method
                 return None
@@ -350,7 +352,7 @@ class ScopedFacts:
                 declared, assigned = said
                 known = _agreed(declared or assigned)
                 return f"{known}.{rest}" if known else None
-            if owner in self._inheriting or head == "this":
+            if via_this or owner in self._inheriting:
                 return None
             owner = self.class_around(self._symbols[owner].parent)
         return None
