@@ -7,8 +7,10 @@ sockets against the in-process server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 
 import pytest
@@ -357,3 +359,40 @@ def test_big_frames_past_the_shared_budget_end_that_input_with_32003(ipc: Harnes
         for holder in holders:
             holder.close()
     wait_until(lambda: server.frames_reserved == 0, 5, message="every share given back")
+
+
+def test_a_big_frame_holds_its_share_until_decoded_and_eof_gives_it_back(ipc: Harness) -> None:
+    """Complete big frames waiting for the (one) decoder still hold their bodies,
+    so they still count; a frame cut short by EOF gives its share back at once."""
+    server = ipc.server.server
+    body = json.dumps(request("daemon/status", 5)).encode() + b" " * (2 * MIB)
+    server.frame_budget = 2 * len(body)
+
+    async def take_decoder() -> None:
+        await server.big_decodes.acquire()
+
+    async def give_decoder() -> None:
+        server.big_decodes.release()
+
+    ipc.server.call(take_decoder(), timeout=5)
+    first, second, third = ipc.connect(), ipc.connect(), ipc.connect()
+    try:
+        first.send_body(body)
+        second.send_body(body)  # with first's: the whole budget, both waiting to decode
+        wait_until(lambda: server.frames_reserved == 2 * len(body), 5, message="both held")
+        with contextlib.suppress(BrokenPipeError):  # closed before it all went out
+            third.send_body(body)
+        assert is_error(third.recv(), -32003)
+        third.assert_closed()
+        ipc.server.call(give_decoder(), timeout=5)
+        assert first.recv()["id"] == 5 and second.recv()["id"] == 5
+        wait_until(lambda: server.frames_reserved == 0, 5, message="given back once decoded")
+        with ipc.connect() as cut:
+            cut.send_raw(header(3 * MIB) + b"[")
+            wait_until(lambda: server.frames_reserved == 3 * MIB, 5, message="reserved")
+            cut.sock.shutdown(socket.SHUT_WR)  # EOF inside the frame
+            wait_until(lambda: server.frames_reserved == 0, 5, message="given back at EOF")
+            cut.assert_closed()
+    finally:
+        for conn in (first, second, third):
+            conn.close()

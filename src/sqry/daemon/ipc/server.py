@@ -16,7 +16,8 @@ is still answered, in order, before the close. Until the first frame has been se
 nothing after it is cut, because a ShimRegister hands the rest of the stream to
 another protocol (ipc.md §2).
 Frames of 1 MiB or more reserve their announced length from a server-wide budget
-(``FRAME_BUDGET_BYTES``) when their length prefix arrives, until they are served:
+(``FRAME_BUDGET_BYTES``) when their length prefix arrives, until they are decoded
+(or dropped: EOF inside the frame, the connection closed):
 a frame the budget cannot take ends that connection's input there (earlier frames
 are still answered), answered with one -32003 "memory budget exceeded" before
 the close, so any number of clients announcing huge frames hold a bounded amount
@@ -217,7 +218,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._write_ready: asyncio.Future[None] | None = None
         self._hello_timer: asyncio.TimerHandle | None = None
         self._reserved = 0  # frame budget this connection holds (see FRAME_BUDGET_BYTES)
-        self._head_reserved = False  # the partly received frame in _buf holds its share
+        self._head_reserved = 0  # the share the partly received frame in _buf holds
         self._farewell: dict[str, Any] | None = None  # sent once the input's end is reached
 
     # -- asyncio.Protocol callbacks -------------------------------------------------
@@ -262,7 +263,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._input_ended = True
         if self._buf and not self._await_mode:
             log.debug("peer closed inside a frame (%d bytes pending)", len(self._buf))
-            self._buf.clear()
+            self._drop_partial()
         if not self._running and not self._frames:
             return False  # nothing left to answer: let the transport close
         return True  # keep the write side open until queued requests are answered
@@ -308,7 +309,7 @@ class _Connection(asyncio.BufferedProtocol):
                     self._over_budget(length)
                     return
                 self._reserved += length
-                self._head_reserved = True
+                self._head_reserved = length
             end = offset + HEADER_SIZE + length
             if len(buf) < end:
                 break
@@ -329,7 +330,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def _queue_frame(self, frame: bytes | bytearray) -> None:
         """Queue one cut frame; the first one holds back cutting until it is served."""
-        self._head_reserved = False  # a big frame's share moves with it to the queue
+        self._head_reserved = 0  # a big frame's share moves with it to the queue
         self._frames.append(frame)
         self._queued_bytes += len(frame)
         if not self._greeted:
@@ -416,9 +417,6 @@ class _Connection(asyncio.BufferedProtocol):
         """Take the next queued frame, resuming reads once the queue is short again."""
         frame = self._frames.popleft()
         self._queued_bytes -= len(frame)
-        if len(frame) >= _BIG_FRAME_BYTES:  # served now: its share of the budget goes
-            self._reserved -= len(frame)
-            self._server.release_frames(len(frame))
         if (
             self._read_paused
             and len(self._frames) <= _READ_RESUME_FRAMES
@@ -431,9 +429,13 @@ class _Connection(asyncio.BufferedProtocol):
     async def _serve_frame(self, frame: bytes | bytearray) -> bool:
         """Answer one frame; False means close the connection afterwards."""
         self._server.ctx.touch()
+        size = len(frame)
         if not self._greeted:
-            return self._serve_first_frame(frame)
-        big = len(frame) >= _THREAD_DECODE_BYTES
+            try:
+                return self._serve_first_frame(frame)
+            finally:
+                self._release(size)
+        big = size >= _THREAD_DECODE_BYTES
         box = [frame]  # from here on the box holds the body's only reference
         del frame
         try:
@@ -448,6 +450,8 @@ class _Connection(asyncio.BufferedProtocol):
         except ValueError as exc:
             self._write(encode_frame(parse_error(str(exc))))
             return False
+        finally:  # the body is decoded (or refused) and dropped: its share goes
+            self._release(size)
         after_send = AfterSend()
         reply = await self._server.dispatcher.reply_frame(doc, after_send)
         del doc
@@ -515,10 +519,23 @@ class _Connection(asyncio.BufferedProtocol):
         """
         self._input_open = False
         self._input_ended = True
-        self._buf.clear()
+        self._drop_partial()
         self._farewell = farewell
         if not self._running and not self._frames:
             self._end_input()
+
+    def _release(self, size: int) -> None:
+        """Give back a big frame's share of the frame budget once it is decoded; not
+        twice (``connection_lost`` gives back everything left, meanwhile too)."""
+        if size >= _BIG_FRAME_BYTES and self._reserved >= size:
+            self._reserved -= size
+            self._server.release_frames(size)
+
+    def _drop_partial(self) -> None:
+        """Forget the partly received frame in ``_buf``, and its share of the budget."""
+        self._buf.clear()
+        reserved, self._head_reserved = self._head_reserved, 0
+        self._release(reserved)
 
     def _over_budget(self, length: int) -> None:
         """A big frame the frame budget cannot take: end the input before it."""
@@ -554,7 +571,7 @@ class _Connection(asyncio.BufferedProtocol):
     def _stop_input(self) -> None:
         """Serve no further frames from this peer."""
         self._input_open = False
-        self._buf.clear()
+        self._drop_partial()
         self._frames.clear()
         self._queued_bytes = 0
 
