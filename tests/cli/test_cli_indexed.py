@@ -200,6 +200,12 @@ def test_a_method_defined_outside_its_type_has_that_type_as_parent(tmp_path):
         "src/model.rs": "pub struct User { pub name: String }\n",
         "src/user_impl.rs": "use crate::model::User;\n"
         "impl User {\n    pub fn new() -> User { User { name: String::new() } }\n}\n",
+        # a named non-struct type has methods too; a Java class of the same name
+        # as a C++ one is not the owner of the C++ one's methods
+        "temp/temp.go": "package temp\n\ntype Celsius float64\n",
+        "temp/conv.go": "package temp\n\nfunc (c Celsius) F() float64 { return float64(c) }\n",
+        "Widget.java": "public class Widget { }\n",
+        "widget.cpp": "struct Widget;\nvoid Widget::draw() {}\n",
     }
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -220,10 +226,16 @@ def test_a_method_defined_outside_its_type_has_that_type_as_parent(tmp_path):
     assert "srv/handlers.go:3:1  method  srv.Server.Start" not in lines(
         "query", "parent:srv", cwd=tmp_path
     )
+    assert lines("query", "parent:Celsius", cwd=tmp_path) == [
+        "temp/conv.go:3:1  method  temp.Celsius.F"
+    ]
+    assert lines("query", "parent:Widget", cwd=tmp_path) == []
     assert lines("query", "kind:method | group_by parent", cwd=tmp_path) == [
         "1  crate::model::User",
         "1  geo::Circle",
         "1  srv.Server",
+        "1  temp.Celsius",
+        "1  widget.cpp",  # no C++ Widget is defined: the method's file stays its parent
     ]
     explained = lines("explain", "Start", cwd=tmp_path)
     assert "  parent      struct srv.Server" in explained

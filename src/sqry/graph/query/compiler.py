@@ -71,7 +71,9 @@ _INLINE_DEPTH = 6
 
 #: Aliases of the outermost selection; every statement selects from them.
 S, F = "s0", "f0"
-_CLASS_KIND_LIST = "(" + ", ".join(f"'{kind}'" for kind in sorted(CLASS_KINDS)) + ")"
+#: What an adopted method's owner may be: a class-like type, or a Go named type
+#: (``type Celsius float64`` has methods too)
+_OWNER_KIND_LIST = "(" + ", ".join(f"'{kind}'" for kind in sorted(CLASS_KINDS | {"type"})) + ")"
 FROM = f"FROM symbols {S} JOIN files {F} ON {F}.id = {S}.file_id"
 
 
@@ -161,14 +163,17 @@ def adopted_owner(s: str, column: str = "qualified_name") -> str:
     one defined outside its type's body, stored under its module or namespace (a
     Go method in another file than its struct, a C++ out-of-class definition, a
     Rust ``impl`` elsewhere; ``parse.is_adopted``) — when the index has that
-    class; else NULL (``column``: which of the class's columns, default its
+    class (of the method's language; C and C++ count as one); else NULL
+    (``column``: which of the class's columns, default its
     qualified name). That class is the method's ``parent`` for queries and
     ``explain``, as it is for a method written inside its class."""
     return (
         f"(CASE WHEN {s}.kind = 'method' AND (SELECT a.kind FROM symbols a "
         f"WHERE a.id = {s}.parent_id) IN ('module', 'namespace') THEN (SELECT c.{column} "
         f"FROM symbols c WHERE c.qualified_name = sqry_owner({s}.qualified_name) "
-        f"AND c.kind IN {_CLASS_KIND_LIST} ORDER BY c.id LIMIT 1) END)"
+        f"AND c.kind IN {_OWNER_KIND_LIST} AND (c.language = {s}.language OR "
+        f"(c.language IN ('c', 'cpp') AND {s}.language IN ('c', 'cpp'))) "
+        "ORDER BY c.id LIMIT 1) END)"
     )
 
 
