@@ -1834,12 +1834,13 @@ def test_python_generic_return_types_name_their_class(workspace: Path) -> None:
                 'def e() -> "Repo | None":\n    pass\n\n'
                 'def f() -> "Optional[Repo]":\n    pass\n\n'
                 "def g() -> 'Repo[int]':\n    pass\n\n"
-                'def h() -> "Union[Repo, int]":\n    pass\n'
+                'def h() -> "Union[Repo, int]":\n    pass\n\n'
+                "def i() -> \"Annotated[Repo, 'meta']\":\n    pass\n"
             ),
         },
     )
     # quoted (forward references) alike
-    for source in ("g.a", "g.b", "g.c", "g.e", "g.f", "g.g"):
+    for source in ("g.a", "g.b", "g.c", "g.e", "g.f", "g.g", "g.i"):
         assert edges[(source, "Repo")] == ("g.Repo", "local", None, 1), source
     assert edges[("g.d", "Union[Repo, int]")] == (None, None, None, 0)
     assert edges[("g.h", '"Union[Repo, int]"')] == (None, None, None, 0)

@@ -84,7 +84,8 @@ _DOTTED = re.compile(r"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*\Z")
 _NAME = r"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*"
 # A quoted annotation's one class: the same forms _type_target unwraps unquoted
 _QUOTED_TYPE = re.compile(
-    rf"(?:(?:typing\.)?Optional\[\s*({_NAME})\s*\]|({_NAME})\s*\|\s*None"
+    rf"(?:(?:typing\.)?(?:Optional\[\s*({_NAME})\s*|Annotated\[\s*({_NAME})\s*,.*)\]"
+    rf"|({_NAME})\s*\|\s*None"
     rf"|None\s*\|\s*({_NAME})|({_NAME})(?:\[[^\[\]]*\])?)\Z"
 )
 _DOTTED_BYTES = re.compile(rb"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*\Z")
