@@ -116,6 +116,11 @@ def test_an_env_value_neither_on_nor_off_is_a_config_error(
     )
     assert caught.value.exit_code == 78
     assert starter.calls == []
+    # also with a daemon up (nothing to start): checked before any socket is opened
+    with ThreadedServer(path) as server:
+        with pytest.raises(BadEnvValue):
+            DaemonClient.connect(path, auto_start=True, config=DaemonConfig(socket_path=path))
+        assert server.ctx.open_connections == 0
 
 
 @pytest.mark.parametrize(

@@ -105,5 +105,11 @@ def test_trailing_segments_name_a_symbol_when_nothing_matches_exactly(
     assert both.returncode == 4, both.stderr
     assert "geo/shapes.py:2 method geo.shapes.Circle.area" in both.stderr
     assert "other.py:2 method other.Circle.area" in both.stderr
+    # a symbol whose qualified name *is* the name asked, elsewhere, does not stop the
+    # shortened lookup where --in (or PATH) points
+    (workspace / "Square.py").write_text("def area():\n    pass\n")  # Square.area
+    assert sqry("index", str(workspace)).returncode == 0
+    inside = sqry("graph", "callees", "Square.area", "--in", "shape.hpp", cwd=workspace)
+    assert (inside.returncode, inside.stdout) == (0, "shape.hpp:3:23  method  geo::Square::side\n")
     one = sqry("graph", "callees", "shapes.Circle.area", cwd=workspace)
     assert (one.returncode, one.stdout) == (0, "geo/shapes.py:3:16  function  geo.shapes.helper\n")

@@ -130,20 +130,18 @@ class DaemonClient:
             path = config.socket_file()
         else:
             path = os.fspath(socket_path)
+        # read first: a malformed value fails before any socket is open
+        forbidden = (auto_start or restart_on_version_mismatch) and _auto_start_forbidden()
         try:
             client = cls.open(path, connect_timeout, handshake_timeout)
         except NotRunning:
-            if not auto_start or _auto_start_forbidden():
+            if not auto_start or forbidden:
                 raise
             from sqry.client.bootstrap import auto_start_daemon
 
             auto_start_daemon(path, config)
             client = cls.open(path, connect_timeout, handshake_timeout)
-        if (
-            restart_on_version_mismatch
-            and client.daemon_version != __version__
-            and not _auto_start_forbidden()
-        ):
+        if restart_on_version_mismatch and client.daemon_version != __version__ and not forbidden:
             from sqry.client.bootstrap import restart_daemon
 
             restart_daemon(client, config)

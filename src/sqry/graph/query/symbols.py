@@ -69,16 +69,21 @@ def find_symbols(
     start on that line, else the innermost one whose span contains it. ``under``: a
     workspace-relative directory (or file) the symbol must be defined in.
     """
-    candidates = _by(conn, "(s.qualified_name = ? OR s.name = ?)", ref, ref)
-    if not candidates:
-        candidates = _by_trailing_segments(conn, ref)
+    found = _narrowed(_by(conn, "(s.qualified_name = ? OR s.name = ?)", ref, ref), in_file, under)
+    if not found:  # nothing of that (qualified) name where asked: shortened names then
+        found = _narrowed(_by_trailing_segments(conn, ref), in_file, under)
+    return _at_line(found, line) if line is not None else found
+
+
+def _narrowed(
+    candidates: list[SymbolRow], in_file: str | None, under: str | None
+) -> list[SymbolRow]:
+    """The ``candidates`` defined under ``under`` and in ``in_file`` (when given)."""
     if under is not None:
         inside = under + "/"
         candidates = [c for c in candidates if c.path == under or c.path.startswith(inside)]
     if in_file:
         candidates = [c for c in candidates if names_file(in_file, c.path)]
-    if line is not None:
-        candidates = _at_line(candidates, line)
     return candidates
 
 
