@@ -93,7 +93,7 @@ def test_package_file_with_types_methods_and_generics():
         "returns store.New -> Store @41",
         "calls store.New -> Store.init @43",
         # the receiver `s`: one selector is via_self, a deeper path is a local's
-        "calls store.Store.init -> Store.Base.Rename @49",
+        "calls store.Store.init -> Base.Rename @49",  # s.Base: the embedded Base
         "calls store.Store.Add -> Lock @55 self",
         "calls store.Store.Add -> Unlock @56 self",
         "calls store.Store.Add -> append @57",
@@ -356,7 +356,7 @@ def test_resolved_edges_of_the_fixture_project():
             "returns store.Repository.Load -> Store @store/store.go:29 => store.Store (store/store.go) local",
             "returns store.New -> Store @store/store.go:41 => store.Store (store/store.go) local",
             "calls store.New -> Store.init @store/store.go:43 => store.Store.init (store/store.go) local",
-            "calls store.Store.init -> Store.Base.Rename @store/store.go:49 => -",
+            "calls store.Store.init -> Base.Rename @store/store.go:49 => store.Base.Rename (store/base.go) package",
             "calls store.Store.Add -> Lock @store/store.go:55 => -",
             "calls store.Store.Add -> Unlock @store/store.go:56 => -",
             "calls store.Store.Add -> append @store/store.go:57 => -",

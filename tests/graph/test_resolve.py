@@ -523,6 +523,40 @@ def test_go_calls_through_typed_locals_bind_the_types_method(workspace: Path) ->
     assert typed == [(4,), (6,), (8,), (21,)]  # repo, s, t, w
 
 
+def test_go_calls_through_a_typed_receivers_field_bind_the_fields_method(
+    workspace: Path,
+) -> None:
+    """``s.repo.Save()`` in a method of ``Service`` whose struct (in the same file)
+    declares ``repo *Repo`` is ``Repo.Save``; so is ``s.Repo.Save()`` through an
+    embedded ``Repo``. A field of a type parameter, or a struct of another file,
+    stays as written."""
+    edges = project(
+        workspace,
+        {
+            "go.mod": "module example.com/gf\n\ngo 1.21\n",
+            "app/repo.go": (
+                "package app\n\ntype Repo struct{}\n\nfunc (r *Repo) Save() {}\n\n"
+                "type Far struct{ repo *Repo }\n"
+            ),
+            "app/service.go": (
+                "package app\n\n"
+                "type Service struct {\n\trepo *Repo\n\tRepo\n}\n\n"
+                "func (s *Service) Run() {\n\ts.repo.Save()\n\ts.Repo.Save()\n}\n\n"
+                "type Box[T any] struct{ v T }\n\n"
+                "func (b Box[T]) Go() {\n\tb.v.Save()\n}\n\n"
+                "func (f *Far) Go() {\n\tf.repo.Save()\n}\n"
+            ),
+        },
+    )
+    assert edges[("app.Service.Run", "Repo.Save")] == ("app.Repo.Save", "package", None, 1)
+    assert edges[("app.Box.Go", "Box.v.Save")][0] is None
+    assert edges[("app.Far.Go", "Far.repo.Save")][0] is None  # its struct is elsewhere
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    lines = conn.execute("SELECT line FROM edges WHERE target_text = 'Repo.Save' ORDER BY line")
+    assert lines.fetchall() == [(9,), (10,)]
+    conn.close()
+
+
 def test_rust_calls_through_typed_locals_bind_the_types_method(workspace: Path) -> None:
     """``repo: &Repo``, ``mut other: Repo``, ``let a: Repo`` and ``let b = Repo { .. }``
     type their locals: ``repo.save()`` is ``Repo::save``. ``let c = Repo::new()``

@@ -206,6 +206,7 @@ class FactsBuilder:
         "_locals",
         "_local_types",
         "_member_separator",
+        "_field_types",
         "_calls",
         "_rebound",
         "_through_self",
@@ -235,6 +236,7 @@ class FactsBuilder:
         # (owner, name) -> what each binding said of the local's type ("" nothing)
         self._local_types: dict[tuple[int, str], list[str]] = {}
         self._member_separator = member_separator
+        self._field_types: dict[tuple[str, str], str] = {}  # (type, field) -> field's type
         self._calls: list[Reference] = []
         self._rebound: set[tuple[int, str]] = set()  # (owner, name) bound more than once
         # via_self calls written through a receiver variable: (call, variable, as written)
@@ -362,6 +364,23 @@ class FactsBuilder:
         names.add(name)
         self._local_types.setdefault((owner, name), []).append(type_name or "")
 
+    def declare_field_type(self, owner: str, field: str, type_name: str | None) -> None:
+        """Field ``field`` of the type named ``owner`` in this file holds a
+        ``type_name`` (Go's ``repo *Repo`` in ``type Service struct``; an embedded
+        ``Base`` is a field ``Base`` of type ``Base``): a call through a typed local
+        and that field (``s.repo.Save()`` with ``s`` a ``Service``) is recorded as
+        a call of ``Repo.Save``."""
+        if type_name:
+            self._field_types[owner, field] = type_name
+
+    def _through_fields(self, target: str) -> str:
+        """``Repo.Save`` for ``Service.repo.Save`` (see :meth:`declare_field_type`)."""
+        sep = self._member_separator
+        parts = target.split(sep)
+        while len(parts) > 2 and (parts[0], parts[1]) in self._field_types:
+            parts[:2] = [self._field_types[parts[0], parts[1]]]
+        return sep.join(parts)
+
     def adopt_later(self, local_id: int, owner_qname: str) -> None:
         """Re-parent ``local_id`` under the type ``owner_qname`` if this file defines it.
 
@@ -405,6 +424,8 @@ class FactsBuilder:
                 if rest.startswith(".") and types[0] and types.count(types[0]) == len(types):
                     # a call of the type's member: ``repo.save`` -> ``Repo::save``
                     ref.target = types[0] + self._member_separator + rest[1:]
+                    if self._field_types:
+                        ref.target = self._through_fields(ref.target)
                 else:
                     ref.bound_locally = True
         if root.has_error:

@@ -25,7 +25,9 @@ Decisions (documented here because users see their effects):
   are ``via_self``. A call through a parameter or local of a named type
   (``repo *Repo``, ``var s Server``, ``s := &Server{}``) is recorded as a call of
   that type's method (``Repo.Save``), when every binding of the name in the
-  function says the same type (``FactsBuilder.bind_local``). Conversions to predeclared types (``int64(x)``) are not calls.
+  function says the same type (``FactsBuilder.bind_local``); through a field of
+  a struct this file declares, too (``s.repo.Save()`` with ``repo *Repo``, or an
+  embedded ``Repo``: ``FactsBuilder.declare_field_type``). Conversions to predeclared types (``int64(x)``) are not calls.
 """
 
 from __future__ import annotations
@@ -460,9 +462,13 @@ class _GoExtractor:
                 continue
             names = decl.children_by_field_name("name")
             kind = decl.child_by_field_name("type")
+            owner = self.b.facts.symbols[ctx.owner].name
+            declared = self.local_type(kind, ctx)
             if not names:  # embedded: struct { Base } / struct { *pkg.Base }
                 for target, at in self.type_names(kind, ctx.type_params, arguments=False):
                     self.b.add_reference("inherits", ctx.owner, target, at)
+                if declared is not None:  # the field is named after the type
+                    self.b.declare_field_type(owner, declared.rpartition(".")[2], declared)
                 continue
             tag = decl.child_by_field_name("tag")
             signature = header_text(self.b.source, decl, tag)
@@ -470,6 +476,7 @@ class _GoExtractor:
                 name = self.b.text(name_node)
                 if not name:  # a name the parser had to invent (syntax error)
                     continue
+                self.b.declare_field_type(owner, name, declared)
                 local_id = self.b.add_symbol(
                     "field",
                     name,
