@@ -592,6 +592,30 @@ def test_rust_calls_through_typed_locals_bind_the_types_method(workspace: Path) 
     conn.close()
 
 
+def test_rust_calls_through_self_or_a_typed_local_s_field_bind_its_method(
+    workspace: Path,
+) -> None:
+    """``self.repo.save()`` in ``impl Service`` with ``struct Service { repo: Repo }``
+    in the same file is ``Repo::save``, and so is ``s.repo.save()`` with ``s:
+    &Service``; a primitive field (``self.count.max(1)``) stays as written."""
+    edges = project(
+        workspace,
+        {
+            "Cargo.toml": '[package]\nname = "rf"\n',
+            "src/lib.rs": (
+                "pub struct Repo;\nimpl Repo {\n    pub fn save(&self) {}\n}\n"
+                "pub struct Service {\n    repo: Repo,\n    count: u32,\n}\n"
+                "impl Service {\n    pub fn run(&self) {\n        self.repo.save();\n"
+                "        self.count.max(1);\n    }\n}\n"
+                "pub fn f(s: &Service) {\n    s.repo.save();\n}\n"
+            ),
+        },
+    )
+    assert edges[("crate::Service::run", "Repo::save")] == ("crate::Repo::save", "local", None, 1)
+    assert edges[("crate::f", "Repo::save")] == ("crate::Repo::save", "local", None, 1)
+    assert edges[("crate::Service::run", "self.count.max")][0] is None
+
+
 def test_cpp_calls_through_typed_locals_bind_the_class_member(workspace: Path) -> None:
     """``const Circle& a``, ``Circle* b``, ``Circle c`` and ``geo::Circle d`` type
     their names: ``a.area()``/``b->area()`` are ``Circle::area``. An array, a

@@ -207,6 +207,7 @@ class FactsBuilder:
         "_local_types",
         "_member_separator",
         "_field_types",
+        "_owner_field_calls",
         "_calls",
         "_rebound",
         "_through_self",
@@ -237,6 +238,7 @@ class FactsBuilder:
         self._local_types: dict[tuple[int, str], list[str]] = {}
         self._member_separator = member_separator
         self._field_types: dict[tuple[str, str], str] = {}  # (type, field) -> field's type
+        self._owner_field_calls: list[tuple[Reference, str]] = []  # see owner_field_call
         self._calls: list[Reference] = []
         self._rebound: set[tuple[int, str]] = set()  # (owner, name) bound more than once
         # via_self calls written through a receiver variable: (call, variable, as written)
@@ -373,6 +375,13 @@ class FactsBuilder:
         if type_name:
             self._field_types[owner, field] = type_name
 
+    def owner_field_call(self, ref: Reference, owner: str) -> None:
+        """``ref`` is a call through a field of ``self`` (``self.repo.save()``,
+        target ``self.repo.save``) in a method of the type ``owner``: when this file
+        declares that field's type (:meth:`declare_field_type`), it becomes a call
+        of that type's member (``Repo::save``); else it stays as written."""
+        self._owner_field_calls.append((ref, owner))
+
     def _through_fields(self, target: str) -> str:
         """``Repo.Save`` for ``Service.repo.Save`` (see :meth:`declare_field_type`)."""
         sep = self._member_separator
@@ -423,11 +432,19 @@ class FactsBuilder:
                 types = self._local_types[ref.source, head]
                 if rest.startswith(".") and types[0] and types.count(types[0]) == len(types):
                     # a call of the type's member: ``repo.save`` -> ``Repo::save``
-                    ref.target = types[0] + self._member_separator + rest[1:]
+                    sep = self._member_separator
+                    ref.target = sep.join([types[0], *rest[1:].split(".")])
                     if self._field_types:
                         ref.target = self._through_fields(ref.target)
                 else:
                     ref.bound_locally = True
+        for ref, owner in self._owner_field_calls:
+            _self, _, rest = ref.target.partition(".")
+            field, dot, tail = rest.partition(".")
+            held = self._field_types.get((owner, field)) if dot else None
+            if held is not None:
+                sep = self._member_separator
+                ref.target = self._through_fields(sep.join([held, *tail.split(".")]))
         if root.has_error:
             self.facts.error = syntax_error(root)
         kinds = tuple(type_kinds)

@@ -33,7 +33,9 @@ Decisions (documented here because users see their effects):
   through a parameter or ``let`` of a named type (``repo: &Repo``, ``let r: Repo``,
   ``let r = Repo { .. }``) is recorded as ``Repo::save`` when every binding of the
   name in the function agrees (``FactsBuilder.bind_local``); ``let r =
-  Repo::new()`` is not read (what ``new`` returns is not known here).
+  Repo::new()`` is not read (what ``new`` returns is not known here). Through a
+  field of a struct this file declares, too: ``self.repo.save()`` in its ``impl``,
+  ``s.repo.save()`` with ``s: &Service`` (``FactsBuilder.owner_field_call``).
 """
 
 from __future__ import annotations
@@ -438,6 +440,7 @@ class _RustExtractor:
                 self.fields(fields, replace(ctx, scope=f"{ctx.scope}{SEP}{name}", parent=local_id))
 
     def fields(self, body: Node, ctx: _Ctx) -> None:
+        owner = ctx.scope.rpartition(SEP)[2]
         for decl in body.named_children:
             name_node = decl.child_by_field_name("name")
             if decl.type != "field_declaration" or name_node is None:
@@ -445,6 +448,9 @@ class _RustExtractor:
             name = self.b.text(name_node)
             if not name:  # a name the parser had to invent (syntax error)
                 continue
+            declared = self.local_type(decl.child_by_field_name("type"), ctx)
+            for key in (ctx.scope, owner):  # as ``self`` (its qname) and a local name it
+                self.b.declare_field_type(key, name, declared)
             self.b.add_symbol(
                 "field",
                 name,
@@ -678,6 +684,8 @@ class _RustExtractor:
             target = self.rooted(target, ctx)
         if target not in PRELUDE_CONSTRUCTORS:
             self.b.add_call(ctx.owner, target, node, via_self=via_self)
+            if ctx.self_type and target.startswith("self.") and target.count(".") >= 2:
+                self.b.owner_field_call(self.b.facts.references[-1], ctx.self_type)
         return ctx
 
     def callee(self, node: Node) -> tuple[str | None, bool]:
