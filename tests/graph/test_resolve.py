@@ -523,6 +523,50 @@ def test_go_calls_through_typed_locals_bind_the_types_method(workspace: Path) ->
     assert typed == [(4,), (6,), (8,), (21,)]  # repo, s, t, w
 
 
+def test_a_typed_local_types_only_calls_in_its_scope_after_it(workspace: Path) -> None:
+    """A local's type reaches the calls inside its block and after its declaration:
+    a Go ``cache := &Logger{}`` in an ``if`` does not type ``cache.Log()`` after the
+    block (there ``cache`` is the imported package), nor a call written before the
+    declaration; a C++ local of a ``for``/``catch`` does not type the calls after it."""
+    edges = project(
+        workspace,
+        {
+            "go.mod": "module example.com/sc\n\ngo 1.21\n",
+            "cache/cache.go": "package cache\n\nfunc Log() {}\n",
+            "main.go": (
+                'package main\n\nimport "example.com/sc/cache"\n\n'
+                "type Logger struct{}\n\nfunc (l *Logger) Log() {}\n\n"
+                "func run(verbose bool) {\n"
+                "\tif verbose {\n\t\tcache := &Logger{}\n\t\tcache.Log()\n\t}\n"
+                "\tcache.Log()\n"
+                "}\n\n"
+                "func later() {\n\tlogger.Log()\n\tlogger := &Logger{}\n\tlogger.Log()\n}\n"
+            ),
+            "log.cpp": (
+                "struct Logger { void log() {} };\nstruct FileLogger { void log() {} };\n"
+                "void each(FileLogger* ls, int n) {\n"
+                "  for (int i = 0; i < n; i++) { FileLogger& logger = ls[i]; logger.log(); }\n"
+                "  logger.log();\n"
+                "}\n"
+            ),
+        },
+    )
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    rows = conn.execute(
+        "SELECT s.qualified_name, e.line, e.target_text, t.qualified_name FROM edges e "
+        "JOIN symbols s ON s.id = e.source_id LEFT JOIN symbols t ON t.id = e.target_id "
+        "WHERE e.kind = 'calls' ORDER BY e.line, e.column"
+    ).fetchall()
+    conn.close()
+    found = {(source, line): (text, target) for source, line, text, target in rows}
+    assert found[("run", 12)] == ("Logger.Log", "Logger.Log")  # inside the block
+    assert found[("run", 14)][1] != "Logger.Log"  # after it: not the block's local
+    assert found[("later", 18)] == ("logger.Log", None)  # before the declaration
+    assert found[("later", 20)] == ("Logger.Log", "Logger.Log")
+    assert found[("each", 4)] == ("FileLogger::log", "FileLogger::log")
+    assert found[("each", 5)] == ("logger.log", None)
+
+
 def test_go_calls_through_a_typed_receivers_field_bind_the_fields_method(
     workspace: Path,
 ) -> None:

@@ -80,6 +80,11 @@ _DECLARATOR_WRAPPERS = frozenset(
     }
 )
 _RECORDS = frozenset({"struct_specifier", "union_specifier", "class_specifier"})
+#: What a local's scope can be (see ``FactsBuilder.bind_local``).
+SCOPES = frozenset(
+    "compound_statement for_statement for_range_loop if_statement while_statement "
+    "do_statement switch_statement catch_clause lambda_expression function_definition".split()
+)
 _QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)*")
 TYPE_KINDS = ("class", "struct", "enum", "type", "namespace")
 MAX_CALLEE = 100  # a computed callee is kept as written, up to this length
@@ -853,7 +858,7 @@ class CFamilyExtractor:
             name = self.declarator_name(declarator)
             if name is not None and name.type == "identifier":
                 typed = type_name if type_name and self.holds_one(declarator) else None
-                self.b.bind_local(owner, self.b.text(name), typed)
+                self.b.bind_local(owner, self.b.text(name), typed, at=name, scopes=SCOPES)
 
     def holds_one(self, declarator: Node) -> bool:
         """Whether a declarator declares one object, pointer or reference (not an

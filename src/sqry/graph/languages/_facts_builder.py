@@ -68,6 +68,21 @@ def _keep_literals(token: re.Match[str]) -> str:
     return "\0" if found[0] == "/" else found
 
 
+_EVERYWHERE = 1 << 62  # the end of a scope that holds the whole file
+
+
+def scope_end(node: Node, scopes: frozenset[str]) -> int:
+    """Where the scope of a binding at ``node`` ends: the end byte of its nearest
+    ancestor of a type in ``scopes`` (a block, a loop, the function); the whole
+    file when none is found."""
+    up = node.parent
+    while up is not None:
+        if up.type in scopes:
+            return up.end_byte
+        up = up.parent
+    return _EVERYWHERE
+
+
 def node_text(source: bytes, node: Node) -> str:
     """The source text of ``node`` (tolerant of invalid UTF-8: sources are untrusted)."""
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -235,11 +250,13 @@ class FactsBuilder:
         self._by_qname: dict[str, int] = {}
         self._locals: dict[int, set[str]] = {}
         # (owner, name) -> what each binding said of the local's type ("" nothing)
-        self._local_types: dict[tuple[int, str], list[str]] = {}
+        # (owner, name) -> per binding: (what it said of the type, "" nothing; the
+        # byte it is declared at; the byte its scope ends at)
+        self._local_types: dict[tuple[int, str], list[tuple[str, int, int]]] = {}
         self._member_separator = member_separator
         self._field_types: dict[tuple[str, str], str] = {}  # (type, field) -> field's type
         self._owner_field_calls: list[tuple[Reference, str]] = []  # see owner_field_call
-        self._calls: list[Reference] = []
+        self._calls: list[tuple[Reference, int]] = []  # each call and where it starts (byte)
         self._rebound: set[tuple[int, str]] = set()  # (owner, name) bound more than once
         # via_self calls written through a receiver variable: (call, variable, as written)
         self._through_self: list[tuple[Reference, str, str]] = []
@@ -345,26 +362,41 @@ class FactsBuilder:
         := range list``), the call may be on something else and is not ``via_self``.
         """
         ref = self.add_reference("calls", source, target, at, via_self=via_self)
-        self._calls.append(ref)
+        self._calls.append((ref, at.start_byte))
         if via_self and receiver is not None:
             self._through_self.append((ref, *receiver))
 
-    def bind_local(self, owner: int, name: str, type_name: str | None = None) -> None:
+    def bind_local(
+        self,
+        owner: int,
+        name: str,
+        type_name: str | None = None,
+        *,
+        at: Node | None = None,
+        scopes: frozenset[str] = frozenset(),
+    ) -> None:
         """``name`` is a parameter or local variable of function ``owner`` (not a symbol).
 
         A call whose target starts with such a name (``cb()``, ``conn.Close()``) is
-        marked ``bound_locally`` so the resolver never binds it to a global —
-        unless every binding of the name in the function gave it one type
-        (``type_name``: Go's ``repo *Repo``, ``r := &Repo{}``): then
-        ``repo.Save()`` is recorded as a call of ``Repo.Save``.
-        Function-wide, not block-scoped: shadowing inside a block is rare, and a
-        false "local" only costs an edge, never invents one.
+        marked ``bound_locally`` so the resolver never binds it to a global.
+        Function-wide, not block-scoped: a false "local" only costs an edge.
+        But typing is scoped: the call is recorded as one of the type's member
+        (``repo.Save()`` -> ``Repo.Save``) only when every binding of the name in
+        the function gave it that type (``type_name``: Go's ``repo *Repo``), was
+        declared (``at``) before the call, and has the call inside its scope (the
+        nearest ancestor of ``at`` whose node type is in ``scopes``: a block, a
+        ``for``, the function): a local of another block, or one declared later,
+        may be another thing than the name at the call — a typed edge there
+        would be invented, not missed.
         """
         names = self._locals.setdefault(owner, set())
         if name in names:
             self._rebound.add((owner, name))
         names.add(name)
-        self._local_types.setdefault((owner, name), []).append(type_name or "")
+        start, end = 0, _EVERYWHERE
+        if at is not None:
+            start, end = at.start_byte, scope_end(at, scopes)
+        self._local_types.setdefault((owner, name), []).append((type_name or "", start, end))
 
     def declare_field_type(self, owner: str, field: str, type_name: str | None) -> None:
         """Field ``field`` of the type named ``owner`` in this file holds a
@@ -422,7 +454,7 @@ class FactsBuilder:
         for ref, variable, written in self._through_self:
             if (ref.source, variable) in self._rebound:  # maybe not the receiver
                 ref.via_self, ref.target = False, written
-        for ref in self._calls:
+        for ref, at in self._calls:
             names = self._locals.get(ref.source)
             if not names or ref.via_self:
                 continue
@@ -430,10 +462,15 @@ class FactsBuilder:
             if head in names:
                 rest = ref.target[len(head) :]
                 types = self._local_types[ref.source, head]
-                if rest.startswith(".") and types[0] and types.count(types[0]) == len(types):
+                typed = types[0][0]
+                if (
+                    rest.startswith(".")
+                    and typed
+                    and all(t == typed and start <= at < end for t, start, end in types)
+                ):
                     # a call of the type's member: ``repo.save`` -> ``Repo::save``
                     sep = self._member_separator
-                    ref.target = sep.join([types[0], *rest[1:].split(".")])
+                    ref.target = sep.join([typed, *rest[1:].split(".")])
                     if self._field_types:
                         ref.target = self._through_fields(ref.target)
                 else:

@@ -66,6 +66,13 @@ MAX_CALLEE = 100  # a computed callee is kept as written, up to this length
 
 #: Predeclared type names: ``T(x)`` with one of these is a conversion, not a call,
 #: and a return type of one of these names nothing in the workspace.
+#: What a local's scope can be: a block, the statements that open one, a case, a
+#: function (see ``FactsBuilder.bind_local``).
+SCOPES = frozenset(
+    "block if_statement for_statement expression_switch_statement type_switch_statement "
+    "select_statement expression_case type_case default_case communication_case "
+    "func_literal function_declaration method_declaration".split()
+)
 PREDECLARED_TYPES = frozenset(
     "any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 "
     "int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr".split()
@@ -328,7 +335,7 @@ class _GoExtractor:
                     else self.built_type(value, ctx)
                 )
         for name in names:
-            self.b.bind_local(ctx.owner, self.b.text(name), declared)
+            self.b.bind_local(ctx.owner, self.b.text(name), declared, at=name, scopes=SCOPES)
         return ctx
 
     def short_var(self, node: Node, ctx: _Ctx) -> _Ctx:
@@ -347,7 +354,7 @@ class _GoExtractor:
         for name, value in zip(names, values, strict=True):
             if name.type == "identifier":
                 built = self.built_type(value, ctx) if value is not None else None
-                self.b.bind_local(ctx.owner, self.b.text(name), built)
+                self.b.bind_local(ctx.owner, self.b.text(name), built, at=name, scopes=SCOPES)
         return ctx
 
     def local_type(self, node: Node | None, ctx: _Ctx) -> str | None:

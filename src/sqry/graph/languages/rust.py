@@ -78,6 +78,11 @@ EXPRESSION_MACROS = frozenset(
     "eprintln format format_args panic print println todo unimplemented unreachable vec "
     "write writeln".split()
 )
+#: What a local's scope can be (see ``FactsBuilder.bind_local``).
+SCOPES = frozenset(
+    "block function_item closure_expression for_expression if_expression while_expression "
+    "loop_expression match_arm".split()
+)
 PRIMITIVE_TYPES = frozenset(
     "bool char str String i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f32 f64".split()
 )
@@ -792,7 +797,7 @@ class _RustExtractor:
         if pattern is not None and pattern.type == "mut_pattern" and pattern.named_child_count:
             pattern = pattern.named_children[0]
         if pattern is not None and pattern.type == "identifier":
-            self.b.bind_local(owner, self.b.text(pattern), type_name)
+            self.b.bind_local(owner, self.b.text(pattern), type_name, at=pattern, scopes=SCOPES)
             return
         stack = [pattern] if pattern is not None else []
         while stack:
