@@ -28,6 +28,18 @@ def project(root: Path, files: dict[str, str]) -> dict[tuple[str, str], tuple]:
     return {(r[0], r[1]): tuple(r[2:]) for r in rows}
 
 
+def calls_by_line(root: Path) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """Every call edge of the index at ``root``: (source, line) -> (text, target)."""
+    conn = sqlite3.connect(root / ".sqry" / "index.db")
+    rows = conn.execute(
+        "SELECT s.qualified_name, e.line, e.target_text, t.qualified_name FROM edges e "
+        "JOIN symbols s ON s.id = e.source_id LEFT JOIN symbols t ON t.id = e.target_id "
+        "WHERE e.kind = 'calls'"
+    ).fetchall()
+    conn.close()
+    return {(source, line): (text, target) for source, line, text, target in rows}
+
+
 def test_unique_binds_the_only_definition(workspace: Path) -> None:
     edges = project(
         workspace,
@@ -528,7 +540,7 @@ def test_a_typed_local_types_only_calls_in_its_scope_after_it(workspace: Path) -
     a Go ``cache := &Logger{}`` in an ``if`` does not type ``cache.Log()`` after the
     block (there ``cache`` is the imported package), nor a call written before the
     declaration; a C++ local of a ``for``/``catch`` does not type the calls after it."""
-    edges = project(
+    project(
         workspace,
         {
             "go.mod": "module example.com/sc\n\ngo 1.21\n",
@@ -551,20 +563,61 @@ def test_a_typed_local_types_only_calls_in_its_scope_after_it(workspace: Path) -
             ),
         },
     )
-    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
-    rows = conn.execute(
-        "SELECT s.qualified_name, e.line, e.target_text, t.qualified_name FROM edges e "
-        "JOIN symbols s ON s.id = e.source_id LEFT JOIN symbols t ON t.id = e.target_id "
-        "WHERE e.kind = 'calls' ORDER BY e.line, e.column"
-    ).fetchall()
-    conn.close()
-    found = {(source, line): (text, target) for source, line, text, target in rows}
+    found = calls_by_line(workspace)
     assert found[("run", 12)] == ("Logger.Log", "Logger.Log")  # inside the block
     assert found[("run", 14)][1] != "Logger.Log"  # after it: not the block's local
     assert found[("later", 18)] == ("logger.Log", None)  # before the declaration
     assert found[("later", 20)] == ("Logger.Log", "Logger.Log")
     assert found[("each", 4)] == ("FileLogger::log", "FileLogger::log")
     assert found[("each", 5)] == ("logger.log", None)
+
+
+def test_java_and_ts_typed_locals_type_only_calls_in_their_scope_after_them(
+    workspace: Path,
+) -> None:
+    """A Java for-each variable, a block's local or a local declared after the call
+    never types a call outside its scope or before it (there the name may be the
+    field, or an import); inside, it does. TypeScript alike."""
+    service = """package p;
+public class Service {
+    private Repo repo;
+    void run(java.util.List<Other> items) {
+        for (Other repo : items) {
+            repo.close();
+        }
+        repo.close();
+    }
+    void later() {
+        repo.save();
+        Other repo = new Other();
+        repo.save();
+    }
+}
+"""
+    project(
+        workspace,
+        {
+            "p/Repo.java": "package p;\npublic class Repo { void save() {} void close() {} }\n",
+            "p/Other.java": "package p;\npublic class Other { void save() {} void close() {} }\n",
+            "p/Service.java": service,
+            "src/db.ts": "export class Client {\n  close(): void {}\n}\n"
+            "export const client = new Client();\n",
+            "src/mock.ts": "export class Mock {\n  close(): void {}\n}\n",
+            "src/app.ts": (
+                'import { client } from "./db";\nimport { Mock } from "./mock";\n'
+                "export function go(flag: boolean): void {\n"
+                "  if (flag) {\n    const client = new Mock();\n    client.close();\n  }\n"
+                "  client.close();\n}\n"
+            ),
+        },
+    )
+    found = calls_by_line(workspace)
+    assert found[("p.Service.run", 6)] == ("Other.close", "p.Other.close")
+    assert found[("p.Service.run", 8)][1] != "p.Other.close"  # outside the for
+    assert found[("p.Service.later", 11)][1] != "p.Other.save"  # before the local
+    assert found[("p.Service.later", 13)] == ("Other.save", "p.Other.save")
+    assert found[("src/app.go", 6)] == ("Mock.close", "src/mock.Mock.close")
+    assert found[("src/app.go", 8)][1] != "src/mock.Mock.close"
 
 
 def test_go_calls_through_a_typed_receivers_field_bind_the_fields_method(

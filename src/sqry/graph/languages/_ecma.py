@@ -132,6 +132,13 @@ _THIS_HOSTS = frozenset(
 )
 _MEMBER_CONTAINERS = frozenset({"class_body", "interface_body"})
 _NULLISH = frozenset({"undefined", "null"})
+#: What a local's scope can be (see ``ScopedFacts.bind``): a block, the statements
+#: that declare a variable for their body, a case, a function.
+SCOPES = frozenset(
+    "statement_block for_statement for_in_statement catch_clause switch_case switch_default "
+    "arrow_function function_expression function_declaration generator_function "
+    "generator_function_declaration method_definition class_static_block".split()
+)
 # Built-in types name nothing in the workspace: no ``returns`` edge to them.
 _PRIMITIVE_TYPES = _NULLISH | {
     "void",
@@ -391,7 +398,7 @@ class _Extractor:
         self.root = tree.root_node
         # The module symbol is named by its whole path: a file stem would collide
         # with the component or class it exports (``Button.tsx`` → ``Button``).
-        self.b = ScopedFacts(self.root, source, path, language, module, module)
+        self.b = ScopedFacts(self.root, source, path, language, module, module, scopes=SCOPES)
         self.is_module, self.exported, self.own_name = _prescan(self.root)
         # top-level names ``export function f`` (not ``export default``) exports
         self.declared_exports: set[str] = set()
@@ -868,7 +875,7 @@ class _Extractor:
                 declared = self._local_type(declarator.child_by_field_name("type"))
                 if declared is None and (self.typed or keyword == "const"):
                     declared = self._built_class(value)
-                self.b.bind((name,), type_name=declared)
+                self.b.bind((name,), type_name=declared, at=name_node)
 
     def _binding_header(self, declarator: tree_sitter.Node, stop: tree_sitter.Node | None) -> str:
         """``const name = <value up to stop>`` for one declarator of a statement."""
@@ -1125,7 +1132,7 @@ class _Extractor:
             pattern = param.child_by_field_name("pattern")
             if pattern is not None and pattern.type == "identifier":  # TS ``repo: Repo``
                 declared = self._local_type(param.child_by_field_name("type"))
-                self.b.bind((text(pattern),), owner=node.parent, type_name=declared)
+                self.b.bind((text(pattern),), owner=node.parent, type_name=declared, at=pattern)
             else:
                 self.b.bind(_binding_names(param), owner=node.parent)
 

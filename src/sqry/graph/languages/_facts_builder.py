@@ -68,7 +68,7 @@ def _keep_literals(token: re.Match[str]) -> str:
     return "\0" if found[0] == "/" else found
 
 
-_EVERYWHERE = 1 << 62  # the end of a scope that holds the whole file
+EVERYWHERE = 1 << 62  # the end of a scope that holds the whole file
 
 
 def scope_end(node: Node, scopes: frozenset[str]) -> int:
@@ -80,7 +80,7 @@ def scope_end(node: Node, scopes: frozenset[str]) -> int:
         if up.type in scopes:
             return up.end_byte
         up = up.parent
-    return _EVERYWHERE
+    return EVERYWHERE
 
 
 def node_text(source: bytes, node: Node) -> str:
@@ -393,7 +393,7 @@ class FactsBuilder:
         if name in names:
             self._rebound.add((owner, name))
         names.add(name)
-        start, end = 0, _EVERYWHERE
+        start, end = 0, EVERYWHERE
         if at is not None:
             start, end = at.start_byte, scope_end(at, scopes)
         self._local_types.setdefault((owner, name), []).append((type_name or "", start, end))

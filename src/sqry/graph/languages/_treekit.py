@@ -27,7 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqry.graph.languages._facts_builder import FactsBuilder, first_doc_line, leading_comments
+from sqry.graph.languages._facts_builder import (
+    EVERYWHERE,
+    FactsBuilder,
+    first_doc_line,
+    leading_comments,
+    scope_end,
+)
 from sqry.graph.model import CLASS_KINDS
 
 if TYPE_CHECKING:
@@ -86,7 +92,9 @@ def block_doc(node: tree_sitter.Node, skip: frozenset[str] = frozenset()) -> str
 
 
 #: A binding scope's names, each with what its bindings said of its type.
-Bindings = dict[str, list[str]]
+#: per binding: (what it said of the type, "" nothing; the byte it is declared at;
+#: the byte its scope ends at)
+Bindings = dict[str, list[tuple[str, int, int]]]
 
 
 class ScopedFacts:
@@ -107,13 +115,17 @@ class ScopedFacts:
         module_label: str,
         *,
         bare_members: bool = False,
+        scopes: frozenset[str] = frozenset(),
     ) -> None:
         """``bare_members``: a bare name can be a field of the enclosing classes
-        (Java), not only ``this.name`` (JavaScript, TypeScript)."""
+        (Java), not only ``this.name`` (JavaScript, TypeScript). ``scopes``: the
+        node types a local's scope can be (a block, a loop, the function; see
+        :meth:`bind`)."""
         self.out = FactsBuilder(
             source, path, language, module_name, root, module_label=module_label
         )
         self._bare_members = bare_members
+        self._scopes = scopes
         # class local id -> its fields -> what their declarations and, apart,
         # their assignments said of the field's type ("" when nothing)
         self._members: dict[int, dict[str, tuple[list[str], list[str]]]] = {}
@@ -131,7 +143,9 @@ class ScopedFacts:
         ]
         # a call through a name, the binding scopes it sees, and whether the
         # fields of the class around it are in scope (not in an anonymous class)
-        self._pending: list[tuple[Reference, tuple[Bindings, ...], bool]] = []
+        # a call through a name, the byte it starts at, the binding scopes it sees, and
+        # whether the fields of the class around it are in scope (not in an anonymous class)
+        self._pending: list[tuple[Reference, int, tuple[Bindings, ...], bool]] = []
         self._type_params: dict[int, frozenset[str]] = {}
 
     # -- scope tracking -------------------------------------------------------
@@ -167,20 +181,26 @@ class ScopedFacts:
         names: Iterable[str],
         owner: tree_sitter.Node | None = None,
         type_name: str | None = None,
+        *,
+        at: tree_sitter.Node | None = None,
     ) -> None:
         """Record local names of the innermost binding scope (of ``owner`` if given).
 
         With ``owner``, names are dropped unless that node's scope is the
         innermost one: parameters of a body-less signature bind nothing.
         ``type_name``: the class the binding declares or builds (``Repo r``,
-        ``const r = new Repo()``), if it says: a call through a local whose
-        every binding names the same class is a call of that class's member
-        (see :meth:`finish`).
+        ``const r = new Repo()``), if it says, with ``at`` where it is declared: a
+        call through a local whose every binding names the same class, was
+        declared before it and has it in its scope (the nearest ancestor of ``at``
+        of a ``scopes`` type), is a call of that class's member (see :meth:`finish`).
         """
         top = self._bindings[-1]
         if owner is None or top[1] == owner.id:
+            start, end = 0, EVERYWHERE
+            if at is not None:
+                start, end = at.start_byte, scope_end(at, self._scopes)
             for name in names:
-                top[2].setdefault(name, []).append(type_name or "")
+                top[2].setdefault(name, []).append((type_name or "", start, end))
 
     def declare_member(
         self, owner: int, name: str, type_name: str | None, *, assigned: bool = False
@@ -306,7 +326,7 @@ class ScopedFacts:
         ``members``: ``this`` is the enclosing named class's instance) a field
         of the class around it (see :meth:`declare_member`)."""
         ref = self.add_ref(kind, target, at)
-        self._pending.append((ref, self._bindings[-1][3], members))
+        self._pending.append((ref, at.start_byte, self._bindings[-1][3], members))
 
     def finish(self) -> FileFacts:
         """Mark references through local bindings; return the file's facts.
@@ -316,13 +336,15 @@ class ScopedFacts:
         (``Repo.save``) instead, for the resolver to bind like one written so;
         so does one through a field of the enclosing class (:meth:`declare_member`).
         """
-        for ref, scopes, members in self._pending:
+        for ref, at, scopes, members in self._pending:
             head, dot, rest = ref.target.partition(".")
             for names in reversed(scopes):
                 types = names.get(head)
                 if types is None:
                     continue
-                known = _agreed(types)
+                known = types[0][0]
+                if known and not all(t == known and start <= at < end for t, start, end in types):
+                    known = ""  # another type, or a binding the call is outside of
                 if dot and known:
                     ref.target = f"{known}.{rest}"
                 else:

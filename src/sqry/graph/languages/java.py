@@ -81,6 +81,14 @@ _TYPE_KINDS = {
     "annotation_type_declaration": "interface",
     "enum_declaration": "enum",
 }
+#: What a local's scope can be (see ``ScopedFacts.bind``): a block, the statements
+#: that declare a variable for their body, a switch case, a lambda, a method.
+SCOPES = frozenset(
+    "block constructor_body for_statement enhanced_for_statement catch_clause "
+    "try_with_resources_statement if_statement while_statement do_statement "
+    "switch_block_statement_group switch_rule lambda_expression method_declaration "
+    "constructor_declaration compact_constructor_declaration".split()
+)
 _MEMBER_BODIES = frozenset(
     {"class_body", "interface_body", "annotation_type_body", "enum_body_declarations"}
 )
@@ -255,7 +263,9 @@ class _Extractor:
         self.root = tree.root_node
         package = self._package()
         label = package.rpartition(".")[2]
-        self.b = ScopedFacts(self.root, source, path, "java", package, label, bare_members=True)
+        self.b = ScopedFacts(
+            self.root, source, path, "java", package, label, bare_members=True, scopes=SCOPES
+        )
 
     def _package(self) -> str:
         for child in self.root.named_children:
@@ -533,7 +543,7 @@ class _Extractor:
                 if param.child_by_field_name("dimensions") is not None:
                     declared = None  # ``Repo rs[]``: an array
             if name is not None:
-                self.b.bind((text(name),), owner=node.parent, type_name=declared)
+                self.b.bind((text(name),), owner=node.parent, type_name=declared, at=name)
             elif param.type == "identifier":  # inferred lambda parameters
                 self.b.bind((text(param),), owner=node.parent)
 
@@ -573,7 +583,8 @@ class _Extractor:
                 kind = None  # ``Repo rs[] = ...``: an array
             elif kind is None and value is not None and value.type == "object_creation_expression":
                 kind = self._local_type(value.child_by_field_name("type"))  # ``var r = new Repo()``
-            self.b.bind((text(declarator.child_by_field_name("name")),), type_name=kind)
+            name = declarator.child_by_field_name("name")
+            self.b.bind((text(name),), type_name=kind, at=name)
 
     def on_named_binding(self, node: tree_sitter.Node) -> None:
         """Catch parameters, for-each variables, resources, ``instanceof`` patterns;
@@ -586,7 +597,7 @@ class _Extractor:
         if node.child_by_field_name("dimensions") is None:
             kind = node.child_by_field_name("type") or node.child_by_field_name("right")
             declared = self._local_type(kind)
-        self.b.bind((text(name),), type_name=declared)
+        self.b.bind((text(name),), type_name=declared, at=name)
 
 
 _HANDLERS = {
