@@ -592,6 +592,12 @@ public class Service {
         Other repo = new Other();
         repo.save();
     }
+    void pick(Object o) {
+        switch (o) {
+            case Other repo -> repo.close();
+            default -> {}
+        }
+    }
 }
 """
     project(
@@ -616,6 +622,7 @@ public class Service {
     assert found[("p.Service.run", 8)][1] != "p.Other.close"  # outside the for
     assert found[("p.Service.later", 11)][1] != "p.Other.save"  # before the local
     assert found[("p.Service.later", 13)] == ("Other.save", "p.Other.save")
+    assert found[("p.Service.pick", 17)] == ("Other.close", "p.Other.close")  # a case pattern
     assert found[("src/app.go", 6)] == ("Mock.close", "src/mock.Mock.close")
     assert found[("src/app.go", 8)][1] != "src/mock.Mock.close"
 

@@ -586,6 +586,14 @@ class _Extractor:
             name = declarator.child_by_field_name("name")
             self.b.bind((text(name),), type_name=kind, at=name)
 
+    def on_pattern(self, node: tree_sitter.Node) -> None:
+        """A switch pattern (``case Circle c ->``) or a record pattern's component
+        (``Point(Circle c, int n)``) binds its name, typed like a local."""
+        children = node.named_children
+        if len(children) == 2 and children[1].type == "identifier":
+            declared = self._local_type(children[0])
+            self.b.bind((text(children[1]),), type_name=declared, at=children[1])
+
     def on_named_binding(self, node: tree_sitter.Node) -> None:
         """Catch parameters, for-each variables, resources, ``instanceof`` patterns;
         the last three typed like other locals (``for (Circle c : cs)``,
@@ -601,6 +609,8 @@ class _Extractor:
 
 
 _HANDLERS = {
+    "type_pattern": lambda self, node: self.on_pattern(node),
+    "record_pattern_component": lambda self, node: self.on_pattern(node),
     "class_declaration": _Extractor.on_type,
     "record_declaration": _Extractor.on_type,
     "interface_declaration": _Extractor.on_type,
