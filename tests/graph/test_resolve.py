@@ -627,6 +627,54 @@ public class Service {
     assert found[("src/app.go", 8)][1] != "src/mock.Mock.close"
 
 
+def test_a_type_declared_in_the_function_or_written_global_types_nothing(
+    workspace: Path,
+) -> None:
+    """A C++ class or Go type declared inside the function hides the outer one of its
+    name, and C++ ``::Circle`` is not ``Circle`` as seen from a namespace: neither
+    types a local. A Rust struct of an inline module gives no field type to a bare
+    name at the top (``c: &Client`` is the imported one); a Rust ``cache::helper()``
+    is a path, not the local ``cache``."""
+    project(
+        workspace,
+        {
+            "a.cpp": (
+                "struct Circle { double area() const { return 1; } };\n"
+                "void localClass() {\n"
+                "  struct Circle { double area() const { return 2; } };\n"
+                "  Circle c;\n  c.area();\n}\n"
+                "namespace geo { struct Circle { double area() const { return 3; } };\n"
+                " void inGeo() { ::Circle d; d.area(); }\n}\n"
+            ),
+            "go.mod": "module example.com/lt\n\ngo 1.21\n",
+            "main.go": (
+                "package main\n\ntype Logger struct{}\n\nfunc (l *Logger) Log() {}\n\n"
+                "func run() {\n\ttype Logger struct{}\n\tvar l Logger\n\tl.Log()\n}\n"
+            ),
+            "Cargo.toml": '[package]\nname = "lt"\n',
+            "src/client.rs": (
+                "pub struct Http;\nimpl Http {\n    pub fn send(&self) {}\n}\n"
+                "pub struct Client {\n    pub http: Http,\n}\n"
+            ),
+            "src/lib.rs": (
+                "pub mod client;\nuse crate::client::Client;\n"
+                "pub fn ping(c: &Client, cache: &Client) {\n    c.http.send();\n"
+                "    cache::helper();\n}\n"
+                "pub mod cache {\n    pub fn helper() {}\n}\n"
+                "mod tests {\n    pub struct FakeHttp;\n    impl FakeHttp {\n"
+                "        pub fn send(&self) {}\n    }\n"
+                "    pub struct Client {\n        pub http: FakeHttp,\n    }\n}\n"
+            ),
+        },
+    )
+    found = calls_by_line(workspace)
+    assert found[("localClass", 5)] == ("c.area", None)
+    assert found[("geo::inGeo", 8)] == ("d.area", None)
+    assert found[("run", 10)] == ("l.Log", None)
+    assert found[("crate::ping", 4)][1] != "crate::tests::FakeHttp::send"
+    assert found[("crate::ping", 5)] == ("cache::helper", "crate::cache::helper")
+
+
 def test_go_calls_through_a_typed_receivers_field_bind_the_fields_method(
     workspace: Path,
 ) -> None:

@@ -203,6 +203,7 @@ class CFamilyExtractor:
 
     def __init__(self, b: FactsBuilder, *, cpp: bool) -> None:
         self.b = b
+        self.local_classes: set[tuple[int, str]] = set()  # (function, class defined in it)
         self.cpp = cpp
         self.sep = "::" if cpp else "."
         self.state = _State()
@@ -469,6 +470,10 @@ class CFamilyExtractor:
         kind = node.child_by_field_name("type")
         if kind is not None and kind.type in _RECORDS | {"enum_specifier"}:
             follow.extend(self.specifier(kind, ctx, name_hint=None, span=node))
+        if ctx.in_body and kind is not None and kind.type in _RECORDS:
+            name = kind.child_by_field_name("name")
+            if name is not None and kind.child_by_field_name("body") is not None:
+                self.local_classes.add((ctx.owner, self.b.text(name)))
         if ctx.in_body or self.has_storage(node, "extern"):
             declarators = node.children_by_field_name("declarator")
             if ctx.in_body:
@@ -554,7 +559,11 @@ class CFamilyExtractor:
         return self.record(node, body, name, ctx, span or node)
 
     def standalone_specifier(self, node: Node, ctx: _Ctx) -> Any:
-        """``struct x {...};`` at file scope (C++ also parses class heads this way)."""
+        """``struct x {...};`` at file scope (C++ also parses class heads this way);
+        in a function body, a local class (it hides an outer one of its name)."""
+        name = node.child_by_field_name("name")
+        if ctx.in_body and name is not None and node.child_by_field_name("body") is not None:
+            self.local_classes.add((ctx.owner, self.b.text(name)))
         follow = self.specifier(node, ctx, name_hint=None)
         return follow if node.child_by_field_name("body") is not None else None
 
@@ -881,8 +890,15 @@ class CFamilyExtractor:
             kind = kind.child_by_field_name("name")
         if kind is None or kind.type not in ("type_identifier", "qualified_identifier"):
             return None
-        name = strip_template_args(self.b.text(kind))
+        written = self.b.text(kind)
+        if written.startswith("::"):
+            return None
+        name = strip_template_args(written)
+        # ``::Circle`` (the global one) is not ``Circle`` as seen from here; a class
+        # the function declares itself hides the outer one of its name
         if name in ctx.type_params or not _QUALIFIED_NAME.fullmatch(name):
+            return None
+        if (ctx.owner, name.partition("::")[0]) in self.local_classes:
             return None
         return name
 

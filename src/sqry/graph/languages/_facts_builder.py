@@ -461,6 +461,8 @@ class FactsBuilder:
             head = _HEAD.match(ref.target)[0]
             if head in names:
                 rest = ref.target[len(head) :]
+                if rest.startswith("::"):  # a path (``cache::helper``): never the local
+                    continue
                 types = self._local_types[ref.source, head]
                 typed = types[0][0]
                 if (

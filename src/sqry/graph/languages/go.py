@@ -197,6 +197,7 @@ class _GoExtractor:
     def __init__(self, b: FactsBuilder, module: str) -> None:
         self.b = b
         self.module = module
+        self.local_types: set[tuple[int, str]] = set()  # (function, type declared in it)
 
     def visit(self, node: Node, ctx: _Ctx) -> Any:
         handler = _HANDLERS.get(node.type)
@@ -370,6 +371,8 @@ class _GoExtractor:
         name = self.b.text(node)
         if name in PREDECLARED_TYPES or name in ctx.type_params:
             return None
+        if (ctx.owner, name) in self.local_types:  # a type of the function's own
+            return None
         return name
 
     def built_type(self, value: Node | None, ctx: _Ctx) -> str | None:
@@ -416,8 +419,12 @@ class _GoExtractor:
         return None, "", frozenset()
 
     def type_declaration(self, node: Node, ctx: _Ctx) -> Any:
-        if ctx.in_body:
-            return ctx  # local types are not indexed, but calls inside them are
+        if ctx.in_body:  # local types are not indexed, but calls inside them are;
+            for spec in node.named_children:  # and they hide package types of their name
+                name = spec.child_by_field_name("name")
+                if name is not None:
+                    self.local_types.add((ctx.owner, self.b.text(name)))
+            return ctx
         specs = [c for c in node.named_children if c.type in ("type_spec", "type_alias")]
         for spec in specs:
             self.type_spec(spec, node if len(specs) == 1 else spec, ctx)

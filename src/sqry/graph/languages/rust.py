@@ -454,8 +454,9 @@ class _RustExtractor:
             if not name:  # a name the parser had to invent (syntax error)
                 continue
             declared = self.local_type(decl.child_by_field_name("type"), ctx)
-            for key in (ctx.scope, owner):  # as ``self`` (its qname) and a local name it
-                self.b.declare_field_type(key, name, declared)
+            self.b.declare_field_type(ctx.scope, name, declared)  # as ``self``'s type
+            if ctx.module == self.file_module:  # as a local's: a bare name means this
+                self.b.declare_field_type(owner, name, declared)  # one only at the top
             self.b.add_symbol(
                 "field",
                 name,
