@@ -675,6 +675,35 @@ def test_a_type_declared_in_the_function_or_written_global_types_nothing(
     assert found[("crate::ping", 5)] == ("cache::helper", "crate::cache::helper")
 
 
+def test_a_platform_type_is_never_a_workspace_class_of_its_name(workspace: Path) -> None:
+    """``el: Node`` in TypeScript is the DOM's ``Node`` and ``Module`` in Java is
+    ``java.lang.Module``: a workspace class of that name, not imported, is not the
+    target of a call through them."""
+    project(
+        workspace,
+        {
+            "src/tree.ts": "export class Node {\n  appendChild(): void {}\n}\n",
+            "src/mount.ts": "export function mount(el: Node): void {\n  el.appendChild();\n}\n",
+            "com/app/model/Module.java": (
+                "package com.app.model;\npublic class Module { public String getName() "
+                '{ return ""; } }\n'
+            ),
+            "com/app/Boot.java": (
+                "package com.app;\npublic class Boot {\n"
+                "    void f(Class<?> c) { Module m = c.getModule(); m.getName(); }\n}\n"
+            ),
+        },
+    )
+    found = calls_by_line(workspace)
+    assert found[("src/mount.mount", 2)] == ("Node.appendChild", None)
+    conn = sqlite3.connect(workspace / ".sqry" / "index.db")
+    bound = conn.execute(
+        "SELECT target_id FROM edges WHERE target_text = 'Module.getName'"
+    ).fetchall()
+    conn.close()
+    assert bound == [(None,)]
+
+
 def test_go_calls_through_a_typed_receivers_field_bind_the_fields_method(
     workspace: Path,
 ) -> None:

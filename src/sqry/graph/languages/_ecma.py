@@ -104,7 +104,13 @@ BUILTINS = frozenset(
     Uint8ClampedArray Int16Array Uint16Array Int32Array Uint32Array Float32Array
     Float64Array BigInt64Array BigUint64Array URL URLSearchParams TextEncoder TextDecoder
     AbortController Event EventTarget CustomEvent Blob File FormData Headers Request
-    Response WebSocket Worker""".split()
+    Response WebSocket Worker Node Element HTMLElement SVGElement Document
+    DocumentFragment ShadowRoot Window Text Comment Attr NodeList HTMLCollection Range
+    Selection Storage Cache CacheStorage Location History Navigator Screen Performance
+    Crypto Image Audio Notification MutationObserver IntersectionObserver ResizeObserver
+    MessageChannel MessagePort BroadcastChannel ReadableStream WritableStream
+    TransformStream KeyboardEvent MouseEvent PointerEvent FocusEvent InputEvent
+    DOMParser XMLHttpRequest FileReader""".split()
 )
 
 # ``a.b?.c``/``this.#x`` written without spaces, comments or non-ASCII names.

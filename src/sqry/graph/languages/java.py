@@ -122,7 +122,9 @@ BUILTINS = frozenset(
     ClassNotFoundException CloneNotSupportedException InterruptedException
     NumberFormatException NegativeArraySizeException SecurityException
     ReflectiveOperationException AssertionError OutOfMemoryError StackOverflowError
-    Override Deprecated SuppressWarnings FunctionalInterface SafeVarargs""".split()
+    Override Deprecated SuppressWarnings FunctionalInterface SafeVarargs Module
+    ModuleLayer Package ProcessHandle StackWalker StackTraceElement ThreadGroup
+    InheritableThreadLocal SecurityManager""".split()
 )
 
 
