@@ -88,7 +88,7 @@ closed: a client that connects and says nothing would otherwise hold a descripto
 right after connecting."""
 FRAME_BUDGET_BYTES = 256 * 1024 * 1024
 """Bytes that big frames (``_BIG_FRAME_BYTES`` and more) being received or waiting
-to be served may announce, over all connections: four frames of the 64 MiB maximum."""
+to be decoded may announce, over all connections: four frames of the 64 MiB maximum."""
 _BIG_FRAME_BYTES = 1024 * 1024
 """Smaller frames are bounded per connection by the read pause; they reserve nothing."""
 MEMORY_BUDGET_EXCEEDED = -32003
@@ -114,7 +114,7 @@ class IpcServer:
         self._stopping = False
         self.big_decodes = asyncio.Semaphore(1)  # bounds memory like decoding on the loop did
         self.frame_budget = FRAME_BUDGET_BYTES
-        self.frames_reserved = 0  # announced bytes of big frames not served yet
+        self.frames_reserved = 0  # announced bytes of big frames not decoded yet
         # One receive buffer for all connections: asyncio fills it and calls
         # buffer_updated synchronously, which copies the bytes out before the next read.
         self._recv_view = memoryview(bytearray(_RECV_BUFFER_BYTES))

@@ -39,6 +39,7 @@ _C_LIKE_TOKENS = re.compile(
 _HEAD = re.compile(r"[^.:]*")  # a target's first segment, for every separator
 
 
+# a dropped comment (NUL) with its spaces, before a closer or the end: no space left
 _DROPPED_BEFORE_CLOSER = re.compile(r"\s*\0\s*(?=[),\]>;]|\Z)")
 
 
@@ -60,10 +61,10 @@ def one_line(text: str, limit: int = MAX_SIGNATURE, *, code: bool = True) -> str
 
 
 def _keep_literals(token: re.Match[str]) -> str:
-    """A string or char literal as it is; a comment as a NUL, which
+    """A string or char literal as it is; a line comment as a NUL, which
     :data:`_DROPPED_BEFORE_CLOSER` removes before a closing bracket or comma
-    (``char c /* x */)`` → ``char c)``) and ``one_line`` turns into a space
-    elsewhere (``a/* x */b`` stays two tokens)."""
+    (``char c // x`` + newline + ``)`` → ``char c)``) and ``one_line`` turns
+    into a space elsewhere."""
     found = token.group()
     return "\0" if found[0] == "/" else found
 
@@ -249,7 +250,6 @@ class FactsBuilder:
         self._pending_sources: list[tuple[Reference, str]] = []
         self._by_qname: dict[str, int] = {}
         self._locals: dict[int, set[str]] = {}
-        # (owner, name) -> what each binding said of the local's type ("" nothing)
         # (owner, name) -> per binding: (what it said of the type, "" nothing; the
         # byte it is declared at; the byte its scope ends at)
         self._local_types: dict[tuple[int, str], list[tuple[str, int, int]]] = {}

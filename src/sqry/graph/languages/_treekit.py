@@ -141,8 +141,6 @@ class ScopedFacts:
         self._bindings: list[tuple[int, int, Bindings, tuple[Bindings, ...]]] = [
             (root.end_byte + 1, root.id, names, (names,))
         ]
-        # a call through a name, the binding scopes it sees, and whether the
-        # fields of the class around it are in scope (not in an anonymous class)
         # a call through a name, the byte it starts at, the binding scopes it sees, and
         # whether the fields of the class around it are in scope (not in an anonymous class)
         self._pending: list[tuple[Reference, int, tuple[Bindings, ...], bool]] = []
