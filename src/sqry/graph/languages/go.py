@@ -329,12 +329,10 @@ class _GoExtractor:
         if node.type != "variadic_parameter_declaration":
             declared = self.local_type(node.child_by_field_name("type"), ctx)
             value = node.child_by_field_name("value")
+            if value is not None and value.type == "expression_list":
+                value = value.named_children[0] if value.named_child_count == 1 else None
             if declared is None and value is not None and len(names) == 1:
-                declared = (
-                    self.built_type(value.named_children[0], ctx)
-                    if (value.type == "expression_list" and value.named_child_count == 1)
-                    else self.built_type(value, ctx)
-                )
+                declared = self.built_type(value, ctx)
         for name in names:
             self.b.bind_local(ctx.owner, self.b.text(name), declared, at=name, scopes=SCOPES)
         return ctx
