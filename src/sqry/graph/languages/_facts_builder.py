@@ -84,6 +84,17 @@ def scope_end(node: Node, scopes: frozenset[str]) -> int:
     return EVERYWHERE
 
 
+def type_at(bindings: list[tuple[str, int, int]], at: int) -> str:
+    """The type a local has at byte ``at``, from its ``(type, declared at, scope
+    end)`` bindings: the one they all name, when every one was declared before
+    ``at`` and holds it in its scope; else "" (a binding that said nothing, another
+    type, or one the call is outside of: typing there would invent an edge)."""
+    typed = bindings[0][0]
+    if typed and all(t == typed and start <= at < end for t, start, end in bindings):
+        return typed
+    return ""
+
+
 def node_text(source: bytes, node: Node) -> str:
     """The source text of ``node`` (tolerant of invalid UTF-8: sources are untrusted)."""
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -464,12 +475,8 @@ class FactsBuilder:
                 if rest.startswith("::"):  # a path (``cache::helper``): never the local
                     continue
                 types = self._local_types[ref.source, head]
-                typed = types[0][0]
-                if (
-                    rest.startswith(".")
-                    and typed
-                    and all(t == typed and start <= at < end for t, start, end in types)
-                ):
+                typed = type_at(types, at)
+                if rest.startswith(".") and typed:
                     # a call of the type's member: ``repo.save`` -> ``Repo::save``
                     sep = self._member_separator
                     ref.target = sep.join([typed, *rest[1:].split(".")])

@@ -33,6 +33,7 @@ from sqry.graph.languages._facts_builder import (
     first_doc_line,
     leading_comments,
     scope_end,
+    type_at,
 )
 from sqry.graph.model import CLASS_KINDS
 
@@ -340,9 +341,7 @@ class ScopedFacts:
                 types = names.get(head)
                 if types is None:
                     continue
-                known = types[0][0]
-                if known and not all(t == known and start <= at < end for t, start, end in types):
-                    known = ""  # another type, or a binding the call is outside of
+                known = type_at(types, at)
                 if dot and known:
                     ref.target = f"{known}.{rest}"
                 else:
