@@ -28,6 +28,7 @@ INVALID_REQUEST: Final = -32600
 METHOD_NOT_FOUND: Final = -32601
 INVALID_PARAMS: Final = -32602
 INTERNAL_ERROR: Final = -32603
+MEMORY_BUDGET_EXCEEDED: Final = -32003  # ipc.md §5 (here: the big-frame budget)
 
 STANDARD_MESSAGES: Final = {
     PARSE_ERROR: "Parse error",

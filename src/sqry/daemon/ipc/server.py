@@ -47,6 +47,7 @@ from sqry.daemon.ipc.eager import start_eagerly
 from sqry.daemon.ipc.framing import HEADER, HEADER_SIZE, MAX_FRAME_BYTES, encode_frame
 from sqry.daemon.ipc.peercred import refusal_reason
 from sqry.daemon.ipc.protocol import (
+    MEMORY_BUDGET_EXCEEDED,
     REASON_FIRST_FRAME_NOT_JSON,
     REASON_NOT_HELLO,
     RequestRejected,
@@ -91,7 +92,6 @@ FRAME_BUDGET_BYTES = 256 * 1024 * 1024
 to be decoded may announce, over all connections: four frames of the 64 MiB maximum."""
 _BIG_FRAME_BYTES = 1024 * 1024
 """Smaller frames are bounded per connection by the read pause; they reserve nothing."""
-MEMORY_BUDGET_EXCEEDED = -32003
 _THREAD_DECODE_BYTES = 1024 * 1024
 """A body at least this big is decoded in a worker thread, one at a time: decoding
 64 MiB of JSON takes most of a second, which on the loop would stall every other
